@@ -1,0 +1,46 @@
+#!/bin/sh
+# Installs a named set of packages with whatever package manager the base image has, so that
+# pookie's layers work on Debian/Ubuntu, Alpine and RHEL-like bases alike.
+# usage: install-packages.sh SET   (SET: base, gcc, clang, tools)
+set -eu
+set_name=$1
+
+if command -v apt-get >/dev/null 2>&1; then
+    case $set_name in
+        base) pkgs="bash ca-certificates tar gzip xz-utils zstd" ;;
+        gcc) pkgs="gcc g++ make libc6-dev" ;;
+        clang) pkgs="clang lld make libc6-dev" ;;
+        tools) pkgs="python3 python3-venv" ;;
+        *) echo "unknown package set $set_name" >&2; exit 2 ;;
+    esac
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    # shellcheck disable=SC2086
+    apt-get install -y -q --no-install-recommends $pkgs
+    rm -rf /var/lib/apt/lists/*
+elif command -v apk >/dev/null 2>&1; then
+    case $set_name in
+        base) pkgs="bash ca-certificates tar gzip xz zstd" ;;
+        gcc) pkgs="gcc g++ make musl-dev" ;;
+        clang) pkgs="clang lld make musl-dev gcc g++" ;;
+        tools) pkgs="python3" ;;
+        *) echo "unknown package set $set_name" >&2; exit 2 ;;
+    esac
+    # shellcheck disable=SC2086
+    apk add --no-cache $pkgs
+elif command -v dnf >/dev/null 2>&1 || command -v yum >/dev/null 2>&1; then
+    pm=$(command -v dnf || command -v yum)
+    case $set_name in
+        base) pkgs="bash ca-certificates tar gzip xz zstd" ;;
+        gcc) pkgs="gcc gcc-c++ make" ;;
+        clang) pkgs="clang lld make" ;;
+        tools) pkgs="python3" ;;
+        *) echo "unknown package set $set_name" >&2; exit 2 ;;
+    esac
+    # shellcheck disable=SC2086
+    "$pm" install -y $pkgs
+    "$pm" clean all
+else
+    echo "pookie: the base image has no known package manager (apt-get, apk, dnf, yum)" >&2
+    exit 1
+fi

@@ -1,0 +1,2 @@
+#!/bin/bash
+# Placeholder: replaced by the job runner in the `pookie run` work.

@@ -1,0 +1,88 @@
+//! `pookie targets` and `pookie python-versions`: what pookie can build for.
+
+use super::{EXIT_BAD_INPUT, Failure, ProjectArgs};
+use crate::config;
+use crate::target::{CATALOG, Target, TestRunner};
+use std::fmt::Write;
+
+pub fn targets() -> String {
+    let mut rows = vec![
+        ["TARGET", "OS", "ARCH", "LIBC", "FAMILY", "PBS TRIPLE", "NATIVE", "CROSS (ZIG)", "EMULATE", "TESTS"]
+            .map(String::from),
+    ];
+    for t in CATALOG {
+        let test = match t.test {
+            TestRunner::Native => "native",
+            TestRunner::Qemu => "qemu",
+            TestRunner::Wine => "wine",
+            TestRunner::NotRunnable => "not runnable",
+        };
+        rows.push([
+            t.tag.to_string(),
+            format!("{:?}", t.os).to_lowercase(),
+            t.arch.as_str().to_string(),
+            format!("{:?}", t.libc).to_lowercase(),
+            t.family.key().to_string(),
+            t.pbs_triple.to_string(),
+            yes(t.native),
+            t.zig_target.unwrap_or("-").to_string(),
+            yes(t.emulate),
+            test.to_string(),
+        ]);
+    }
+    table(&rows)
+}
+
+fn yes(b: bool) -> String {
+    if b { "yes" } else { "no" }.to_string()
+}
+
+pub fn table<const N: usize>(rows: &[[String; N]]) -> String {
+    let widths: Vec<usize> = (0..N).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+    let mut out = String::new();
+    for r in rows {
+        let mut line = String::new();
+        for (c, cell) in r.iter().enumerate() {
+            let _ = write!(line, "{cell:w$}  ", w = widths[c]);
+        }
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
+    out
+}
+
+pub fn python_versions(project: &ProjectArgs, for_target: Option<&str>, args: &[String]) -> Result<(), Failure> {
+    let settings = config::load(&project.overrides(), args)?;
+    let targets: Vec<Target> = match for_target {
+        Some(name) => vec![Target::from_tag(name).ok_or_else(|| {
+            let hint = Target::suggest(name).map_or(String::new(), |s| format!(" (did you mean `{s}`?)"));
+            Failure::msg(EXIT_BAD_INPUT, format!("unknown target `{name}`{hint}; `pookie targets` lists them"))
+        })?],
+        None => settings.targets.clone(),
+    };
+    let Some(index) = crate::python::index_for(&settings, |_| {})? else {
+        return Err(Failure::msg(
+            EXIT_BAD_INPUT,
+            "`[python] source = \"image\"`: interpreters come from the base images, there is no index to list",
+        ));
+    };
+    println!("python-build-standalone {} ({})", index.release, index.base_url);
+    let mut rows = vec![["TARGET", "PBS TRIPLE", "VERSIONS"].map(String::from)];
+    for t in targets {
+        let triple = t.info().pbs_triple;
+        let versions: Vec<String> = index
+            .minors(triple, true)
+            .into_iter()
+            .filter_map(|m| match index.lookup(triple, m, true) {
+                crate::python::Availability::Available(a) => Some(a.version.to_string()),
+                _ => None,
+            })
+            .collect();
+        rows.push([
+            t.tag().to_string(),
+            triple.to_string(),
+            if versions.is_empty() { "-".into() } else { versions.join(" ") },
+        ]);
+    }
+    print!("{}", table(&rows));
+    Ok(())
+}

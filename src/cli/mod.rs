@@ -1,0 +1,168 @@
+//! The command line: clap definitions and dispatch to one module per subcommand.
+
+mod info;
+mod init;
+mod plan;
+
+use crate::config::{CliOverrides, Compiler};
+use crate::target::NonNativeMode;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "pookie",
+    version,
+    about = "Build and test Python wheels with C/C++ code for every major platform from one Linux machine"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Print the plan (images and jobs) without running anything
+    Plan {
+        #[command(flatten)]
+        project: ProjectArgs,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+        format: PlanFormat,
+    },
+    /// Write a commented pookie.toml for the project in the workspace
+    Init {
+        /// Project directory
+        #[arg(long, value_name = "DIR")]
+        workspace: Option<PathBuf>,
+        /// Overwrite an existing pookie.toml
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print the JSON schema of pookie.toml
+    Schema,
+    /// List the targets pookie builds for
+    Targets,
+    /// List the CPython versions python-build-standalone offers per target
+    PythonVersions {
+        #[command(flatten)]
+        project: ProjectArgs,
+        /// Only this target
+        #[arg(long = "for", value_name = "TARGET")]
+        for_target: Option<String>,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlanFormat {
+    Text,
+    Json,
+    Dot,
+}
+
+/// Flags shared by the commands that read the project's configuration. They override
+/// pookie.toml and keep the original tool's names.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ProjectArgs {
+    /// Project directory (default: the current directory)
+    #[arg(long, value_name = "DIR")]
+    pub workspace: Option<PathBuf>,
+    /// Build command (replaces `build`)
+    #[arg(long, value_name = "COMMAND")]
+    pub build: Option<String>,
+    /// Test command (replaces `test`)
+    #[arg(long, value_name = "COMMAND")]
+    pub test: Option<String>,
+    /// Python versions, e.g. `3.12 3.13` or `12 13` (replaces `python`)
+    #[arg(long = "python-version", value_name = "V", num_args = 1..)]
+    pub python_version: Vec<String>,
+    /// Targets (replaces `targets`)
+    #[arg(long = "target", value_name = "T", num_args = 1..)]
+    pub target: Vec<String>,
+    /// Compiler for x86_64 Linux targets
+    #[arg(long = "linux-x86_64-compiler", value_enum, value_name = "COMPILER")]
+    pub linux_x86_64_compiler: Option<Compiler>,
+    /// How targets the host cannot run natively are built
+    #[arg(long = "linux-non-native-mode", value_enum, value_name = "MODE")]
+    pub linux_non_native_mode: Option<NonNativeMode>,
+    /// Jobs to run at once (default: CPU cores)
+    #[arg(short = 'j', long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Only the build identifiers matching this glob
+    #[arg(long, value_name = "ID")]
+    pub only: Option<String>,
+    /// Use cached downloads and indexes only
+    #[arg(long)]
+    pub offline: bool,
+}
+
+impl ProjectArgs {
+    pub fn overrides(&self) -> CliOverrides {
+        CliOverrides {
+            workspace: self.workspace.clone(),
+            build: self.build.clone(),
+            test: self.test.clone(),
+            python_versions: self.python_version.clone(),
+            targets: self.target.clone(),
+            x86_64_compiler: self.linux_x86_64_compiler,
+            non_native_mode: self.linux_non_native_mode,
+            jobs: self.jobs,
+            only: self.only.clone(),
+            offline: self.offline,
+        }
+    }
+}
+
+/// Exit codes: 0 success, 1 failure while working, 2 bad input.
+pub const EXIT_FAILURE: u8 = 1;
+pub const EXIT_BAD_INPUT: u8 = 2;
+
+pub fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Plan { project, format } => plan::run(project, *format, &args),
+        Command::Init { workspace, force } => init::run(workspace.as_deref(), *force),
+        Command::Schema => {
+            print!("{}", crate::config::raw::schema_json());
+            Ok(())
+        }
+        Command::Targets => {
+            print!("{}", info::targets());
+            Ok(())
+        }
+        Command::PythonVersions { project, for_target } => info::python_versions(project, for_target.as_deref(), &args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure { report, code }) => {
+            eprintln!("{report:?}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+/// An error on its way out: the diagnostic and the exit code it means.
+pub struct Failure {
+    pub report: miette::Report,
+    pub code: u8,
+}
+
+impl From<crate::config::ConfigError> for Failure {
+    fn from(e: crate::config::ConfigError) -> Self {
+        Failure { report: miette::Report::new(e), code: EXIT_BAD_INPUT }
+    }
+}
+
+impl From<crate::python::fetch::FetchError> for Failure {
+    fn from(e: crate::python::fetch::FetchError) -> Self {
+        Failure { report: miette::Report::new(e), code: EXIT_FAILURE }
+    }
+}
+
+impl Failure {
+    pub fn msg(code: u8, message: impl Into<String>) -> Self {
+        Failure { report: miette::miette!("{}", message.into()), code }
+    }
+}

@@ -1,0 +1,173 @@
+//! The build matrix: targets × Python versions, filtered by `skip`/`only`, with each cell's
+//! interpreter resolved (an archive of the index, a path in the image, or unresolved when the
+//! index could not be had).
+
+use super::{ConfigError, DEFAULT_PYTHON_COUNT, PythonSource, Settings};
+use crate::config::selector::BuildId;
+use crate::python::{Archive, Availability, PythonIndex, PythonVersion};
+use crate::target::{BuildHow, Target};
+use serde::Serialize;
+
+/// How a cell gets its interpreter(s).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Interpreter {
+    /// python-build-standalone: the target's archive, plus an x86_64 one of the same version
+    /// when cross-compiling (it runs pip while the target's supplies headers and sysconfig).
+    Archive { target: Box<Archive>, host: Option<Box<Archive>> },
+    /// Already in the base image at `path`.
+    Image { path: String },
+    /// The index was not available; `pookie run` will need it.
+    Unresolved,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Cell {
+    pub id: BuildId,
+    pub interpreter: Interpreter,
+}
+
+const HOST_TRIPLE: &str = "x86_64-unknown-linux-gnu";
+
+/// Resolves the matrix. `index` is None when the python-build-standalone index is not needed
+/// (source = "image") or could not be had (then cells are [`Interpreter::Unresolved`]).
+pub fn resolve(settings: &Settings, index: Option<&PythonIndex>) -> Result<Vec<Cell>, ConfigError> {
+    let src = &settings.sources;
+    let py = &settings.python;
+    let versions: Vec<PythonVersion> = match (&py.versions, index) {
+        (Some(v), _) => v.iter().map(|(v, _)| *v).collect(),
+        (None, Some(index)) => default_versions(settings, index)?,
+        (None, None) => {
+            return Err(ConfigError::new(
+                "python",
+                "cannot choose Python versions without the python-build-standalone index",
+            )
+            .help(
+                "name the versions (`python = [\"3.12\", \"3.13\"]` or --python-version) or make the index reachable",
+            ));
+        }
+    };
+
+    let mut cells = Vec::new();
+    for &target in &settings.targets {
+        for &version in &versions {
+            let id = BuildId { target, python: version };
+            if !selected(settings, &id) {
+                continue;
+            }
+            let interpreter = match (&py.source, index) {
+                (PythonSource::Image { path }, _) => Interpreter::Image {
+                    path: path
+                        .replace("{major}", &version.major.to_string())
+                        .replace("{minor}", &version.minor.to_string()),
+                },
+                (PythonSource::Pbs(_), None) => Interpreter::Unresolved,
+                (PythonSource::Pbs(_), Some(index)) => {
+                    let archive = |triple: &str| -> Result<Box<Archive>, ConfigError> {
+                        match index.lookup(triple, version, py.prereleases) {
+                            Availability::Available(a) => Ok(Box::new(a.clone())),
+                            other => Err(unavailable(settings, index, target, version, triple, other)),
+                        }
+                    };
+                    let own = archive(target.info().pbs_triple)?;
+                    let host = match target.build_how(settings.mode) {
+                        BuildHow::Cross { .. } => Some(archive(HOST_TRIPLE)?),
+                        _ => None,
+                    };
+                    Interpreter::Archive { target: own, host }
+                }
+            };
+            cells.push(Cell { id, interpreter });
+        }
+    }
+    if cells.is_empty() {
+        let (origin, what) = match (&settings.only, &settings.skip) {
+            (Some((_, o)), _) => (o.clone(), "`only` matches no build"),
+            (None, Some((_, o))) => (o.clone(), "`skip` leaves no build"),
+            _ => (py.versions_origin.clone(), "no builds"),
+        };
+        let ids: Vec<String> = settings
+            .targets
+            .iter()
+            .flat_map(|t| versions.iter().map(move |v| BuildId { target: *t, python: *v }.to_string()))
+            .take(6)
+            .collect();
+        return Err(ConfigError::new("empty_matrix", "the selectors leave nothing to build")
+            .at(src, &origin, what)
+            .help(format!(
+                "identifiers look like {}; `pookie plan` without selectors lists them all",
+                ids.join(", ")
+            )));
+    }
+    Ok(cells)
+}
+
+fn selected(settings: &Settings, id: &BuildId) -> bool {
+    let skipped = settings.skip.as_ref().is_some_and(|(p, _)| p.matches(id));
+    let only = settings.only.as_ref().is_none_or(|(p, _)| p.matches(id));
+    !skipped && only
+}
+
+/// The last [`DEFAULT_PYTHON_COUNT`] minors that every chosen target has.
+fn default_versions(settings: &Settings, index: &PythonIndex) -> Result<Vec<PythonVersion>, ConfigError> {
+    let prereleases = settings.python.prereleases;
+    let mut common: Option<Vec<PythonVersion>> = None;
+    for t in &settings.targets {
+        let mut minors = index.minors(t.info().pbs_triple, prereleases);
+        if let BuildHow::Cross { .. } = t.build_how(settings.mode) {
+            let host = index.minors(HOST_TRIPLE, prereleases);
+            minors.retain(|m| host.contains(m));
+        }
+        common = Some(match common {
+            None => minors,
+            Some(c) => c.into_iter().filter(|m| minors.contains(m)).collect(),
+        });
+    }
+    let common = common.unwrap_or_default();
+    if common.is_empty() {
+        return Err(ConfigError::new(
+            "python",
+            format!("python-build-standalone {} has no CPython version that all chosen targets share", index.release),
+        )
+        .at(&settings.sources, &settings.targets_origin, "these targets")
+        .help("choose fewer targets, or name versions per run with --python-version"));
+    }
+    Ok(common[common.len().saturating_sub(DEFAULT_PYTHON_COUNT)..].to_vec())
+}
+
+fn unavailable(
+    settings: &Settings,
+    index: &PythonIndex,
+    target: Target,
+    version: PythonVersion,
+    triple: &str,
+    why: Availability,
+) -> ConfigError {
+    let origin = settings
+        .python
+        .versions
+        .as_ref()
+        .and_then(|v| v.iter().find(|(v, _)| *v == version).map(|(_, o)| o.clone()))
+        .unwrap_or(settings.python.versions_origin.clone());
+    let available: Vec<String> =
+        index.minors(triple, settings.python.prereleases).iter().map(|v| v.to_string()).collect();
+    let (message, help) = match why {
+        Availability::OnlyPrerelease(a) => (
+            format!("CPython {version} exists only as the pre-release {} for {target}", a.version),
+            "set `prereleases = true` under [python] to build with it".to_string(),
+        ),
+        _ => (
+            format!(
+                "CPython {version} is not available for {target} in python-build-standalone {} ({triple})",
+                index.release
+            ),
+            format!(
+                "available there: {}; or skip this cell with `skip = \"{}-{}\"`",
+                available.join(", "),
+                version.cp_tag(),
+                target
+            ),
+        ),
+    };
+    ConfigError::new("unavailable_version", message).at(&settings.sources, &origin, "requested here").help(help)
+}

@@ -1,0 +1,370 @@
+//! The shape of `pookie.toml` (or `[tool.pookie]` in pyproject.toml) exactly as written, with
+//! the position of every value so that errors can point at it. These types are also the source
+//! of `schema/pookie.schema.json`. Nothing here judges values; [`super::resolve`] does.
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use std::collections::BTreeMap;
+use std::fmt;
+use toml::Spanned;
+
+/// pookie.toml: what to build, for which platforms and Python versions, and how to test it.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[schemars(title = "pookie.toml")]
+pub struct RawConfig {
+    /// Wheel platforms to build for (tags of `pookie targets`; globs such as `manylinux_*`
+    /// allowed). Default: all.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub targets: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Python versions to build for: a list such as `["3.12", "3.13"]` (or `["12", "13"]`), or a
+    /// table with the versions and where interpreters come from. Default: the last 4 minor
+    /// versions available for all chosen targets.
+    #[schemars(with = "Option<PythonSchema>")]
+    pub python: Option<RawPython>,
+    /// Command that builds the wheels, run by bash in the job's copy of the project, where
+    /// `python` and `pip` are the target's. Wheels go to `$POOKIE_WHEEL_DIR` (or `./dist`).
+    #[schemars(with = "Option<String>")]
+    pub build: Option<Spanned<String>>,
+    /// Command that tests an installed wheel, run by bash in an empty directory; `{project}`
+    /// stands for the project's path. Default: no test jobs.
+    #[schemars(with = "Option<String>")]
+    pub test: Option<Spanned<String>>,
+    /// Requirements pip-installs before the test command (e.g. `["pytest"]`).
+    #[schemars(with = "Option<Vec<String>>")]
+    pub test_requires: Option<Spanned<Vec<String>>>,
+    /// Where repaired wheels land, relative to the workspace. Default: `dist`.
+    #[schemars(with = "Option<String>")]
+    pub output_dir: Option<Spanned<String>>,
+    /// Jobs run at once. Default: the number of CPU cores.
+    #[schemars(with = "Option<u32>", range(min = 1))]
+    pub jobs: Option<Spanned<i64>>,
+    /// Environment variables set in every build and test job.
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
+    pub env: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
+    /// Longest a single job may run: seconds, or a duration such as `"90s"`, `"30m"`, `"1h30m"`.
+    #[schemars(with = "Option<TimeoutSchema>")]
+    pub timeout: Option<Spanned<RawTimeout>>,
+    /// Build identifiers to leave out: space-separated globs such as `"cp310-* *-win_amd64"`,
+    /// or a list of them.
+    #[schemars(with = "Option<Patterns>")]
+    pub skip: Option<Spanned<RawPatterns>>,
+    /// Build only the identifiers matching these globs (e.g. `"cp312-manylinux_2_17_x86_64"`).
+    #[schemars(with = "Option<Patterns>")]
+    pub only: Option<Spanned<RawPatterns>>,
+    /// Container engine: `docker` or `podman`. Default: `$POOKIE_ENGINE`, else docker if
+    /// found, else podman.
+    #[schemars(with = "Option<EngineSchema>")]
+    pub engine: Option<Spanned<String>>,
+    /// PEM file of certificate authorities that image builds and jobs trust for HTTPS (needed
+    /// behind TLS-inspecting proxies). Default: the file `$SSL_CERT_FILE` names, when set.
+    #[schemars(with = "Option<String>")]
+    pub ca_bundle: Option<Spanned<String>>,
+    #[serde(default)]
+    pub linux: RawLinux,
+    #[serde(default)]
+    pub images: RawImages,
+    /// Per-identifier changes, applied in order to the jobs whose identifier matches `select`.
+    #[serde(default)]
+    pub overrides: Vec<RawOverride>,
+}
+
+/// `[linux]`: how Linux wheels are compiled.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawLinux {
+    /// Compiler for x86_64 Linux targets: `gcc` (default) or `clang`.
+    #[schemars(with = "Option<CompilerSchema>")]
+    pub x86_64_compiler: Option<Spanned<String>>,
+    /// How targets the host cannot run natively are built: `cross` (default: compile on the
+    /// host with a cross toolchain, test under QEMU) or `emulate` (build and test under QEMU).
+    #[schemars(with = "Option<ModeSchema>")]
+    pub non_native_mode: Option<Spanned<String>>,
+}
+
+/// The `[python]` table.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawPythonTable {
+    /// Minor versions, as in the list form of `python`.
+    #[schemars(with = "Option<Vec<VersionSchema>>")]
+    pub versions: Option<Spanned<Vec<Spanned<RawVersion>>>>,
+    /// Where interpreters come from: `pbs` (python-build-standalone, downloaded and verified;
+    /// default) or `image` (already in the base image, found by `path`).
+    #[schemars(with = "Option<SourceSchema>")]
+    pub source: Option<Spanned<String>>,
+    /// With `source = "image"`: where each interpreter is, with `{major}` and `{minor}`
+    /// placeholders. Default: `/usr/bin/python{major}.{minor}`.
+    #[schemars(with = "Option<String>")]
+    pub path: Option<Spanned<String>>,
+    /// URL or local directory holding one python-build-standalone release (its SHA256SUMS
+    /// beside the archives), used instead of GitHub.
+    #[schemars(with = "Option<String>")]
+    pub mirror: Option<Spanned<String>>,
+    /// python-build-standalone release to use, e.g. `"20260814"`. Default: the latest.
+    #[schemars(with = "Option<String>")]
+    pub release: Option<Spanned<String>>,
+    /// Allow pre-releases (alphas, betas, release candidates). Default: false.
+    pub prereleases: Option<bool>,
+}
+
+/// `python = [...]` or `[python]`.
+#[derive(Debug)]
+pub enum RawPython {
+    List(Spanned<Vec<Spanned<RawVersion>>>),
+    Table(RawPythonTable),
+}
+
+impl<'de> Deserialize<'de> for RawPython {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // Spanned needs to see the sequence itself, so buffer nothing: decide on the first token.
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawPython;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a list of Python versions or a [python] table")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<RawPython, A::Error> {
+                let v = Vec::<Spanned<RawVersion>>::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
+                // The list's own span is not available here; entries carry theirs.
+                let span = match (v.first(), v.last()) {
+                    (Some(a), Some(b)) => a.span().start..b.span().end,
+                    _ => 0..0,
+                };
+                Ok(RawPython::List(Spanned::new(span, v)))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawPython, A::Error> {
+                RawPythonTable::deserialize(de::value::MapAccessDeserializer::new(map)).map(RawPython::Table)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// One Python version as written: a string (`"3.12"`, `"12"`) or an integer (`12`).
+#[derive(Debug, Clone)]
+pub struct RawVersion(pub String);
+
+impl<'de> Deserialize<'de> for RawVersion {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = RawVersion;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a Python version as a string, such as \"3.12\"")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<RawVersion, E> {
+                Ok(RawVersion(s.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<RawVersion, E> {
+                Ok(RawVersion(n.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, n: f64) -> Result<RawVersion, E> {
+                Err(E::custom(format!(
+                    "Python versions must be quoted strings such as \"3.12\", not the number {n} (unquoted, 3.10 would read as 3.1)"
+                )))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `timeout = 600` or `timeout = "10m"`.
+#[derive(Debug, Clone)]
+pub enum RawTimeout {
+    Seconds(i64),
+    Text(String),
+}
+
+impl<'de> Deserialize<'de> for RawTimeout {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = RawTimeout;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("seconds, or a duration such as \"30m\"")
+            }
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<RawTimeout, E> {
+                Ok(RawTimeout::Seconds(n))
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<RawTimeout, E> {
+                Ok(RawTimeout::Text(s.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Globs as one space-separated string or a list.
+#[derive(Debug, Clone)]
+pub struct RawPatterns(pub Vec<String>);
+
+impl<'de> Deserialize<'de> for RawPatterns {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawPatterns;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string of space-separated globs or a list of globs")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<RawPatterns, E> {
+                Ok(RawPatterns(s.split_whitespace().map(str::to_string).collect()))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawPatterns, A::Error> {
+                let mut v = Vec::new();
+                while let Some(s) = seq.next_element::<String>()? {
+                    v.extend(s.split_whitespace().map(str::to_string));
+                }
+                Ok(RawPatterns(v))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `[images]`: the base image of each family. Defaults are official public images; the keys
+/// match `pookie targets`' family column.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawImages {
+    /// glibc x86_64: manylinux x86_64 builds and tests, cross builds, Windows and macOS builds.
+    /// Default: `debian:bookworm-slim`.
+    #[serde(rename = "linux-x86_64")]
+    #[schemars(with = "Option<String>")]
+    pub linux_x86_64: Option<Spanned<String>>,
+    /// glibc aarch64 (emulated builds, tests). Default: `arm64v8/debian:bookworm-slim`.
+    #[serde(rename = "linux-aarch64")]
+    #[schemars(with = "Option<String>")]
+    pub linux_aarch64: Option<Spanned<String>>,
+    /// glibc armv7l. Default: `arm32v7/debian:bookworm-slim`.
+    #[serde(rename = "linux-armv7l")]
+    #[schemars(with = "Option<String>")]
+    pub linux_armv7l: Option<Spanned<String>>,
+    /// glibc ppc64le. Default: `ppc64le/debian:bookworm-slim`.
+    #[serde(rename = "linux-ppc64le")]
+    #[schemars(with = "Option<String>")]
+    pub linux_ppc64le: Option<Spanned<String>>,
+    /// glibc s390x. Default: `s390x/debian:bookworm-slim`.
+    #[serde(rename = "linux-s390x")]
+    #[schemars(with = "Option<String>")]
+    pub linux_s390x: Option<Spanned<String>>,
+    /// musl x86_64. Default: `alpine:3.22`.
+    #[serde(rename = "musllinux-x86_64")]
+    #[schemars(with = "Option<String>")]
+    pub musllinux_x86_64: Option<Spanned<String>>,
+    /// musl aarch64. Default: `arm64v8/alpine:3.22`.
+    #[serde(rename = "musllinux-aarch64")]
+    #[schemars(with = "Option<String>")]
+    pub musllinux_aarch64: Option<Spanned<String>>,
+}
+
+impl RawImages {
+    /// (family key, value) pairs, in the order of the family table.
+    pub fn entries(&self) -> [(&'static str, Option<&Spanned<String>>); 7] {
+        [
+            ("linux-x86_64", self.linux_x86_64.as_ref()),
+            ("linux-aarch64", self.linux_aarch64.as_ref()),
+            ("linux-armv7l", self.linux_armv7l.as_ref()),
+            ("linux-ppc64le", self.linux_ppc64le.as_ref()),
+            ("linux-s390x", self.linux_s390x.as_ref()),
+            ("musllinux-x86_64", self.musllinux_x86_64.as_ref()),
+            ("musllinux-aarch64", self.musllinux_aarch64.as_ref()),
+        ]
+    }
+}
+
+/// One `[[overrides]]` entry.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawOverride {
+    /// Globs of build identifiers this entry applies to, e.g. `"cp312-win_*"`.
+    #[schemars(with = "Patterns")]
+    pub select: Spanned<RawPatterns>,
+    /// Replaces the build command.
+    #[schemars(with = "Option<String>")]
+    pub build: Option<Spanned<String>>,
+    /// Replaces the test command.
+    #[schemars(with = "Option<String>")]
+    pub test: Option<Spanned<String>>,
+    /// Replaces the test requirements.
+    pub test_requires: Option<Vec<String>>,
+    /// Added to (and overriding) the environment.
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
+    pub env: Option<BTreeMap<String, Spanned<String>>>,
+}
+
+// Schema-only shapes for values that are parsed by hand above.
+
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum PythonSchema {
+    List(Vec<VersionSchema>),
+    Table(RawPythonTable),
+}
+
+/// A CPython minor version: `"3.12"`, `"12"` or `12`.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum VersionSchema {
+    Text(#[schemars(regex(pattern = r"^\s*(3\.)?[0-9]+\s*$"))] String),
+    Minor(u32),
+}
+
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum TimeoutSchema {
+    Seconds(#[schemars(range(min = 1))] u64),
+    Text(#[schemars(regex(pattern = r"^\s*([0-9]+\s*[hms]?\s*)+$"))] String),
+}
+
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum Patterns {
+    Text(String),
+    List(Vec<String>),
+}
+
+#[derive(JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum EngineSchema {
+    Docker,
+    Podman,
+}
+
+#[derive(JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum CompilerSchema {
+    Gcc,
+    Clang,
+}
+
+#[derive(JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum ModeSchema {
+    Cross,
+    Emulate,
+}
+
+#[derive(JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum SourceSchema {
+    Pbs,
+    Image,
+}
+
+/// The JSON schema of pookie.toml, as committed in `schema/pookie.schema.json`.
+pub fn schema_json() -> String {
+    let schema = schemars::schema_for!(RawConfig);
+    let mut s = serde_json::to_string_pretty(&schema).expect("schema serializes");
+    s.push('\n');
+    s
+}

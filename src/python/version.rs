@@ -1,0 +1,145 @@
+//! CPython versions as users name them (`"3.12"`, or `"12"` as the original's
+//! `--python-version 12`) and as the index resolves them (`3.12.11`, `3.15.0rc1`).
+
+use serde::Serialize;
+use std::fmt;
+use std::str::FromStr;
+
+/// A CPython minor version: what users select.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PythonVersion {
+    pub major: u8,
+    pub minor: u8,
+}
+
+/// Oldest minor pookie builds for: older ones are out of upstream support and absent from
+/// python-build-standalone.
+pub const OLDEST_MINOR: u8 = 8;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VersionError {
+    #[error("`{0}` is not a Python version")]
+    Malformed(String),
+    #[error("`{0}` names a patch release; give the minor version (`{1}`) and pookie picks the newest patch")]
+    HasPatch(String, String),
+    #[error("CPython {0} is not supported: pookie builds for CPython 3.{OLDEST_MINOR} and newer")]
+    TooOld(String),
+}
+
+impl FromStr for PythonVersion {
+    type Err = VersionError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t = s.trim();
+        let parts: Vec<&str> = t.split('.').collect();
+        let num = |p: &str| -> Result<u8, VersionError> {
+            if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(VersionError::Malformed(s.to_string()));
+            }
+            p.parse().map_err(|_| VersionError::Malformed(s.to_string()))
+        };
+        let v = match parts.as_slice() {
+            [minor] => PythonVersion { major: 3, minor: num(minor)? },
+            [major, minor] => PythonVersion { major: num(major)?, minor: num(minor)? },
+            [major, minor, _patch] => {
+                let v = PythonVersion { major: num(major)?, minor: num(minor)? };
+                return Err(VersionError::HasPatch(s.to_string(), v.to_string()));
+            }
+            _ => return Err(VersionError::Malformed(s.to_string())),
+        };
+        if v.major != 3 || v.minor < OLDEST_MINOR {
+            return Err(VersionError::TooOld(s.to_string()));
+        }
+        Ok(v)
+    }
+}
+
+impl PythonVersion {
+    pub const fn new(minor: u8) -> Self {
+        PythonVersion { major: 3, minor }
+    }
+
+    /// The interpreter/ABI tag: `cp312`.
+    pub fn cp_tag(self) -> String {
+        format!("cp{}{}", self.major, self.minor)
+    }
+}
+
+impl fmt::Display for PythonVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
+    }
+}
+
+impl Serialize for PythonVersion {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// A full CPython release as python-build-standalone ships it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Deserialize)]
+pub struct FullVersion {
+    pub major: u8,
+    pub minor: u8,
+    pub patch: u16,
+    /// Empty for final releases, else `a1`, `b2`, `rc1`… (sorts before the final release).
+    pub pre: String,
+}
+
+impl FullVersion {
+    pub fn minor_version(&self) -> PythonVersion {
+        PythonVersion { major: self.major, minor: self.minor }
+    }
+
+    pub fn is_prerelease(&self) -> bool {
+        !self.pre.is_empty()
+    }
+
+    /// Orders releases: a pre-release sorts before the final release of the same patch.
+    pub fn sort_key(&self) -> (u8, u8, u16, bool, &str) {
+        (self.major, self.minor, self.patch, self.pre.is_empty(), &self.pre)
+    }
+}
+
+impl fmt::Display for FullVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}.{}{}", self.major, self.minor, self.patch, self.pre)
+    }
+}
+
+impl Serialize for FullVersion {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_both_spellings() {
+        assert_eq!("3.12".parse(), Ok(PythonVersion::new(12)));
+        assert_eq!("12".parse(), Ok(PythonVersion::new(12)));
+        assert_eq!(" 3.9 ".parse(), Ok(PythonVersion::new(9)));
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_minor() {
+        assert!(matches!("3.12.1".parse::<PythonVersion>(), Err(VersionError::HasPatch(_, m)) if m == "3.12"));
+        assert!(matches!("3.x".parse::<PythonVersion>(), Err(VersionError::Malformed(_))));
+        assert!(matches!("".parse::<PythonVersion>(), Err(VersionError::Malformed(_))));
+        assert!(matches!("2.7".parse::<PythonVersion>(), Err(VersionError::TooOld(_))));
+        assert!(matches!("3.6".parse::<PythonVersion>(), Err(VersionError::TooOld(_))));
+        assert!(matches!("-1".parse::<PythonVersion>(), Err(VersionError::Malformed(_))));
+    }
+
+    #[test]
+    fn prerelease_sorts_before_final() {
+        let rc = FullVersion { major: 3, minor: 15, patch: 0, pre: "rc1".into() };
+        let fin = FullVersion { major: 3, minor: 15, patch: 0, pre: String::new() };
+        assert!(rc.sort_key() < fin.sort_key());
+        assert_eq!(rc.to_string(), "3.15.0rc1");
+    }
+}

@@ -1,0 +1,354 @@
+//! The target catalog: every platform pookie builds wheels for, as one table.
+//!
+//! Everything the rest of pookie needs to know about a target (its wheel tag, where it builds in
+//! each mode, how its tests run, which python-build-standalone triple serves it) is a column of
+//! [`CATALOG`]; code asks the table instead of matching on target names.
+
+use serde::Serialize;
+use std::fmt;
+
+/// A wheel platform pookie can build for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(into = "&'static str")]
+pub enum Target {
+    ManylinuxX86_64,
+    ManylinuxAarch64,
+    ManylinuxArmv7l,
+    ManylinuxPpc64le,
+    ManylinuxS390x,
+    MusllinuxX86_64,
+    MusllinuxAarch64,
+    WinAmd64,
+    MacosX86_64,
+    MacosArm64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Os {
+    Linux,
+    Windows,
+    Macos,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Arch {
+    X86_64,
+    Aarch64,
+    Armv7l,
+    Ppc64le,
+    S390x,
+}
+
+impl Arch {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "x86_64",
+            Arch::Aarch64 => "aarch64",
+            Arch::Armv7l => "armv7l",
+            Arch::Ppc64le => "ppc64le",
+            Arch::S390x => "s390x",
+        }
+    }
+
+    /// Name of the QEMU user-mode emulator (and of its binfmt_misc entry) for this architecture.
+    pub fn qemu(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "qemu-x86_64",
+            Arch::Aarch64 => "qemu-aarch64",
+            Arch::Armv7l => "qemu-arm",
+            Arch::Ppc64le => "qemu-ppc64le",
+            Arch::S390x => "qemu-s390x",
+        }
+    }
+
+    /// Architecture name in OCI image configs (`docker image inspect`'s `Architecture`).
+    pub fn oci(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "amd64",
+            Arch::Aarch64 => "arm64",
+            Arch::Armv7l => "arm",
+            Arch::Ppc64le => "ppc64le",
+            Arch::S390x => "s390x",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Libc {
+    Glibc,
+    Musl,
+    /// Windows and macOS: no libc policy applies.
+    System,
+}
+
+/// A base-image family: one base image (per CPU architecture and libc) that layers build on.
+/// Users override the image of each family under `[images]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(into = "&'static str")]
+pub enum Family {
+    LinuxX86_64,
+    LinuxAarch64,
+    LinuxArmv7l,
+    LinuxPpc64le,
+    LinuxS390x,
+    MusllinuxX86_64,
+    MusllinuxAarch64,
+}
+
+pub struct FamilyInfo {
+    pub family: Family,
+    /// Key under `[images]`.
+    pub key: &'static str,
+    pub arch: Arch,
+    pub libc: Libc,
+    /// Official public image used unless `[images]` says otherwise. Foreign-architecture images
+    /// are selected by their per-architecture repository, not by `--platform`, so that a locally
+    /// built image of the same name is used without any registry.
+    pub default_image: &'static str,
+}
+
+pub const FAMILIES: &[FamilyInfo] = &[
+    fam(Family::LinuxX86_64, "linux-x86_64", Arch::X86_64, Libc::Glibc, "debian:bookworm-slim"),
+    fam(Family::LinuxAarch64, "linux-aarch64", Arch::Aarch64, Libc::Glibc, "arm64v8/debian:bookworm-slim"),
+    fam(Family::LinuxArmv7l, "linux-armv7l", Arch::Armv7l, Libc::Glibc, "arm32v7/debian:bookworm-slim"),
+    fam(Family::LinuxPpc64le, "linux-ppc64le", Arch::Ppc64le, Libc::Glibc, "ppc64le/debian:bookworm-slim"),
+    fam(Family::LinuxS390x, "linux-s390x", Arch::S390x, Libc::Glibc, "s390x/debian:bookworm-slim"),
+    fam(Family::MusllinuxX86_64, "musllinux-x86_64", Arch::X86_64, Libc::Musl, "alpine:3.22"),
+    fam(Family::MusllinuxAarch64, "musllinux-aarch64", Arch::Aarch64, Libc::Musl, "arm64v8/alpine:3.22"),
+];
+
+const fn fam(family: Family, key: &'static str, arch: Arch, libc: Libc, image: &'static str) -> FamilyInfo {
+    FamilyInfo { family, key, arch, libc, default_image: image }
+}
+
+impl Family {
+    pub fn info(self) -> &'static FamilyInfo {
+        &FAMILIES[self as usize]
+    }
+    pub fn key(self) -> &'static str {
+        self.info().key
+    }
+    pub fn all() -> impl Iterator<Item = Family> {
+        FAMILIES.iter().map(|f| f.family)
+    }
+    pub fn from_key(key: &str) -> Option<Family> {
+        FAMILIES.iter().find(|f| f.key == key).map(|f| f.family)
+    }
+}
+
+impl From<Family> for &'static str {
+    fn from(f: Family) -> Self {
+        f.key()
+    }
+}
+
+impl fmt::Display for Family {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.key())
+    }
+}
+
+/// How a target's tests can run on an x86_64 Linux host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TestRunner {
+    Native,
+    Qemu,
+    Wine,
+    /// macOS binaries cannot run on Linux at all.
+    NotRunnable,
+}
+
+/// How a wheel is made to meet its platform policy after the build.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Repair {
+    /// `auditwheel repair --plat <tag>`: vendors libraries and proves the policy.
+    Auditwheel,
+    /// `delvewheel repair`: vendors DLLs that a stock Windows lacks.
+    Delvewheel,
+    /// Nothing to repair (macOS cross builds link nothing but the system).
+    None,
+}
+
+pub struct TargetInfo {
+    pub target: Target,
+    /// Wheel platform tag, which is also the target's name in pookie.toml.
+    pub tag: &'static str,
+    pub os: Os,
+    pub arch: Arch,
+    pub libc: Libc,
+    /// python-build-standalone target triple.
+    pub pbs_triple: &'static str,
+    /// Family whose base image holds the target's own CPython: where native and emulated builds
+    /// run and where Linux tests run. Windows and macOS borrow the x86_64 Linux family.
+    pub family: Family,
+    /// Runs natively on an x86_64 Linux host.
+    pub native: bool,
+    /// zig target used by cross builds (None: cannot be cross-compiled, i.e. native).
+    pub zig_target: Option<&'static str>,
+    /// Can be built inside an emulated container of its own architecture.
+    pub emulate: bool,
+    pub test: TestRunner,
+    pub repair: Repair,
+}
+
+#[rustfmt::skip]
+pub const CATALOG: &[TargetInfo] = &[
+    TargetInfo { target: Target::ManylinuxX86_64, tag: "manylinux_2_17_x86_64", os: Os::Linux, arch: Arch::X86_64, libc: Libc::Glibc,
+        pbs_triple: "x86_64-unknown-linux-gnu", family: Family::LinuxX86_64, native: true,
+        zig_target: None, emulate: false, test: TestRunner::Native, repair: Repair::Auditwheel },
+    TargetInfo { target: Target::ManylinuxAarch64, tag: "manylinux_2_17_aarch64", os: Os::Linux, arch: Arch::Aarch64, libc: Libc::Glibc,
+        pbs_triple: "aarch64-unknown-linux-gnu", family: Family::LinuxAarch64, native: false,
+        zig_target: Some("aarch64-linux-gnu.2.17"), emulate: true, test: TestRunner::Qemu, repair: Repair::Auditwheel },
+    TargetInfo { target: Target::ManylinuxArmv7l, tag: "manylinux_2_17_armv7l", os: Os::Linux, arch: Arch::Armv7l, libc: Libc::Glibc,
+        pbs_triple: "armv7-unknown-linux-gnueabihf", family: Family::LinuxArmv7l, native: false,
+        zig_target: Some("arm-linux-gnueabihf.2.17"), emulate: true, test: TestRunner::Qemu, repair: Repair::Auditwheel },
+    TargetInfo { target: Target::ManylinuxPpc64le, tag: "manylinux_2_17_ppc64le", os: Os::Linux, arch: Arch::Ppc64le, libc: Libc::Glibc,
+        pbs_triple: "ppc64le-unknown-linux-gnu", family: Family::LinuxPpc64le, native: false,
+        zig_target: Some("powerpc64le-linux-gnu.2.17"), emulate: true, test: TestRunner::Qemu, repair: Repair::Auditwheel },
+    TargetInfo { target: Target::ManylinuxS390x, tag: "manylinux_2_17_s390x", os: Os::Linux, arch: Arch::S390x, libc: Libc::Glibc,
+        pbs_triple: "s390x-unknown-linux-gnu", family: Family::LinuxS390x, native: false,
+        zig_target: Some("s390x-linux-gnu.2.17"), emulate: true, test: TestRunner::Qemu, repair: Repair::Auditwheel },
+    TargetInfo { target: Target::MusllinuxX86_64, tag: "musllinux_1_2_x86_64", os: Os::Linux, arch: Arch::X86_64, libc: Libc::Musl,
+        pbs_triple: "x86_64-unknown-linux-musl", family: Family::MusllinuxX86_64, native: true,
+        zig_target: None, emulate: false, test: TestRunner::Native, repair: Repair::Auditwheel },
+    TargetInfo { target: Target::MusllinuxAarch64, tag: "musllinux_1_2_aarch64", os: Os::Linux, arch: Arch::Aarch64, libc: Libc::Musl,
+        pbs_triple: "aarch64-unknown-linux-musl", family: Family::MusllinuxAarch64, native: false,
+        zig_target: Some("aarch64-linux-musl"), emulate: true, test: TestRunner::Qemu, repair: Repair::Auditwheel },
+    TargetInfo { target: Target::WinAmd64, tag: "win_amd64", os: Os::Windows, arch: Arch::X86_64, libc: Libc::System,
+        pbs_triple: "x86_64-pc-windows-msvc", family: Family::LinuxX86_64, native: false,
+        zig_target: Some("x86_64-windows-gnu"), emulate: false, test: TestRunner::Wine, repair: Repair::Delvewheel },
+    TargetInfo { target: Target::MacosX86_64, tag: "macosx_11_0_x86_64", os: Os::Macos, arch: Arch::X86_64, libc: Libc::System,
+        pbs_triple: "x86_64-apple-darwin", family: Family::LinuxX86_64, native: false,
+        zig_target: Some("x86_64-macos.11.0"), emulate: false, test: TestRunner::NotRunnable, repair: Repair::None },
+    TargetInfo { target: Target::MacosArm64, tag: "macosx_11_0_arm64", os: Os::Macos, arch: Arch::Aarch64, libc: Libc::System,
+        pbs_triple: "aarch64-apple-darwin", family: Family::LinuxX86_64, native: false,
+        zig_target: Some("aarch64-macos.11.0"), emulate: false, test: TestRunner::NotRunnable, repair: Repair::None },
+];
+
+/// Where and how a target's wheels are compiled, given the configured non-native mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum BuildHow {
+    /// In the target's own family on the host's CPU.
+    Native,
+    /// In the target's own family under QEMU.
+    Emulated,
+    /// In the x86_64 Linux family with zig targeting `zig_target`.
+    Cross { zig_target: &'static str },
+}
+
+/// What to do with targets that do not run natively (`[linux] non-native-mode`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum NonNativeMode {
+    #[default]
+    Cross,
+    Emulate,
+}
+
+impl Target {
+    pub fn info(self) -> &'static TargetInfo {
+        &CATALOG[self as usize]
+    }
+
+    pub fn tag(self) -> &'static str {
+        self.info().tag
+    }
+
+    pub fn all() -> impl Iterator<Item = Target> {
+        CATALOG.iter().map(|t| t.target)
+    }
+
+    pub fn from_tag(tag: &str) -> Option<Target> {
+        CATALOG.iter().find(|t| t.tag == tag).map(|t| t.target)
+    }
+
+    /// The catalog tag closest to `tag`, for "did you mean" hints.
+    pub fn suggest(tag: &str) -> Option<&'static str> {
+        CATALOG
+            .iter()
+            .map(|t| (strsim::jaro_winkler(tag, t.tag), t.tag))
+            .filter(|(score, _)| *score > 0.75)
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, tag)| tag)
+    }
+
+    /// Decides where the target compiles. `mode` only matters for non-native Linux targets;
+    /// Windows and macOS are always cross-compiled (there is nothing to emulate them with).
+    pub fn build_how(self, mode: NonNativeMode) -> BuildHow {
+        let info = self.info();
+        match (info.native, info.zig_target, info.emulate, mode) {
+            (true, _, _, _) => BuildHow::Native,
+            (false, _, true, NonNativeMode::Emulate) => BuildHow::Emulated,
+            (false, Some(zig_target), _, _) => BuildHow::Cross { zig_target },
+            (false, None, _, _) => BuildHow::Emulated,
+        }
+    }
+
+    /// Platform tags a correct wheel may carry: auditwheel writes the PEP 600 tag and, for
+    /// manylinux_2_17, also its legacy alias `manylinux2014_*`.
+    pub fn accepts_platform_tag(self, platform: &str) -> bool {
+        let tag = self.tag();
+        platform == tag
+            || (tag.starts_with("manylinux_2_17_") && platform == tag.replace("manylinux_2_17_", "manylinux2014_"))
+    }
+}
+
+impl From<Target> for &'static str {
+    fn from(t: Target) -> Self {
+        t.tag()
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.tag())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_are_indexed_by_their_enums() {
+        for (i, t) in CATALOG.iter().enumerate() {
+            assert_eq!(t.target as usize, i, "{} out of place", t.tag);
+        }
+        for (i, f) in FAMILIES.iter().enumerate() {
+            assert_eq!(f.family as usize, i, "{} out of place", f.key);
+        }
+    }
+
+    #[test]
+    fn linux_targets_live_in_a_family_of_their_arch_and_libc() {
+        for t in CATALOG.iter().filter(|t| t.os == Os::Linux) {
+            assert_eq!(t.family.info().arch, t.arch, "{}", t.tag);
+            assert_eq!(t.family.info().libc, t.libc, "{}", t.tag);
+        }
+    }
+
+    #[test]
+    fn mode_decides_only_for_non_native_linux() {
+        use NonNativeMode::*;
+        assert_eq!(Target::ManylinuxX86_64.build_how(Emulate), BuildHow::Native);
+        assert_eq!(Target::ManylinuxAarch64.build_how(Emulate), BuildHow::Emulated);
+        assert_eq!(Target::ManylinuxAarch64.build_how(Cross), BuildHow::Cross { zig_target: "aarch64-linux-gnu.2.17" });
+        assert!(matches!(Target::WinAmd64.build_how(Emulate), BuildHow::Cross { .. }));
+        assert!(matches!(Target::MacosArm64.build_how(Emulate), BuildHow::Cross { .. }));
+    }
+
+    #[test]
+    fn suggestions_and_aliases() {
+        assert_eq!(Target::suggest("manylinux_2_17_x86_65"), Some("manylinux_2_17_x86_64"));
+        assert_eq!(Target::suggest("musllinux_1_2_arm64"), Some("musllinux_1_2_aarch64"));
+        assert_eq!(Target::suggest("zzz"), None);
+        assert!(Target::ManylinuxX86_64.accepts_platform_tag("manylinux2014_x86_64"));
+        assert!(!Target::ManylinuxX86_64.accepts_platform_tag("linux_x86_64"));
+    }
+}
