@@ -1,5 +1,10 @@
-//! Container engines. The engine is detected once; what differs between engines is asked of
-//! [`EngineKind`]'s methods, never by comparing names.
+//! Container engines. The engine is detected once ([`Engine::detect`]); what differs between
+//! engines is asked of [`EngineKind`]'s methods, never by comparing names. Every call goes
+//! through duct with its output captured, so callers decide where it is logged.
+
+use miette::Diagnostic;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
 
 /// A supported container engine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
@@ -18,10 +23,190 @@ impl EngineKind {
         }
     }
 
-    pub fn program(self) -> &'static str {
+    pub const fn program(self) -> &'static str {
         match self {
             EngineKind::Docker => "docker",
             EngineKind::Podman => "podman",
         }
+    }
+
+    /// podman runs rootless by default: its root is the caller, and `--userns=keep-id` maps the
+    /// caller's uid into the container unchanged.
+    pub const fn needs_keep_id(self) -> bool {
+        matches!(self, EngineKind::Podman)
+    }
+
+    /// podman under hybrid cgroups needs explicit ulimits (its defaults fail to apply).
+    pub const fn needs_explicit_ulimits(self) -> bool {
+        matches!(self, EngineKind::Podman)
+    }
+
+    /// How to tell the user to start this engine's daemon.
+    pub const fn start_hint(self) -> &'static str {
+        match self {
+            EngineKind::Docker => {
+                "start the Docker daemon (`sudo systemctl start docker`, or `sudo dockerd &`), or point DOCKER_HOST at a running one"
+            }
+            EngineKind::Podman => "check `podman info`; rootless podman needs subuids for your user (see `man podman`)",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error, Diagnostic)]
+pub enum EngineError {
+    #[error("no container engine found: neither `docker` nor `podman` is on PATH")]
+    #[diagnostic(
+        code(pookie::engine::missing),
+        help(
+            "install Docker (`apt-get install docker.io`) or podman, or set POOKIE_ENGINE / `engine` to one that is installed"
+        )
+    )]
+    Missing,
+    #[error("`{program}` is not on PATH, but {origin} asks for it")]
+    #[diagnostic(code(pookie::engine::missing), help("install {program}, or choose the other engine"))]
+    NotInstalled { program: &'static str, origin: &'static str },
+    #[error("POOKIE_ENGINE=`{0}` is not a container engine")]
+    #[diagnostic(code(pookie::engine::unknown), help("set POOKIE_ENGINE to `docker` or `podman`"))]
+    Unknown(String),
+    #[error("the {program} daemon does not answer: {detail}")]
+    #[diagnostic(code(pookie::engine::down), help("{hint}"))]
+    Down { program: &'static str, detail: String, hint: &'static str },
+    #[error("`{command}` failed: {detail}")]
+    #[diagnostic(code(pookie::engine::command))]
+    Command { command: String, detail: String },
+}
+
+/// The detected engine.
+#[derive(Clone, Debug)]
+pub struct Engine {
+    pub kind: EngineKind,
+    program: PathBuf,
+    /// docker without the buildx plugin needs the legacy builder (DOCKER_BUILDKIT=0).
+    legacy_builder: bool,
+}
+
+fn which(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|d| d.join(program)).find(|p| p.is_file())
+}
+
+impl Engine {
+    /// `POOKIE_ENGINE`, else the configured engine, else docker, else podman.
+    pub fn detect(configured: Option<EngineKind>) -> Result<Engine, EngineError> {
+        let from_env = match std::env::var("POOKIE_ENGINE") {
+            Ok(v) if !v.is_empty() => Some(EngineKind::from_name(&v).ok_or(EngineError::Unknown(v))?),
+            _ => None,
+        };
+        let (kind, program) = match (from_env, configured) {
+            (Some(k), _) => (
+                k,
+                which(k.program())
+                    .ok_or(EngineError::NotInstalled { program: k.program(), origin: "POOKIE_ENGINE" })?,
+            ),
+            (None, Some(k)) => (
+                k,
+                which(k.program())
+                    .ok_or(EngineError::NotInstalled { program: k.program(), origin: "pookie.toml's `engine`" })?,
+            ),
+            (None, None) => [EngineKind::Docker, EngineKind::Podman]
+                .into_iter()
+                .find_map(|k| which(k.program()).map(|p| (k, p)))
+                .ok_or(EngineError::Missing)?,
+        };
+        let legacy_builder = kind == EngineKind::Docker
+            && std::env::var_os("DOCKER_BUILDKIT").is_none()
+            && duct::cmd(&program, ["buildx", "version"])
+                .stdout_null()
+                .stderr_null()
+                .unchecked()
+                .run()
+                .map_or(true, |o| !o.status.success());
+        Ok(Engine { kind, program, legacy_builder })
+    }
+
+    /// Fails with the fix when the daemon does not answer.
+    pub fn ping(&self) -> Result<(), EngineError> {
+        let out = self
+            .cmd(["version", "--format", "{{.Server.Version}}"])
+            .stdout_capture()
+            .stderr_capture()
+            .unchecked()
+            .run()
+            .map_err(|e| EngineError::Down {
+                program: self.kind.program(),
+                detail: e.to_string(),
+                hint: self.kind.start_hint(),
+            })?;
+        if out.status.success() && !out.stdout.trim_ascii().is_empty() {
+            Ok(())
+        } else {
+            let detail = String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("no answer").trim().to_string();
+            Err(EngineError::Down { program: self.kind.program(), detail, hint: self.kind.start_hint() })
+        }
+    }
+
+    /// An engine command (not yet run).
+    pub fn cmd<I, S>(&self, args: I) -> duct::Expression
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        let mut e = duct::cmd(&self.program, args);
+        if self.legacy_builder {
+            e = e.env("DOCKER_BUILDKIT", "0");
+        }
+        e
+    }
+
+    /// Runs a command to completion and returns its stdout; errors carry its stderr.
+    pub fn output<I, S>(&self, args: I) -> Result<String, EngineError>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+        let command = format!(
+            "{} {}",
+            self.kind.program(),
+            args.iter().map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" ")
+        );
+        let out = self
+            .cmd(args)
+            .stdout_capture()
+            .stderr_capture()
+            .unchecked()
+            .run()
+            .map_err(|e| EngineError::Command { command: command.clone(), detail: e.to_string() })?;
+        if out.status.success() {
+            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        } else {
+            Err(EngineError::Command { command, detail: String::from_utf8_lossy(&out.stderr).trim().to_string() })
+        }
+    }
+
+    pub fn image_exists(&self, reference: &str) -> bool {
+        self.cmd(["image", "inspect", "--format", "{{.Id}}", reference])
+            .stdout_null()
+            .stderr_null()
+            .unchecked()
+            .run()
+            .is_ok_and(|o| o.status.success())
+    }
+
+    /// Loads an image archive (`docker save` format) into the engine.
+    pub fn load(&self, archive: &Path) -> Result<String, EngineError> {
+        self.output([OsString::from("load"), OsString::from("-i"), archive.as_os_str().to_owned()])
+    }
+
+    /// Force-removes the containers carrying `label` (e.g. every container of one run).
+    pub fn remove_labelled(&self, label: &str) -> Result<usize, EngineError> {
+        let ids = self.output(["ps", "-aq", "--filter", &format!("label={label}")])?;
+        let ids: Vec<&str> = ids.split_whitespace().collect();
+        if !ids.is_empty() {
+            let mut args = vec!["rm", "-f"];
+            args.extend(&ids);
+            self.output(args)?;
+        }
+        Ok(ids.len())
     }
 }

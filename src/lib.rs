@@ -14,6 +14,7 @@
 //! 5. [`image`] holds the layer recipes (the Dockerfiles of `images/`) and their content-hash
 //!    tags; [`engine`] talks to docker or podman.
 
+pub mod base_image;
 pub mod cache;
 pub mod cli;
 pub mod config;

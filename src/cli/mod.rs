@@ -1,8 +1,10 @@
 //! The command line: clap definitions and dispatch to one module per subcommand.
 
+mod base_image;
 mod info;
 mod init;
 mod plan;
+mod run;
 
 use crate::config::{CliOverrides, Compiler};
 use crate::target::NonNativeMode;
@@ -31,6 +33,32 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
         format: PlanFormat,
     },
+    /// Build the images and run every job of the plan; tested, repaired wheels land in the output directory
+    Run {
+        #[command(flatten)]
+        project: ProjectArgs,
+        #[command(flatten)]
+        run: run::RunArgs,
+    },
+    /// Build (if needed) and list the images of the plan
+    Images {
+        #[command(flatten)]
+        project: ProjectArgs,
+    },
+    /// Remove what pookie created: in the workspace (output wheels, .pookie/), and with flags its images and caches
+    Clean {
+        /// Project directory (default: the current directory)
+        #[arg(long, value_name = "DIR")]
+        workspace: Option<PathBuf>,
+        /// Also remove pookie's container images (only pookie's)
+        #[arg(long)]
+        images: bool,
+        /// Also remove pookie's download caches
+        #[arg(long)]
+        caches: bool,
+    },
+    /// Build a base image from a Debian or Ubuntu release with debootstrap and import it into the engine
+    BaseImage(base_image::BaseImageArgs),
     /// Write a commented pookie.toml for the project in the workspace
     Init {
         /// Project directory
@@ -123,6 +151,10 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Plan { project, format } => plan::run(project, *format, &args),
+        Command::Run { project, run } => run::run(project, run, &args),
+        Command::Images { project } => run::images(project, &args),
+        Command::Clean { workspace, images, caches } => run::clean(workspace.as_deref(), *images, *caches),
+        Command::BaseImage(a) => base_image::run(a),
         Command::Init { workspace, force } => init::run(workspace.as_deref(), *force),
         Command::Schema => {
             print!("{}", crate::config::raw::schema_json());

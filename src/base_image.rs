@@ -1,0 +1,1 @@
+//! Base images from distribution packages (debootstrap), for build farms without a registry.
