@@ -29,6 +29,13 @@ pub struct Sources {
 
 impl Sources {
     pub fn new(args: &[String]) -> Self {
+        // Quote the program by its name, not the path it was started from.
+        let mut args = args.to_vec();
+        if let Some(program) = args.first_mut()
+            && let Some(name) = std::path::Path::new(program.as_str()).file_name()
+        {
+            *program = name.to_string_lossy().into_owned();
+        }
         let mut cli = String::new();
         let mut arg_offsets = Vec::new();
         for (i, a) in args.iter().enumerate() {
@@ -39,24 +46,33 @@ impl Sources {
             cli.push_str(a);
             arg_offsets.push(start..cli.len());
         }
-        Sources { file: None, cli: Arc::new(cli), arg_offsets, args: args.to_vec() }
+        Sources { file: None, cli: Arc::new(cli), arg_offsets, args }
     }
 
     /// The span of `value` as given to `flag` on the command line (`--flag value`, `--flag a b`,
     /// `--flag=value`, `-j4`); the whole line when it cannot be found.
     pub fn flag(&self, flag: &str, value: &str) -> Origin {
+        self.find_flag(flag, value).unwrap_or(Origin::Flag(0..self.cli.len()))
+    }
+
+    /// Like [`Sources::flag`] for a flag with several spellings (`--jobs`, `-j`).
+    pub fn flag_any(&self, flags: &[&str], value: &str) -> Origin {
+        flags.iter().find_map(|f| self.find_flag(f, value)).unwrap_or(Origin::Flag(0..self.cli.len()))
+    }
+
+    fn find_flag(&self, flag: &str, value: &str) -> Option<Origin> {
         for (i, a) in self.args.iter().enumerate() {
             let r = &self.arg_offsets[i];
             let owner = self.args[..i].iter().rposition(|p| p.starts_with('-')).map(|o| self.args[o].as_str());
             if a == value && owner == Some(flag) {
-                return Origin::Flag(r.clone());
+                return Some(Origin::Flag(r.clone()));
             }
             let joined = a.strip_prefix(flag).map(|rest| rest.strip_prefix('=').unwrap_or(rest));
             if a != flag && joined == Some(value) {
-                return Origin::Flag(r.end - value.len()..r.end);
+                return Some(Origin::Flag(r.end - value.len()..r.end));
             }
         }
-        Origin::Flag(0..self.cli.len())
+        None
     }
 }
 

@@ -34,6 +34,19 @@ const HOST_TRIPLE: &str = "x86_64-unknown-linux-gnu";
 pub fn resolve(settings: &Settings, index: Option<&PythonIndex>) -> Result<Vec<Cell>, ConfigError> {
     let src = &settings.sources;
     let py = &settings.python;
+    if let (Some((release, origin)), Some(index)) = (&py.release, index)
+        && index.release != *release
+    {
+        return Err(ConfigError::new(
+            "release",
+            format!("the python-build-standalone index is of release {}, not {release}", index.release),
+        )
+        .at(src, origin, "pinned here")
+        .help(format!(
+            "point `[python] mirror` at a copy of release {release}, or set `release = \"{}\"`",
+            index.release
+        )));
+    }
     let versions: Vec<PythonVersion> = match (&py.versions, index) {
         (Some(v), _) => v.iter().map(|(v, _)| *v).collect(),
         (None, Some(index)) => default_versions(settings, index)?,

@@ -25,6 +25,7 @@ use toml::Spanned;
 
 pub const DEFAULT_BUILD: &str = r#"python -m pip wheel . --no-deps --wheel-dir "$POOKIE_WHEEL_DIR""#;
 pub const DEFAULT_PYTHON_PATH: &str = "/usr/bin/python{major}.{minor}";
+const GLOB_HELP: &str = "patterns are globs: `*`, `?`, `[abc]`, `[!abc]` and `{a,b}`, e.g. \"cp31[23]-*\"";
 /// How many of the newest minor versions are built when `python` is not set.
 pub const DEFAULT_PYTHON_COUNT: usize = 4;
 
@@ -62,6 +63,9 @@ pub struct PythonSettings {
     pub versions_origin: Origin,
     pub source: PythonSource,
     pub prereleases: bool,
+    /// `[python] release`, with where it was written: the index must be of this release (a
+    /// mirror holds one release; this catches a mirror of another one).
+    pub release: Option<(String, Origin)>,
 }
 
 /// One `[[overrides]]` entry, resolved.
@@ -189,7 +193,9 @@ fn toml_error(e: toml::de::Error, sources: &Sources) -> ConfigError {
     let unknown = regex::Regex::new(r"unknown field `([^`]*)`, expected (?:one of )?(.*)").expect("valid regex");
     if let Some(c) = unknown.captures(&msg) {
         let word = c[1].to_string();
-        let expected: Vec<String> = c[2].split(", ").map(|s| s.trim_matches('`').to_string()).collect();
+        // serde lists one key as "`a`", two as "`a` or `b`", more as "one of `a`, `b`, `c`".
+        let quoted = regex::Regex::new(r"`([^`]*)`").expect("valid regex");
+        let expected: Vec<String> = quoted.captures_iter(&c[2]).map(|k| k[1].to_string()).collect();
         let help = match error::suggest(&word, expected.iter().map(String::as_str)) {
             Some(s) => format!("did you mean `{s}`? Known keys here: {}", expected.join(", ")),
             None => format!("known keys here: {}", expected.join(", ")),
@@ -198,12 +204,31 @@ fn toml_error(e: toml::de::Error, sources: &Sources) -> ConfigError {
             .at(sources, &origin, "not a pookie setting")
             .help(help);
     }
-    let help = if msg.contains("invalid type") {
-        "see README.md or `pookie schema` for the type each key takes"
-    } else {
-        "see README.md for the syntax of pookie.toml"
-    };
-    ConfigError::new("syntax", msg).at(sources, &origin, "here").help(help)
+    if msg.starts_with("Python versions must be quoted") {
+        let written = match (&origin, &sources.file) {
+            (Origin::File(r), Some((_, text))) => text.get(r.clone()).unwrap_or("").trim().to_string(),
+            _ => String::new(),
+        };
+        return ConfigError::new(
+            "python_version",
+            format!("Python versions must be quoted strings: write \"{written}\""),
+        )
+        .at(sources, &origin, "a number, not a string")
+        .help("unquoted, TOML reads a version as a decimal number, and 3.10 becomes 3.1");
+    }
+    if let Some(field) = msg.strip_prefix("missing field ") {
+        return ConfigError::new("missing_key", format!("missing key {field}"))
+            .at(sources, &origin, "in this table")
+            .help(format!("add {field}: it is required here (see README.md)"));
+    }
+    if msg.contains("invalid type") {
+        // serde names Rust types; say what to write instead.
+        let msg = msg.replace("expected i64", "expected an integer");
+        return ConfigError::new("type", msg)
+            .at(sources, &origin, "wrong type")
+            .help("see README.md or `pookie schema` for the type each key takes");
+    }
+    ConfigError::new("syntax", msg).at(sources, &origin, "here").help("see README.md for the syntax of pookie.toml")
 }
 
 fn span_of<T>(s: &Spanned<T>) -> Origin {
@@ -237,12 +262,18 @@ fn resolve(
     }
     let mut targets = Vec::new();
     for (name, origin) in &target_names {
-        let glob = Glob::new(name).map_err(|e| ConfigError::new("targets", e).at(src, origin, "bad pattern"))?;
+        let glob = Glob::new(name)
+            .map_err(|e| ConfigError::new("targets", e).at(src, origin, "bad pattern").help(GLOB_HELP))?;
         let matched: Vec<Target> = Target::all().filter(|t| glob.matches(t.tag())).collect();
+        if matched.is_empty() && !glob.is_literal() {
+            return Err(ConfigError::new("unknown_target", format!("the pattern `{name}` matches no target"))
+                .at(src, origin, "matches nothing")
+                .help("`pookie targets` lists the targets pookie builds for"));
+        }
         if matched.is_empty() {
             let hint = match Target::suggest(name) {
-                Some(s) if glob.is_literal() => format!("did you mean `{s}`? `pookie targets` lists all targets"),
-                _ => "`pookie targets` lists the targets pookie builds for".to_string(),
+                Some(s) => format!("did you mean `{s}`? `pookie targets` lists all targets"),
+                None => "`pookie targets` lists the targets pookie builds for".to_string(),
             };
             return Err(ConfigError::new("unknown_target", format!("unknown target `{name}`"))
                 .at(src, origin, "not a known target")
@@ -326,7 +357,13 @@ fn resolve(
             .at(src, &origin, "pookie cannot list the interpreters of an image")
             .help("add `versions = [\"3.12\", \"3.13\"]` to [python] (or pass --python-version)"));
     }
-    let python = PythonSettings { versions, versions_origin, source, prereleases: table.prereleases.unwrap_or(false) };
+    let python = PythonSettings {
+        versions,
+        versions_origin,
+        source,
+        prereleases: table.prereleases.unwrap_or(false),
+        release: table.release.as_ref().map(|r| (r.get_ref().clone(), span_of(r))),
+    };
 
     // Commands and simple values.
     let build = match (&cli.build, &raw.build) {
@@ -359,7 +396,7 @@ fn resolve(
     let jobs = match (cli.jobs, &raw.jobs) {
         (Some(0), _) => {
             return Err(ConfigError::new("jobs", "--jobs must be at least 1")
-                .at(src, &src.flag("--jobs", "0"), "zero")
+                .at(src, &src.flag_any(&["--jobs", "-j"], "0"), "zero")
                 .help("pass -j N with N ≥ 1, or leave it out to use every core"));
         }
         (Some(j), _) => j,
@@ -375,8 +412,8 @@ fn resolve(
     let mut env = BTreeMap::new();
     if let Some(e) = &raw.env {
         for (k, v) in e.get_ref() {
-            check_env_name(k, &span_of(v), src)?;
-            env.insert(k.clone(), v.get_ref().clone());
+            check_env_name(k.get_ref(), &span_of(k), src)?;
+            env.insert(k.get_ref().clone(), v.get_ref().clone());
         }
     }
 
@@ -395,7 +432,10 @@ fn resolve(
             .get_ref()
             .0
             .iter()
-            .map(|g| Glob::new(g).map_err(|e| ConfigError::new("selector", e).at(src, &origin, "bad pattern")))
+            .map(|g| {
+                Glob::new(g)
+                    .map_err(|e| ConfigError::new("selector", e).at(src, &origin, "bad pattern").help(GLOB_HELP))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         Ok((Patterns(globs), origin))
     };
@@ -403,7 +443,8 @@ fn resolve(
     let only = match &cli.only {
         Some(o) => {
             let origin = src.flag("--only", o);
-            let g = Glob::new(o).map_err(|e| ConfigError::new("selector", e).at(src, &origin, "bad pattern"))?;
+            let g = Glob::new(o)
+                .map_err(|e| ConfigError::new("selector", e).at(src, &origin, "bad pattern").help(GLOB_HELP))?;
             Some((Patterns(vec![g]), origin))
         }
         None => raw.only.as_ref().map(patterns).transpose()?,
@@ -414,8 +455,8 @@ fn resolve(
         let (select, _) = patterns(&o.select)?;
         let mut env = BTreeMap::new();
         for (k, v) in o.env.unwrap_or_default() {
-            check_env_name(&k, &span_of(&v), src)?;
-            env.insert(k, v.into_inner());
+            check_env_name(k.get_ref(), &span_of(&k), src)?;
+            env.insert(k.into_inner(), v.into_inner());
         }
         overrides.push(Override {
             select,
@@ -530,12 +571,12 @@ fn check_env_name(name: &str, origin: &Origin, src: &Sources) -> Result<(), Conf
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if !ok {
         return Err(ConfigError::new("env", format!("`{name}` is not a valid environment variable name"))
-            .at(src, origin, "its value")
+            .at(src, origin, "not a variable name")
             .help("names are letters, digits and `_`, not starting with a digit"));
     }
     if name.starts_with("POOKIE_") {
         return Err(ConfigError::new("env", format!("`{name}` is reserved"))
-            .at(src, origin, "its value")
+            .at(src, origin, "reserved name")
             .help("pookie sets the POOKIE_* variables of each job itself"));
     }
     Ok(())

@@ -38,11 +38,11 @@ pub struct RawConfig {
     #[schemars(with = "Option<String>")]
     pub output_dir: Option<Spanned<String>>,
     /// Jobs run at once. Default: the number of CPU cores.
-    #[schemars(with = "Option<u32>", range(min = 1))]
+    #[schemars(with = "Option<u32>", range(min = 1, max = 1024))]
     pub jobs: Option<Spanned<i64>>,
     /// Environment variables set in every build and test job.
     #[schemars(with = "Option<BTreeMap<String, String>>")]
-    pub env: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
+    pub env: Option<Spanned<BTreeMap<Spanned<String>, Spanned<String>>>>,
     /// Longest a single job may run: seconds, or a duration such as `"90s"`, `"30m"`, `"1h30m"`.
     #[schemars(with = "Option<TimeoutSchema>")]
     pub timeout: Option<Spanned<RawTimeout>>,
@@ -61,8 +61,12 @@ pub struct RawConfig {
     /// behind TLS-inspecting proxies). Default: the file `$SSL_CERT_FILE` names, when set.
     #[schemars(with = "Option<String>")]
     pub ca_bundle: Option<Spanned<String>>,
+    /// How Linux wheels are compiled: the x86_64 compiler and what to do with targets the host
+    /// cannot run natively.
     #[serde(default)]
     pub linux: RawLinux,
+    /// Base image of each image family (the FAMILY column of `pookie targets`), replacing the
+    /// official public image pookie starts from.
     #[serde(default)]
     pub images: RawImages,
     /// Per-identifier changes, applied in order to the jobs whose identifier matches `select`.
@@ -75,7 +79,9 @@ pub struct RawConfig {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RawLinux {
     /// Compiler for x86_64 Linux targets: `gcc` (default) or `clang`.
-    #[schemars(with = "Option<CompilerSchema>")]
+    // kebab-case would spell it `x86-64-compiler`; the architecture keeps its underscore.
+    #[serde(rename = "x86_64-compiler")]
+    #[schemars(rename = "x86_64-compiler", with = "Option<CompilerSchema>")]
     pub x86_64_compiler: Option<Spanned<String>>,
     /// How targets the host cannot run natively are built: `cross` (default: compile on the
     /// host with a cross toolchain, test under QEMU) or `emulate` (build and test under QEMU).
@@ -102,7 +108,8 @@ pub struct RawPythonTable {
     /// beside the archives), used instead of GitHub.
     #[schemars(with = "Option<String>")]
     pub mirror: Option<Spanned<String>>,
-    /// python-build-standalone release to use, e.g. `"20260814"`. Default: the latest.
+    /// python-build-standalone release to use, e.g. `"20260814"`. Default: the latest. With
+    /// `mirror`, the release the mirror must hold.
     #[schemars(with = "Option<String>")]
     pub release: Option<Spanned<String>>,
     /// Allow pre-releases (alphas, betas, release candidates). Default: false.
@@ -291,7 +298,7 @@ pub struct RawOverride {
     pub test_requires: Option<Vec<String>>,
     /// Added to (and overriding) the environment.
     #[schemars(with = "Option<BTreeMap<String, String>>")]
-    pub env: Option<BTreeMap<String, Spanned<String>>>,
+    pub env: Option<BTreeMap<Spanned<String>, Spanned<String>>>,
 }
 
 // Schema-only shapes for values that are parsed by hand above.
