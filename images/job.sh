@@ -1,2 +1,64 @@
 #!/bin/bash
-# Placeholder: replaced by the job runner in the `pookie run` work.
+# Runs one pookie job inside its container. pookie mounts the job's own directory at /pookie/job:
+#   src/              the job's private copy of the project (the working directory of builds)
+#   command.sh        the user's build or test command
+#   wheels/           build: where the command leaves wheels ($POOKIE_WHEEL_DIR)
+#   out/              build: the repaired wheels pookie collects
+#   wheel/            test: the wheel to install ($POOKIE_WHEEL_DIR)
+#   test-requires.txt test: requirements to install first
+# Exit codes tell pookie which step failed (see executor/job.rs).
+set -uo pipefail
+job=/pookie/job
+export HOME=/tmp/pookie-home
+mkdir -p "$HOME"
+
+step() { printf '\n::pookie:: %s\n' "$*"; }
+fail() { printf '::pookie:: %s\n' "$2" >&2; exit "$1"; }
+
+run_build() {
+    cd "$job/src" || fail 2 "no project copy at $job/src"
+    mkdir -p "$POOKIE_WHEEL_DIR" "$job/out"
+    step "build: $(python --version 2>&1) at $(command -v python)"
+    bash -eo pipefail "$job/command.sh" || fail 10 "the build command failed (exit $?)"
+
+    shopt -s nullglob
+    local wheels=("$POOKIE_WHEEL_DIR"/*.whl)
+    [ ${#wheels[@]} -gt 0 ] || wheels=(dist/*.whl)
+    [ ${#wheels[@]} -gt 0 ] || fail 11 "the build command left no wheel in \$POOKIE_WHEEL_DIR or ./dist"
+
+    for wheel in "${wheels[@]}"; do
+        case $POOKIE_REPAIR in
+            auditwheel)
+                step "repair: auditwheel repair --plat $POOKIE_PLATFORM $(basename "$wheel")"
+                auditwheel repair --plat "$POOKIE_PLATFORM" --wheel-dir "$job/out" "$wheel" \
+                    || fail 12 "auditwheel cannot make $(basename "$wheel") meet $POOKIE_PLATFORM (its reason is above)"
+                auditwheel show "$job/out"/*.whl || true
+                ;;
+            none) cp "$wheel" "$job/out/" ;;
+            *) fail 12 "repair with $POOKIE_REPAIR is not available in this image" ;;
+        esac
+    done
+}
+
+run_test() {
+    shopt -s nullglob
+    local wheels=("$POOKIE_WHEEL_DIR"/*.whl)
+    [ ${#wheels[@]} -gt 0 ] || fail 2 "no wheel to test in $POOKIE_WHEEL_DIR"
+    step "install: ${wheels[*]##*/} into $(python --version 2>&1)"
+    python -m pip install --no-input "${wheels[@]}" || fail 20 "installing the wheel failed"
+    if [ -s "$job/test-requires.txt" ]; then
+        step "install test requirements"
+        python -m pip install --no-input -r "$job/test-requires.txt" || fail 20 "installing the test requirements failed"
+    fi
+    # An empty directory, so the project's sources cannot shadow the installed wheel.
+    mkdir -p /tmp/pookie-test && cd /tmp/pookie-test || fail 2 "cannot enter the test directory"
+    step "test"
+    bash -eo pipefail "$job/command.sh" || fail 21 "the test command failed (exit $?)"
+}
+
+case ${POOKIE_STAGE:-} in
+    build) run_build ;;
+    test) run_test ;;
+    *) fail 2 "POOKIE_STAGE must be build or test" ;;
+esac
+step "done"

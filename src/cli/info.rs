@@ -59,7 +59,7 @@ pub fn python_versions(project: &ProjectArgs, for_target: Option<&str>, args: &[
         })?],
         None => settings.targets.clone(),
     };
-    let Some(index) = crate::python::index_for(&settings, |_| {})? else {
+    let Some(index) = crate::python::index_for(&settings, None)? else {
         return Err(Failure::msg(
             EXIT_BAD_INPUT,
             "`[python] source = \"image\"`: interpreters come from the base images, there is no index to list",

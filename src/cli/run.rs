@@ -1,8 +1,22 @@
 //! `pookie run`, `pookie images`, `pookie clean`.
 
-use super::{Failure, ProjectArgs};
+use super::{Failure, ProjectArgs, EXIT_FAILURE};
+use crate::config::matrix;
+use crate::config::{self, Settings};
+use crate::engine::Engine;
+use crate::executor::{self, job::RUN_LABEL};
+use crate::image::build::MANAGED_LABEL;
+use crate::plan::{self, Node, Plan};
+use crate::process::Cancel;
+use crate::report::{self, Progress, Status};
+use crate::workspace::STATE_DIR;
 use clap::Args;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Exit code of an interrupted run (128 + SIGINT, as shells report it).
+const EXIT_INTERRUPTED: u8 = 130;
 
 #[derive(Args, Debug, Clone, Default)]
 pub struct RunArgs {
@@ -14,17 +28,165 @@ pub struct RunArgs {
     pub fail_fast: bool,
     /// Also write the results as JSON to FILE
     #[arg(long, value_name = "FILE")]
-    pub report: Option<std::path::PathBuf>,
+    pub report: Option<PathBuf>,
 }
 
-pub fn run(_project: &ProjectArgs, _run: &RunArgs, _args: &[String]) -> Result<(), Failure> {
-    Err(Failure::msg(super::EXIT_FAILURE, "not implemented yet"))
+/// Settings and plan of a command that will execute: the index must be complete.
+fn resolve(project: &ProjectArgs, args: &[String]) -> Result<(Settings, Plan), Failure> {
+    let settings = config::load(&project.overrides(), args)?;
+    let index = crate::python::index_for(&settings, None)?;
+    let cells = matrix::resolve(&settings, index.as_ref())?;
+    let plan = plan::plan(&settings, &cells, index.as_ref().map(|i| i.release.as_str()));
+    Ok((settings, plan))
 }
 
-pub fn images(_project: &ProjectArgs, _args: &[String]) -> Result<(), Failure> {
-    Err(Failure::msg(super::EXIT_FAILURE, "not implemented yet"))
+fn engine(settings: &Settings) -> Result<Engine, Failure> {
+    let engine = Engine::detect(settings.engine).map_err(|e| Failure { report: e.into(), code: EXIT_FAILURE })?;
+    engine.ping().map_err(|e| Failure { report: e.into(), code: EXIT_FAILURE })?;
+    Ok(engine)
 }
 
-pub fn clean(_workspace: Option<&Path>, _images: bool, _caches: bool) -> Result<(), Failure> {
-    Err(Failure::msg(super::EXIT_FAILURE, "not implemented yet"))
+fn run_id() -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    format!("{:08x}", nanos ^ std::process::id().rotate_left(16))
+}
+
+/// Stops the run on Ctrl-C / SIGTERM: kills what runs and removes the run's containers.
+fn on_interrupt(engine: &Engine, run_id: &str, cancel: &Arc<Cancel>) {
+    let (engine, label, cancel) = (engine.clone(), format!("{RUN_LABEL}={run_id}"), cancel.clone());
+    let _ = ctrlc::set_handler(move || {
+        if cancel.is_cancelled() {
+            return;
+        }
+        eprintln!("\npookie: interrupted — stopping jobs and removing their containers");
+        cancel.cancel();
+        let _ = engine.remove_labelled(&label);
+    });
+}
+
+fn execute(settings: &Settings, plan: &Plan, engine: &Engine, fail_fast: bool) -> (Vec<report::NodeReport>, String, f64, bool) {
+    let run_id = run_id();
+    let cancel = Arc::new(Cancel::default());
+    on_interrupt(engine, &run_id, &cancel);
+    let opts = executor::Options {
+        jobs: settings.jobs,
+        fail_fast,
+        run_id: &run_id,
+        workspace: &settings.workspace,
+        output_dir: &settings.output_dir,
+        cache_dir: crate::cache::dir(),
+        offline: settings.offline,
+    };
+    let started = Instant::now();
+    let progress = Progress::new(plan.graph.node_count());
+    let reports = executor::execute(plan, engine, &opts, &cancel, &progress);
+    if cancel.is_cancelled() {
+        // Containers that started while the handler ran.
+        let _ = engine.remove_labelled(&format!("{RUN_LABEL}={run_id}"));
+    }
+    (reports, run_id, started.elapsed().as_secs_f64(), cancel.is_cancelled())
+}
+
+pub fn run(project: &ProjectArgs, run: &RunArgs, args: &[String]) -> Result<(), Failure> {
+    let (settings, plan) = resolve(project, args)?;
+    let engine = engine(&settings)?;
+    if run.clean {
+        clean_workspace(&settings.workspace, &settings.output_dir)?;
+    }
+    let (reports, run_id, seconds, interrupted) = execute(&settings, &plan, &engine, run.fail_fast);
+    print!("{}", report::summary(&reports));
+    if let Some(path) = &run.report {
+        report::write_json(path, &run_id, seconds, &reports)
+            .map_err(|e| Failure::msg(EXIT_FAILURE, format!("cannot write {}: {e}", path.display())))?;
+    }
+    let dist = settings.output_dir.strip_prefix(&settings.workspace).unwrap_or(&settings.output_dir);
+    println!("{:.1}s; wheels in {}/, logs in {STATE_DIR}/logs/", seconds, dist.display());
+    if interrupted {
+        let what: Vec<&str> =
+            reports.iter().filter(|r| r.status == Status::Interrupted && r.seconds > 0.0).map(|r| r.name.as_str()).collect();
+        return Err(Failure::msg(EXIT_INTERRUPTED, format!("interrupted: {}", if what.is_empty() { "nothing was running".into() } else { what.join(", ") })));
+    }
+    if report::all_passed(&reports) {
+        Ok(())
+    } else {
+        let failed = reports.iter().filter(|r| r.status == Status::Failed).count();
+        Err(Failure::msg(EXIT_FAILURE, format!("{failed} node(s) failed; see the summary above and their logs")))
+    }
+}
+
+pub fn images(project: &ProjectArgs, args: &[String]) -> Result<(), Failure> {
+    let (settings, plan) = resolve(project, args)?;
+    let engine = engine(&settings)?;
+    // The same executor, on the image nodes alone.
+    let only_images = Plan {
+        graph: plan.graph.filter_map(|_, n| matches!(n, Node::Image(_)).then(|| n.clone()), |_, e| Some(*e)),
+        release: plan.release.clone(),
+        warnings: plan.warnings.clone(),
+    };
+    let (reports, _, _, interrupted) = execute(&settings, &only_images, &engine, false);
+    for r in &reports {
+        let tag = match &only_images.graph.node_weights().find(|n| n.name() == r.name) {
+            Some(Node::Image(n)) => n.tag.clone().unwrap_or_default(),
+            _ => String::new(),
+        };
+        println!("{:<10} {:<48} {}{}", r.status.label(), r.name, tag, r.reason.as_deref().map(|x| format!("  {x}")).unwrap_or_default());
+    }
+    if interrupted {
+        return Err(Failure::msg(EXIT_INTERRUPTED, "interrupted"));
+    }
+    if report::all_passed(&reports) { Ok(()) } else { Err(Failure::msg(EXIT_FAILURE, "some images failed to build")) }
+}
+
+/// Removes what pookie created in the workspace: the wheels it recorded in the output
+/// directory (the directory too, if that leaves it empty) and `.pookie/`. Never other files.
+fn clean_workspace(workspace: &Path, output_dir: &Path) -> Result<(), Failure> {
+    let io = |e: std::io::Error| Failure::msg(EXIT_FAILURE, format!("clean: {e}"));
+    for name in report::recorded_outputs(workspace) {
+        let p = output_dir.join(&name);
+        if p.is_file() {
+            std::fs::remove_file(&p).map_err(io)?;
+        }
+    }
+    if output_dir != workspace && std::fs::read_dir(output_dir).is_ok_and(|mut d| d.next().is_none()) {
+        let _ = std::fs::remove_dir(output_dir);
+    }
+    let state = workspace.join(STATE_DIR);
+    if state.exists() {
+        std::fs::remove_dir_all(&state).map_err(io)?;
+    }
+    Ok(())
+}
+
+pub fn clean(workspace: Option<&Path>, images: bool, caches: bool) -> Result<(), Failure> {
+    let project = ProjectArgs { workspace: workspace.map(Path::to_path_buf), ..Default::default() };
+    let args: Vec<String> = std::env::args().collect();
+    let settings = config::load(&project.overrides(), &args)?;
+    clean_workspace(&settings.workspace, &settings.output_dir)?;
+    println!("removed pookie's files from {}", settings.workspace.display());
+    if images {
+        let engine = engine(&settings)?;
+        let ids = engine
+            .output(["images", "--quiet", "--filter", &format!("label={MANAGED_LABEL}=true")])
+            .map_err(|e| Failure { report: e.into(), code: EXIT_FAILURE })?;
+        let mut ids: Vec<&str> = ids.split_whitespace().collect();
+        ids.sort();
+        ids.dedup();
+        if !ids.is_empty() {
+            let mut a = vec!["rmi", "--force"];
+            a.extend(&ids);
+            engine.output(a).map_err(|e| Failure { report: e.into(), code: EXIT_FAILURE })?;
+        }
+        println!("removed {} pookie image(s)", ids.len());
+    }
+    if caches {
+        let dir = crate::cache::dir();
+        for sub in ["python", "python-index"] {
+            let p = dir.join(sub);
+            if p.exists() {
+                std::fs::remove_dir_all(&p).map_err(|e| Failure::msg(EXIT_FAILURE, format!("clean: {e}")))?;
+            }
+        }
+        println!("removed pookie's caches in {}", dir.display());
+    }
+    Ok(())
 }

@@ -1,0 +1,149 @@
+//! One job: prepare its private directory (a copy of the project, its command, its inputs),
+//! run `images/job.sh` in a fresh container of its image, and collect and check its wheels.
+
+use crate::engine::Engine;
+use crate::image::build::{last_lines, open_log, MANAGED_LABEL};
+use crate::plan::planner::JOB_MOUNT;
+use crate::plan::{JobNode, Stage};
+use crate::process::{self, Cancel, Exit};
+use crate::workspace;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Everything jobs share during one run.
+pub struct Context<'a> {
+    pub engine: &'a Engine,
+    pub workspace: &'a Path,
+    pub output_dir: &'a Path,
+    pub run_id: &'a str,
+    pub cancel: &'a Cancel,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+/// Label carrying the run a container belongs to, so an interrupted run can remove its own.
+pub const RUN_LABEL: &str = "org.pookie.run";
+
+/// Runs `job` in the image `image`; test jobs install `wheels`. Returns the job's finished
+/// wheels (build jobs) or nothing; errors are one-line reasons, details are in the job's log.
+pub fn run(ctx: &Context, job: &JobNode, image: &str, wheels: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let dir = ctx.workspace.join(&job.dir);
+    let log_path = ctx.workspace.join(&job.log);
+    prepare(ctx, job, &dir, wheels).map_err(|e| format!("cannot prepare {}: {e}", dir.display()))?;
+    let _ = std::fs::remove_file(&log_path);
+    let mut log = open_log(&log_path)?;
+    let _ = writeln!(log, "::pookie:: {} in {image}", job.name);
+
+    let name = format!("pookie-{}-{}", ctx.run_id, job.name.replace('/', "-"));
+    let mut args: Vec<String> = vec![
+        "run".into(),
+        "--rm".into(),
+        "--name".into(),
+        name.clone(),
+        "--label".into(),
+        format!("{RUN_LABEL}={}", ctx.run_id),
+        "--label".into(),
+        format!("{MANAGED_LABEL}=true"),
+        // Outputs belong to the caller, not to root.
+        "--user".into(),
+        format!("{}:{}", ctx.uid, ctx.gid),
+        "--workdir".into(),
+        format!("{JOB_MOUNT}/src"),
+    ];
+    if ctx.engine.kind.needs_keep_id() {
+        args.push("--userns=keep-id".into());
+    }
+    if ctx.engine.kind.needs_explicit_ulimits() {
+        args.extend(["--ulimit".into(), "nofile=1024:20000".into(), "--ulimit".into(), "nproc=4096:4096".into()]);
+    }
+    for m in &job.mounts {
+        let host = ctx.workspace.join(&m.host);
+        let ro = if m.read_only { ":ro" } else { "" };
+        args.extend(["--volume".into(), format!("{}:{}{ro}", host.display(), m.container)]);
+    }
+    for (k, v) in &job.env {
+        args.extend(["--env".into(), format!("{k}={v}")]);
+    }
+    args.extend([image.to_string(), "bash".into(), format!("{JOB_MOUNT}/job.sh")]);
+
+    let timeout = job.timeout_secs.map(Duration::from_secs);
+    let stop = || {
+        let _ = ctx.engine.output(["rm", "-f", &name]);
+    };
+    let exit = process::run_logged(ctx.engine.cmd(&args), &log, timeout, ctx.cancel, stop)
+        .map_err(|e| format!("cannot run the engine: {e}"))?;
+    drop(log);
+    match exit {
+        Exit::Code(0) => {}
+        Exit::Code(code) => return Err(reason(code, &log_path)),
+        Exit::Signal => return Err("the container was killed".into()),
+        Exit::TimedOut => return Err(format!("timed out after {}s", job.timeout_secs.unwrap_or(0))),
+        Exit::Cancelled => return Err("interrupted".into()),
+    }
+    match job.stage {
+        Stage::Test => Ok(Vec::new()),
+        Stage::Build => collect(&dir.join("out"), job),
+    }
+}
+
+fn prepare(ctx: &Context, job: &JobNode, dir: &Path, wheels: &[PathBuf]) -> std::io::Result<()> {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir)?;
+    }
+    std::fs::create_dir_all(dir)?;
+    workspace::copy_project(ctx.workspace, &dir.join("src"), &[ctx.output_dir.to_path_buf()])?;
+    std::fs::write(dir.join("job.sh"), crate::image::JOB_SCRIPT)?;
+    std::fs::write(dir.join("command.sh"), format!("{}\n", job.command))?;
+    match job.stage {
+        Stage::Build => {
+            std::fs::create_dir_all(dir.join("wheels"))?;
+            std::fs::create_dir_all(dir.join("out"))?;
+        }
+        Stage::Test => {
+            std::fs::write(dir.join("test-requires.txt"), job.test_requires.join("\n"))?;
+            let wheel_dir = dir.join("wheel");
+            std::fs::create_dir_all(&wheel_dir)?;
+            for w in wheels {
+                let name = w.file_name().ok_or_else(|| std::io::Error::other("wheel without a name"))?;
+                std::fs::copy(w, wheel_dir.join(name))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The one-line reason for a failed job, from job.sh's exit code and the job's log.
+fn reason(code: i32, log: &Path) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let find = |needle: &str| text.lines().rev().find(|l| l.contains(needle)).map(|l| l.trim().to_string());
+    match code {
+        10 => "the build command failed".into(),
+        11 => "the build command left no wheel in $POOKIE_WHEEL_DIR or ./dist".into(),
+        12 => match find("auditwheel: error:") {
+            Some(line) => format!("repair failed: {}", line.trim_start_matches("auditwheel: error:").trim()),
+            None => format!("repair failed: {}", last_lines(log, 2)),
+        },
+        20 => "installing the wheel (or the test requirements) failed".into(),
+        21 => "the tests failed".into(),
+        125..=127 => format!("the engine could not run the container: {}", last_lines(log, 1)),
+        c => format!("exited with code {c}: {}", last_lines(log, 1)),
+    }
+}
+
+/// The repaired wheels of a build job, each checked against the job's target and Python.
+fn collect(out: &Path, job: &JobNode) -> Result<Vec<PathBuf>, String> {
+    let mut wheels: Vec<PathBuf> = std::fs::read_dir(out)
+        .map_err(|e| format!("cannot read {}: {e}", out.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "whl"))
+        .collect();
+    wheels.sort();
+    if wheels.is_empty() {
+        return Err("no wheel came out of the repair step".into());
+    }
+    for w in &wheels {
+        crate::wheel::check(w, &job.id)?;
+    }
+    Ok(wheels)
+}

@@ -1,0 +1,157 @@
+//! Building the image layers of a plan: assemble each layer's build context (recipe files, CA
+//! bundle, verified Python archives) and run the engine's build, unless an image with the
+//! layer's content-hash tag already exists.
+
+use super::Recipe;
+use crate::engine::Engine;
+use crate::plan::{ContextFile, ImageNode, Layer};
+use crate::process::{self, Cancel, Exit};
+use crate::python::download;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+/// Label on everything pookie builds, so `pookie clean --images` removes only pookie's.
+pub const MANAGED_LABEL: &str = "org.pookie.managed";
+/// Label of base layers: the image ID of the base image they were built from.
+const FROM_ID_LABEL: &str = "org.pookie.from-id";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Cached,
+    Built,
+}
+
+pub struct Builder<'a> {
+    pub engine: &'a Engine,
+    pub cache_dir: PathBuf,
+    pub offline: bool,
+    pub cancel: &'a Cancel,
+}
+
+impl Builder<'_> {
+    /// Makes sure the layer exists. Errors are one-line reasons; details are in `log`.
+    pub fn ensure(&self, node: &ImageNode, log: &Path) -> Result<Outcome, String> {
+        let tag = node.tag.as_deref().ok_or("its Python archive is unresolved (the index was unavailable)")?;
+        // A base layer is current only while the base image is the one it was built from: a
+        // re-pulled `debian:bookworm-slim` must rebuild it.
+        let from_id = match node.layer {
+            Layer::Base => Some(self.base_image_id(&node.from, log)?),
+            _ => None,
+        };
+        if self.engine.image_exists(tag) {
+            let current = match &from_id {
+                None => true,
+                Some(id) => self.label(tag, FROM_ID_LABEL).as_deref() == Some(id.as_str()),
+            };
+            if current {
+                return Ok(Outcome::Cached);
+            }
+        }
+        let recipe = Recipe::by_name(node.recipe).ok_or_else(|| format!("unknown recipe {}", node.recipe))?;
+        let context = tempfile::Builder::new()
+            .prefix("pookie-context-")
+            .tempdir()
+            .map_err(|e| format!("cannot create a build context: {e}"))?;
+        self.assemble(recipe, node, context.path())?;
+        let mut args: Vec<String> = vec![
+            "build".into(),
+            "--tag".into(),
+            tag.into(),
+            "--label".into(),
+            format!("{MANAGED_LABEL}=true"),
+            "--label".into(),
+            format!("org.pookie.layer-name={}", node.name),
+        ];
+        if let Some(id) = &from_id {
+            args.extend(["--label".into(), format!("{FROM_ID_LABEL}={id}")]);
+        }
+        for (k, v) in &node.args {
+            args.extend(["--build-arg".into(), format!("{k}={v}")]);
+        }
+        args.push(context.path().display().to_string());
+        let log_file = open_log(log)?;
+        let exit = process::run_logged(self.engine.cmd(args), &log_file, None, self.cancel, || {})
+            .map_err(|e| format!("cannot run the engine: {e}"))?;
+        match exit {
+            Exit::Code(0) => Ok(Outcome::Built),
+            Exit::Cancelled => Err("interrupted".into()),
+            _ => Err(format!("image build failed: {}", last_lines(log, 3))),
+        }
+    }
+
+    fn assemble(&self, recipe: &Recipe, node: &ImageNode, dir: &Path) -> Result<(), String> {
+        let write = |name: &str, bytes: &[u8]| {
+            let p = dir.join(name);
+            if let Some(parent) = p.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+            }
+            std::fs::write(&p, bytes).map_err(|e| format!("cannot write {}: {e}", p.display()))
+        };
+        write("Dockerfile", recipe.dockerfile.as_bytes())?;
+        for (name, text) in recipe.files {
+            write(name, text.as_bytes())?;
+        }
+        // COPY of a directory needs the directory even when it holds nothing.
+        std::fs::create_dir_all(dir.join("python")).map_err(|e| e.to_string())?;
+        write("python/.keep", b"")?;
+        for c in &node.context {
+            match c {
+                ContextFile::CaBundle { path, source, .. } => {
+                    let bytes = match source {
+                        Some(s) => std::fs::read(s).map_err(|e| format!("cannot read CA bundle {}: {e}", s.display()))?,
+                        None => Vec::new(),
+                    };
+                    write(path, &bytes)?;
+                }
+                ContextFile::Archive { path, archive } => {
+                    let cached = download::fetch_archive(archive, &self.cache_dir, self.offline).map_err(|e| e.to_string())?;
+                    let dest = dir.join(path);
+                    // Hard links keep large archives from being copied; fall back across filesystems.
+                    if std::fs::hard_link(&cached, &dest).is_err() {
+                        std::fs::copy(&cached, &dest).map_err(|e| format!("cannot copy {}: {e}", cached.display()))?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The ID of the base image, pulling it when the engine does not have it.
+    fn base_image_id(&self, reference: &str, log: &Path) -> Result<String, String> {
+        if let Ok(id) = self.engine.output(["image", "inspect", "--format", "{{.Id}}", reference]) {
+            return Ok(id.trim().to_string());
+        }
+        let log_file = open_log(log)?;
+        let exit = process::run_logged(self.engine.cmd(["pull", reference]), &log_file, None, self.cancel, || {})
+            .map_err(|e| format!("cannot run the engine: {e}"))?;
+        if exit != Exit::Code(0) {
+            return Err(format!(
+                "base image `{reference}` is not in the engine and could not be pulled ({}); pull it, or build one offline with `pookie base-image --tag {reference} ...`",
+                last_lines(log, 1)
+            ));
+        }
+        self.engine
+            .output(["image", "inspect", "--format", "{{.Id}}", reference])
+            .map(|s| s.trim().to_string())
+            .map_err(|e| e.to_string())
+    }
+
+    fn label(&self, image: &str, label: &str) -> Option<String> {
+        let format = format!("{{{{index .Config.Labels \"{label}\"}}}}");
+        self.engine.output(["image", "inspect", "--format", &format, image]).ok().map(|s| s.trim().to_string())
+    }
+}
+
+pub fn open_log(path: &Path) -> Result<File, String> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    File::options().create(true).append(true).open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))
+}
+
+/// The last `n` non-empty lines of a log, joined, for one-line failure reasons.
+pub fn last_lines(path: &Path, n: usize) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    lines[lines.len().saturating_sub(n)..].join(" | ")
+}

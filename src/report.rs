@@ -1,0 +1,261 @@
+//! What a run reports: live progress while it works (indicatif bars on a terminal, plain lines
+//! otherwise), the summary table at the end, the `--report` JSON, and the manifest of wheels
+//! pookie put in the output directory (so `--clean` removes those and nothing else).
+
+use crate::plan::{Node, Stage};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// A job that succeeded.
+    Passed,
+    /// An image layer that was built.
+    Built,
+    /// An image layer that already existed.
+    Cached,
+    Failed,
+    /// Not started because something it depends on failed.
+    Skipped,
+    /// A job that cannot run on this host (macOS tests): never counted as passed.
+    NotRunnable,
+    Interrupted,
+}
+
+impl Status {
+    pub fn is_success(self) -> bool {
+        matches!(self, Status::Passed | Status::Built | Status::Cached)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Passed => "passed",
+            Status::Built => "built",
+            Status::Cached => "cached",
+            Status::Failed => "FAILED",
+            Status::Skipped => "skipped",
+            Status::NotRunnable => "not runnable",
+            Status::Interrupted => "interrupted",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NodeReport {
+    pub name: String,
+    pub kind: &'static str,
+    pub build_id: Option<String>,
+    pub stage: Option<Stage>,
+    pub status: Status,
+    pub seconds: f64,
+    pub reason: Option<String>,
+    pub log: Option<PathBuf>,
+    /// Wheels this (build) job put in the output directory.
+    pub wheels: Vec<String>,
+}
+
+impl NodeReport {
+    pub fn new(node: &Node, status: Status, reason: Option<String>, seconds: f64, wheels: Vec<String>) -> Self {
+        match node {
+            Node::Image(n) => NodeReport {
+                name: n.name.clone(),
+                kind: "image",
+                build_id: None,
+                stage: None,
+                status,
+                seconds,
+                reason,
+                log: Some(PathBuf::from(".pookie/logs").join(format!("image-{}.log", n.name.replace('/', "-")))),
+                wheels,
+            },
+            Node::Job(j) => NodeReport {
+                name: j.name.clone(),
+                kind: "job",
+                build_id: Some(j.id.to_string()),
+                stage: Some(j.stage),
+                status,
+                seconds,
+                reason,
+                log: Some(j.log.clone()),
+                wheels,
+            },
+        }
+    }
+}
+
+/// Every job passed (images and not-runnable tests do not count against it).
+pub fn all_passed(reports: &[NodeReport]) -> bool {
+    reports.iter().all(|r| r.status.is_success() || r.status == Status::NotRunnable)
+}
+
+/// The table printed at the end of `pookie run`.
+pub fn summary(reports: &[NodeReport]) -> String {
+    let mut out = String::new();
+    let images: Vec<_> = reports.iter().filter(|r| r.kind == "image").collect();
+    let count = |s: Status| images.iter().filter(|r| r.status == s).count();
+    let _ = writeln!(
+        out,
+        "Images: {} built, {} cached{}",
+        count(Status::Built),
+        count(Status::Cached),
+        match count(Status::Failed) {
+            0 => String::new(),
+            n => format!(", {n} FAILED"),
+        }
+    );
+    for r in images.iter().filter(|r| r.status == Status::Failed) {
+        let _ = writeln!(out, "  {} FAILED: {}", r.name, r.reason.as_deref().unwrap_or(""));
+    }
+    let rows: Vec<[String; 5]> = reports
+        .iter()
+        .filter(|r| r.kind == "job")
+        .map(|r| {
+            let detail = if r.wheels.is_empty() {
+                r.reason.clone().unwrap_or_default()
+            } else {
+                r.wheels.join(" ")
+            };
+            [
+                r.build_id.clone().unwrap_or_default(),
+                r.stage.map_or("", |s| s.as_str()).to_string(),
+                r.status.label().to_string(),
+                format!("{:.1}s", r.seconds),
+                detail,
+            ]
+        })
+        .collect();
+    let header = ["BUILD ID", "STAGE", "STATUS", "TIME", "WHEEL / REASON"].map(String::from);
+    let all: Vec<&[String; 5]> = std::iter::once(&header).chain(rows.iter()).collect();
+    let w: Vec<usize> = (0..4).map(|c| all.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+    for r in all {
+        let _ = writeln!(out, "{:w0$}  {:w1$}  {:w2$}  {:>w3$}  {}", r[0], r[1], r[2], r[3], r[4], w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3]);
+    }
+    let jobs: Vec<_> = reports.iter().filter(|r| r.kind == "job").collect();
+    let n = |s: Status| jobs.iter().filter(|r| r.status == s).count();
+    let _ = writeln!(
+        out,
+        "{} jobs: {} passed, {} failed, {} skipped, {} not runnable{}",
+        jobs.len(),
+        n(Status::Passed),
+        n(Status::Failed),
+        n(Status::Skipped),
+        n(Status::NotRunnable),
+        match n(Status::Interrupted) {
+            0 => String::new(),
+            k => format!(", {k} interrupted"),
+        }
+    );
+    out
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    format: u32,
+    run_id: &'a str,
+    passed: bool,
+    seconds: f64,
+    nodes: &'a [NodeReport],
+}
+
+pub fn write_json(path: &Path, run_id: &str, seconds: f64, reports: &[NodeReport]) -> std::io::Result<()> {
+    let r = JsonReport { format: 1, run_id, passed: all_passed(reports), seconds, nodes: reports };
+    let mut text = serde_json::to_string_pretty(&r).map_err(std::io::Error::other)?;
+    text.push('\n');
+    std::fs::write(path, text)
+}
+
+const OUTPUTS: &str = ".pookie/outputs.json";
+
+/// Remembers that pookie wrote `wheel` into the output directory.
+pub fn record_output(workspace: &Path, wheel: &str) -> std::io::Result<()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    let _guard = LOCK.lock();
+    let path = workspace.join(OUTPUTS);
+    let mut names = recorded_outputs(workspace);
+    if !names.iter().any(|n| n == wheel) {
+        names.push(wheel.to_string());
+    }
+    let tmp = path.with_extension("json.tmp");
+    std::fs::create_dir_all(path.parent().expect("has a parent"))?;
+    std::fs::write(&tmp, serde_json::to_vec_pretty(&names).map_err(std::io::Error::other)?)?;
+    std::fs::rename(tmp, path)
+}
+
+pub fn recorded_outputs(workspace: &Path) -> Vec<String> {
+    std::fs::read(workspace.join(OUTPUTS)).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
+}
+
+/// Live progress: an overall bar and a spinner per running node on a terminal; one line per
+/// event otherwise (CI logs).
+pub struct Progress {
+    multi: Option<MultiProgress>,
+    overall: Option<ProgressBar>,
+    running: Mutex<HashMap<String, ProgressBar>>,
+}
+
+impl Progress {
+    /// `total`: how many nodes the run has.
+    pub fn new(total: usize) -> Self {
+        if !std::io::stderr().is_terminal() {
+            return Progress { multi: None, overall: None, running: Mutex::new(HashMap::new()) };
+        }
+        let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+        let overall = multi.add(ProgressBar::new(total as u64));
+        overall.set_style(
+            ProgressStyle::with_template("{bar:30.cyan/blue} {pos}/{len} done  {elapsed}").expect("valid template"),
+        );
+        Progress { multi: Some(multi), overall: Some(overall), running: Mutex::new(HashMap::new()) }
+    }
+
+    pub fn start(&self, name: &str) {
+        match &self.multi {
+            Some(m) => {
+                let bar = m.add(ProgressBar::new_spinner());
+                bar.set_style(ProgressStyle::with_template("  {spinner} {msg} {elapsed}").expect("valid template"));
+                bar.set_message(name.to_string());
+                bar.enable_steady_tick(Duration::from_millis(120));
+                if let Ok(mut r) = self.running.lock() {
+                    r.insert(name.to_string(), bar);
+                }
+            }
+            None => eprintln!("start   {name}"),
+        }
+    }
+
+    pub fn finish(&self, name: &str, status: Status, seconds: f64, reason: Option<&str>) {
+        let line = match reason {
+            Some(r) if !status.is_success() => format!("{:<8}{name} ({seconds:.1}s): {r}", status.label()),
+            _ => format!("{:<8}{name} ({seconds:.1}s)", status.label()),
+        };
+        match &self.multi {
+            Some(m) => {
+                if let Some(bar) = self.running.lock().ok().and_then(|mut r| r.remove(name)) {
+                    bar.finish_and_clear();
+                    m.remove(&bar);
+                }
+                let _ = m.println(line);
+                if let Some(o) = &self.overall {
+                    o.inc(1);
+                }
+            }
+            None => eprintln!("{line}"),
+        }
+    }
+
+    pub fn end(&self) {
+        if let Some(o) = &self.overall {
+            o.finish_and_clear();
+        }
+        if let Some(m) = &self.multi {
+            let _ = m.clear();
+        }
+    }
+}
+

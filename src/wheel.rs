@@ -1,0 +1,139 @@
+//! Wheel files: their names (PEP 427 / binary distribution format) and the tags recorded in
+//! `*.dist-info/WHEEL`, checked against the target and Python version a job built for.
+
+use crate::config::selector::BuildId;
+use std::collections::BTreeSet;
+use std::io::Read;
+use std::path::Path;
+
+/// The parts of a wheel's file name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WheelName {
+    pub distribution: String,
+    pub version: String,
+    pub python: Vec<String>,
+    pub abi: Vec<String>,
+    pub platform: Vec<String>,
+}
+
+impl WheelName {
+    pub fn parse(file_name: &str) -> Option<WheelName> {
+        let stem = file_name.strip_suffix(".whl")?;
+        let parts: Vec<&str> = stem.split('-').collect();
+        let (dist, ver, rest) = match parts.as_slice() {
+            [d, v, py, abi, plat] => (d, v, [py, abi, plat]),
+            [d, v, _build, py, abi, plat] => (d, v, [py, abi, plat]),
+            _ => return None,
+        };
+        let split = |s: &str| s.split('.').map(str::to_string).collect::<Vec<_>>();
+        Some(WheelName {
+            distribution: dist.to_string(),
+            version: ver.to_string(),
+            python: split(rest[0]),
+            abi: split(rest[1]),
+            platform: split(rest[2]),
+        })
+    }
+
+    /// Every `python-abi-platform` tag the name expands to.
+    pub fn tags(&self) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        for p in &self.python {
+            for a in &self.abi {
+                for pl in &self.platform {
+                    out.insert(format!("{p}-{a}-{pl}"));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Checks that `path` is a wheel for `id`: its name carries the target's platform tag and the
+/// CPython version (or a stable-ABI tag no newer than it), and the tags inside WHEEL agree.
+pub fn check(path: &Path, id: &BuildId) -> Result<WheelName, String> {
+    let file_name = path.file_name().and_then(|n| n.to_str()).ok_or("wheel path has no file name")?;
+    let name = WheelName::parse(file_name).ok_or_else(|| format!("`{file_name}` is not a wheel file name"))?;
+    if !name.platform.iter().any(|p| id.target.accepts_platform_tag(p)) {
+        return Err(format!("`{file_name}` is tagged {}, not {}", name.platform.join("."), id.target.tag()));
+    }
+    let cp = id.python.cp_tag();
+    let python_ok = name.python.iter().any(|p| *p == cp)
+        || (name.abi.iter().any(|a| a == "abi3")
+            && name.python.iter().any(|p| p.strip_prefix("cp3").and_then(|m| m.parse::<u8>().ok()).is_some_and(|m| m <= id.python.minor)));
+    if !python_ok {
+        return Err(format!("`{file_name}` is for {}, not CPython {}", name.python.join("."), id.python));
+    }
+    let recorded = wheel_tags(path)?;
+    if recorded != name.tags() {
+        return Err(format!(
+            "the tags in `{file_name}`'s WHEEL file ({}) differ from its name ({})",
+            recorded.into_iter().collect::<Vec<_>>().join(", "),
+            name.tags().into_iter().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    Ok(name)
+}
+
+/// The `Tag:` lines of the wheel's `*.dist-info/WHEEL`.
+pub fn wheel_tags(path: &Path) -> Result<BTreeSet<String>, String> {
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    let mut zip = zip::ZipArchive::new(file).map_err(|e| format!("{} is not a zip archive: {e}", path.display()))?;
+    let wheel_file = zip
+        .file_names()
+        .filter_map(|n| n.ok().map(|n| n.to_string()))
+        .find(|n| n.ends_with(".dist-info/WHEEL") && n.matches('/').count() == 1)
+        .ok_or_else(|| format!("{} has no .dist-info/WHEEL", path.display()))?;
+    let mut text = String::new();
+    zip.by_name(&wheel_file)
+        .map_err(|e| e.to_string())?
+        .read_to_string(&mut text)
+        .map_err(|e| format!("cannot read {wheel_file}: {e}"))?;
+    Ok(text.lines().filter_map(|l| l.strip_prefix("Tag:")).map(|t| t.trim().to_string()).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::python::PythonVersion;
+    use crate::target::Target;
+    use std::io::Write;
+
+    fn make_wheel(dir: &Path, name: &str, tags: &[&str]) -> std::path::PathBuf {
+        let path = dir.join(name);
+        let mut z = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+        z.start_file("pkg-1.0.dist-info/WHEEL", zip::write::SimpleFileOptions::default()).unwrap();
+        let mut body = String::from("Wheel-Version: 1.0\nRoot-Is-Purelib: false\n");
+        for t in tags {
+            body.push_str(&format!("Tag: {t}\n"));
+        }
+        z.write_all(body.as_bytes()).unwrap();
+        z.finish().unwrap();
+        path
+    }
+
+    #[test]
+    fn checks_names_and_recorded_tags() {
+        let tmp = tempfile::tempdir().unwrap();
+        let id = BuildId { target: Target::ManylinuxX86_64, python: PythonVersion::new(12) };
+        let good = make_wheel(
+            tmp.path(),
+            "pkg-1.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+            &["cp312-cp312-manylinux_2_17_x86_64", "cp312-cp312-manylinux2014_x86_64"],
+        );
+        assert!(check(&good, &id).is_ok());
+        let linux = make_wheel(tmp.path(), "pkg-1.0-cp312-cp312-linux_x86_64.whl", &["cp312-cp312-linux_x86_64"]);
+        assert!(check(&linux, &id).unwrap_err().contains("not manylinux_2_17_x86_64"));
+        let other_py = make_wheel(
+            tmp.path(),
+            "pkg-1.0-cp313-cp313-manylinux_2_17_x86_64.whl",
+            &["cp313-cp313-manylinux_2_17_x86_64"],
+        );
+        assert!(check(&other_py, &id).unwrap_err().contains("not CPython 3.12"));
+        let lying = make_wheel(tmp.path(), "pkg-1.0-cp312-cp312-manylinux_2_17_x86_64.whl", &["cp312-cp312-linux_x86_64"]);
+        assert!(check(&lying, &id).unwrap_err().contains("WHEEL file"));
+        let abi3 =
+            make_wheel(tmp.path(), "pkg-1.0-cp310-abi3-manylinux_2_17_x86_64.whl", &["cp310-abi3-manylinux_2_17_x86_64"]);
+        assert!(check(&abi3, &id).is_ok());
+    }
+}
