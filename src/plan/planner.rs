@@ -88,7 +88,7 @@ impl Builder<'_> {
             stage: Stage::Build,
             image: Some(self.graph[build_image].name().to_string()),
             runner,
-            command,
+            command: with_placeholders(&command),
             test_requires: Vec::new(),
             env: build_env,
             log: PathBuf::from(".pookie/logs").join(format!("{id}-build.log")),
@@ -123,7 +123,7 @@ impl Builder<'_> {
             stage: Stage::Test,
             image: test_image.map(|i| self.graph[i].name().to_string()),
             runner,
-            command: test,
+            command: with_placeholders(&test),
             test_requires,
             env: test_env,
             log: PathBuf::from(".pookie/logs").join(format!("{id}-test.log")),
@@ -226,7 +226,7 @@ impl Builder<'_> {
         family: Family,
         recipe: &'static Recipe,
         from: String,
-        args: BTreeMap<String, String>,
+        mut args: BTreeMap<String, String>,
         context: Vec<ContextFile>,
         parent: Option<NodeIndex>,
     ) -> NodeIndex {
@@ -239,6 +239,9 @@ impl Builder<'_> {
             Some(None) => "(unresolved)".to_string(),
             None => from,
         };
+        if parent.is_some() {
+            args.insert("PARENT".into(), from.clone());
+        }
         let digests: Vec<(&str, &str)> = context
             .iter()
             .map(|c| match c {
@@ -264,6 +267,11 @@ impl Builder<'_> {
 }
 
 const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+/// `{project}` in commands stands for the job's copy of the project (as in cibuildwheel).
+fn with_placeholders(command: &str) -> String {
+    command.replace("{project}", &format!("{JOB_MOUNT}/src"))
+}
 
 fn compiler_env(toolchain: Toolchain) -> Vec<(String, String)> {
     let (cc, cxx) = match toolchain {
