@@ -147,7 +147,9 @@ fn closed_values_are_enums() {
         // `anyOf: [{$ref}, {type: null}]` for optional keys.
         let r = v["anyOf"][0]["$ref"].as_str().unwrap_or_else(|| panic!("{path:?} is not a reference: {v}"));
         let def = &schema["$defs"][r.strip_prefix("#/$defs/").expect("local ref")];
-        def["enum"].as_array().unwrap_or_else(|| panic!("{path:?} is not an enum: {def}"))
+        def["enum"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{path:?} is not an enum: {def}"))
             .iter()
             .map(|s| s.as_str().expect("string").to_string())
             .collect()

@@ -285,9 +285,9 @@ fn resolve(
     targets.dedup();
 
     // Python.
-    let (table, list) = match raw.python {
-        Some(RawPython::Table(t)) => (t, None),
-        Some(RawPython::List(l)) => (raw::RawPythonTable::default(), Some(l)),
+    let (table, list) = match raw.python.map(|p| (p.span(), p.into_inner())) {
+        Some((_, RawPython::Table(t))) => (t, None),
+        Some((span, RawPython::List(l))) => (raw::RawPythonTable::default(), Some(Spanned::new(span, l.into_inner()))),
         None => (raw::RawPythonTable::default(), None),
     };
     let file_versions = list.or(table.versions);

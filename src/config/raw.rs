@@ -22,7 +22,7 @@ pub struct RawConfig {
     /// table with the versions and where interpreters come from. Default: the last 4 minor
     /// versions available for all chosen targets.
     #[schemars(with = "Option<PythonSchema>")]
-    pub python: Option<RawPython>,
+    pub python: Option<Spanned<RawPython>>,
     /// Command that builds the wheels, run by bash in the job's copy of the project, where
     /// `python` and `pip` are the target's. Wheels go to `$POOKIE_WHEEL_DIR` (or `./dist`).
     #[schemars(with = "Option<String>")]
@@ -134,12 +134,9 @@ impl<'de> Deserialize<'de> for RawPython {
             }
             fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<RawPython, A::Error> {
                 let v = Vec::<Spanned<RawVersion>>::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
-                // The list's own span is not available here; entries carry theirs.
-                let span = match (v.first(), v.last()) {
-                    (Some(a), Some(b)) => a.span().start..b.span().end,
-                    _ => 0..0,
-                };
-                Ok(RawPython::List(Spanned::new(span, v)))
+                // The list's own span is not available here: `RawConfig::python` is spanned, and
+                // config takes it from there. Entries carry theirs.
+                Ok(RawPython::List(Spanned::new(0..0, v)))
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawPython, A::Error> {
                 RawPythonTable::deserialize(de::value::MapAccessDeserializer::new(map)).map(RawPython::Table)

@@ -1,0 +1,436 @@
+//! Bad input through the real binary: each case exits with code 2 before anything starts, and the
+//! diagnostic says what is wrong, points at it (the line of pookie.toml or the flag on the command
+//! line) and, where it can, says what was meant.
+
+mod support;
+
+use support::{Workspace, flat, mirror_table, stderr_of, stdout_of};
+
+/// What a failed run printed.
+struct Diagnostic {
+    /// stderr as printed.
+    raw: String,
+    /// stderr with miette's wrapping undone (see [`flat`]).
+    text: String,
+}
+
+impl Diagnostic {
+    /// Asserts that each piece appears in the diagnostic (wrapping ignored).
+    fn says(&self, pieces: &[&str]) -> &Self {
+        for p in pieces {
+            assert!(self.text.contains(&flat(p)), "diagnostic lacks {p:?}:\n{}", self.raw);
+        }
+        self
+    }
+
+    /// Asserts that the diagnostic quotes `source` (`N │ text`: line N of the file or the command
+    /// line) at `location` (`pookie.toml:LINE:COLUMN` or `command line:1:COLUMN`), labelled
+    /// `label`.
+    fn points_at(&self, location: &str, source: &str, label: &str) -> &Self {
+        assert!(self.raw.contains(&format!("[{location}]")), "diagnostic does not point at {location}:\n{}", self.raw);
+        let quoted = self.raw.lines().any(|l| l.trim() == source.trim());
+        assert!(quoted, "diagnostic does not quote {source:?}:\n{}", self.raw);
+        assert!(self.raw.contains(&format!("╰── {label}")), "diagnostic lacks the label {label:?}:\n{}", self.raw);
+        self
+    }
+}
+
+/// Runs `pookie <args>` in a workspace holding `config` as pookie.toml and checks that it was
+/// refused as bad input: exit code 2, nothing on stdout, nothing created in the workspace.
+fn refused(config: &str, args: &[&str]) -> Diagnostic {
+    let ws = Workspace::with_config(config);
+    refused_in(&ws, args)
+}
+
+fn refused_in(ws: &Workspace, args: &[&str]) -> Diagnostic {
+    let before = ws.entries();
+    let out = ws.pookie(args).output().expect("pookie runs");
+    let raw = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(2), "expected exit code 2 (bad input) from {args:?}; stderr:\n{raw}");
+    assert_eq!(stdout_of(&out), "", "bad input printed on stdout");
+    assert_eq!(ws.entries(), before, "bad input created files in the workspace");
+    assert!(!ws.path().join(".pookie").exists() && !ws.path().join("dist").exists());
+    assert!(raw.contains("pookie::config::") || args[0] != "plan", "not a configuration diagnostic:\n{raw}");
+    Diagnostic { text: flat(&raw), raw }
+}
+
+/// A configuration that is fine once `extra` lines are added to the top.
+fn with_mirror(extra: &str) -> String {
+    format!("{extra}\n{}", mirror_table())
+}
+
+// Unknown keys and wrong types: caught while reading the file.
+
+#[test]
+fn unknown_key_suggests_the_known_one() {
+    refused(&with_mirror("targts = [\"win_amd64\"]"), &["plan"])
+        .says(&["unknown key `targts`", "did you mean `targets`?", "Known keys here: targets, python, build"])
+        .points_at("pookie.toml:1:1", "1 │ targts = [\"win_amd64\"]", "not a pookie setting");
+}
+
+#[test]
+fn unknown_key_in_linux() {
+    // kebab-case would make `x86-64-compiler` of the field; the key is spelled x86_64-compiler.
+    refused(&with_mirror("[linux]\nx86-64-compiler = \"clang\""), &["plan"])
+        .says(&["unknown key `x86-64-compiler`", "did you mean `x86_64-compiler`?", "non-native-mode"])
+        .points_at("pookie.toml:2:1", "2 │ x86-64-compiler = \"clang\"", "not a pookie setting");
+}
+
+#[test]
+fn unknown_key_in_python() {
+    let config = format!("{}verions = [\"3.12\"]\n", mirror_table());
+    refused(&config, &["plan"])
+        .says(&["unknown key `verions`", "did you mean `versions`?", "mirror, release, prereleases"])
+        .points_at("pookie.toml:4:1", "4 │ verions = [\"3.12\"]", "not a pookie setting");
+}
+
+#[test]
+fn unknown_key_in_images() {
+    refused(&with_mirror("[images]\nlinux-x86-64 = \"debian:trixie-slim\""), &["plan"])
+        .says(&["unknown key `linux-x86-64`", "did you mean `linux-x86_64`?", "musllinux-aarch64"])
+        .points_at("pookie.toml:2:1", "2 │ linux-x86-64 = \"debian:trixie-slim\"", "not a pookie setting");
+}
+
+#[test]
+fn unknown_key_in_overrides() {
+    refused(&with_mirror("[[overrides]]\nselect = \"*-win_amd64\"\ntset = \"pytest\""), &["plan"])
+        .says(&["unknown key `tset`", "did you mean `test`?"])
+        .points_at("pookie.toml:3:1", "3 │ tset = \"pytest\"", "not a pookie setting");
+}
+
+#[test]
+fn overrides_need_select() {
+    refused(&with_mirror("[[overrides]]\ntest = \"pytest\""), &["plan"])
+        .says(&["missing key `select`", "add `select`"])
+        .points_at("pookie.toml:1:1", "1 │ [[overrides]]", "in this table");
+}
+
+#[test]
+fn wrong_type() {
+    refused(&with_mirror("jobs = \"four\""), &["plan"])
+        .says(&["invalid type: string \"four\", expected an integer", "pookie schema"])
+        .points_at("pookie.toml:1:8", "1 │ jobs = \"four\"", "wrong type");
+}
+
+#[test]
+fn python_as_a_bare_string() {
+    refused("python = \"3.12\"\n", &["plan"])
+        .says(&["expected a list of Python versions or a [python] table"])
+        .points_at("pookie.toml:1:10", "1 │ python = \"3.12\"", "wrong type");
+}
+
+#[test]
+fn toml_syntax_error() {
+    refused(&with_mirror("build = 'python -m build"), &["plan"])
+        .says(&["pookie::config::syntax", "expected `'`", "syntax of pookie.toml"])
+        .points_at("pookie.toml:1:25", "1 │ build = 'python -m build", "here");
+}
+
+#[test]
+fn errors_in_pyproject_point_into_it() {
+    let ws = Workspace::new();
+    ws.write("pyproject.toml", "[project]\nname = \"demo\"\n\n[tool.pookie]\ntargets = [\"win_amd64\"]\njbos = 2\n");
+    refused_in(&ws, &["plan"]).says(&["unknown key `jbos`", "did you mean `jobs`?"]).points_at(
+        "pyproject.toml:6:1",
+        "6 │ jbos = 2",
+        "not a pookie setting",
+    );
+}
+
+// Targets.
+
+#[test]
+fn unknown_target_in_file() {
+    refused(&with_mirror("targets = [\"win_amd64\", \"manylinux_2_17_x86_65\"]"), &["plan"])
+        .says(&["unknown target `manylinux_2_17_x86_65`", "did you mean `manylinux_2_17_x86_64`?", "pookie targets"])
+        .points_at(
+            "pookie.toml:1:25",
+            "1 │ targets = [\"win_amd64\", \"manylinux_2_17_x86_65\"]",
+            "not a known target",
+        );
+}
+
+#[test]
+fn unknown_target_on_the_command_line() {
+    refused(&mirror_table(), &["plan", "--target", "win_amd64", "musllinux_1_2_arm64"])
+        .says(&["unknown target `musllinux_1_2_arm64`", "did you mean `musllinux_1_2_aarch64`?"])
+        .points_at("command line:1:32", "1 │ pookie plan --target win_amd64 musllinux_1_2_arm64", "not a known target");
+}
+
+#[test]
+fn target_glob_matching_nothing() {
+    refused(&with_mirror("targets = [\"freebsd_*\"]"), &["plan"])
+        .says(&["the pattern `freebsd_*` matches no target", "pookie targets"])
+        .points_at("pookie.toml:1:12", "1 │ targets = [\"freebsd_*\"]", "matches nothing");
+}
+
+#[test]
+fn no_targets() {
+    refused(&with_mirror("targets = []"), &["plan"])
+        .says(&["no targets are selected", "name at least one target"])
+        .points_at("pookie.toml:1:11", "1 │ targets = []", "empty list");
+}
+
+// Python versions.
+
+#[test]
+fn malformed_version() {
+    refused("python = [\"3.12\", \"3.x\"]\n", &["plan"])
+        .says(&["`3.x` is not a Python version", "write minor versions such as \"3.12\""])
+        .points_at("pookie.toml:1:19", "1 │ python = [\"3.12\", \"3.x\"]", "not a Python minor version");
+}
+
+#[test]
+fn malformed_version_on_the_command_line() {
+    refused(&mirror_table(), &["plan", "--python-version", "3.12", "three"])
+        .says(&["`three` is not a Python version"])
+        .points_at("command line:1:35", "1 │ pookie plan --python-version 3.12 three", "not a Python minor version");
+}
+
+#[test]
+fn patch_version() {
+    refused("python = [\"3.12.1\"]\n", &["plan"])
+        .says(&["`3.12.1` names a patch release; give the minor version (`3.12`) and pookie picks the newest patch"])
+        .points_at("pookie.toml:1:11", "1 │ python = [\"3.12.1\"]", "not a Python minor version");
+}
+
+#[test]
+fn unquoted_version() {
+    refused("python = [3.10]\n", &["plan"])
+        .says(&["Python versions must be quoted strings: write \"3.10\"", "3.10 becomes 3.1"])
+        .points_at("pookie.toml:1:11", "1 │ python = [3.10]", "a number, not a string");
+}
+
+#[test]
+fn unsupported_old_version() {
+    refused("[python]\nversions = [\"2.7\"]\n", &["plan"])
+        .says(&["CPython 2.7 is not supported: pookie builds for CPython 3.8 and newer"])
+        .points_at("pookie.toml:2:13", "2 │ versions = [\"2.7\"]", "not a Python minor version");
+}
+
+#[test]
+fn no_versions() {
+    refused("targets = [\"win_amd64\"]\npython = []\n", &["plan"])
+        .says(&["no Python versions are selected", "remove the key to build the newest four"])
+        .points_at("pookie.toml:2:10", "2 │ python = []", "empty list");
+}
+
+#[test]
+fn version_missing_from_the_index() {
+    // The fixture release (python-build-standalone 20260814) starts at 3.10.
+    let config = format!("{}versions = [\"3.9\", \"3.12\"]\n", mirror_table());
+    refused(&config, &["plan"])
+        .says(&[
+            "CPython 3.9 is not available for manylinux_2_17_x86_64 in python-build-standalone 20260814",
+            "available there: 3.10, 3.11, 3.12, 3.13, 3.14;",
+            "skip = \"cp39-manylinux_2_17_x86_64\"",
+        ])
+        .points_at("pookie.toml:4:13", "4 │ versions = [\"3.9\", \"3.12\"]", "requested here");
+}
+
+#[test]
+fn prerelease_only_version() {
+    let config = format!("{}versions = [\"3.14\", \"3.15\"]\n", mirror_table());
+    refused(&config, &["plan"])
+        .says(&[
+            "CPython 3.15 exists only as the pre-release 3.15.0rc1 for manylinux_2_17_x86_64",
+            "set `prereleases = true` under [python]",
+        ])
+        .points_at("pookie.toml:4:21", "4 │ versions = [\"3.14\", \"3.15\"]", "requested here");
+}
+
+#[test]
+fn pinned_release_differs_from_the_mirror() {
+    let config = format!("{}release = \"20250101\"\n", mirror_table());
+    refused(&config, &["plan"])
+        .says(&["the python-build-standalone index is of release 20260814, not 20250101", "release = \"20260814\""])
+        .points_at("pookie.toml:4:11", "4 │ release = \"20250101\"", "pinned here");
+}
+
+#[test]
+fn bad_python_source() {
+    refused("[python]\nsource = \"conda\"\n", &["plan"])
+        .says(&["unknown Python source `conda`", "`pbs` downloads python-build-standalone"])
+        .points_at("pookie.toml:2:10", "2 │ source = \"conda\"", "expected `pbs` or `image`");
+}
+
+#[test]
+fn image_source_without_versions() {
+    refused("[python]\nsource = \"image\"\n", &["plan"])
+        .says(&["with `source = \"image\"` the Python versions must be named", "versions = [\"3.12\", \"3.13\"]"])
+        .points_at("pookie.toml:2:10", "2 │ source = \"image\"", "pookie cannot list the interpreters of an image");
+}
+
+#[test]
+fn image_path_without_minor() {
+    refused("[python]\nsource = \"image\"\nversions = [\"3.12\"]\npath = \"/usr/bin/python3\"\n", &["plan"])
+        .says(&["the interpreter path must contain `{minor}`"])
+        .points_at("pookie.toml:4:8", "4 │ path = \"/usr/bin/python3\"", "same path for every version");
+}
+
+// Selectors.
+
+#[test]
+fn skip_leaves_nothing() {
+    let config = format!("skip = \"cp31*\"\n{}versions = [\"3.12\", \"3.13\"]\n", mirror_table());
+    refused(&config, &["plan"])
+        .says(&["the selectors leave nothing to build", "identifiers look like cp312-manylinux_2_17_x86_64"])
+        .points_at("pookie.toml:1:8", "1 │ skip = \"cp31*\"", "`skip` leaves no build");
+}
+
+#[test]
+fn only_matches_nothing_in_file() {
+    refused(&with_mirror("only = [\"cp27-*\"]"), &["plan"])
+        .says(&["the selectors leave nothing to build", "cp311-manylinux_2_17_x86_64"])
+        .points_at("pookie.toml:1:8", "1 │ only = [\"cp27-*\"]", "`only` matches no build");
+}
+
+#[test]
+fn only_matches_nothing_on_the_command_line() {
+    refused(&mirror_table(), &["plan", "--only", "cp312-win_arm64"])
+        .says(&["the selectors leave nothing to build"])
+        .points_at("command line:1:20", "1 │ pookie plan --only cp312-win_arm64", "`only` matches no build");
+}
+
+#[test]
+fn bad_glob() {
+    refused(&with_mirror("skip = \"cp3[12-*\""), &["plan"])
+        .says(&["unclosed `[` in `cp3[12-*`", "patterns are globs"])
+        .points_at("pookie.toml:1:8", "1 │ skip = \"cp3[12-*\"", "bad pattern");
+    refused(&mirror_table(), &["plan", "--only", "{cp312,cp313-*"])
+        .says(&["unclosed `{` in `{cp312,cp313-*`"])
+        .points_at("command line:1:20", "1 │ pookie plan --only {cp312,cp313-*", "bad pattern");
+}
+
+// Other values.
+
+#[test]
+fn workspace_that_does_not_exist() {
+    let ws = Workspace::new();
+    let missing = ws.path().join("no-such-project");
+    let missing = missing.to_str().expect("utf-8 path");
+    refused_in(&ws, &["plan", "--workspace", missing])
+        .says(&[&format!("workspace `{missing}` is not a directory"), "pass the project directory"])
+        .points_at("command line:1:25", &format!("1 │ pookie plan --workspace {missing}"), "no such directory");
+}
+
+#[test]
+fn bad_compiler() {
+    refused(&with_mirror("[linux]\nx86_64-compiler = \"msvc\""), &["plan"])
+        .says(&["unknown compiler `msvc`", "x86_64-compiler = \"gcc\""])
+        .points_at("pookie.toml:2:19", "2 │ x86_64-compiler = \"msvc\"", "expected `gcc` or `clang`");
+}
+
+#[test]
+fn bad_non_native_mode() {
+    refused(&with_mirror("[linux]\nnon-native-mode = \"native\""), &["plan"])
+        .says(&["unknown non-native mode `native`", "`emulate` builds under QEMU"])
+        .points_at("pookie.toml:2:19", "2 │ non-native-mode = \"native\"", "expected `cross` or `emulate`");
+}
+
+#[test]
+fn bad_timeout() {
+    refused(&with_mirror("timeout = \"soon\""), &["plan"])
+        .says(&["the timeout is not a duration", "\"1h30m\""])
+        .points_at("pookie.toml:1:11", "1 │ timeout = \"soon\"", "expected seconds or e.g. \"30m\"");
+    refused(&with_mirror("timeout = 0"), &["plan"]).says(&["the timeout is not a duration"]);
+}
+
+#[test]
+fn zero_jobs_in_file() {
+    refused(&with_mirror("jobs = 0"), &["plan"])
+        .says(&["`jobs = 0` is out of range", "one job per CPU core"])
+        .points_at("pookie.toml:1:8", "1 │ jobs = 0", "must be between 1 and 1024");
+}
+
+#[test]
+fn zero_jobs_on_the_command_line() {
+    refused(&mirror_table(), &["plan", "-j", "0"]).says(&["--jobs must be at least 1", "pass -j N"]).points_at(
+        "command line:1:16",
+        "1 │ pookie plan -j 0",
+        "zero",
+    );
+    refused(&mirror_table(), &["plan", "--jobs=0"]).says(&["--jobs must be at least 1"]).points_at(
+        "command line:1:20",
+        "1 │ pookie plan --jobs=0",
+        "zero",
+    );
+}
+
+#[test]
+fn reserved_env_name() {
+    refused(&with_mirror("[env]\nPOOKIE_STAGE = \"x\""), &["plan"])
+        .says(&["`POOKIE_STAGE` is reserved", "pookie sets the POOKIE_* variables"])
+        .points_at("pookie.toml:2:1", "2 │ POOKIE_STAGE = \"x\"", "reserved name");
+    refused(&with_mirror("[[overrides]]\nselect = \"*\"\nenv = { POOKIE_WHEEL_DIR = \"/tmp\" }"), &["plan"])
+        .says(&["`POOKIE_WHEEL_DIR` is reserved"])
+        .points_at("pookie.toml:3:9", "3 │ env = { POOKIE_WHEEL_DIR = \"/tmp\" }", "reserved name");
+}
+
+#[test]
+fn invalid_env_name() {
+    refused(&with_mirror("[env]\n\"MY-FLAG\" = \"1\""), &["plan"])
+        .says(&["`MY-FLAG` is not a valid environment variable name", "letters, digits and `_`"])
+        .points_at("pookie.toml:2:1", "2 │ \"MY-FLAG\" = \"1\"", "not a variable name");
+}
+
+#[test]
+fn output_dir_inside_pookie_state() {
+    refused(&with_mirror("output-dir = \".pookie\""), &["plan"])
+        .says(&["`.pookie` cannot be the output directory", "`.pookie` is pookie's own"])
+        .points_at("pookie.toml:1:14", "1 │ output-dir = \".pookie\"", "here");
+    refused(&with_mirror("output-dir = \"\""), &["plan"]).says(&["`` cannot be the output directory"]);
+}
+
+#[test]
+fn empty_build_command() {
+    refused(&with_mirror("build = \"  \""), &["plan"])
+        .says(&["the build command is empty", "remove it to use the default"])
+        .points_at("pookie.toml:1:9", "1 │ build = \"  \"", "empty");
+}
+
+#[test]
+fn ca_bundle_that_does_not_exist() {
+    refused(&with_mirror("ca-bundle = \"certs/ca.pem\""), &["plan"])
+        .says(&["cannot read CA bundle `certs/ca.pem`", "point `ca-bundle` at a PEM file"])
+        .points_at("pookie.toml:1:13", "1 │ ca-bundle = \"certs/ca.pem\"", "here");
+}
+
+#[test]
+fn bad_engine() {
+    refused(&with_mirror("engine = \"lxc\""), &["plan"]).says(&["unknown container engine `lxc`"]).points_at(
+        "pookie.toml:1:10",
+        "1 │ engine = \"lxc\"",
+        "expected `docker` or `podman`",
+    );
+}
+
+#[test]
+fn bad_image_reference() {
+    refused(&with_mirror("[images]\nmusllinux-x86_64 = \"alpine 3.22\""), &["plan"])
+        .says(&["`alpine 3.22` is not an image reference"])
+        .points_at("pookie.toml:2:20", "2 │ musllinux-x86_64 = \"alpine 3.22\"", "here");
+}
+
+// The same checks guard every command that reads the configuration.
+
+#[test]
+fn python_versions_of_an_unknown_target() {
+    let d = refused(&mirror_table(), &["python-versions", "--for", "win_amd46"]);
+    d.says(&["unknown target `win_amd46`", "did you mean `win_amd64`?"]);
+}
+
+#[test]
+fn run_with_bad_input_starts_nothing() {
+    // Leftovers of an earlier run that --clean would remove: bad input must not get that far.
+    let ws = Workspace::with_config(&with_mirror("jobs = \"four\""));
+    ws.write(".pookie/logs/old.log", "old");
+    ws.write("dist/old-1.0-py3-none-any.whl", "old");
+    for args in [&["run", "--clean"][..], &["images"], &["python-versions"], &["clean"]] {
+        let out = ws.pookie(args).output().expect("pookie runs");
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr_of(&out));
+        assert!(flat(&stderr_of(&out)).contains("expected an integer"), "{args:?}: {}", stderr_of(&out));
+        assert_eq!(ws.read(".pookie/logs/old.log"), "old", "{args:?} touched .pookie/");
+        assert_eq!(ws.read("dist/old-1.0-py3-none-any.whl"), "old", "{args:?} touched dist/");
+    }
+}
