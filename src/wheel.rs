@@ -58,9 +58,11 @@ pub fn check(path: &Path, id: &BuildId) -> Result<WheelName, String> {
         return Err(format!("`{file_name}` is tagged {}, not {}", name.platform.join("."), id.target.tag()));
     }
     let cp = id.python.cp_tag();
-    let python_ok = name.python.iter().any(|p| *p == cp)
+    let python_ok = name.python.contains(&cp)
         || (name.abi.iter().any(|a| a == "abi3")
-            && name.python.iter().any(|p| p.strip_prefix("cp3").and_then(|m| m.parse::<u8>().ok()).is_some_and(|m| m <= id.python.minor)));
+            && name.python.iter().any(|p| {
+                p.strip_prefix("cp3").and_then(|m| m.parse::<u8>().ok()).is_some_and(|m| m <= id.python.minor)
+            }));
     if !python_ok {
         return Err(format!("`{file_name}` is for {}, not CPython {}", name.python.join("."), id.python));
     }
@@ -130,10 +132,14 @@ mod tests {
             &["cp313-cp313-manylinux_2_17_x86_64"],
         );
         assert!(check(&other_py, &id).unwrap_err().contains("not CPython 3.12"));
-        let lying = make_wheel(tmp.path(), "pkg-1.0-cp312-cp312-manylinux_2_17_x86_64.whl", &["cp312-cp312-linux_x86_64"]);
+        let lying =
+            make_wheel(tmp.path(), "pkg-1.0-cp312-cp312-manylinux_2_17_x86_64.whl", &["cp312-cp312-linux_x86_64"]);
         assert!(check(&lying, &id).unwrap_err().contains("WHEEL file"));
-        let abi3 =
-            make_wheel(tmp.path(), "pkg-1.0-cp310-abi3-manylinux_2_17_x86_64.whl", &["cp310-abi3-manylinux_2_17_x86_64"]);
+        let abi3 = make_wheel(
+            tmp.path(),
+            "pkg-1.0-cp310-abi3-manylinux_2_17_x86_64.whl",
+            &["cp310-abi3-manylinux_2_17_x86_64"],
+        );
         assert!(check(&abi3, &id).is_ok());
     }
 }

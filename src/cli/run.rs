@@ -1,6 +1,6 @@
 //! `pookie run`, `pookie images`, `pookie clean`.
 
-use super::{Failure, ProjectArgs, EXIT_FAILURE};
+use super::{EXIT_FAILURE, Failure, ProjectArgs};
 use crate::config::matrix;
 use crate::config::{self, Settings};
 use crate::engine::Engine;
@@ -64,7 +64,12 @@ fn on_interrupt(engine: &Engine, run_id: &str, cancel: &Arc<Cancel>) {
     });
 }
 
-fn execute(settings: &Settings, plan: &Plan, engine: &Engine, fail_fast: bool) -> (Vec<report::NodeReport>, String, f64, bool) {
+fn execute(
+    settings: &Settings,
+    plan: &Plan,
+    engine: &Engine,
+    fail_fast: bool,
+) -> (Vec<report::NodeReport>, String, f64, bool) {
     let run_id = run_id();
     let cancel = Arc::new(Cancel::default());
     on_interrupt(engine, &run_id, &cancel);
@@ -102,9 +107,15 @@ pub fn run(project: &ProjectArgs, run: &RunArgs, args: &[String]) -> Result<(), 
     let dist = settings.output_dir.strip_prefix(&settings.workspace).unwrap_or(&settings.output_dir);
     println!("{:.1}s; wheels in {}/, logs in {STATE_DIR}/logs/", seconds, dist.display());
     if interrupted {
-        let what: Vec<&str> =
-            reports.iter().filter(|r| r.status == Status::Interrupted && r.seconds > 0.0).map(|r| r.name.as_str()).collect();
-        return Err(Failure::msg(EXIT_INTERRUPTED, format!("interrupted: {}", if what.is_empty() { "nothing was running".into() } else { what.join(", ") })));
+        let what: Vec<&str> = reports
+            .iter()
+            .filter(|r| r.status == Status::Interrupted && r.seconds > 0.0)
+            .map(|r| r.name.as_str())
+            .collect();
+        return Err(Failure::msg(
+            EXIT_INTERRUPTED,
+            format!("interrupted: {}", if what.is_empty() { "nothing was running".into() } else { what.join(", ") }),
+        ));
     }
     if report::all_passed(&reports) {
         Ok(())
@@ -119,7 +130,7 @@ pub fn images(project: &ProjectArgs, args: &[String]) -> Result<(), Failure> {
     let engine = engine(&settings)?;
     // The same executor, on the image nodes alone.
     let only_images = Plan {
-        graph: plan.graph.filter_map(|_, n| matches!(n, Node::Image(_)).then(|| n.clone()), |_, e| Some(*e)),
+        graph: plan.graph.filter_map(|_, n| matches!(n, Node::Image(_)).then(|| n.clone()), |_, _| Some(())),
         release: plan.release.clone(),
         warnings: plan.warnings.clone(),
     };
@@ -129,7 +140,13 @@ pub fn images(project: &ProjectArgs, args: &[String]) -> Result<(), Failure> {
             Some(Node::Image(n)) => n.tag.clone().unwrap_or_default(),
             _ => String::new(),
         };
-        println!("{:<10} {:<48} {}{}", r.status.label(), r.name, tag, r.reason.as_deref().map(|x| format!("  {x}")).unwrap_or_default());
+        println!(
+            "{:<10} {:<48} {}{}",
+            r.status.label(),
+            r.name,
+            tag,
+            r.reason.as_deref().map(|x| format!("  {x}")).unwrap_or_default()
+        );
     }
     if interrupted {
         return Err(Failure::msg(EXIT_INTERRUPTED, "interrupted"));

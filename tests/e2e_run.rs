@@ -1,0 +1,302 @@
+//! End to end: `pookie run` builds, repairs and tests real manylinux_2_17_x86_64 wheels of the
+//! fixture project (a C module and a C++ module) in real containers, with Debian's CPython 3.13
+//! and 3.14 (`source = "image"`), and with an interpreter archive served over HTTP (`pbs`).
+
+mod e2e_support;
+
+use e2e_support::*;
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+fn config(extra: &str) -> String {
+    format!(
+        r#"targets = ["manylinux_2_17_x86_64"]
+test = "python -m unittest discover -v -s {{project}}/tests"
+{extra}
+[python]
+source = "image"
+versions = ["3.13", "3.14"]
+
+[images]
+linux-x86_64 = "{}"
+"#,
+        sid_image()
+    )
+}
+
+/// Checks the wheels of a successful run and returns the compiler banner of each C++ module.
+fn check_wheels(p: &Project, report: &serde_json::Value) {
+    let wheels = p.wheels();
+    assert_eq!(wheels.len(), 2, "one wheel per Python: {wheels:?}");
+    for (wheel, cp) in wheels.iter().zip(["cp313", "cp314"]) {
+        assert!(wheel.starts_with(&format!("fixturepkg-0.1.0-{cp}-{cp}-")), "{wheel}");
+        let platforms = wheel.trim_end_matches(".whl").rsplit('-').next().unwrap();
+        assert!(platforms.split('.').any(|t| t == "manylinux_2_17_x86_64"), "{wheel} lacks the target's tag");
+    }
+    for ((id, stage), status) in job_statuses(report) {
+        assert_eq!(status, "passed", "{id} {stage}");
+    }
+    for cp in ["cp313", "cp314"] {
+        let log = p.log(&format!("{cp}-manylinux_2_17_x86_64-test.log"));
+        assert!(log.contains("Ran 6 tests"), "the fixture's tests did not run for {cp}:\n{log}");
+        assert!(log.contains("OK (skipped=1)"), "the fixture's tests did not pass for {cp}:\n{log}");
+        let build = p.log(&format!("{cp}-manylinux_2_17_x86_64-build.log"));
+        assert!(build.contains("auditwheel repair --plat manylinux_2_17_x86_64"), "{build}");
+    }
+    // Outputs belong to whoever ran pookie.
+    let uid = unsafe { libc::getuid() };
+    for w in &wheels {
+        assert_eq!(std::fs::metadata(p.dir().join("dist").join(w)).unwrap().uid(), uid, "{w} owner");
+    }
+    for e in std::fs::read_dir(p.dir().join(".pookie/jobs")).unwrap() {
+        assert_eq!(e.unwrap().metadata().unwrap().uid(), uid, "job directory owner");
+    }
+}
+
+/// `auditwheel show`, run in the image that repaired the wheel, must find the wheel consistent
+/// with manylinux_2_17 or an older (more compatible) policy.
+fn auditwheel_agrees(p: &Project, image: &str, wheel: &str) {
+    let dist = p.dir().join("dist");
+    let out = engine_output(&[
+        "run",
+        "--rm",
+        "-v",
+        &format!("{}:/dist:ro", dist.display()),
+        image,
+        "auditwheel",
+        "show",
+        &format!("/dist/{wheel}"),
+    ]);
+    let re =
+        regex::Regex::new(r#"consistent with the\s+following platform tag:\s+"manylinux_2_(\d+)_x86_64""#).unwrap();
+    let caps = re.captures(&out).unwrap_or_else(|| panic!("auditwheel show says:\n{out}"));
+    let glibc_minor: u32 = caps[1].parse().unwrap();
+    assert!(glibc_minor <= 17, "auditwheel show: the wheel needs glibc 2.{glibc_minor}:\n{out}");
+}
+
+fn python_image(plan: &serde_json::Value, cp: &str) -> String {
+    plan["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["layer"] == "python" && i["name"].as_str().unwrap().ends_with(cp))
+        .and_then(|i| i["tag"].as_str())
+        .expect("python layer with a tag")
+        .to_string()
+}
+
+fn cpp_module_was_built_by_clang(p: &Project, cp: &str) -> bool {
+    let wheel = p.wheels().into_iter().find(|w| w.contains(cp)).expect("wheel");
+    let so = wheel_member(&p.dir().join("dist").join(wheel), ".so");
+    // clang records "clang version" in .comment; GCC only its own banner.
+    so.windows(13).any(|w| w == b"clang version")
+}
+
+#[test]
+fn gcc_and_clang_wheels_are_repaired_tested_and_cached() {
+    require(&[&sid_image()]);
+    let _serial = serial();
+    let p = Project::new(&config(""));
+    let before = p.user_tree();
+    let report = p.root.path().join("report.json");
+
+    let out = p.pookie(&["run", "--report", report.to_str().unwrap()]);
+    assert!(out.status.success(), "pookie run failed:\n{}", stderr(&out));
+    let r = p.report(&report);
+    assert_eq!(r["passed"], true);
+    check_wheels(&p, &r);
+    let plan = p.plan(&[]);
+    for (wheel, cp) in p.wheels().iter().zip(["cp313", "cp314"]) {
+        auditwheel_agrees(&p, &python_image(&plan, cp), wheel);
+        assert!(!cpp_module_was_built_by_clang(&p, cp), "gcc is the default compiler");
+    }
+    assert!(stdout(&out).contains("4 jobs: 4 passed, 0 failed"), "{}", stdout(&out));
+    assert_eq!(p.user_tree(), before, "the user's tree changed outside dist/ and .pookie/");
+
+    let out = p.pookie(&["run", "--linux-x86_64-compiler", "clang", "--report", report.to_str().unwrap()]);
+    assert!(out.status.success(), "pookie run with clang failed:\n{}", stderr(&out));
+    let r = p.report(&report);
+    check_wheels(&p, &r);
+    let plan = p.plan(&["--linux-x86_64-compiler", "clang"]);
+    for (wheel, cp) in p.wheels().iter().zip(["cp313", "cp314"]) {
+        auditwheel_agrees(&p, &python_image(&plan, cp), wheel);
+        assert!(cpp_module_was_built_by_clang(&p, cp), "--linux-x86_64-compiler clang did not use clang");
+    }
+    assert_eq!(p.user_tree(), before, "the user's tree changed outside dist/ and .pookie/");
+
+    // Nothing changed: every layer is found, none rebuilt.
+    let ids_before = engine_output(&["images", "--quiet", "--no-trunc", "--filter", "label=org.pookie.managed=true"]);
+    let out = p.pookie(&["run", "--linux-x86_64-compiler", "clang", "--report", report.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let images = image_statuses(&p.report(&report));
+    assert!(!images.is_empty());
+    for (name, status) in &images {
+        assert_eq!(status, "cached", "{name} was rebuilt on an unchanged second run");
+    }
+    let ids_after = engine_output(&["images", "--quiet", "--no-trunc", "--filter", "label=org.pookie.managed=true"]);
+    assert_eq!(ids_before, ids_after, "the engine's pookie images changed");
+}
+
+#[test]
+fn a_failing_test_fails_the_run_but_not_the_other_jobs() {
+    require(&[&sid_image()]);
+    let _serial = serial();
+    let p = Project::new(&config(
+        r#"
+[[overrides]]
+select = "cp314-*"
+env = { FIXTURE_FAIL = "1" }
+"#,
+    ));
+    let report = p.root.path().join("report.json");
+    let out = p.pookie(&["run", "--report", report.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "a failing test must fail the run");
+    let jobs = job_statuses(&p.report(&report));
+    let get = |id: &str, stage: &str| jobs[&(id.to_string(), stage.to_string())].as_str();
+    assert_eq!(get("cp313-manylinux_2_17_x86_64", "build"), "passed");
+    assert_eq!(get("cp313-manylinux_2_17_x86_64", "test"), "passed");
+    assert_eq!(get("cp314-manylinux_2_17_x86_64", "build"), "passed");
+    assert_eq!(get("cp314-manylinux_2_17_x86_64", "test"), "failed");
+    let summary = stdout(&out);
+    let row = summary.lines().find(|l| l.starts_with("cp314-manylinux_2_17_x86_64") && l.contains(" test ")).unwrap();
+    assert!(row.contains("FAILED") && row.contains("the tests failed"), "{row}");
+    assert!(p.log("cp314-manylinux_2_17_x86_64-test.log").contains("this test fails on purpose"));
+    // Only the tested wheel is delivered.
+    let wheels = p.wheels();
+    assert_eq!(wheels.len(), 1, "{wheels:?}");
+    assert!(wheels[0].contains("-cp313-"), "{wheels:?}");
+}
+
+#[test]
+fn a_job_over_its_timeout_is_stopped_and_its_container_removed() {
+    require(&[&sid_image()]);
+    let _serial = serial();
+    let p = Project::new(&config("timeout = 3\nbuild = \"sleep 600\"").replace("\"3.13\", \"3.14\"", "\"3.13\""));
+    let started = Instant::now();
+    let out = p.pookie(&["run"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(started.elapsed() < Duration::from_secs(300), "the timeout did not stop the job");
+    assert!(stdout(&out).contains("timed out after 3s"), "{}", stdout(&out));
+    let left = engine_output(&["ps", "-aq", "--filter", "label=org.pookie.managed=true", "--filter", "status=running"]);
+    assert!(left.trim().is_empty(), "containers left running: {left}");
+}
+
+#[test]
+fn ctrl_c_stops_jobs_removes_containers_and_leaves_no_wheel() {
+    require(&[&sid_image()]);
+    let _serial = serial();
+    let p = Project::new(&config("build = \"sleep 600\""));
+    let mut child = p
+        .command()
+        .arg("run")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the builds' containers run (images may have to be built first).
+    let started = Instant::now();
+    let running = loop {
+        let ids = engine_output(&["ps", "-q", "--filter", "label=org.pookie.managed=true", "--filter", "name=pookie-"]);
+        if ids.split_whitespace().count() >= 1 {
+            break ids;
+        }
+        assert!(started.elapsed() < Duration::from_secs(600), "no job container started");
+        assert!(child.try_wait().unwrap().is_none(), "pookie exited before its jobs ran");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(!running.trim().is_empty());
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    let err = stderr(&out);
+    eprintln!("{err}");
+    assert_eq!(out.status.code(), Some(130), "an interrupted run exits with 130");
+    assert!(err.contains("interrupted"), "{err}");
+    assert!(err.contains("cp313-manylinux_2_17_x86_64/build"), "it must say what was interrupted: {err}");
+    let left = engine_output(&["ps", "-aq", "--filter", "label=org.pookie.managed=true", "--filter", "name=pookie-"]);
+    assert!(left.trim().is_empty(), "containers left behind: {left}");
+    assert!(p.wheels().is_empty());
+    let partial: Vec<_> = std::fs::read_dir(p.dir()).unwrap().filter_map(|e| e.ok()).collect();
+    assert!(partial.iter().all(|e| !e.file_name().to_string_lossy().contains("partial")));
+}
+
+#[test]
+fn clean_removes_only_what_pookie_made() {
+    require(&[&sid_image()]);
+    let _serial = serial();
+    let p = Project::new(&config("").replace("\"3.13\", \"3.14\"", "\"3.13\""));
+    std::fs::create_dir_all(p.dir().join("dist")).unwrap();
+    std::fs::write(p.dir().join("dist/NOTES.txt"), "mine").unwrap();
+    let out = p.pookie(&["run"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(p.wheels().len(), 1);
+    let out = p.pookie(&["clean"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(p.wheels().is_empty(), "wheels pookie made must go");
+    assert!(!p.dir().join(".pookie").exists());
+    assert_eq!(std::fs::read_to_string(p.dir().join("dist/NOTES.txt")).unwrap(), "mine", "a user file was removed");
+}
+
+/// An archive laid out like python-build-standalone's install_only archives (a top-level
+/// `python/` with bin/, lib/ and include/), made of the sid image's CPython 3.13.
+fn install_only_archive(dest: &Path) -> String {
+    let script = "set -e; v=$(python3.13 -c 'import platform; print(platform.python_version())'); \
+        mkdir -p /tmp/python/bin /tmp/python/lib /tmp/python/include; \
+        cp /usr/bin/python3.13 /tmp/python/bin/; ln -s python3.13 /tmp/python/bin/python3; \
+        cp -a /usr/lib/python3.13 /tmp/python/lib/; cp -a /usr/include/python3.13 /tmp/python/include/; \
+        tar -C /tmp -czf /out/archive.tar.gz python; echo $v";
+    let version =
+        engine_output(&["run", "--rm", "-v", &format!("{}:/out", dest.display()), &sid_image(), "bash", "-c", script]);
+    version.trim().to_string()
+}
+
+#[test]
+fn python_build_standalone_archives_are_downloaded_verified_and_used() {
+    require(&[&sid_image()]);
+    let _serial = serial();
+    let mirror = tempfile::tempdir().unwrap();
+    let version = install_only_archive(mirror.path());
+    let name = format!("cpython-{version}+20990101-x86_64-unknown-linux-gnu-install_only.tar.gz");
+    std::fs::rename(mirror.path().join("archive.tar.gz"), mirror.path().join(&name)).unwrap();
+    let bytes = std::fs::read(mirror.path().join(&name)).unwrap();
+    let sha = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(&bytes))
+    };
+    std::fs::write(mirror.path().join("SHA256SUMS"), format!("{sha}  {name}\n")).unwrap();
+    let server = FileServer::start(mirror.path().to_path_buf());
+    let config = format!(
+        r#"targets = ["manylinux_2_17_x86_64"]
+test = "python -m unittest discover -v -s {{project}}/tests"
+[python]
+versions = ["3.13"]
+mirror = "{}"
+[images]
+linux-x86_64 = "{}"
+"#,
+        server.url,
+        sid_image()
+    );
+    let p = Project::new(&config);
+    let report = p.root.path().join("report.json");
+    let out = p.pookie(&["run", "--report", report.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let cached = p.cache().join("python").join(&sha).join(&name);
+    assert!(cached.is_file(), "the archive is cached by its sha256");
+    let test_log = p.log("cp313-manylinux_2_17_x86_64-test.log");
+    assert!(test_log.contains("Ran 6 tests") && test_log.contains("OK"), "{test_log}");
+    assert!(test_log.contains(&format!("Python {version}")), "the job did not use the archive's interpreter");
+
+    // The mirror now serves different bytes under the published name: nothing may use them.
+    // (The layer would be found by its tag, so remove it as a fresh machine would not have it.)
+    let tampered = Project::new(&config);
+    engine_output(&["rmi", &python_image(&tampered.plan(&[]), "cp313")]);
+    std::fs::write(mirror.path().join(&name), b"not the published archive").unwrap();
+    let out = tampered.pookie(&["run"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("does not match its published sha256"), "{}", stdout(&out));
+    let dir = tampered.cache().join("python").join(&sha);
+    let left: Vec<_> = std::fs::read_dir(&dir).map(|d| d.filter_map(|e| e.ok()).collect()).unwrap_or_default();
+    assert!(left.is_empty(), "a bad download was kept: {left:?}");
+    assert!(tampered.wheels().is_empty());
+}

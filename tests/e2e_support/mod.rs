@@ -1,0 +1,257 @@
+//! Helpers of the end-to-end tests: they run the real `pookie` binary against a real container
+//! engine and real images. A missing engine or base image fails the test with the fix; it never
+//! skips.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::sync::{Mutex, MutexGuard};
+
+/// Image with Debian sid's CPython 3.13 and 3.14 (`.ci/run` builds it with `pookie base-image`).
+pub fn sid_image() -> String {
+    std::env::var("POOKIE_TEST_SID_IMAGE").unwrap_or_else(|_| "pookie-ci/sid-pythons:latest".into())
+}
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn engine() -> &'static str {
+    if let Ok(e) = std::env::var("POOKIE_ENGINE") {
+        return Box::leak(e.into_boxed_str());
+    }
+    "docker"
+}
+
+/// Runs an engine command, returning stdout; panics with its stderr on failure.
+pub fn engine_output(args: &[&str]) -> String {
+    let out = std::process::Command::new(engine()).args(args).output().unwrap_or_else(|e| {
+        panic!("end-to-end tests need a container engine (`{}`): {e}. `.ci/run` installs and starts one.", engine())
+    });
+    assert!(out.status.success(), "`{} {}` failed: {}", engine(), args.join(" "), String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Fails the test (with the fix) unless the engine answers and `images` exist.
+pub fn require(images: &[&str]) {
+    let out = std::process::Command::new(engine()).args(["version", "--format", "{{.Server.Version}}"]).output();
+    match out {
+        Ok(o) if o.status.success() => {}
+        Ok(o) => panic!(
+            "end-to-end tests need a running container engine, and `{} version` says: {}. `.ci/run` starts dockerd.",
+            engine(),
+            String::from_utf8_lossy(&o.stderr).trim()
+        ),
+        Err(e) => panic!("end-to-end tests need a container engine (`{}`): {e}. `.ci/run` installs one.", engine()),
+    }
+    for image in images {
+        let ok = std::process::Command::new(engine())
+            .args(["image", "inspect", image])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        assert!(ok, "image `{image}` is missing: `.ci/run` builds it with `pookie base-image` (see README.md)");
+    }
+}
+
+/// pookie runs share images and CPU: one at a time keeps the tests' timings and logs sane.
+pub fn serial() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A copy of the fixture project with the given pookie.toml, and a pookie cache of its own.
+pub struct Project {
+    pub root: tempfile::TempDir,
+}
+
+impl Project {
+    pub fn new(pookie_toml: &str) -> Self {
+        let root = tempfile::Builder::new().prefix("pookie-e2e-").tempdir().expect("temp dir");
+        copy_dir(&repo().join("tests/fixtures/project"), &root.path().join("project"));
+        std::fs::write(root.path().join("project/pookie.toml"), pookie_toml).expect("write pookie.toml");
+        Project { root }
+    }
+
+    pub fn dir(&self) -> PathBuf {
+        self.root.path().join("project")
+    }
+
+    pub fn cache(&self) -> PathBuf {
+        self.root.path().join("cache")
+    }
+
+    pub fn command(&self) -> std::process::Command {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_pookie"));
+        c.current_dir(self.dir()).env("POOKIE_CACHE_DIR", self.cache()).env_remove("POOKIE_ENGINE_OVERRIDE");
+        c
+    }
+
+    /// Runs pookie with `args`, echoing its output into the test log.
+    pub fn pookie(&self, args: &[&str]) -> Output {
+        let out = self.command().args(args).output().expect("pookie runs");
+        eprintln!(
+            "$ pookie {}\n--- stdout\n{}--- stderr\n{}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    pub fn wheels(&self) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(self.dir().join("dist"))
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| n.ends_with(".whl"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+
+    pub fn log(&self, name: &str) -> String {
+        std::fs::read_to_string(self.dir().join(".pookie/logs").join(name)).unwrap_or_default()
+    }
+
+    pub fn report(&self, path: &Path) -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(path).expect("report written")).expect("report is JSON")
+    }
+
+    /// The plan as `pookie plan --format json` prints it, with the same flags.
+    pub fn plan(&self, args: &[&str]) -> serde_json::Value {
+        let mut a = vec!["plan", "--format", "json"];
+        a.extend(args);
+        let out = self.command().args(&a).output().expect("pookie plan runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).expect("plan is JSON")
+    }
+
+    /// Every file of the project except pookie's own places, with its content.
+    pub fn user_tree(&self) -> BTreeMap<PathBuf, Vec<u8>> {
+        let mut out = BTreeMap::new();
+        walk(&self.dir(), &self.dir(), &mut out);
+        out
+    }
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
+    for e in std::fs::read_dir(dir).expect("readable dir") {
+        let e = e.expect("dir entry");
+        let rel = e.path().strip_prefix(root).expect("inside root").to_path_buf();
+        if rel == Path::new("dist") || rel == Path::new(".pookie") {
+            continue;
+        }
+        if e.file_type().expect("file type").is_dir() {
+            out.insert(rel.clone(), b"<dir>".to_vec());
+            walk(root, &e.path(), out);
+        } else {
+            out.insert(rel, std::fs::read(e.path()).expect("readable file"));
+        }
+    }
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create dir");
+    for e in std::fs::read_dir(from).expect("readable dir") {
+        let e = e.expect("dir entry");
+        let dest = to.join(e.file_name());
+        if e.file_type().expect("file type").is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).expect("copy file");
+        }
+    }
+}
+
+/// Jobs of a `--report` JSON by (build id, stage) → status.
+pub fn job_statuses(report: &serde_json::Value) -> BTreeMap<(String, String), String> {
+    report["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .filter(|n| n["kind"] == "job")
+        .map(|n| {
+            (
+                (n["build_id"].as_str().unwrap().to_string(), n["stage"].as_str().unwrap().to_string()),
+                n["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+pub fn image_statuses(report: &serde_json::Value) -> BTreeMap<String, String> {
+    report["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .filter(|n| n["kind"] == "image")
+        .map(|n| (n["name"].as_str().unwrap().to_string(), n["status"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+/// The bytes of the first file in the wheel whose name ends with `suffix`.
+pub fn wheel_member(wheel: &Path, suffix: &str) -> Vec<u8> {
+    let mut z = zip::ZipArchive::new(std::fs::File::open(wheel).expect("wheel opens")).expect("wheel is a zip");
+    let name = z
+        .file_names()
+        .filter_map(|n| n.ok().map(|n| n.to_string()))
+        .find(|n| n.ends_with(suffix))
+        .unwrap_or_else(|| panic!("no *{suffix} in wheel"));
+    let mut buf = Vec::new();
+    z.by_name(&name).expect("member").read_to_end(&mut buf).expect("member reads");
+    buf
+}
+
+/// A minimal HTTP server for files of a directory (GET only), on a free local port.
+pub struct FileServer {
+    pub url: String,
+}
+
+impl FileServer {
+    pub fn start(dir: PathBuf) -> FileServer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut s) = stream else { continue };
+                let mut req = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match s.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => req.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let text = String::from_utf8_lossy(&req);
+                let path = text.split_whitespace().nth(1).unwrap_or("/").to_string();
+                let path = path.replace("%2B", "+");
+                let file = dir.join(path.trim_start_matches('/'));
+                let resp = match std::fs::read(&file) {
+                    Ok(body) => {
+                        let mut r =
+                            format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len())
+                                .into_bytes();
+                        r.extend(body);
+                        r
+                    }
+                    Err(_) => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(),
+                };
+                let _ = s.write_all(&resp);
+            }
+        });
+        FileServer { url }
+    }
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
