@@ -117,11 +117,7 @@ pub fn summary(reports: &[NodeReport]) -> String {
         .iter()
         .filter(|r| r.kind == "job")
         .map(|r| {
-            let detail = if r.wheels.is_empty() {
-                r.reason.clone().unwrap_or_default()
-            } else {
-                r.wheels.join(" ")
-            };
+            let detail = if r.wheels.is_empty() { r.reason.clone().unwrap_or_default() } else { r.wheels.join(" ") };
             [
                 r.build_id.clone().unwrap_or_default(),
                 r.stage.map_or("", |s| s.as_str()).to_string(),
@@ -135,7 +131,19 @@ pub fn summary(reports: &[NodeReport]) -> String {
     let all: Vec<&[String; 5]> = std::iter::once(&header).chain(rows.iter()).collect();
     let w: Vec<usize> = (0..4).map(|c| all.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
     for r in all {
-        let _ = writeln!(out, "{:w0$}  {:w1$}  {:w2$}  {:>w3$}  {}", r[0], r[1], r[2], r[3], r[4], w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3]);
+        let _ = writeln!(
+            out,
+            "{:w0$}  {:w1$}  {:w2$}  {:>w3$}  {}",
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            w0 = w[0],
+            w1 = w[1],
+            w2 = w[2],
+            w3 = w[3]
+        );
     }
     let jobs: Vec<_> = reports.iter().filter(|r| r.kind == "job").collect();
     let n = |s: Status| jobs.iter().filter(|r| r.status == s).count();
@@ -258,4 +266,3 @@ impl Progress {
         }
     }
 }
-

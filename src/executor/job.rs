@@ -2,7 +2,7 @@
 //! run `images/job.sh` in a fresh container of its image, and collect and check its wheels.
 
 use crate::engine::Engine;
-use crate::image::build::{last_lines, open_log, MANAGED_LABEL};
+use crate::image::build::{MANAGED_LABEL, last_lines, open_log};
 use crate::plan::planner::JOB_MOUNT;
 use crate::plan::{JobNode, Stage};
 use crate::process::{self, Cancel, Exit};

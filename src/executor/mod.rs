@@ -10,8 +10,8 @@ use crate::image::build::{self as image_build, Outcome};
 use crate::plan::{Node, Plan, Runner, Stage};
 use crate::process::Cancel;
 use crate::report::{NodeReport, Progress, Status};
-use petgraph::graph::NodeIndex;
 use petgraph::Direction;
+use petgraph::graph::NodeIndex;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -54,10 +54,8 @@ pub fn execute(plan: &Plan, engine: &Engine, opts: &Options, cancel: &Cancel, pr
         gid: unsafe { libc::getgid() },
     };
     let images = image_build::Builder { engine, cache_dir: opts.cache_dir.clone(), offline: opts.offline, cancel };
-    let tags: HashMap<&str, &str> = plan
-        .images()
-        .filter_map(|(_, n)| n.tag.as_deref().map(|t| (n.name.as_str(), t)))
-        .collect();
+    let tags: HashMap<&str, &str> =
+        plan.images().filter_map(|(_, n)| n.tag.as_deref().map(|t| (n.name.as_str(), t))).collect();
 
     pool.in_place_scope(|scope| {
         loop {
@@ -68,7 +66,12 @@ pub fn execute(plan: &Plan, engine: &Engine, opts: &Options, cancel: &Cancel, pr
                 if let Node::Job(j) = &g[i]
                     && let Runner::NotRunnable { reason } = &j.runner
                 {
-                    let d = Done { status: Status::NotRunnable, reason: Some(reason.clone()), wheels: vec![], seconds: 0.0 };
+                    let d = Done {
+                        status: Status::NotRunnable,
+                        reason: Some(reason.clone()),
+                        wheels: vec![],
+                        seconds: 0.0,
+                    };
                     progress.finish(&j.name, d.status, 0.0, d.reason.as_deref());
                     finish(plan, i, d, &mut done, &mut ready, &mut published, opts);
                     continue;
@@ -83,7 +86,10 @@ pub fn execute(plan: &Plan, engine: &Engine, opts: &Options, cancel: &Cancel, pr
                     let started = Instant::now();
                     let (status, reason, wheels) = match &g[i] {
                         Node::Image(n) => {
-                            let log = opts.workspace.join(".pookie/logs").join(format!("image-{}.log", n.name.replace('/', "-")));
+                            let log = opts
+                                .workspace
+                                .join(".pookie/logs")
+                                .join(format!("image-{}.log", n.name.replace('/', "-")));
                             match images.ensure(n, &log) {
                                 Ok(Outcome::Cached) => (Status::Cached, None, vec![]),
                                 Ok(Outcome::Built) => (Status::Built, None, vec![]),
@@ -155,13 +161,19 @@ fn finish(
     if ok {
         publish_if_final(plan, i, done, published, opts);
         for next in g.neighbors_directed(i, Direction::Outgoing) {
-            if !done.contains_key(&next) && deps(plan, next).iter().all(|p| done.get(p).is_some_and(|d| d.status.is_success())) {
+            if !done.contains_key(&next)
+                && deps(plan, next).iter().all(|p| done.get(p).is_some_and(|d| d.status.is_success()))
+            {
                 ready.insert(next);
             }
         }
         return;
     }
-    let why = format!("{} {}", g[i].name(), if done[&i].status == Status::Interrupted { "was interrupted" } else { "failed" });
+    let why = format!(
+        "{} {}",
+        g[i].name(),
+        if done[&i].status == Status::Interrupted { "was interrupted" } else { "failed" }
+    );
     let mut stack: Vec<NodeIndex> = g.neighbors_directed(i, Direction::Outgoing).collect();
     while let Some(n) = stack.pop() {
         if done.contains_key(&n) {
@@ -192,10 +204,12 @@ fn publish_if_final(
             }
             i
         }
-        Stage::Test => match deps(plan, i).into_iter().find(|d| matches!(&g[*d], Node::Job(b) if b.stage == Stage::Build)) {
-            Some(b) => b,
-            None => return,
-        },
+        Stage::Test => {
+            match deps(plan, i).into_iter().find(|d| matches!(&g[*d], Node::Job(b) if b.stage == Stage::Build)) {
+                Some(b) => b,
+                None => return,
+            }
+        }
     };
     let wheels = done.get(&build).map(|d| d.wheels.clone()).unwrap_or_default();
     let mut names = Vec::new();
@@ -211,7 +225,8 @@ fn publish_if_final(
 /// Moves a wheel into the output directory so that it appears whole or not at all: a rename
 /// on the same filesystem, else a copy to a hidden temporary name and a rename.
 fn publish(wheel: &Path, opts: &Options) -> std::io::Result<String> {
-    let name = wheel.file_name().and_then(|n| n.to_str()).ok_or_else(|| std::io::Error::other("no file name"))?.to_string();
+    let name =
+        wheel.file_name().and_then(|n| n.to_str()).ok_or_else(|| std::io::Error::other("no file name"))?.to_string();
     std::fs::create_dir_all(opts.output_dir)?;
     let dest = opts.output_dir.join(&name);
     if std::fs::rename(wheel, &dest).is_err() {

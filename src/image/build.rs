@@ -98,13 +98,16 @@ impl Builder<'_> {
             match c {
                 ContextFile::CaBundle { path, source, .. } => {
                     let bytes = match source {
-                        Some(s) => std::fs::read(s).map_err(|e| format!("cannot read CA bundle {}: {e}", s.display()))?,
+                        Some(s) => {
+                            std::fs::read(s).map_err(|e| format!("cannot read CA bundle {}: {e}", s.display()))?
+                        }
                         None => Vec::new(),
                     };
                     write(path, &bytes)?;
                 }
                 ContextFile::Archive { path, archive } => {
-                    let cached = download::fetch_archive(archive, &self.cache_dir, self.offline).map_err(|e| e.to_string())?;
+                    let cached =
+                        download::fetch_archive(archive, &self.cache_dir, self.offline).map_err(|e| e.to_string())?;
                     let dest = dir.join(path);
                     // Hard links keep large archives from being copied; fall back across filesystems.
                     if std::fs::hard_link(&cached, &dest).is_err() {

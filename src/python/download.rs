@@ -2,8 +2,8 @@
 //! directory by sha256, and verified before every use. A file that does not match its recorded
 //! sha256 is deleted and never used.
 
-use super::fetch::{self, FetchError};
 use super::Archive;
+use super::fetch::{self, FetchError};
 use miette::Diagnostic;
 use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
@@ -21,7 +21,10 @@ pub enum DownloadError {
     )]
     Checksum { file: String, expected: String, actual: String },
     #[error("{file} is not in the download cache and --offline forbids fetching it")]
-    #[diagnostic(code(pookie::python::offline), help("run once without --offline, or use a local `[python] mirror` directory"))]
+    #[diagnostic(
+        code(pookie::python::offline),
+        help("run once without --offline, or use a local `[python] mirror` directory")
+    )]
     Offline { file: String },
     #[error("cannot write {path}: {reason}")]
     #[diagnostic(code(pookie::python::cache))]
@@ -57,7 +60,11 @@ pub fn fetch_archive(archive: &Archive, cache_dir: &Path, offline: bool) -> Resu
         }
         // A cached file that no longer matches is as bad as a bad download.
         let _ = std::fs::remove_file(&path);
-        return Err(DownloadError::Checksum { file: archive.filename.clone(), expected: archive.sha256.clone(), actual });
+        return Err(DownloadError::Checksum {
+            file: archive.filename.clone(),
+            expected: archive.sha256.clone(),
+            actual,
+        });
     }
     let local = archive.url.strip_prefix("file://").map(PathBuf::from);
     if offline && local.is_none() {
@@ -75,7 +82,11 @@ pub fn fetch_archive(archive: &Archive, cache_dir: &Path, offline: bool) -> Resu
     };
     if actual != archive.sha256 {
         let _ = std::fs::remove_file(&partial);
-        return Err(DownloadError::Checksum { file: archive.filename.clone(), expected: archive.sha256.clone(), actual });
+        return Err(DownloadError::Checksum {
+            file: archive.filename.clone(),
+            expected: archive.sha256.clone(),
+            actual,
+        });
     }
     std::fs::rename(&partial, &path).map_err(io_err(&path))?;
     Ok(path)
@@ -86,10 +97,10 @@ fn download(archive: &Archive, local: Option<&Path>, dest: &Path) -> Result<Stri
     let mut out = std::fs::File::create(dest).map_err(io_err(dest))?;
     let mut h = Sha256::new();
     let mut reader: Box<dyn Read> = match local {
-        Some(p) => Box::new(std::fs::File::open(p).map_err(|e| FetchError::Read {
-            path: p.display().to_string(),
-            reason: e.to_string(),
-        })?),
+        Some(p) => Box::new(
+            std::fs::File::open(p)
+                .map_err(|e| FetchError::Read { path: p.display().to_string(), reason: e.to_string() })?,
+        ),
         None => {
             let token = std::env::var("GITHUB_TOKEN").ok().filter(|t| !t.is_empty());
             Box::new(fetch::get(&fetch::http_client(), &archive.url, token.as_deref())?)
