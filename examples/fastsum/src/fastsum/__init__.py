@@ -1,0 +1,5 @@
+"""Compensated summation of floats, in C."""
+
+from ._fastsum import ksum
+
+__all__ = ["ksum"]
