@@ -65,7 +65,7 @@ pub fn python_versions(project: &ProjectArgs, for_target: Option<&str>, args: &[
             "`[python] source = \"image\"`: interpreters come from the base images, there is no index to list",
         ));
     };
-    println!("python-build-standalone {} ({})", index.release, index.base_url);
+    let heading = format!("python-build-standalone {} ({})\n", index.release, index.base_url);
     let mut rows = vec![["TARGET", "PBS TRIPLE", "VERSIONS"].map(String::from)];
     for t in targets {
         let triple = t.info().pbs_triple;
@@ -83,6 +83,5 @@ pub fn python_versions(project: &ProjectArgs, for_target: Option<&str>, args: &[
             if versions.is_empty() { "-".into() } else { versions.join(" ") },
         ]);
     }
-    print!("{}", table(&rows));
-    Ok(())
+    super::plan::print_out(&(heading + &table(&rows)))
 }

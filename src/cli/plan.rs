@@ -14,6 +14,18 @@ pub fn run(project: &ProjectArgs, format: PlanFormat, args: &[String]) -> Result
         PlanFormat::Json => render::json(&plan),
         PlanFormat::Dot => render::dot(&plan),
     };
-    print!("{out}");
-    Ok(())
+    print_out(&out)
+}
+
+/// Writes a command's output to stdout. A reader that stops early (`pookie plan | head`) is not
+/// an error, and no reason to panic as `print!` does.
+pub(super) fn print_out(text: &str) -> Result<(), Failure> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Failure::msg(super::EXIT_FAILURE, format!("cannot write to stdout: {e}")))
+        }
+        _ => Ok(()),
+    }
 }

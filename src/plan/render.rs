@@ -189,18 +189,18 @@ pub fn json(plan: &Plan) -> String {
 
 pub fn dot(plan: &Plan) -> String {
     let mut out = String::from("digraph pookie {\n  rankdir=LR;\n  node [fontname=\"monospace\", fontsize=10];\n");
-    let q = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
+    let esc = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
+    let q = |s: &str| format!("\"{}\"", esc(s));
+    // A label of several lines: each escaped, joined by DOT's own line break `\n` (which `q`
+    // would turn into a literal backslash).
+    let lines = |l: &[&str]| format!("\"{}\"", l.iter().map(|s| esc(s)).collect::<Vec<_>>().join("\\n"));
     let mut externals = BTreeSet::new();
     for i in plan.graph.node_indices() {
         match &plan.graph[i] {
             Node::Image(n) => {
-                let label = format!("{}\\n{}", n.name, n.tag.as_deref().unwrap_or("(unresolved)"));
-                let _ = writeln!(
-                    out,
-                    "  {} [shape=box, style=filled, fillcolor=\"#dde8f5\", label={}];",
-                    q(&n.name),
-                    q(&label)
-                );
+                let label = lines(&[&n.name, n.tag.as_deref().unwrap_or("(unresolved)")]);
+                let _ =
+                    writeln!(out, "  {} [shape=box, style=filled, fillcolor=\"#dde8f5\", label={label}];", q(&n.name));
                 if parent_image(plan, i).is_none() && externals.insert(n.from.clone()) {
                     let _ = writeln!(out, "  {} [shape=cylinder];", q(&n.from));
                 }
@@ -209,12 +209,12 @@ pub fn dot(plan: &Plan) -> String {
                 }
             }
             Node::Job(j) => {
-                let (style, extra) = match &j.runner {
-                    Runner::NotRunnable { reason } => ("dashed", format!("\\n{reason}")),
-                    r => ("solid", format!("\\n{}", r.label())),
+                let (style, runs) = match &j.runner {
+                    Runner::NotRunnable { reason } => ("dashed", reason.clone()),
+                    r => ("solid", r.label()),
                 };
-                let label = format!("{} {}{}", j.id, j.stage.as_str(), extra);
-                let _ = writeln!(out, "  {} [shape=ellipse, style={style}, label={}];", q(&j.name), q(&label));
+                let label = lines(&[&format!("{} {}", j.id, j.stage.as_str()), &runs]);
+                let _ = writeln!(out, "  {} [shape=ellipse, style={style}, label={label}];", q(&j.name));
             }
         }
     }

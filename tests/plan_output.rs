@@ -1,0 +1,261 @@
+//! `pookie plan` on pookie.toml.example with the recorded python-build-standalone release: the
+//! three views as snapshots, the JSON's documented shape, DOT that Graphviz accepts, and image
+//! tags that are content hashes.
+//!
+//! Image tags hash the Dockerfiles of images/, so the snapshots show them redacted; whether
+//! they are stable and change with their inputs is tested separately below.
+
+mod support;
+
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use support::{Workspace, stderr_of, stdout_of};
+
+/// Runs `pookie plan <args>` in the workspace and returns stdout; fails on any error or warning.
+fn plan(ws: &Workspace, args: &[&str]) -> String {
+    let mut all = vec!["plan"];
+    all.extend_from_slice(args);
+    let out = ws.pookie(&all).output().expect("pookie runs");
+    assert!(out.status.success(), "pookie {all:?} failed:\n{}", stderr_of(&out));
+    assert_eq!(stderr_of(&out), "", "pookie {all:?} warned");
+    stdout_of(&out)
+}
+
+fn plan_json(ws: &Workspace, args: &[&str]) -> Value {
+    let mut all = vec!["--format", "json"];
+    all.extend_from_slice(args);
+    serde_json::from_str(&plan(ws, &all)).expect("`pookie plan --format json` prints JSON")
+}
+
+/// Replaces what differs between machines and between versions of images/: the content-hash
+/// part of image tags and the temporary workspace's path.
+fn redact(text: &str, ws: &Workspace) -> String {
+    let tags = regex::Regex::new(r"(pookie/[A-Za-z0-9_.-]+):[0-9a-f]{16}\b").expect("regex");
+    let text = tags.replace_all(text, "$1:[hash]");
+    let root = ws.path().canonicalize().expect("workspace path");
+    text.replace(&root.to_string_lossy().into_owned(), "[workspace]")
+}
+
+#[test]
+fn text_snapshot() {
+    let ws = Workspace::example();
+    let out = plan(&ws, &[]);
+    assert!(
+        out.starts_with("10 targets × 4 Python versions (3.11, 3.12, 3.13, 3.14): 40 builds, 40 tests"),
+        "unexpected summary line:\n{out}"
+    );
+    insta::assert_snapshot!("plan_text", redact(&out, &ws));
+}
+
+#[test]
+fn json_snapshot() {
+    let ws = Workspace::example();
+    insta::assert_snapshot!("plan_json", redact(&plan(&ws, &["--format", "json"]), &ws));
+}
+
+#[test]
+fn dot_snapshot() {
+    let ws = Workspace::example();
+    insta::assert_snapshot!("plan_dot", redact(&plan(&ws, &["--format", "dot"]), &ws));
+}
+
+#[test]
+fn output_is_deterministic() {
+    let ws = Workspace::example();
+    for format in ["text", "json", "dot"] {
+        let a = plan(&ws, &["--format", format]);
+        let b = plan(&ws, &["--format", format]);
+        assert_eq!(a, b, "two runs of `pookie plan --format {format}` differ");
+    }
+}
+
+#[test]
+fn json_has_the_documented_fields() {
+    let ws = Workspace::example();
+    let v = plan_json(&ws, &[]);
+    let top: BTreeSet<&str> = v.as_object().expect("object").keys().map(String::as_str).collect();
+    assert_eq!(top, BTreeSet::from(["format", "python_release", "images", "jobs", "warnings"]));
+    assert_eq!(v["format"], 1);
+    assert_eq!(v["python_release"], "20260814");
+    assert_eq!(v["warnings"], Value::Array(vec![]));
+
+    let images = v["images"].as_array().expect("images");
+    let jobs = v["jobs"].as_array().expect("jobs");
+    let image_names: BTreeSet<&str> = images.iter().map(|i| i["name"].as_str().expect("image name")).collect();
+    let job_names: BTreeSet<&str> = jobs.iter().map(|j| j["name"].as_str().expect("job name")).collect();
+    assert_eq!(image_names.len(), images.len(), "image names are unique");
+    assert_eq!(job_names.len(), jobs.len(), "job names are unique");
+    assert_eq!(jobs.len(), 80, "10 targets × 4 Pythons, a build and a test each");
+
+    let tag_shape = regex::Regex::new(r"^pookie/[a-z0-9_.-]+:[0-9a-f]{16}$").expect("regex");
+    for image in images {
+        for key in ["name", "layer", "family", "arch", "recipe", "from", "tag", "args", "context", "depends_on"] {
+            assert!(image.get(key).is_some(), "image lacks `{key}`: {image}");
+        }
+        let tag = image["tag"].as_str().expect("every tag is resolved with the index");
+        assert!(tag_shape.is_match(tag), "tag {tag}");
+        for dep in image["depends_on"].as_array().expect("depends_on") {
+            assert!(image_names.contains(dep.as_str().expect("name")), "image depends on unknown {dep}");
+        }
+        for file in image["context"].as_array().expect("context") {
+            if file["kind"] == "python-archive" {
+                assert!(file["url"].as_str().is_some_and(|u| u.starts_with("file://")), "{file}");
+                assert_eq!(file["sha256"].as_str().map(str::len), Some(64), "{file}");
+            }
+        }
+    }
+
+    let mut per_cell: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for job in jobs {
+        for key in [
+            "name",
+            "build_id",
+            "target",
+            "python",
+            "stage",
+            "image",
+            "runner",
+            "runnable",
+            "reason",
+            "command",
+            "test_requires",
+            "env",
+            "dir",
+            "log",
+            "mounts",
+            "repair",
+            "output_dir",
+            "timeout_secs",
+            "depends_on",
+        ] {
+            assert!(job.get(key).is_some(), "job lacks `{key}`: {job}");
+        }
+        let name = job["name"].as_str().unwrap();
+        let id = job["build_id"].as_str().unwrap();
+        let stage = job["stage"].as_str().unwrap();
+        assert_eq!(name, format!("{id}/{stage}"));
+        per_cell.entry(id).or_default().push(stage);
+        assert_eq!(job["timeout_secs"], 45 * 60, "timeout = \"45m\"");
+        let deps: Vec<&str> = job["depends_on"].as_array().unwrap().iter().map(|d| d.as_str().unwrap()).collect();
+        match job["image"].as_str() {
+            Some(image) => {
+                assert!(image_names.contains(image), "{name} runs in unknown image {image}");
+                assert!(deps.contains(&image), "{name} does not wait for its image {image}");
+                assert_eq!(job["runnable"], true);
+            }
+            None => {
+                assert_eq!(job["runnable"], false, "{name} has no image but is runnable");
+                assert!(job["reason"].as_str().is_some_and(|r| r.contains("macOS")), "{job}");
+            }
+        }
+        if stage == "test" {
+            assert!(deps.contains(&format!("{id}/build").as_str()), "{name} does not wait for its build");
+            assert_eq!(job["output_dir"], Value::Null);
+        } else {
+            assert_eq!(job["output_dir"], "dist");
+            assert!(job["env"]["CFLAGS"] == "-O2", "[env] reaches build jobs: {job}");
+        }
+    }
+    assert_eq!(per_cell.len(), 40);
+    assert!(per_cell.values().all(|stages| stages == &["build", "test"]));
+
+    // [[overrides]] in the example: armv7l/s390x get their own commands and environment.
+    let job = |name: &str| jobs.iter().find(|j| j["name"] == name).unwrap_or_else(|| panic!("no job {name}"));
+    let arm_test = job("cp312-manylinux_2_17_armv7l/test");
+    assert_eq!(arm_test["test_requires"], serde_json::json!(["pytest", "pytest-timeout"]));
+    assert_eq!(arm_test["env"]["MYPROJECT_WITH_SIMD"], "0");
+    assert_eq!(job("cp312-manylinux_2_17_x86_64/test")["env"]["MYPROJECT_WITH_SIMD"], "1");
+    assert!(job("cp313-win_amd64/test")["command"].as_str().unwrap().contains("win32"));
+    assert_eq!(job("cp313-macosx_11_0_arm64/test")["runnable"], false);
+}
+
+#[test]
+fn dot_renders_with_graphviz() {
+    let ws = Workspace::example();
+    let dot = plan(&ws, &["--format", "dot"]);
+    let child = std::process::Command::new("dot")
+        .arg("-Tsvg")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(c) => c,
+        Err(e) => panic!(
+            "cannot run Graphviz's `dot` ({e}): this test checks that `pookie plan --format dot` renders; \
+             install graphviz (e.g. `apt-get install graphviz`)"
+        ),
+    };
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(dot.as_bytes()).expect("write to dot");
+    }
+    let out = child.wait_with_output().expect("dot finishes");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "dot rejected the plan: {stderr}");
+    assert!(stderr.trim().is_empty(), "dot warned: {stderr}");
+    let svg = String::from_utf8(out.stdout).expect("utf-8 svg");
+    assert!(svg.contains("<svg"), "dot printed no SVG");
+    // Multi-line labels are real line breaks: the name and the tag are separate SVG texts.
+    assert!(svg.contains(">base/linux&#45;x86_64</text>"), "image label is not split into lines");
+    assert!(svg.contains(">cp312&#45;win_amd64 test</text>"), "job label is not split into lines");
+}
+
+/// name → tag of every image layer, and job → the image it runs in.
+fn tags(ws: &Workspace, args: &[&str]) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
+    let v = plan_json(ws, args);
+    let images = v["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["name"].as_str().unwrap().to_string(), i["tag"].as_str().unwrap().to_string()))
+        .collect();
+    let jobs = v["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|j| Some((j["name"].as_str()?.to_string(), j["image"].as_str()?.to_string())))
+        .collect();
+    (images, jobs)
+}
+
+#[test]
+fn tags_are_content_hashes() {
+    let ws = Workspace::example();
+    let (gcc, gcc_jobs) = tags(&ws, &[]);
+    assert_eq!(tags(&ws, &[]).0, gcc, "tags differ between two identical runs");
+
+    let (clang, clang_jobs) = tags(&ws, &["--linux-x86_64-compiler", "clang"]);
+    let image_of = |images: &BTreeMap<String, String>, jobs: &BTreeMap<String, String>, job: &str| {
+        let name = &jobs[job];
+        (name.clone(), images[name].clone())
+    };
+
+    // The x86_64 builds move to a clang toolchain layer and Python layers on top of it...
+    let (gcc_name, gcc_tag) = image_of(&gcc, &gcc_jobs, "cp312-manylinux_2_17_x86_64/build");
+    let (clang_name, clang_tag) = image_of(&clang, &clang_jobs, "cp312-manylinux_2_17_x86_64/build");
+    assert!(gcc_name.contains("/gcc/") && clang_name.contains("/clang/"), "{gcc_name} {clang_name}");
+    assert_ne!(gcc_tag, clang_tag, "the Python layer's tag does not change with the compiler");
+    assert_ne!(gcc["toolchain/linux-x86_64/gcc"], clang["toolchain/linux-x86_64/clang"]);
+    let (_, gcc_musl) = image_of(&gcc, &gcc_jobs, "cp312-musllinux_1_2_x86_64/build");
+    let (_, clang_musl) = image_of(&clang, &clang_jobs, "cp312-musllinux_1_2_x86_64/build");
+    assert_ne!(gcc_musl, clang_musl, "musllinux x86_64 is an x86_64 Linux target too");
+
+    // ...while the base layers and everything the compiler does not reach keep their tags.
+    assert_eq!(gcc["base/linux-x86_64"], clang["base/linux-x86_64"], "the base layer depends on the compiler");
+    assert_eq!(gcc["base/musllinux-x86_64"], clang["base/musllinux-x86_64"]);
+    assert_eq!(gcc["toolchain/linux-x86_64/zig"], clang["toolchain/linux-x86_64/zig"]);
+    for job in ["cp312-manylinux_2_17_aarch64/build", "cp312-win_amd64/build", "cp312-win_amd64/test"] {
+        assert_eq!(image_of(&gcc, &gcc_jobs, job), image_of(&clang, &clang_jobs, job), "{job} changed");
+    }
+
+    // A different base image changes its family's whole stack, and only that.
+    let (other, _) = tags(&ws, &["--target", "manylinux_2_17_x86_64", "musllinux_1_2_x86_64"]);
+    assert_eq!(other["base/linux-x86_64"], gcc["base/linux-x86_64"], "tags depend on the other targets");
+    ws.write("pookie.toml", &support::example().replace("\"debian:bookworm-slim\"", "\"debian:trixie-slim\""));
+    let (trixie, _) = tags(&ws, &[]);
+    assert_ne!(trixie["base/linux-x86_64"], gcc["base/linux-x86_64"]);
+    assert_ne!(trixie["python/linux-x86_64/gcc/cp312"], gcc["python/linux-x86_64/gcc/cp312"]);
+    assert_eq!(trixie["base/musllinux-x86_64"], gcc["base/musllinux-x86_64"]);
+}
