@@ -77,8 +77,9 @@ impl Serialize for PythonVersion {
     }
 }
 
-/// A full CPython release as python-build-standalone ships it.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Deserialize)]
+/// A full CPython release as python-build-standalone ships it. Serialized as its text
+/// (`"3.15.0rc1"`), and read back from it (the cached index holds them).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FullVersion {
     pub major: u8,
     pub minor: u8,
@@ -114,6 +115,41 @@ impl Serialize for FullVersion {
     }
 }
 
+impl FromStr for FullVersion {
+    type Err = VersionError;
+
+    /// `3.12.14`, `3.15.0rc1`, `3.14.0a7`, `3.14.0b2`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || VersionError::Malformed(s.to_string());
+        let mut parts = s.splitn(3, '.');
+        let (Some(major), Some(minor), Some(rest)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(bad());
+        };
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let (patch, pre) = rest.split_at(digits);
+        let pre_ok = pre.is_empty()
+            || ["a", "b", "rc"]
+                .iter()
+                .any(|p| pre.strip_prefix(p).is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())));
+        if !pre_ok {
+            return Err(bad());
+        }
+        Ok(FullVersion {
+            major: major.parse().map_err(|_| bad())?,
+            minor: minor.parse().map_err(|_| bad())?,
+            patch: patch.parse().map_err(|_| bad())?,
+            pre: pre.to_string(),
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for FullVersion {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,6 +169,20 @@ mod tests {
         assert!(matches!("2.7".parse::<PythonVersion>(), Err(VersionError::TooOld(_))));
         assert!(matches!("3.6".parse::<PythonVersion>(), Err(VersionError::TooOld(_))));
         assert!(matches!("-1".parse::<PythonVersion>(), Err(VersionError::Malformed(_))));
+    }
+
+    #[test]
+    fn full_versions_round_trip_through_json() {
+        for text in ["3.12.14", "3.15.0rc1", "3.14.0a7", "3.13.0b2"] {
+            let v: FullVersion = text.parse().unwrap();
+            assert_eq!(v.to_string(), text);
+            let json = serde_json::to_string(&v).unwrap();
+            assert_eq!(json, format!("\"{text}\""));
+            assert_eq!(serde_json::from_str::<FullVersion>(&json).unwrap(), v);
+        }
+        for bad in ["3.12", "3.12.x", "3.12.1rc", "3.12.1dev1", "x.1.2"] {
+            assert!(bad.parse::<FullVersion>().is_err(), "{bad}");
+        }
     }
 
     #[test]

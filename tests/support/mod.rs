@@ -3,6 +3,8 @@
 //! miette's wrapped diagnostics.
 #![allow(dead_code)]
 
+pub mod http;
+
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 
