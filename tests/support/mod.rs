@@ -113,6 +113,8 @@ pub fn pookie(cache: &Path) -> Command {
         .env_remove("XDG_CACHE_HOME")
         .env_remove("CLICOLOR_FORCE")
         .env_remove("FORCE_COLOR")
+        .env_remove("IGNORE_IS_TERMINAL")
+        .env_remove("NO_GRAPHICS")
         .env_remove("HTTP_PROXY")
         .env_remove("HTTPS_PROXY")
         .env_remove("ALL_PROXY")
