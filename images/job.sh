@@ -12,7 +12,8 @@ job=/pookie/job
 export HOME=/tmp/pookie-home
 mkdir -p "$HOME"
 
-step() { printf '\n::pookie:: %s\n' "$*"; }
+# Steps carry a timestamp so that pookie's overhead around the user's command can be measured.
+step() { printf '\n::pookie:: [%s] %s\n' "$EPOCHREALTIME" "$*"; }
 fail() { printf '::pookie:: %s\n' "$2" >&2; exit "$1"; }
 
 run_build() {
@@ -20,6 +21,7 @@ run_build() {
     mkdir -p "$POOKIE_WHEEL_DIR" "$job/out"
     step "build: $(python --version 2>&1) at $(command -v python)"
     bash -eo pipefail "$job/command.sh" || fail 10 "the build command failed (exit $?)"
+    step "build command done"
 
     shopt -s nullglob
     local wheels=("$POOKIE_WHEEL_DIR"/*.whl)
@@ -32,7 +34,6 @@ run_build() {
                 step "repair: auditwheel repair --plat $POOKIE_PLATFORM $(basename "$wheel")"
                 auditwheel repair --plat "$POOKIE_PLATFORM" --wheel-dir "$job/out" "$wheel" \
                     || fail 12 "auditwheel cannot make $(basename "$wheel") meet $POOKIE_PLATFORM (its reason is above)"
-                auditwheel show "$job/out"/*.whl || true
                 ;;
             none) cp "$wheel" "$job/out/" ;;
             *) fail 12 "repair with $POOKIE_REPAIR is not available in this image" ;;
@@ -54,6 +55,7 @@ run_test() {
     mkdir -p /tmp/pookie-test && cd /tmp/pookie-test || fail 2 "cannot enter the test directory"
     step "test"
     bash -eo pipefail "$job/command.sh" || fail 21 "the test command failed (exit $?)"
+    step "test command done"
 }
 
 case ${POOKIE_STAGE:-} in

@@ -54,6 +54,8 @@ pub struct NodeReport {
     pub build_id: Option<String>,
     pub stage: Option<Stage>,
     pub status: Status,
+    /// When the node started (seconds since the Unix epoch; 0 if it never did).
+    pub started_at: f64,
     pub seconds: f64,
     pub reason: Option<String>,
     pub log: Option<PathBuf>,
@@ -62,7 +64,8 @@ pub struct NodeReport {
 }
 
 impl NodeReport {
-    pub fn new(node: &Node, status: Status, reason: Option<String>, seconds: f64, wheels: Vec<String>) -> Self {
+    pub fn new(node: &Node, status: Status, reason: Option<String>, timing: (f64, f64), wheels: Vec<String>) -> Self {
+        let (started_at, seconds) = timing;
         match node {
             Node::Image(n) => NodeReport {
                 name: n.name.clone(),
@@ -70,6 +73,7 @@ impl NodeReport {
                 build_id: None,
                 stage: None,
                 status,
+                started_at,
                 seconds,
                 reason,
                 log: Some(PathBuf::from(".pookie/logs").join(format!("image-{}.log", n.name.replace('/', "-")))),
@@ -81,6 +85,7 @@ impl NodeReport {
                 build_id: Some(j.id.to_string()),
                 stage: Some(j.stage),
                 status,
+                started_at,
                 seconds,
                 reason,
                 log: Some(j.log.clone()),

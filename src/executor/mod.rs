@@ -12,6 +12,7 @@ use crate::process::Cancel;
 use crate::report::{NodeReport, Progress, Status};
 use petgraph::Direction;
 use petgraph::graph::NodeIndex;
+use std::cmp::Reverse;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -32,7 +33,12 @@ struct Done {
     status: Status,
     reason: Option<String>,
     wheels: Vec<PathBuf>,
+    started_at: f64,
     seconds: f64,
+}
+
+fn epoch_seconds() -> f64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
 }
 
 pub fn execute(plan: &Plan, engine: &Engine, opts: &Options, cancel: &Cancel, progress: &Progress) -> Vec<NodeReport> {
@@ -40,7 +46,10 @@ pub fn execute(plan: &Plan, engine: &Engine, opts: &Options, cancel: &Cancel, pr
     let pool = rayon::ThreadPoolBuilder::new().num_threads(opts.jobs).build().expect("thread pool starts");
     let (tx, rx) = mpsc::channel::<(NodeIndex, Done)>();
     let mut done: HashMap<NodeIndex, Done> = HashMap::new();
-    let mut ready: BTreeSet<NodeIndex> = g.node_indices().filter(|&i| deps(plan, i).is_empty()).collect();
+    let mut ready = Ready::new(plan);
+    for i in g.node_indices().filter(|&i| deps(plan, i).is_empty()) {
+        ready.insert(i);
+    }
     let mut running = 0usize;
     let mut stopping = false;
     let mut published: HashMap<NodeIndex, Vec<String>> = HashMap::new();
@@ -61,7 +70,7 @@ pub fn execute(plan: &Plan, engine: &Engine, opts: &Options, cancel: &Cancel, pr
         loop {
             stopping |= cancel.is_cancelled();
             while running < opts.jobs && !stopping {
-                let Some(i) = ready.pop_first() else { break };
+                let Some(i) = ready.pop() else { break };
                 // Jobs that cannot run here finish at once, without a slot.
                 if let Node::Job(j) = &g[i]
                     && let Runner::NotRunnable { reason } = &j.runner
@@ -70,6 +79,7 @@ pub fn execute(plan: &Plan, engine: &Engine, opts: &Options, cancel: &Cancel, pr
                         status: Status::NotRunnable,
                         reason: Some(reason.clone()),
                         wheels: vec![],
+                        started_at: epoch_seconds(),
                         seconds: 0.0,
                     };
                     progress.finish(&j.name, d.status, 0.0, d.reason.as_deref());
@@ -84,6 +94,7 @@ pub fn execute(plan: &Plan, engine: &Engine, opts: &Options, cancel: &Cancel, pr
                 running += 1;
                 scope.spawn(move |_| {
                     let started = Instant::now();
+                    let started_at = epoch_seconds();
                     let (status, reason, wheels) = match &g[i] {
                         Node::Image(n) => {
                             let log = opts
@@ -105,7 +116,7 @@ pub fn execute(plan: &Plan, engine: &Engine, opts: &Options, cancel: &Cancel, pr
                         }
                     };
                     let seconds = started.elapsed().as_secs_f64();
-                    let _ = tx.send((i, Done { status, reason, wheels, seconds }));
+                    let _ = tx.send((i, Done { status, reason, wheels, started_at, seconds }));
                 });
             }
             if running == 0 {
@@ -126,14 +137,46 @@ pub fn execute(plan: &Plan, engine: &Engine, opts: &Options, cancel: &Cancel, pr
     g.node_indices()
         .map(|i| {
             let d = done.remove(&i);
-            let (status, reason, seconds) = match d {
-                Some(d) => (d.status, d.reason, d.seconds),
-                None if cancel.is_cancelled() => (Status::Interrupted, Some(why_not.to_string()), 0.0),
-                None => (Status::Skipped, Some(why_not.to_string()), 0.0),
+            let (status, reason, timing) = match d {
+                Some(d) => (d.status, d.reason, (d.started_at, d.seconds)),
+                None if cancel.is_cancelled() => (Status::Interrupted, Some(why_not.to_string()), (0.0, 0.0)),
+                None => (Status::Skipped, Some(why_not.to_string()), (0.0, 0.0)),
             };
-            NodeReport::new(&g[i], status, reason, seconds, published.remove(&i).unwrap_or_default())
+            NodeReport::new(&g[i], status, reason, timing, published.remove(&i).unwrap_or_default())
         })
         .collect()
+}
+
+/// Nodes whose inputs are all done, longest chain of dependents first (ties in plan order): a
+/// layer or build that unlocks more work starts before a test at the end of its chain.
+struct Ready {
+    rank: Vec<usize>,
+    set: BTreeSet<(Reverse<usize>, NodeIndex)>,
+}
+
+impl Ready {
+    fn new(plan: &Plan) -> Self {
+        let g = &plan.graph;
+        let mut rank = vec![1; g.node_count()];
+        let order = petgraph::algo::toposort(g, None).expect("plans are acyclic");
+        for &i in order.iter().rev() {
+            let below = g.neighbors_directed(i, Direction::Outgoing).map(|n| rank[n.index()]).max().unwrap_or(0);
+            rank[i.index()] = 1 + below;
+        }
+        Ready { rank, set: BTreeSet::new() }
+    }
+
+    fn insert(&mut self, i: NodeIndex) {
+        self.set.insert((Reverse(self.rank[i.index()]), i));
+    }
+
+    fn remove(&mut self, i: NodeIndex) {
+        self.set.remove(&(Reverse(self.rank[i.index()]), i));
+    }
+
+    fn pop(&mut self) -> Option<NodeIndex> {
+        self.set.pop_first().map(|(_, i)| i)
+    }
 }
 
 fn failed_or_interrupted(cancel: &Cancel) -> Status {
@@ -151,7 +194,7 @@ fn finish(
     i: NodeIndex,
     d: Done,
     done: &mut HashMap<NodeIndex, Done>,
-    ready: &mut BTreeSet<NodeIndex>,
+    ready: &mut Ready,
     published: &mut HashMap<NodeIndex, Vec<String>>,
     opts: &Options,
 ) {
@@ -179,8 +222,11 @@ fn finish(
         if done.contains_key(&n) {
             continue;
         }
-        ready.remove(&n);
-        done.insert(n, Done { status: Status::Skipped, reason: Some(why.clone()), wheels: vec![], seconds: 0.0 });
+        ready.remove(n);
+        done.insert(
+            n,
+            Done { status: Status::Skipped, reason: Some(why.clone()), wheels: vec![], started_at: 0.0, seconds: 0.0 },
+        );
         stack.extend(g.neighbors_directed(n, Direction::Outgoing));
     }
 }

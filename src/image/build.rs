@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 /// Label on everything pookie builds, so `pookie clean --images` removes only pookie's.
 pub const MANAGED_LABEL: &str = "org.pookie.managed";
-/// Label of base layers: the image ID of the base image they were built from.
+/// Label of every layer: the ID of the image it was built from.
 const FROM_ID_LABEL: &str = "org.pookie.from-id";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,20 +32,15 @@ impl Builder<'_> {
     /// Makes sure the layer exists. Errors are one-line reasons; details are in `log`.
     pub fn ensure(&self, node: &ImageNode, log: &Path) -> Result<Outcome, String> {
         let tag = node.tag.as_deref().ok_or("its Python archive is unresolved (the index was unavailable)")?;
-        // A base layer is current only while the base image is the one it was built from: a
-        // re-pulled `debian:bookworm-slim` must rebuild it.
+        // A layer is current only while the image it was built FROM is the same one: a re-pulled
+        // `debian:bookworm-slim` rebuilds the base layer, which in turn rebuilds its children
+        // (their tags, derived from declared inputs, stay the same).
         let from_id = match node.layer {
-            Layer::Base => Some(self.base_image_id(&node.from, log)?),
-            _ => None,
+            Layer::Base => self.base_image_id(&node.from, log)?,
+            _ => self.image_id(&node.from).ok_or_else(|| format!("parent layer {} is missing", node.from))?,
         };
-        if self.engine.image_exists(tag) {
-            let current = match &from_id {
-                None => true,
-                Some(id) => self.label(tag, FROM_ID_LABEL).as_deref() == Some(id.as_str()),
-            };
-            if current {
-                return Ok(Outcome::Cached);
-            }
+        if self.engine.image_exists(tag) && self.label(tag, FROM_ID_LABEL).as_deref() == Some(from_id.as_str()) {
+            return Ok(Outcome::Cached);
         }
         let recipe = Recipe::by_name(node.recipe).ok_or_else(|| format!("unknown recipe {}", node.recipe))?;
         let context = tempfile::Builder::new()
@@ -61,10 +56,9 @@ impl Builder<'_> {
             format!("{MANAGED_LABEL}=true"),
             "--label".into(),
             format!("org.pookie.layer-name={}", node.name),
+            "--label".into(),
+            format!("{FROM_ID_LABEL}={from_id}"),
         ];
-        if let Some(id) = &from_id {
-            args.extend(["--label".into(), format!("{FROM_ID_LABEL}={id}")]);
-        }
         for (k, v) in &node.args {
             args.extend(["--build-arg".into(), format!("{k}={v}")]);
         }
@@ -119,10 +113,14 @@ impl Builder<'_> {
         Ok(())
     }
 
+    fn image_id(&self, reference: &str) -> Option<String> {
+        self.engine.output(["image", "inspect", "--format", "{{.Id}}", reference]).ok().map(|s| s.trim().to_string())
+    }
+
     /// The ID of the base image, pulling it when the engine does not have it.
     fn base_image_id(&self, reference: &str, log: &Path) -> Result<String, String> {
-        if let Ok(id) = self.engine.output(["image", "inspect", "--format", "{{.Id}}", reference]) {
-            return Ok(id.trim().to_string());
+        if let Some(id) = self.image_id(reference) {
+            return Ok(id);
         }
         let log_file = open_log(log)?;
         let exit = process::run_logged(self.engine.cmd(["pull", reference]), &log_file, None, self.cancel, || {})
@@ -133,10 +131,7 @@ impl Builder<'_> {
                 last_lines(log, 1)
             ));
         }
-        self.engine
-            .output(["image", "inspect", "--format", "{{.Id}}", reference])
-            .map(|s| s.trim().to_string())
-            .map_err(|e| e.to_string())
+        self.image_id(reference).ok_or_else(|| format!("`{reference}` is still missing after the pull"))
     }
 
     fn label(&self, image: &str, label: &str) -> Option<String> {
