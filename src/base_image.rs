@@ -1,1 +1,1386 @@
 //! Base images from distribution packages (debootstrap), for build farms without a registry.
+//!
+//! `pookie base-image` bootstraps a Debian or Ubuntu release into a temporary root file system,
+//! optionally apt-installs extra packages into it, packs it into a `docker save`-format archive
+//! whose image config carries the right architecture, and loads that into the engine under the
+//! tag the user chose (e.g. `debian:bookworm-slim`), so Dockerfiles naming that tag run unchanged.
+//!
+//! The archive is written here rather than with `docker import`, whose `--platform` is silently
+//! ignored by older daemons (the image would claim the host's architecture). Finished archives
+//! are cached, keyed by a hash of everything that goes into them, and the image carries that key
+//! as a label: an unchanged request is answered from the engine or from the cache in seconds.
+
+use crate::engine::{Engine, EngineError};
+use miette::Diagnostic;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+/// Bumped whenever the way images are made changes, so old cache entries are not reused.
+const FORMAT: &str = "pookie-base-image-v1";
+/// Label carrying the cache key of the image.
+pub const KEY_LABEL: &str = "org.pookie.base-image.key";
+const DEFAULT_PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+static CANCELLED: AtomicBool = AtomicBool::new(false);
+
+/// Asks a running build to stop (from a Ctrl-C / SIGTERM handler): the running step is killed
+/// and the temporary root file system removed.
+pub fn cancel() {
+    CANCELLED.store(true, Ordering::SeqCst);
+}
+
+fn cancelled() -> bool {
+    CANCELLED.load(Ordering::SeqCst)
+}
+
+/// Debian architecture names, with what the image config and QEMU call them.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Arch {
+    Amd64,
+    Arm64,
+    Armhf,
+    Ppc64el,
+    S390x,
+}
+
+impl Arch {
+    /// The architecture this pookie runs on, if it is one of ours.
+    pub fn host() -> Option<Arch> {
+        match std::env::consts::ARCH {
+            "x86_64" => Some(Arch::Amd64),
+            "aarch64" => Some(Arch::Arm64),
+            "arm" => Some(Arch::Armhf),
+            "powerpc64" if cfg!(target_endian = "little") => Some(Arch::Ppc64el),
+            "s390x" => Some(Arch::S390x),
+            _ => None,
+        }
+    }
+
+    /// The name debootstrap and dpkg use.
+    pub const fn debian(self) -> &'static str {
+        match self {
+            Arch::Amd64 => "amd64",
+            Arch::Arm64 => "arm64",
+            Arch::Armhf => "armhf",
+            Arch::Ppc64el => "ppc64el",
+            Arch::S390x => "s390x",
+        }
+    }
+
+    /// `architecture` and `variant` of the OCI / Docker image config.
+    pub const fn oci(self) -> (&'static str, Option<&'static str>) {
+        match self {
+            Arch::Amd64 => ("amd64", None),
+            Arch::Arm64 => ("arm64", None),
+            Arch::Armhf => ("arm", Some("v7")),
+            Arch::Ppc64el => ("ppc64le", None),
+            Arch::S390x => ("s390x", None),
+        }
+    }
+
+    /// The binfmt_misc entry (and /usr/lib/binfmt.d file) of QEMU's user emulator.
+    pub const fn qemu(self) -> &'static str {
+        match self {
+            Arch::Amd64 => "qemu-x86_64",
+            Arch::Arm64 => "qemu-aarch64",
+            Arch::Armhf => "qemu-arm",
+            Arch::Ppc64el => "qemu-ppc64le",
+            Arch::S390x => "qemu-s390x",
+        }
+    }
+
+    /// Whether the host runs this architecture's binaries without emulation.
+    fn runs_natively_on(self, host: Option<Arch>) -> bool {
+        host == Some(self) || (self == Arch::Armhf && host == Some(Arch::Arm64) && aarch32_capable())
+    }
+}
+
+/// Many arm64 CPUs also run 32-bit ARM code; the kernel says so in the CPU features.
+fn aarch32_capable() -> bool {
+    fs::read_to_string("/proc/cpuinfo").is_ok_and(|s| s.lines().any(|l| l.starts_with("CPU architecture: 7")))
+}
+
+/// debootstrap's package selections.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Variant {
+    /// Essential packages and apt only (what slim images hold)
+    Minbase,
+    /// Also build-essential
+    Buildd,
+    /// debootstrap's default: required and important packages
+    Standard,
+}
+
+impl Variant {
+    pub const fn name(self) -> &'static str {
+        match self {
+            Variant::Minbase => "minbase",
+            Variant::Buildd => "buildd",
+            Variant::Standard => "standard",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Distro {
+    Debian,
+    Ubuntu,
+}
+
+/// Suites whose mirror pookie knows. Others work with an explicit `--mirror`.
+const SUITES: &[(&str, Distro)] = &[
+    ("bullseye", Distro::Debian),
+    ("bookworm", Distro::Debian),
+    ("trixie", Distro::Debian),
+    ("forky", Distro::Debian),
+    ("duke", Distro::Debian),
+    ("sid", Distro::Debian),
+    ("unstable", Distro::Debian),
+    ("testing", Distro::Debian),
+    ("stable", Distro::Debian),
+    ("oldstable", Distro::Debian),
+    ("focal", Distro::Ubuntu),
+    ("jammy", Distro::Ubuntu),
+    ("noble", Distro::Ubuntu),
+    ("plucky", Distro::Ubuntu),
+    ("questing", Distro::Ubuntu),
+];
+
+impl Distro {
+    pub fn of_suite(suite: &str) -> Option<Distro> {
+        SUITES.iter().find(|(s, _)| *s == suite).map(|(_, d)| *d)
+    }
+
+    pub fn known_suites() -> String {
+        SUITES.iter().map(|(s, _)| *s).collect::<Vec<_>>().join(", ")
+    }
+
+    pub const fn default_mirror(self, arch: Arch) -> &'static str {
+        match (self, arch) {
+            (Distro::Debian, _) => "http://deb.debian.org/debian",
+            (Distro::Ubuntu, Arch::Amd64) => "http://archive.ubuntu.com/ubuntu",
+            (Distro::Ubuntu, _) => "http://ports.ubuntu.com/ubuntu-ports",
+        }
+    }
+
+    /// The debootstrap script to use when the installed debootstrap predates the suite.
+    const fn fallback_script(self) -> &'static str {
+        match self {
+            Distro::Debian => "sid",
+            Distro::Ubuntu => "gutsy",
+        }
+    }
+
+    /// The keyring debootstrap verifies the suite with, and the Debian package providing it.
+    const fn keyring(self) -> (&'static str, &'static str) {
+        match self {
+            Distro::Debian => ("/usr/share/keyrings/debian-archive-keyring.gpg", "debian-archive-keyring"),
+            Distro::Ubuntu => ("/usr/share/keyrings/ubuntu-archive-keyring.gpg", "ubuntu-keyring"),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error, Diagnostic)]
+pub enum BaseImageError {
+    #[error("pookie does not know the mirror of suite `{suite}`")]
+    #[diagnostic(
+        code(pookie::base_image::unknown_suite),
+        help(
+            "known suites: {known}; for any other suite pass its mirror, e.g. `--mirror http://deb.debian.org/debian`"
+        )
+    )]
+    UnknownSuite { suite: String, known: String },
+    #[error("`{value}` is not a valid {what}")]
+    #[diagnostic(code(pookie::base_image::bad_input), help("{help}"))]
+    BadInput { what: &'static str, value: String, help: &'static str },
+    #[error("`pookie base-image` must run as root to bootstrap a root file system (it runs debootstrap and chroot)")]
+    #[diagnostic(code(pookie::base_image::not_root), help("run it with sudo, e.g. `sudo pookie base-image {args}`"))]
+    NotRoot { args: String },
+    #[error("`{program}` is not installed")]
+    #[diagnostic(code(pookie::base_image::missing_tool), help("install it: `{install}`"))]
+    MissingTool { program: &'static str, install: String },
+    #[error("the keyring of {suite} is missing: {path}")]
+    #[diagnostic(code(pookie::base_image::missing_keyring), help("install it: `apt-get install {package}`"))]
+    MissingKeyring { suite: String, path: &'static str, package: &'static str },
+    #[error("{arch} binaries cannot run on this machine: binfmt_misc has no `{qemu}` entry")]
+    #[diagnostic(
+        code(pookie::base_image::no_qemu),
+        help("register QEMU user emulation (as root), then run again:\n{commands}")
+    )]
+    NoEmulation { arch: &'static str, qemu: &'static str, commands: String },
+    #[error("{step} failed{status}")]
+    #[diagnostic(code(pookie::base_image::step), help("full log: {log}\n{tail}"))]
+    Step { step: String, status: String, log: String, tail: String },
+    #[error("interrupted during {step}; the temporary root file system was removed")]
+    #[diagnostic(code(pookie::base_image::interrupted))]
+    Interrupted { step: String },
+    #[error("{what}: {source}")]
+    #[diagnostic(code(pookie::base_image::io))]
+    Io { what: String, source: io::Error },
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Engine(#[from] EngineError),
+}
+
+impl BaseImageError {
+    /// Errors in what the user asked for (exit code 2), as opposed to failures while working.
+    pub fn is_bad_input(&self) -> bool {
+        matches!(self, BaseImageError::UnknownSuite { .. } | BaseImageError::BadInput { .. })
+    }
+}
+
+fn io_err(what: impl Into<String>) -> impl FnOnce(io::Error) -> BaseImageError {
+    let what = what.into();
+    move |source| BaseImageError::Io { what, source }
+}
+
+/// What goes into a base image; equal specs give the same cache key.
+#[derive(Clone, Debug)]
+pub struct Spec {
+    pub suite: String,
+    pub distro: Option<Distro>,
+    pub arch: Arch,
+    pub variant: Variant,
+    pub mirror: String,
+    /// Installed with apt-get after debootstrap (sorted, without duplicates).
+    pub packages: Vec<String>,
+    /// Installed when the suite has them, silently left out otherwise.
+    pub optional_packages: Vec<String>,
+}
+
+fn valid_package(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && name.len() >= 2
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+-.".contains(c))
+}
+
+impl Spec {
+    /// Judges the request: the suite must be known or come with a mirror, package names must be
+    /// Debian package names.
+    pub fn new(
+        suite: &str,
+        arch: Arch,
+        variant: Variant,
+        mirror: Option<&str>,
+        packages: &[String],
+        optional_packages: &[String],
+    ) -> Result<Spec, BaseImageError> {
+        if suite.is_empty() || !suite.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+            return Err(BaseImageError::BadInput {
+                what: "suite",
+                value: suite.to_string(),
+                help: "name a release by its codename, e.g. `bookworm`, `sid` or `noble`",
+            });
+        }
+        let distro = Distro::of_suite(suite);
+        let mirror = match (mirror, distro) {
+            (Some(m), _) => {
+                if !(m.starts_with("http://") || m.starts_with("https://") || m.starts_with("file:/")) {
+                    return Err(BaseImageError::BadInput {
+                        what: "mirror",
+                        value: m.to_string(),
+                        help: "give the mirror's URL, e.g. http://deb.debian.org/debian",
+                    });
+                }
+                m.trim_end_matches('/').to_string()
+            }
+            (None, Some(d)) => d.default_mirror(arch).to_string(),
+            (None, None) => {
+                return Err(BaseImageError::UnknownSuite { suite: suite.to_string(), known: Distro::known_suites() });
+            }
+        };
+        let clean = |list: &[String]| -> Result<Vec<String>, BaseImageError> {
+            let mut v = Vec::new();
+            for p in list.iter().flat_map(|p| p.split([',', ' '])).filter(|p| !p.is_empty()) {
+                if !valid_package(p) {
+                    return Err(BaseImageError::BadInput {
+                        what: "package name",
+                        value: p.to_string(),
+                        help: "Debian package names are lower case letters, digits and + - . (e.g. python3.13-dev)",
+                    });
+                }
+                v.push(p.to_string());
+            }
+            v.sort();
+            v.dedup();
+            Ok(v)
+        };
+        let packages = clean(packages)?;
+        let optional_packages: Vec<String> =
+            clean(optional_packages)?.into_iter().filter(|p| !packages.contains(p)).collect();
+        Ok(Spec { suite: suite.to_string(), distro, arch, variant, mirror, packages, optional_packages })
+    }
+
+    /// sha256 over everything that goes into the image.
+    pub fn key(&self) -> String {
+        let mut h = Sha256::new();
+        for (k, v) in [
+            ("format", FORMAT.to_string()),
+            ("suite", self.suite.clone()),
+            ("arch", self.arch.debian().to_string()),
+            ("variant", self.variant.name().to_string()),
+            ("mirror", self.mirror.clone()),
+            ("packages", self.packages.join(" ")),
+            ("optional", self.optional_packages.join(" ")),
+        ] {
+            h.update(k.as_bytes());
+            h.update([0]);
+            h.update(v.as_bytes());
+            h.update([0]);
+        }
+        hex::encode(h.finalize())
+    }
+
+    /// File name stem of the cached archive.
+    pub fn cache_name(&self) -> String {
+        format!("{}-{}-{}-{}", self.suite, self.arch.debian(), self.variant.name(), &self.key()[..16])
+    }
+}
+
+/// What the image config says besides its layer.
+#[derive(Clone, Debug)]
+pub struct ImageMeta {
+    pub arch: Arch,
+    pub env: Vec<String>,
+    pub cmd: Vec<String>,
+    pub labels: BTreeMap<String, String>,
+    /// RFC 3339
+    pub created: String,
+    pub created_by: String,
+}
+
+impl ImageMeta {
+    /// PATH, `bash` as the command, created now.
+    pub fn new(arch: Arch) -> ImageMeta {
+        ImageMeta {
+            arch,
+            env: vec![DEFAULT_PATH.to_string()],
+            cmd: vec!["bash".to_string()],
+            labels: BTreeMap::new(),
+            created: rfc3339(unix_now()),
+            created_by: "pookie base-image".to_string(),
+        }
+    }
+}
+
+/// The image config JSON (its sha256 is the image id).
+pub fn image_config(meta: &ImageMeta, diff_id: &str) -> Vec<u8> {
+    let (architecture, variant) = meta.arch.oci();
+    let mut config = serde_json::json!({
+        "architecture": architecture,
+        "os": "linux",
+        "created": meta.created,
+        "config": {
+            "Env": meta.env,
+            "Cmd": meta.cmd,
+            "Labels": meta.labels,
+        },
+        "rootfs": { "type": "layers", "diff_ids": [diff_id] },
+        "history": [{ "created": meta.created, "created_by": meta.created_by }],
+    });
+    if let Some(v) = variant {
+        config["variant"] = v.into();
+    }
+    serde_json::to_vec(&config).expect("a JSON value serializes")
+}
+
+/// What [`write_image_archive`] wrote.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ArchiveInfo {
+    /// `sha256:` + sha256 of the config: the id the engine gives the image.
+    pub image_id: String,
+    /// `sha256:` + sha256 of the uncompressed layer tar.
+    pub diff_id: String,
+    pub layer_size: u64,
+}
+
+/// Path of the layer inside the archive.
+const LAYER_PATH: &str = "layer/layer.tar";
+
+/// Writes a `docker save`-format archive of one layer: the layer tar is streamed from `layer`
+/// (hashed on the way), followed by the image config and manifest.json. `repo_tags` may be
+/// empty (the image is then loaded untagged, by id).
+pub fn write_image_archive<R: Read, W: Write + Seek>(
+    mut layer: R,
+    meta: &ImageMeta,
+    repo_tags: &[String],
+    out: &mut W,
+) -> io::Result<ArchiveInfo> {
+    let mtime = unix_now();
+    let mut tar = TarWriter { out, mtime };
+    tar.entry("layer/", b'5', 0o755, 0)?;
+    // The layer's size is known only at its end: write a placeholder header, stream, then
+    // rewrite the header with the size.
+    let header_at = tar.out.stream_position()?;
+    tar.header(LAYER_PATH, b'0', 0o644, 0)?;
+    let mut hasher = Sha256::new();
+    let mut size: u64 = 0;
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        if cancelled() {
+            return Err(io::Error::new(io::ErrorKind::Interrupted, "cancelled"));
+        }
+        let n = match layer.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        hasher.update(&buf[..n]);
+        tar.out.write_all(&buf[..n])?;
+        size += n as u64;
+    }
+    tar.pad(size)?;
+    let end = tar.out.stream_position()?;
+    tar.out.seek(SeekFrom::Start(header_at))?;
+    tar.header(LAYER_PATH, b'0', 0o644, size)?;
+    tar.out.seek(SeekFrom::Start(end))?;
+
+    let diff_id = format!("sha256:{}", hex::encode(hasher.finalize()));
+    let config = image_config(meta, &diff_id);
+    let config_hex = hex::encode(Sha256::digest(&config));
+    let config_name = format!("{config_hex}.json");
+    tar.file(&config_name, &config)?;
+    let manifest = serde_json::to_vec(&serde_json::json!([{
+        "Config": config_name,
+        "RepoTags": if repo_tags.is_empty() { serde_json::Value::Null } else { repo_tags.into() },
+        "Layers": [LAYER_PATH],
+    }]))
+    .expect("a JSON value serializes");
+    tar.file("manifest.json", &manifest)?;
+    tar.finish()?;
+    Ok(ArchiveInfo { image_id: format!("sha256:{config_hex}"), diff_id, layer_size: size })
+}
+
+/// A minimal ustar writer: regular files and directories, owned by root.
+struct TarWriter<'a, W> {
+    out: &'a mut W,
+    mtime: u64,
+}
+
+impl<W: Write> TarWriter<'_, W> {
+    fn header(&mut self, name: &str, kind: u8, mode: u32, size: u64) -> io::Result<()> {
+        assert!(name.len() < 100, "archive member names are short");
+        let mut h = [0u8; 512];
+        h[..name.len()].copy_from_slice(name.as_bytes());
+        let octal = |field: &mut [u8], value: u64| {
+            let s = format!("{value:0width$o}", width = field.len() - 1);
+            field[..s.len()].copy_from_slice(s.as_bytes());
+        };
+        octal(&mut h[100..108], u64::from(mode));
+        octal(&mut h[108..116], 0);
+        octal(&mut h[116..124], 0);
+        if size < 0o77777777777 {
+            octal(&mut h[124..136], size);
+        } else {
+            // GNU base-256 for sizes of 8 GiB and more.
+            h[124] = 0x80;
+            h[128..136].copy_from_slice(&size.to_be_bytes());
+        }
+        octal(&mut h[136..148], self.mtime);
+        h[148..156].fill(b' ');
+        h[156] = kind;
+        h[257..263].copy_from_slice(b"ustar\0");
+        h[263..265].copy_from_slice(b"00");
+        h[265..269].copy_from_slice(b"root");
+        h[297..301].copy_from_slice(b"root");
+        let sum: u32 = h.iter().map(|&b| u32::from(b)).sum();
+        let s = format!("{sum:06o}\0 ");
+        h[148..156].copy_from_slice(s.as_bytes());
+        self.out.write_all(&h)
+    }
+
+    fn pad(&mut self, size: u64) -> io::Result<()> {
+        let rest = (512 - size % 512) % 512;
+        self.out.write_all(&[0u8; 512][..rest as usize])
+    }
+
+    fn entry(&mut self, name: &str, kind: u8, mode: u32, size: u64) -> io::Result<()> {
+        self.header(name, kind, mode, size)
+    }
+
+    fn file(&mut self, name: &str, data: &[u8]) -> io::Result<()> {
+        self.header(name, b'0', 0o644, data.len() as u64)?;
+        self.out.write_all(data)?;
+        self.pad(data.len() as u64)
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        self.out.write_all(&[0u8; 1024])?;
+        self.out.flush()
+    }
+}
+
+/// Packs the directory `root` (a root file system) with GNU tar — ownership as numbers,
+/// permissions and symlinks kept, the contents of /dev, /proc and /sys left out — and writes it
+/// as the single layer of an image archive at `out` (via a temporary file, renamed at the end).
+pub fn archive_rootfs(
+    root: &Path,
+    meta: &ImageMeta,
+    repo_tags: &[String],
+    out: &Path,
+) -> Result<ArchiveInfo, BaseImageError> {
+    let tmp = out.with_extension(format!("tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut file = File::create(&tmp).map_err(io_err(format!("cannot create {}", tmp.display())))?;
+        let mut args: Vec<std::ffi::OsString> = [
+            "--create",
+            "--file=-",
+            "--numeric-owner",
+            "--sort=name",
+            "--anchored",
+            "--exclude=./dev/*",
+            "--exclude=./proc/*",
+            "--exclude=./sys/*",
+            "--directory",
+        ]
+        .into_iter()
+        .map(Into::into)
+        .collect();
+        args.push(root.as_os_str().to_owned());
+        args.push(".".into());
+        let tar = duct::cmd("tar", args).reader().map_err(io_err("cannot run `tar` (GNU tar is needed)"))?;
+        let written = write_image_archive(&tar, meta, repo_tags, &mut file);
+        if written.is_err() {
+            let _ = tar.kill();
+        }
+        let info = written.map_err(|e| {
+            if cancelled() {
+                BaseImageError::Interrupted { step: "packing the root file system".into() }
+            } else {
+                BaseImageError::Io { what: format!("packing {} failed", root.display()), source: e }
+            }
+        })?;
+        file.sync_all().map_err(io_err(format!("cannot write {}", tmp.display())))?;
+        fs::rename(&tmp, out).map_err(io_err(format!("cannot rename {} to {}", tmp.display(), out.display())))?;
+        Ok(info)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// A request: the spec plus where it goes.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub spec: Spec,
+    pub tag: String,
+    pub cache_dir: PathBuf,
+    /// Rebuild even when the engine or the cache has the image.
+    pub force: bool,
+    /// The command line, for messages.
+    pub args: String,
+}
+
+/// How the image came to be.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The tag already named an image of the same key.
+    UpToDate { image_id: String },
+    /// Loaded from the cached archive.
+    FromCache { image_id: String, archive: PathBuf },
+    /// Bootstrapped now.
+    Built { image_id: String, archive: PathBuf },
+}
+
+/// The default cache of archives: `<pookie's cache dir>/base-images`.
+pub fn default_cache_dir() -> PathBuf {
+    crate::cache::dir().join("base-images")
+}
+
+/// Sidecar of a cached archive.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CacheEntry {
+    image_id: String,
+    key: String,
+    packages: Vec<String>,
+}
+
+/// Makes `opts.tag` name an image made from `opts.spec`: nothing to do when it already does,
+/// loaded from the cache when the archive is there, bootstrapped otherwise. `progress` receives
+/// one line per step.
+pub fn ensure(engine: &Engine, opts: &Options, progress: &mut dyn FnMut(&str)) -> Result<Outcome, BaseImageError> {
+    let spec = &opts.spec;
+    let key = spec.key();
+    let existing = inspect(engine, &opts.tag)?;
+    if !opts.force
+        && let Some(img) = &existing
+        && img.key.as_deref() == Some(key.as_str())
+    {
+        return Ok(Outcome::UpToDate { image_id: img.id.clone() });
+    }
+    let name = spec.cache_name();
+    let archive = opts.cache_dir.join(format!("{name}.tar"));
+    let sidecar = opts.cache_dir.join(format!("{name}.json"));
+    if !opts.force
+        && archive.is_file()
+        && let Some(entry) =
+            fs::read(&sidecar).ok().and_then(|b| serde_json::from_slice::<CacheEntry>(&b).ok()).filter(|e| e.key == key)
+    {
+        progress(&format!("using the cached archive {}", archive.display()));
+        load_and_tag(engine, &archive, &entry.image_id, &opts.tag, existing.as_ref(), progress)?;
+        return Ok(Outcome::FromCache { image_id: entry.image_id, archive });
+    }
+
+    preflight(spec, &opts.args)?;
+    fs::create_dir_all(&opts.cache_dir).map_err(io_err(format!("cannot create {}", opts.cache_dir.display())))?;
+    let log_path = opts.cache_dir.join(format!("{name}.log"));
+    let (info, installed) = {
+        let work = WorkDir::create(&opts.cache_dir, &name)?;
+        let mut b = Bootstrap { spec, root: work.path.join("rootfs"), log_path: log_path.clone(), progress };
+        b.log_reset()?;
+        b.debootstrap()?;
+        let installed = b.install_packages()?;
+        b.finish_rootfs()?;
+        let mut meta = ImageMeta::new(spec.arch);
+        meta.created_by = format!("pookie base-image {}", opts.args);
+        meta.labels.insert(KEY_LABEL.into(), key.clone());
+        meta.labels.insert("org.pookie.base-image.suite".into(), spec.suite.clone());
+        meta.labels.insert("org.pookie.base-image.mirror".into(), spec.mirror.clone());
+        meta.labels.insert("org.pookie.base-image.packages".into(), installed.join(" "));
+        let started = Instant::now();
+        (b.progress)("packing the root file system into an image archive");
+        let info = archive_rootfs(&b.root, &meta, &[], &archive)?;
+        (b.progress)(&format!(
+            "wrote {} ({} MB layer) in {}",
+            archive.display(),
+            info.layer_size / 1_000_000,
+            secs(started.elapsed())
+        ));
+        (info, installed)
+        // `work` is removed here, and on every early return above.
+    };
+    let entry = CacheEntry { image_id: info.image_id.clone(), key, packages: installed };
+    let tmp = sidecar.with_extension("json.tmp");
+    fs::write(&tmp, serde_json::to_vec_pretty(&entry).expect("serializes"))
+        .and_then(|()| fs::rename(&tmp, &sidecar))
+        .map_err(io_err(format!("cannot write {}", sidecar.display())))?;
+    load_and_tag(engine, &archive, &info.image_id, &opts.tag, existing.as_ref(), progress)?;
+    Ok(Outcome::Built { image_id: info.image_id, archive })
+}
+
+struct Existing {
+    id: String,
+    key: Option<String>,
+}
+
+fn inspect(engine: &Engine, reference: &str) -> Result<Option<Existing>, BaseImageError> {
+    if !engine.image_exists(reference) {
+        return Ok(None);
+    }
+    let out = engine.output(["image", "inspect", reference])?;
+    let v: serde_json::Value = serde_json::from_str(&out).map_err(|e| BaseImageError::Io {
+        what: format!("cannot read `image inspect {reference}`"),
+        source: io::Error::other(e),
+    })?;
+    let img = &v[0];
+    Ok(Some(Existing {
+        id: img["Id"].as_str().unwrap_or_default().to_string(),
+        key: img["Config"]["Labels"][KEY_LABEL].as_str().map(str::to_string),
+    }))
+}
+
+fn load_and_tag(
+    engine: &Engine,
+    archive: &Path,
+    image_id: &str,
+    tag: &str,
+    previous: Option<&Existing>,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(), BaseImageError> {
+    if engine.image_exists(image_id) {
+        progress(&format!("{} already holds image {}", engine.kind.program(), short_id(image_id)));
+    } else {
+        let started = Instant::now();
+        progress(&format!("loading {} into {}", archive.display(), engine.kind.program()));
+        engine.load(archive)?;
+        if !engine.image_exists(image_id) {
+            return Err(BaseImageError::Io {
+                what: format!("{} loaded {} but has no image {image_id}", engine.kind.program(), archive.display()),
+                source: io::Error::other("unexpected image id"),
+            });
+        }
+        progress(&format!("loaded in {}", secs(started.elapsed())));
+    }
+    engine.output(["tag", image_id, tag])?;
+    // The image the tag named before, if pookie made it and nothing else names it, is garbage now.
+    if let Some(prev) = previous
+        && prev.id != image_id
+        && prev.key.is_some()
+    {
+        let _ = engine.output(["image", "rm", prev.id.as_str()]);
+    }
+    Ok(())
+}
+
+pub fn short_id(id: &str) -> &str {
+    let hex = id.strip_prefix("sha256:").unwrap_or(id);
+    &hex[..hex.len().min(12)]
+}
+
+fn which(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|d| d.join(program)).find(|p| p.is_file())
+}
+
+/// The commands that register QEMU's emulator for `arch` with binfmt_misc.
+pub fn qemu_registration(arch: Arch) -> String {
+    let q = arch.qemu();
+    format!(
+        "  apt-get install -y qemu-user-static binfmt-support\n  \
+         [ -e /proc/sys/fs/binfmt_misc/register ] || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc\n  \
+         grep -v '^#' /usr/lib/binfmt.d/{q}.conf > /proc/sys/fs/binfmt_misc/register"
+    )
+}
+
+/// What bootstrapping needs of the machine: root, debootstrap, the keyring, and for a foreign
+/// architecture QEMU registered with binfmt_misc.
+pub fn preflight(spec: &Spec, args: &str) -> Result<(), BaseImageError> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return Err(BaseImageError::NotRoot { args: args.to_string() });
+    }
+    for (program, package) in [("debootstrap", "debootstrap"), ("chroot", "coreutils"), ("tar", "tar")] {
+        if which(program).is_none() {
+            return Err(BaseImageError::MissingTool {
+                program: if program == "debootstrap" { "debootstrap" } else { package },
+                install: format!("apt-get install -y {package}"),
+            });
+        }
+    }
+    if let Some(d) = spec.distro {
+        let (path, package) = d.keyring();
+        if !Path::new(path).is_file() {
+            return Err(BaseImageError::MissingKeyring { suite: spec.suite.clone(), path, package });
+        }
+    }
+    if !spec.arch.runs_natively_on(Arch::host()) {
+        let entry = Path::new("/proc/sys/fs/binfmt_misc").join(spec.arch.qemu());
+        let enabled = fs::read_to_string(&entry).is_ok_and(|s| s.lines().next() == Some("enabled"));
+        if !enabled {
+            return Err(BaseImageError::NoEmulation {
+                arch: spec.arch.debian(),
+                qemu: spec.arch.qemu(),
+                commands: qemu_registration(spec.arch),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The temporary directory holding the root file system. Dropping it unmounts whatever is
+/// still mounted below it (e.g. /proc after an interrupted apt-get) and removes it.
+struct WorkDir {
+    path: PathBuf,
+}
+
+impl WorkDir {
+    fn create(parent: &Path, name: &str) -> Result<WorkDir, BaseImageError> {
+        // Work directories of builds that were killed outright (their pid is gone) are garbage.
+        if let Ok(entries) = fs::read_dir(parent) {
+            for e in entries.flatten() {
+                let file_name = e.file_name().to_string_lossy().into_owned();
+                if let Some(pid) = file_name.strip_prefix("work-").and_then(|n| n.rsplit('-').next())
+                    && pid.parse::<u32>().is_ok()
+                    && !Path::new("/proc").join(pid).exists()
+                {
+                    remove_tree(&e.path());
+                }
+            }
+        }
+        let path = parent.join(format!("work-{name}-{}", std::process::id()));
+        if path.exists() {
+            remove_tree(&path);
+        }
+        fs::create_dir_all(&path).map_err(io_err(format!("cannot create {}", path.display())))?;
+        let path = path.canonicalize().map_err(io_err(format!("cannot resolve {}", path.display())))?;
+        Ok(WorkDir { path })
+    }
+}
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        remove_tree(&self.path);
+    }
+}
+
+/// Mount points at or below `dir`, deepest first.
+fn mounts_under(dir: &Path) -> Vec<PathBuf> {
+    let Ok(info) = fs::read_to_string("/proc/self/mountinfo") else { return Vec::new() };
+    let mut found: Vec<PathBuf> = info
+        .lines()
+        .filter_map(|l| l.split(' ').nth(4))
+        .map(|m| PathBuf::from(unescape_mount(m)))
+        .filter(|m| m.starts_with(dir))
+        .collect();
+    found.sort_by_key(|m| std::cmp::Reverse(m.components().count()));
+    found.dedup();
+    found
+}
+
+/// mountinfo escapes space, tab, newline and backslash as \ooo.
+fn unescape_mount(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\'
+            && i + 3 < b.len()
+            && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c))
+            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 4], 8)
+        {
+            out.push(v);
+            i += 4;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn umount(path: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(c) = std::ffi::CString::new(path.as_os_str().as_bytes()) else { return false };
+    // SAFETY: a valid NUL-terminated path; MNT_DETACH only detaches the mount.
+    unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH) == 0 }
+}
+
+/// Unmounts everything below `dir`, then removes it — but never while something is still
+/// mounted there (that would delete the host's files).
+fn remove_tree(dir: &Path) {
+    let canonical = dir.canonicalize();
+    let dir = canonical.as_deref().unwrap_or(dir);
+    for _ in 0..3 {
+        let mounts = mounts_under(dir);
+        if mounts.is_empty() {
+            break;
+        }
+        for m in mounts {
+            umount(&m);
+        }
+    }
+    let left = mounts_under(dir);
+    if !left.is_empty() {
+        eprintln!(
+            "pookie base-image: warning: not removing {}: still mounted there: {}",
+            dir.display(),
+            left.iter().map(|m| m.display().to_string()).collect::<Vec<_>>().join(", ")
+        );
+        return;
+    }
+    if let Err(e) = fs::remove_dir_all(dir)
+        && e.kind() != io::ErrorKind::NotFound
+    {
+        eprintln!("pookie base-image: warning: cannot remove {}: {e}", dir.display());
+    }
+}
+
+/// The environment of commands run in the chroot: a clean one plus the host's proxy settings.
+fn chroot_env() -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = vec![
+        ("PATH".into(), DEFAULT_PATH.trim_start_matches("PATH=").into()),
+        ("HOME".into(), "/root".into()),
+        ("LC_ALL".into(), "C".into()),
+        ("DEBIAN_FRONTEND".into(), "noninteractive".into()),
+        ("DEBCONF_NONINTERACTIVE_SEEN".into(), "true".into()),
+    ];
+    for k in ["http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"] {
+        if let Ok(v) = std::env::var(k) {
+            env.push((k.into(), v));
+        }
+    }
+    env
+}
+
+/// apt options for the build: the mirror may be a frozen snapshot whose Release files expired.
+const APT_OPTS: &[&str] =
+    &["-o", "Acquire::Check-Valid-Until=false", "-o", "Acquire::Retries=3", "-o", "Dpkg::Use-Pty=0"];
+
+struct Bootstrap<'a> {
+    spec: &'a Spec,
+    root: PathBuf,
+    log_path: PathBuf,
+    progress: &'a mut dyn FnMut(&str),
+}
+
+impl Bootstrap<'_> {
+    fn log_reset(&self) -> Result<(), BaseImageError> {
+        File::create(&self.log_path).map(drop).map_err(io_err(format!("cannot create {}", self.log_path.display())))
+    }
+
+    /// Runs one step with its output appended to the log, in its own process group so that an
+    /// interruption can stop all of it (debootstrap's and apt's children included).
+    fn step(
+        &mut self,
+        what: &str,
+        program: &str,
+        args: &[&str],
+        env: &[(String, String)],
+    ) -> Result<(), BaseImageError> {
+        let log = fs::OpenOptions::new()
+            .append(true)
+            .open(&self.log_path)
+            .map_err(io_err(format!("cannot open {}", self.log_path.display())))?;
+        let _ = writeln!(&log, "\n### {what}: {program} {}", args.join(" "));
+        let mut expr = duct::cmd(program, args);
+        if !env.is_empty() {
+            expr = expr.full_env(env.iter().cloned());
+        }
+        let handle = expr
+            .stdin_null()
+            // duct applies the outer redirection first: stderr joins stdout after that went to the log.
+            .stderr_to_stdout()
+            .stdout_file(log.try_clone().map_err(io_err("cannot open the log"))?)
+            .unchecked()
+            .before_spawn(|c| {
+                c.process_group(0);
+                Ok(())
+            })
+            .start()
+            .map_err(io_err(format!("cannot run `{program}`")))?;
+        let status = loop {
+            if let Some(out) = handle.try_wait().map_err(io_err(format!("waiting for `{program}`")))? {
+                break out.status;
+            }
+            if cancelled() {
+                for pid in handle.pids() {
+                    // SAFETY: signalling the process group the child leads.
+                    unsafe { libc::kill(-(pid as libc::pid_t), libc::SIGTERM) };
+                }
+                let deadline = Instant::now() + Duration::from_secs(10);
+                while handle.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                for pid in handle.pids() {
+                    // SAFETY: as above.
+                    unsafe { libc::kill(-(pid as libc::pid_t), libc::SIGKILL) };
+                }
+                let _ = handle.wait();
+                return Err(BaseImageError::Interrupted { step: what.to_string() });
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        if status.success() {
+            Ok(())
+        } else {
+            let text = fs::read_to_string(&self.log_path).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            let tail = lines[lines.len().saturating_sub(15)..].join("\n");
+            Err(BaseImageError::Step {
+                step: what.to_string(),
+                status: status.code().map_or_else(|| " (killed by a signal)".to_string(), |c| format!(" (exit {c})")),
+                log: self.log_path.display().to_string(),
+                tail: format!("last lines:\n{tail}"),
+            })
+        }
+    }
+
+    fn chroot(&mut self, what: &str, command: &[&str]) -> Result<(), BaseImageError> {
+        let root = self.root.to_string_lossy().into_owned();
+        let mut args = vec![root.as_str()];
+        args.extend_from_slice(command);
+        self.step(what, "chroot", &args, &chroot_env())
+    }
+
+    fn debootstrap(&mut self) -> Result<(), BaseImageError> {
+        let spec = self.spec;
+        let started = Instant::now();
+        (self.progress)(&format!(
+            "debootstrap {} {} ({}) from {} — log: {}",
+            spec.suite,
+            spec.arch.debian(),
+            spec.variant.name(),
+            spec.mirror,
+            self.log_path.display()
+        ));
+        let variant = format!("--variant={}", spec.variant.name());
+        let arch = format!("--arch={}", spec.arch.debian());
+        let root = self.root.to_string_lossy().into_owned();
+        let mut args: Vec<&str> = Vec::new();
+        if spec.variant != Variant::Standard {
+            args.push(&variant);
+        }
+        args.extend([arch.as_str(), spec.suite.as_str(), root.as_str(), spec.mirror.as_str()]);
+        // A debootstrap older than the suite has no script for it; the family's works.
+        let scripts = Path::new("/usr/share/debootstrap/scripts");
+        let fallback;
+        if !scripts.join(&spec.suite).exists()
+            && let Some(d) = spec.distro
+        {
+            fallback = scripts.join(d.fallback_script()).to_string_lossy().into_owned();
+            args.push(&fallback);
+        }
+        let mut env: Vec<(String, String)> = std::env::vars().collect();
+        env.retain(|(k, _)| k != "DEBOOTSTRAP_DIR");
+        env.push(("LC_ALL".into(), "C".into()));
+        self.step("debootstrap", "debootstrap", &args, &env)?;
+        (self.progress)(&format!("debootstrap done in {}", secs(started.elapsed())));
+        Ok(())
+    }
+
+    /// apt-get installs the packages (and the optional ones the suite has) in the chroot, with
+    /// /proc mounted and a policy-rc.d that keeps services from starting. Returns what it
+    /// installed on top of debootstrap.
+    fn install_packages(&mut self) -> Result<Vec<String>, BaseImageError> {
+        let spec = self.spec;
+        if spec.packages.is_empty() && spec.optional_packages.is_empty() {
+            return Ok(Vec::new());
+        }
+        let started = Instant::now();
+        let policy = self.root.join("usr/sbin/policy-rc.d");
+        fs::write(
+            &policy,
+            "#!/bin/sh\n# written by pookie base-image: no service starts in a container image\nexit 101\n",
+        )
+        .map_err(io_err(format!("cannot write {}", policy.display())))?;
+        set_mode(&policy, 0o755)?;
+        let resolv = self.root.join("etc/resolv.conf");
+        if fs::metadata(&resolv).map_or(true, |m| m.len() == 0)
+            && let Ok(host) = fs::read("/etc/resolv.conf")
+        {
+            let _ = fs::remove_file(&resolv);
+            fs::write(&resolv, host).map_err(io_err(format!("cannot write {}", resolv.display())))?;
+        }
+        let proc_dir = self.root.join("proc");
+        fs::create_dir_all(&proc_dir).map_err(io_err("cannot create /proc in the root file system"))?;
+        mount_proc(&proc_dir)?;
+        let result = (|| -> Result<Vec<String>, BaseImageError> {
+            let mut update = vec!["apt-get"];
+            update.extend_from_slice(APT_OPTS);
+            update.extend(["-q", "update"]);
+            (self.progress)("apt-get update in the root file system");
+            self.chroot("apt-get update", &update)?;
+            let mut wanted: Vec<String> = spec.packages.clone();
+            for p in &spec.optional_packages {
+                let root = self.root.to_string_lossy().into_owned();
+                let known = duct::cmd("chroot", [root.as_str(), "apt-cache", "show", "--no-all-versions", p.as_str()])
+                    .full_env(chroot_env())
+                    .stdout_capture()
+                    .stderr_null()
+                    .unchecked()
+                    .run()
+                    .is_ok_and(|o| o.status.success() && !o.stdout.is_empty());
+                if known {
+                    wanted.push(p.clone());
+                } else {
+                    (self.progress)(&format!("optional package {p} is not in {}: left out", spec.suite));
+                }
+            }
+            wanted.sort();
+            if !wanted.is_empty() {
+                (self.progress)(&format!("apt-get install {}", wanted.join(" ")));
+                let mut install = vec!["apt-get"];
+                install.extend_from_slice(APT_OPTS);
+                install.extend(["-q", "-y", "--no-install-recommends", "install"]);
+                install.extend(wanted.iter().map(String::as_str));
+                self.chroot("apt-get install", &install)?;
+            }
+            self.chroot("apt-get clean", &["apt-get", "clean"])?;
+            Ok(wanted)
+        })();
+        let unmounted = umount(&proc_dir);
+        let wanted = result?;
+        if !unmounted && !mounts_under(&proc_dir).is_empty() {
+            return Err(BaseImageError::Io {
+                what: format!("cannot unmount {}", proc_dir.display()),
+                source: io::Error::last_os_error(),
+            });
+        }
+        (self.progress)(&format!("packages installed in {}", secs(started.elapsed())));
+        Ok(wanted)
+    }
+
+    /// Makes the tree an image: no host files (resolv.conf, hostname), no apt lists or package
+    /// files; and when the mirror's Release files have expired (a frozen snapshot), apt in the
+    /// image is told not to check that, or `apt-get update` in a Dockerfile would fail.
+    fn finish_rootfs(&mut self) -> Result<(), BaseImageError> {
+        let root = &self.root;
+        let lists = root.join("var/lib/apt/lists");
+        let mut expired = None;
+        if let Ok(entries) = fs::read_dir(&lists) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if (name.ends_with("_Release") || name.ends_with("_InRelease"))
+                    && let Ok(text) = fs::read_to_string(e.path())
+                    && let Some(until) = valid_until(&text)
+                    && until < unix_now() as i64
+                {
+                    expired = Some(name);
+                }
+            }
+        }
+        if let Some(name) = expired {
+            let conf = root.join("etc/apt/apt.conf.d/99pookie-check-valid-until");
+            fs::write(
+                &conf,
+                "// Written by pookie base-image: the mirror's Release file had expired when this image was\n\
+                 // made (a frozen snapshot?), so apt-get update would refuse it.\n\
+                 Acquire::Check-Valid-Until \"false\";\n",
+            )
+            .map_err(io_err(format!("cannot write {}", conf.display())))?;
+            (self.progress)(&format!(
+                "the mirror's {name} has expired: wrote /etc/apt/apt.conf.d/99pookie-check-valid-until into the image"
+            ));
+        }
+        let remove_children = |dir: &Path, keep: &dyn Fn(&str) -> bool| {
+            if let Ok(entries) = fs::read_dir(dir) {
+                for e in entries.flatten() {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    if keep(&name) {
+                        continue;
+                    }
+                    let p = e.path();
+                    let _ = if p.is_dir() && !p.is_symlink() { fs::remove_dir_all(&p) } else { fs::remove_file(&p) };
+                }
+            }
+        };
+        remove_children(&lists, &|n| n == "lock" || n == "partial" || n == "auxfiles");
+        remove_children(&root.join("var/cache/apt"), &|n| n == "archives");
+        remove_children(&root.join("var/cache/apt/archives"), &|n| n == "lock" || n == "partial");
+        for (file, text) in [("etc/resolv.conf", ""), ("etc/hostname", "localhost\n")] {
+            let p = root.join(file);
+            let _ = fs::remove_file(&p);
+            fs::write(&p, text).map_err(io_err(format!("cannot write {}", p.display())))?;
+        }
+        Ok(())
+    }
+}
+
+fn set_mode(path: &Path, mode: u32) -> Result<(), BaseImageError> {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(mode))
+        .map_err(io_err(format!("cannot chmod {}", path.display())))
+}
+
+fn mount_proc(target: &Path) -> Result<(), BaseImageError> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(target.as_os_str().as_bytes()).expect("no NUL in paths");
+    // SAFETY: valid NUL-terminated strings; mounting a fresh proc instance.
+    let rc = unsafe { libc::mount(c"proc".as_ptr(), c.as_ptr(), c"proc".as_ptr(), 0, std::ptr::null()) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(BaseImageError::Io {
+            what: format!("cannot mount proc on {}", target.display()),
+            source: io::Error::last_os_error(),
+        })
+    }
+}
+
+/// The `Valid-Until` of a Release file, as Unix seconds.
+fn valid_until(release: &str) -> Option<i64> {
+    let line = release.lines().find_map(|l| l.strip_prefix("Valid-Until:"))?;
+    parse_rfc2822(line.trim())
+}
+
+/// `Tue, 27 May 2025 20:17:06 UTC` → Unix seconds.
+fn parse_rfc2822(s: &str) -> Option<i64> {
+    let s = s.split_once(", ").map_or(s, |(_, rest)| rest);
+    let mut it = s.split_whitespace();
+    let day: i64 = it.next()?.parse().ok()?;
+    let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        .iter()
+        .position(|m| Some(*m) == it.clone().next())? as i64
+        + 1;
+    it.next();
+    let year: i64 = it.next()?.parse().ok()?;
+    let mut hms = it.next()?.split(':').map(|p| p.parse::<i64>());
+    let (h, m, sec) = (hms.next()?.ok()?, hms.next()?.ok()?, hms.next()?.ok()?);
+    Some(days_from_civil(year, month, day) * 86_400 + h * 3600 + m * 60 + sec)
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Unix seconds → `2025-05-27T20:17:06Z`.
+pub fn rfc3339(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+pub fn secs(d: Duration) -> String {
+    format!("{:.1} s", d.as_secs_f64())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+    use std::process::Command;
+
+    fn spec(suite: &str, mirror: Option<&str>, packages: &[&str]) -> Result<Spec, BaseImageError> {
+        let p: Vec<String> = packages.iter().map(|s| s.to_string()).collect();
+        Spec::new(suite, Arch::Amd64, Variant::Minbase, mirror, &p, &[])
+    }
+
+    #[test]
+    fn archive_has_manifest_config_and_layer_with_its_diff_id() {
+        // A layer made by GNU tar from a tiny tree.
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root");
+        fs::create_dir_all(root.join("bin")).unwrap();
+        fs::write(root.join("bin/hello"), "#!/bin/sh\necho hi\n").unwrap();
+        std::os::unix::fs::symlink("hello", root.join("bin/hi")).unwrap();
+        let layer = Command::new("tar").args(["-c", "-f", "-", "-C"]).arg(&root).arg(".").output().unwrap().stdout;
+        assert!(!layer.is_empty());
+
+        let mut meta = ImageMeta::new(Arch::Armhf);
+        meta.labels.insert("a".into(), "b".into());
+        let mut out = Cursor::new(Vec::new());
+        let tags = vec!["example/x:1".to_string()];
+        let info = write_image_archive(&layer[..], &meta, &tags, &mut out).unwrap();
+        assert_eq!(info.diff_id, format!("sha256:{}", hex::encode(Sha256::digest(&layer))));
+        assert_eq!(info.layer_size, layer.len() as u64);
+
+        let archive = dir.path().join("image.tar");
+        fs::write(&archive, out.into_inner()).unwrap();
+        let x = dir.path().join("x");
+        fs::create_dir(&x).unwrap();
+        let st = Command::new("tar").arg("-xf").arg(&archive).arg("-C").arg(&x).status().unwrap();
+        assert!(st.success());
+
+        let manifest: serde_json::Value = serde_json::from_slice(&fs::read(x.join("manifest.json")).unwrap()).unwrap();
+        let config_name = manifest[0]["Config"].as_str().unwrap();
+        assert_eq!(manifest[0]["RepoTags"], serde_json::json!(["example/x:1"]));
+        assert_eq!(manifest[0]["Layers"], serde_json::json!([LAYER_PATH]));
+        let config_bytes = fs::read(x.join(config_name)).unwrap();
+        assert_eq!(format!("{}.json", hex::encode(Sha256::digest(&config_bytes))), config_name);
+        assert_eq!(info.image_id, format!("sha256:{}", config_name.trim_end_matches(".json")));
+        let config: serde_json::Value = serde_json::from_slice(&config_bytes).unwrap();
+        assert_eq!(config["architecture"], "arm");
+        assert_eq!(config["variant"], "v7");
+        assert_eq!(config["os"], "linux");
+        assert_eq!(config["rootfs"]["type"], "layers");
+        assert_eq!(config["rootfs"]["diff_ids"], serde_json::json!([info.diff_id]));
+        assert_eq!(config["config"]["Cmd"], serde_json::json!(["bash"]));
+        assert_eq!(config["config"]["Env"][0], DEFAULT_PATH);
+        assert_eq!(config["config"]["Labels"]["a"], "b");
+        // The layer inside is byte for byte the one given.
+        assert_eq!(fs::read(x.join(LAYER_PATH)).unwrap(), layer);
+    }
+
+    #[test]
+    fn config_architecture_per_arch() {
+        for (arch, want, variant) in [
+            (Arch::Amd64, "amd64", None),
+            (Arch::Arm64, "arm64", None),
+            (Arch::Armhf, "arm", Some("v7")),
+            (Arch::Ppc64el, "ppc64le", None),
+            (Arch::S390x, "s390x", None),
+        ] {
+            let c: serde_json::Value =
+                serde_json::from_slice(&image_config(&ImageMeta::new(arch), "sha256:00")).unwrap();
+            assert_eq!(c["architecture"], want);
+            assert_eq!(c["variant"].as_str(), variant);
+        }
+    }
+
+    #[test]
+    fn archive_of_a_rootfs_keeps_symlinks_and_modes() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root");
+        fs::create_dir_all(root.join("usr/bin")).unwrap();
+        fs::create_dir_all(root.join("dev")).unwrap();
+        fs::write(root.join("dev/junk"), "x").unwrap();
+        fs::write(root.join("usr/bin/tool"), "#!/bin/sh\n").unwrap();
+        fs::set_permissions(root.join("usr/bin/tool"), fs::Permissions::from_mode(0o755)).unwrap();
+        std::os::unix::fs::symlink("usr/bin", root.join("bin")).unwrap();
+        let out = dir.path().join("img.tar");
+        let info = archive_rootfs(&root, &ImageMeta::new(Arch::Arm64), &[], &out).unwrap();
+        let x = dir.path().join("x");
+        fs::create_dir(&x).unwrap();
+        assert!(Command::new("tar").arg("-xf").arg(&out).arg("-C").arg(&x).status().unwrap().success());
+        let layer = fs::read(x.join(LAYER_PATH)).unwrap();
+        assert_eq!(info.diff_id, format!("sha256:{}", hex::encode(Sha256::digest(&layer))));
+        let listing = Command::new("tar").arg("-tvf").arg(x.join(LAYER_PATH)).output().unwrap().stdout;
+        let listing = String::from_utf8(listing).unwrap();
+        assert!(listing.contains("./bin -> usr/bin"), "{listing}");
+        assert!(listing.lines().any(|l| l.starts_with("-rwxr-xr-x") && l.ends_with("./usr/bin/tool")), "{listing}");
+        assert!(listing.lines().any(|l| l.ends_with("./dev/")), "{listing}");
+        assert!(!listing.contains("./dev/junk"), "{listing}");
+        // No temporary file is left next to the archive.
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 3);
+    }
+
+    #[test]
+    fn large_sizes_use_base_256() {
+        let mut out = Vec::new();
+        let mut t = TarWriter { out: &mut out, mtime: 0 };
+        t.header("big", b'0', 0o644, 9 << 30).unwrap();
+        assert_eq!(out[124], 0x80);
+        assert_eq!(u64::from_be_bytes(out[128..136].try_into().unwrap()), 9 << 30);
+    }
+
+    #[test]
+    fn suites_mirrors_and_keys() {
+        assert_eq!(spec("bookworm", None, &[]).unwrap().mirror, "http://deb.debian.org/debian");
+        let noble = Spec::new("noble", Arch::Arm64, Variant::Minbase, None, &[], &[]).unwrap();
+        assert_eq!(noble.mirror, "http://ports.ubuntu.com/ubuntu-ports");
+        assert_eq!(spec("noble", None, &[]).unwrap().mirror, "http://archive.ubuntu.com/ubuntu");
+        assert!(matches!(spec("warty", None, &[]), Err(BaseImageError::UnknownSuite { .. })));
+        let custom = spec("kali-rolling", Some("http://http.kali.org/kali/"), &[]).unwrap();
+        assert_eq!(custom.mirror, "http://http.kali.org/kali");
+        assert_eq!(custom.distro, None);
+        assert!(matches!(spec("bookworm", Some("deb.debian.org"), &[]), Err(BaseImageError::BadInput { .. })));
+        assert!(matches!(spec("bookworm", None, &["Bad_Name"]), Err(BaseImageError::BadInput { .. })));
+        assert!(matches!(spec("../x", None, &[]), Err(BaseImageError::BadInput { .. })));
+
+        // Order and duplicates of packages do not matter; everything else does.
+        let a = spec("sid", None, &["python3.14-dev", "python3.13-dev"]).unwrap();
+        let b = spec("sid", None, &["python3.13-dev,python3.14-dev", "python3.13-dev"]).unwrap();
+        assert_eq!(a.packages, ["python3.13-dev", "python3.14-dev"]);
+        assert_eq!(a.key(), b.key());
+        assert_ne!(a.key(), spec("sid", None, &["python3.13-dev"]).unwrap().key());
+        assert_ne!(a.key(), spec("bookworm", None, &["python3.13-dev", "python3.14-dev"]).unwrap().key());
+        let arm = Spec::new("sid", Arch::Arm64, Variant::Minbase, None, &a.packages, &[]).unwrap();
+        assert_ne!(a.key(), arm.key());
+        assert!(a.cache_name().starts_with("sid-amd64-minbase-"));
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_748_377_026), "2025-05-27T20:17:06Z");
+        assert_eq!(parse_rfc2822("Tue, 27 May 2025 20:17:06 UTC"), Some(1_748_377_026));
+        assert_eq!(valid_until("Origin: Debian\nValid-Until: Thu, 01 Jan 1970 00:01:00 UTC\n"), Some(60));
+        assert_eq!(valid_until("Origin: Debian\n"), None);
+        assert_eq!(unescape_mount("/a\\040b"), "/a b");
+    }
+
+    #[test]
+    fn qemu_commands_name_the_right_binfmt_file() {
+        assert!(qemu_registration(Arch::Arm64).contains("/usr/lib/binfmt.d/qemu-aarch64.conf"));
+        assert!(qemu_registration(Arch::Armhf).contains("/usr/lib/binfmt.d/qemu-arm.conf"));
+    }
+}
