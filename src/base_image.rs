@@ -205,9 +205,14 @@ pub enum BaseImageError {
     #[error("`{program}` is not installed")]
     #[diagnostic(code(pookie::base_image::missing_tool), help("install it: `{install}`"))]
     MissingTool { program: &'static str, install: String },
-    #[error("the keyring of {suite} is missing: {path}")]
-    #[diagnostic(code(pookie::base_image::missing_keyring), help("install it: `apt-get install {package}`"))]
-    MissingKeyring { suite: String, path: &'static str, package: &'static str },
+    #[error("the keyring to verify {suite} with is missing: {path}")]
+    #[diagnostic(
+        code(pookie::base_image::missing_keyring),
+        help(
+            "install it (`apt-get install {package}`; Debian 12 has no ubuntu-keyring: take usr/share/keyrings/ubuntu-archive-keyring.gpg out of Ubuntu's ubuntu-keyring package), or pass the keyring file with --keyring FILE"
+        )
+    )]
+    MissingKeyring { suite: String, path: String, package: &'static str },
     #[error("{arch} binaries cannot run on this machine: binfmt_misc has no `{qemu}` entry")]
     #[diagnostic(
         code(pookie::base_image::no_qemu),
@@ -576,6 +581,8 @@ pub struct Options {
     pub cache_dir: PathBuf,
     /// Rebuild even when the engine or the cache has the image.
     pub force: bool,
+    /// Keyring debootstrap verifies the suite with (default: the distribution's, installed).
+    pub keyring: Option<PathBuf>,
     /// The command line, for messages.
     pub args: String,
 }
@@ -630,12 +637,18 @@ pub fn ensure(engine: &Engine, opts: &Options, progress: &mut dyn FnMut(&str)) -
         return Ok(Outcome::FromCache { image_id: entry.image_id, archive });
     }
 
-    preflight(spec, &opts.args)?;
+    preflight(spec, opts.keyring.as_deref(), &opts.args)?;
     fs::create_dir_all(&opts.cache_dir).map_err(io_err(format!("cannot create {}", opts.cache_dir.display())))?;
     let log_path = opts.cache_dir.join(format!("{name}.log"));
     let (info, installed) = {
         let work = WorkDir::create(&opts.cache_dir, &name)?;
-        let mut b = Bootstrap { spec, root: work.path.join("rootfs"), log_path: log_path.clone(), progress };
+        let mut b = Bootstrap {
+            spec,
+            keyring: opts.keyring.as_deref(),
+            root: work.path.join("rootfs"),
+            log_path: log_path.clone(),
+            progress,
+        };
         b.log_reset()?;
         b.debootstrap()?;
         let installed = b.install_packages()?;
@@ -743,7 +756,7 @@ pub fn qemu_registration(arch: Arch) -> String {
 
 /// What bootstrapping needs of the machine: root, debootstrap, the keyring, and for a foreign
 /// architecture QEMU registered with binfmt_misc.
-pub fn preflight(spec: &Spec, args: &str) -> Result<(), BaseImageError> {
+pub fn preflight(spec: &Spec, keyring: Option<&Path>, args: &str) -> Result<(), BaseImageError> {
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 {
         return Err(BaseImageError::NotRoot { args: args.to_string() });
@@ -756,11 +769,19 @@ pub fn preflight(spec: &Spec, args: &str) -> Result<(), BaseImageError> {
             });
         }
     }
-    if let Some(d) = spec.distro {
-        let (path, package) = d.keyring();
-        if !Path::new(path).is_file() {
-            return Err(BaseImageError::MissingKeyring { suite: spec.suite.clone(), path, package });
+    match (keyring, spec.distro) {
+        (Some(k), _) if !k.is_file() => {
+            return Err(BaseImageError::MissingKeyring {
+                suite: spec.suite.clone(),
+                path: k.display().to_string(),
+                package: spec.distro.map_or("debian-archive-keyring", |d| d.keyring().1),
+            });
         }
+        (None, Some(d)) if !Path::new(d.keyring().0).is_file() => {
+            let (path, package) = d.keyring();
+            return Err(BaseImageError::MissingKeyring { suite: spec.suite.clone(), path: path.into(), package });
+        }
+        _ => {}
     }
     if !spec.arch.runs_natively_on(Arch::host()) {
         let entry = Path::new("/proc/sys/fs/binfmt_misc").join(spec.arch.qemu());
@@ -907,6 +928,7 @@ const APT_OPTS: &[&str] =
 
 struct Bootstrap<'a> {
     spec: &'a Spec,
+    keyring: Option<&'a Path>,
     root: PathBuf,
     log_path: PathBuf,
     progress: &'a mut dyn FnMut(&str),
@@ -1005,9 +1027,13 @@ impl Bootstrap<'_> {
         let variant = format!("--variant={}", spec.variant.name());
         let arch = format!("--arch={}", spec.arch.debian());
         let root = self.root.to_string_lossy().into_owned();
+        let keyring = self.keyring.map(|k| format!("--keyring={}", k.display()));
         let mut args: Vec<&str> = Vec::new();
         if spec.variant != Variant::Standard {
             args.push(&variant);
+        }
+        if let Some(k) = &keyring {
+            args.push(k);
         }
         args.extend([arch.as_str(), spec.suite.as_str(), root.as_str(), spec.mirror.as_str()]);
         // A debootstrap older than the suite has no script for it; the family's works.

@@ -202,5 +202,21 @@ fn unfit_machine_is_told_the_fix() {
         );
         assert!(err.contains("mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc"), "{err}");
     }
+    // A keyring that is not there: named, with where to get one.
+    if is_root() {
+        let path = fakes(&tmp.path().join("bin3"), &["debootstrap", "chroot"]);
+        let out = pookie()
+            .args(["base-image", "--suite", "noble", "--keyring", "/nonexistent/ubuntu.gpg"])
+            .args(["--tag", "pookie-test/never:1", "--cache-dir"])
+            .arg(&cache)
+            .env("PATH", &path)
+            .env_remove("POOKIE_ENGINE")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        let err = text(&out.stderr);
+        assert!(err.contains("the keyring to verify noble with is missing: /nonexistent/ubuntu.gpg"), "{err}");
+        assert!(err.contains("ubuntu-keyring"), "{err}");
+    }
     assert!(!cache.exists() || fs::read_dir(&cache).unwrap().next().is_none(), "nothing is left in the cache");
 }

@@ -42,6 +42,9 @@ pub struct BaseImageArgs {
     /// Rebuild even when the tag already names this image or the archive is cached
     #[arg(long)]
     pub force: bool,
+    /// Keyring to verify the suite's Release file with (default: the distribution's archive keyring)
+    #[arg(long, value_name = "FILE")]
+    pub keyring: Option<PathBuf>,
 }
 
 fn failure(e: BaseImageError) -> Failure {
@@ -72,6 +75,7 @@ pub fn run(a: &BaseImageArgs) -> Result<(), Failure> {
         tag: a.tag.clone(),
         cache_dir: a.cache_dir.clone().unwrap_or_else(bi::default_cache_dir),
         force: a.force,
+        keyring: a.keyring.clone(),
         args: std::env::args().skip(2).collect::<Vec<_>>().join(" "),
     };
     let engine = Engine::detect(None).map_err(|e| Failure { report: miette::Report::new(e), code: EXIT_FAILURE })?;
