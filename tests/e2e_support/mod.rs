@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::{Mutex, MutexGuard};
 
-/// Image with Debian sid's CPython 3.13 and 3.14 (`.ci/run` builds it with `pookie base-image`).
+/// Image with Debian sid's CPython 3.13 and 3.14 (`scripts/setup.sh` builds it with `pookie base-image`).
 pub fn sid_image() -> String {
-    std::env::var("POOKIE_TEST_SID_IMAGE").unwrap_or_else(|_| "pookie-ci/sid-pythons:latest".into())
+    std::env::var("POOKIE_TEST_SID_IMAGE").unwrap_or_else(|_| "debian-pythons:sid".into())
 }
 
 pub fn repo() -> PathBuf {
@@ -29,7 +29,10 @@ pub fn engine() -> &'static str {
 /// Runs an engine command, returning stdout; panics with its stderr on failure.
 pub fn engine_output(args: &[&str]) -> String {
     let out = std::process::Command::new(engine()).args(args).output().unwrap_or_else(|e| {
-        panic!("end-to-end tests need a container engine (`{}`): {e}. `.ci/run` installs and starts one.", engine())
+        panic!(
+            "end-to-end tests need a container engine (`{}`): {e}. `scripts/setup.sh` installs and starts one.",
+            engine()
+        )
     });
     assert!(out.status.success(), "`{} {}` failed: {}", engine(), args.join(" "), String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).into_owned()
@@ -41,18 +44,23 @@ pub fn require(images: &[&str]) {
     match out {
         Ok(o) if o.status.success() => {}
         Ok(o) => panic!(
-            "end-to-end tests need a running container engine, and `{} version` says: {}. `.ci/run` starts dockerd.",
+            "end-to-end tests need a running container engine, and `{} version` says: {}. `scripts/setup.sh` starts dockerd.",
             engine(),
             String::from_utf8_lossy(&o.stderr).trim()
         ),
-        Err(e) => panic!("end-to-end tests need a container engine (`{}`): {e}. `.ci/run` installs one.", engine()),
+        Err(e) => {
+            panic!("end-to-end tests need a container engine (`{}`): {e}. `scripts/setup.sh` installs one.", engine())
+        }
     }
     for image in images {
         let ok = std::process::Command::new(engine())
             .args(["image", "inspect", image])
             .output()
             .is_ok_and(|o| o.status.success());
-        assert!(ok, "image `{image}` is missing: `.ci/run` builds it with `pookie base-image` (see README.md)");
+        assert!(
+            ok,
+            "image `{image}` is missing: `scripts/setup.sh` builds it with `pookie base-image` (see README.md)"
+        );
     }
 }
 
@@ -85,7 +93,7 @@ impl Project {
 
     pub fn command(&self) -> std::process::Command {
         let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_pookie"));
-        c.current_dir(self.dir()).env("POOKIE_CACHE_DIR", self.cache()).env_remove("POOKIE_ENGINE_OVERRIDE");
+        c.current_dir(self.dir()).env("POOKIE_CACHE_DIR", self.cache());
         c
     }
 
