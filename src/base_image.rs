@@ -11,6 +11,7 @@
 //! as a label: an unchanged request is answered from the engine or from the cache in seconds.
 
 use crate::engine::{Engine, EngineError};
+use crate::process::which;
 use miette::Diagnostic;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -737,11 +738,6 @@ fn load_and_tag(
 pub fn short_id(id: &str) -> &str {
     let hex = id.strip_prefix("sha256:").unwrap_or(id);
     &hex[..hex.len().min(12)]
-}
-
-fn which(program: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|d| d.join(program)).find(|p| p.is_file())
 }
 
 /// The commands that register QEMU's emulator for `arch` with binfmt_misc.

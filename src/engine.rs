@@ -2,6 +2,7 @@
 //! engines is asked of [`EngineKind`]'s methods, never by comparing names. Every call goes
 //! through duct with its output captured, so callers decide where it is logged.
 
+use crate::process::which;
 use miette::Diagnostic;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -83,11 +84,6 @@ pub struct Engine {
     program: PathBuf,
     /// docker without the buildx plugin needs the legacy builder (DOCKER_BUILDKIT=0).
     legacy_builder: bool,
-}
-
-fn which(program: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|d| d.join(program)).find(|p| p.is_file())
 }
 
 impl Engine {
@@ -198,15 +194,27 @@ impl Engine {
         self.output([OsString::from("load"), OsString::from("-i"), archive.as_os_str().to_owned()])
     }
 
-    /// Force-removes the containers carrying `label` (e.g. every container of one run).
+    /// Force-removes the containers carrying `label` (e.g. every container of one run) and waits
+    /// until none is left: another removal may be in progress (e.g. from the Ctrl-C handler).
     pub fn remove_labelled(&self, label: &str) -> Result<usize, EngineError> {
-        let ids = self.output(["ps", "-aq", "--filter", &format!("label={label}")])?;
-        let ids: Vec<&str> = ids.split_whitespace().collect();
-        if !ids.is_empty() {
+        let filter = format!("label={label}");
+        let mut removed = 0;
+        for _ in 0..50 {
+            let ids = self.output(["ps", "-aq", "--filter", &filter])?;
+            let ids: Vec<&str> = ids.split_whitespace().collect();
+            if ids.is_empty() {
+                return Ok(removed);
+            }
             let mut args = vec!["rm", "-f"];
             args.extend(&ids);
-            self.output(args)?;
+            if self.output(args).is_ok() {
+                removed += ids.len();
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
         }
-        Ok(ids.len())
+        Err(EngineError::Command {
+            command: format!("{} rm -f (containers labelled {label})", self.kind.program()),
+            detail: "containers are still there after 10 s".into(),
+        })
     }
 }

@@ -3,9 +3,16 @@
 
 use std::fs::File;
 use std::io;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+/// The path of `program` on PATH, like the shell's `command -v`.
+pub fn which(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|d| d.join(program)).find(|p| p.is_file())
+}
 
 /// Shared cancellation: once cancelled, running processes are killed and no new one starts.
 #[derive(Default)]
@@ -82,6 +89,12 @@ pub fn run_logged(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn which_finds_programs_on_path() {
+        assert!(which("sh").is_some_and(|p| p.is_absolute()));
+        assert_eq!(which("pookie-no-such-program"), None);
+    }
 
     #[test]
     fn codes_timeouts_and_cancellation() {
