@@ -12,6 +12,7 @@
 
 use crate::engine::{Engine, EngineError};
 use crate::process::which;
+use jiff::Timestamp;
 use miette::Diagnostic;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -20,7 +21,7 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 /// Bumped whenever the way images are made changes, so old cache entries are not reused.
 const FORMAT: &str = "pookie-base-image-v1";
@@ -357,7 +358,7 @@ pub struct ImageMeta {
     pub env: Vec<String>,
     pub cmd: Vec<String>,
     pub labels: BTreeMap<String, String>,
-    /// RFC 3339
+    /// RFC 3339, in whole seconds
     pub created: String,
     pub created_by: String,
 }
@@ -370,7 +371,7 @@ impl ImageMeta {
             env: vec![DEFAULT_PATH.to_string()],
             cmd: vec!["bash".to_string()],
             labels: BTreeMap::new(),
-            created: rfc3339(unix_now()),
+            created: Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
             created_by: "pookie base-image".to_string(),
         }
     }
@@ -419,7 +420,7 @@ pub fn write_image_archive<R: Read, W: Write + Seek>(
     repo_tags: &[String],
     out: &mut W,
 ) -> io::Result<ArchiveInfo> {
-    let mtime = unix_now();
+    let mtime = u64::try_from(Timestamp::now().as_second()).unwrap_or(0);
     let mut tar = TarWriter { out, mtime };
     tar.entry("layer/", b'5', 0o755, 0)?;
     // The layer's size is known only at its end: write a placeholder header, stream, then
@@ -1134,7 +1135,7 @@ impl Bootstrap<'_> {
                 if (name.ends_with("_Release") || name.ends_with("_InRelease"))
                     && let Ok(text) = fs::read_to_string(e.path())
                     && let Some(until) = valid_until(&text)
-                    && until < unix_now() as i64
+                    && until < Timestamp::now()
                 {
                     expired = Some(name);
                 }
@@ -1198,56 +1199,11 @@ fn mount_proc(target: &Path) -> Result<(), BaseImageError> {
     }
 }
 
-/// The `Valid-Until` of a Release file, as Unix seconds.
-fn valid_until(release: &str) -> Option<i64> {
+/// The `Valid-Until` of a Release file, e.g. `Sat, 08 Nov 2025 14:20:01 UTC`. `UTC` is no RFC 2822
+/// zone, but RFC 2822 reads unknown zone names as UTC, and so does jiff.
+fn valid_until(release: &str) -> Option<Timestamp> {
     let line = release.lines().find_map(|l| l.strip_prefix("Valid-Until:"))?;
-    parse_rfc2822(line.trim())
-}
-
-/// `Tue, 27 May 2025 20:17:06 UTC` → Unix seconds.
-fn parse_rfc2822(s: &str) -> Option<i64> {
-    let s = s.split_once(", ").map_or(s, |(_, rest)| rest);
-    let mut it = s.split_whitespace();
-    let day: i64 = it.next()?.parse().ok()?;
-    let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        .iter()
-        .position(|m| Some(*m) == it.clone().next())? as i64
-        + 1;
-    it.next();
-    let year: i64 = it.next()?.parse().ok()?;
-    let mut hms = it.next()?.split(':').map(|p| p.parse::<i64>());
-    let (h, m, sec) = (hms.next()?.ok()?, hms.next()?.ok()?, hms.next()?.ok()?);
-    Some(days_from_civil(year, month, day) * 86_400 + h * 3600 + m * 60 + sec)
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs())
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// Unix seconds → `2025-05-27T20:17:06Z`.
-pub fn rfc3339(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    jiff::fmt::rfc2822::DateTimeParser::new().parse_timestamp(line.trim()).ok()
 }
 
 pub fn secs(d: Duration) -> String {
@@ -1392,10 +1348,16 @@ mod tests {
 
     #[test]
     fn dates() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(1_748_377_026), "2025-05-27T20:17:06Z");
-        assert_eq!(parse_rfc2822("Tue, 27 May 2025 20:17:06 UTC"), Some(1_748_377_026));
-        assert_eq!(valid_until("Origin: Debian\nValid-Until: Thu, 01 Jan 1970 00:01:00 UTC\n"), Some(60));
+        let created = ImageMeta::new(Arch::Amd64).created;
+        assert!(created.ends_with('Z') && !created.contains('.'), "{created}");
+        assert!(created.parse::<Timestamp>().is_ok(), "{created}");
+        let at = |s: &str| Some(s.parse::<Timestamp>().unwrap());
+        assert_eq!(
+            valid_until("Origin: Debian\nValid-Until: Sat, 08 Nov 2025 14:20:01 UTC\n"),
+            at("2025-11-08T14:20:01Z")
+        );
+        assert_eq!(valid_until("Valid-Until: Tue, 27 May 2025 20:17:06 UTC"), at("2025-05-27T20:17:06Z"));
+        assert_eq!(valid_until("Valid-Until: Thu, 01 Jan 1970 00:01:00 UTC\n"), at("1970-01-01T00:01:00Z"));
         assert_eq!(valid_until("Origin: Debian\n"), None);
         assert_eq!(unescape_mount("/a\\040b"), "/a b");
     }
