@@ -154,9 +154,10 @@ pub fn summary(reports: &[NodeReport]) -> String {
     let n = |s: Status| jobs.iter().filter(|r| r.status == s).count();
     let _ = writeln!(
         out,
-        "{} jobs: {} passed, {} failed, {} skipped, {} not runnable{}",
+        "{} jobs: {} passed, {} cached, {} failed, {} skipped, {} not runnable{}",
         jobs.len(),
         n(Status::Passed),
+        n(Status::Cached),
         n(Status::Failed),
         n(Status::Skipped),
         n(Status::NotRunnable),

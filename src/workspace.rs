@@ -8,11 +8,16 @@ use std::path::{Path, PathBuf};
 /// Directory of pookie's own state inside the workspace.
 pub const STATE_DIR: &str = ".pookie";
 
-/// Copies the project at `root` into `dest` (which must not exist yet). `exclude` are absolute
-/// paths left out with everything below them.
-pub fn copy_project(root: &Path, dest: &Path, exclude: &[PathBuf]) -> io::Result<u64> {
-    std::fs::create_dir_all(dest)?;
-    let root_owned = root.to_path_buf();
+/// One file, directory or symlink of the project.
+struct Entry {
+    path: PathBuf,
+    relative: PathBuf,
+    kind: std::fs::FileType,
+}
+
+/// The project's entries, in a stable order: what git would keep (.gitignore respected, even
+/// outside a git repository), without `.git`, `.pookie/` and the absolute paths in `exclude`.
+fn entries(root: &Path, exclude: &[PathBuf]) -> io::Result<Vec<Entry>> {
     let excluded: Vec<PathBuf> = exclude.iter().cloned().chain([root.join(".git"), root.join(STATE_DIR)]).collect();
     let walker = ignore::WalkBuilder::new(root)
         .hidden(false)
@@ -22,26 +27,64 @@ pub fn copy_project(root: &Path, dest: &Path, exclude: &[PathBuf]) -> io::Result
         .require_git(false)
         .parents(false)
         .follow_links(false)
+        .sort_by_file_name(|a, b| a.cmp(b))
         .filter_entry(move |e| !excluded.iter().any(|x| e.path() == x))
         .build();
-    let mut bytes = 0;
+    let mut out = Vec::new();
     for entry in walker {
         let entry = entry.map_err(io::Error::other)?;
-        let rel = entry.path().strip_prefix(&root_owned).map_err(io::Error::other)?;
-        if rel.as_os_str().is_empty() {
+        let relative = entry.path().strip_prefix(root).map_err(io::Error::other)?.to_path_buf();
+        if relative.as_os_str().is_empty() {
             continue;
         }
-        let target = dest.join(rel);
-        let ft = entry.file_type().ok_or_else(|| io::Error::other("unknown file type"))?;
-        if ft.is_dir() {
+        let kind = entry.file_type().ok_or_else(|| io::Error::other("unknown file type"))?;
+        out.push(Entry { path: entry.path().to_path_buf(), relative, kind });
+    }
+    Ok(out)
+}
+
+/// Copies the project at `root` into `dest`. `exclude` are absolute paths left out with
+/// everything below them.
+pub fn copy_project(root: &Path, dest: &Path, exclude: &[PathBuf]) -> io::Result<u64> {
+    std::fs::create_dir_all(dest)?;
+    let mut bytes = 0;
+    for e in entries(root, exclude)? {
+        let target = dest.join(&e.relative);
+        if e.kind.is_dir() {
             std::fs::create_dir_all(&target)?;
-        } else if ft.is_symlink() {
-            std::os::unix::fs::symlink(std::fs::read_link(entry.path())?, &target)?;
-        } else if ft.is_file() {
-            bytes += std::fs::copy(entry.path(), &target)?;
+        } else if e.kind.is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(&e.path)?, &target)?;
+        } else if e.kind.is_file() {
+            bytes += std::fs::copy(&e.path, &target)?;
         }
     }
     Ok(bytes)
+}
+
+/// A digest of exactly what [`copy_project`] would copy: paths, contents, executable bits and
+/// symlink targets. Equal digests mean jobs would see the same project.
+pub fn digest(root: &Path, exclude: &[PathBuf]) -> io::Result<String> {
+    use sha2::{Digest, Sha256};
+    use std::os::unix::fs::PermissionsExt;
+    let mut h = Sha256::new();
+    let mut field = |tag: &[u8], bytes: &[u8]| {
+        h.update(tag);
+        h.update((bytes.len() as u64).to_le_bytes());
+        h.update(bytes);
+    };
+    for e in entries(root, exclude)? {
+        field(b"path", e.relative.as_os_str().as_encoded_bytes());
+        if e.kind.is_dir() {
+            field(b"dir", b"");
+        } else if e.kind.is_symlink() {
+            field(b"link", std::fs::read_link(&e.path)?.as_os_str().as_encoded_bytes());
+        } else if e.kind.is_file() {
+            let meta = std::fs::metadata(&e.path)?;
+            field(b"mode", &[u8::from(meta.permissions().mode() & 0o111 != 0)]);
+            field(b"file", &std::fs::read(&e.path)?);
+        }
+    }
+    Ok(hex::encode(h.finalize()))
 }
 
 #[cfg(test)]
@@ -68,7 +111,10 @@ mod tests {
             std::fs::write(f, c).unwrap();
         }
         let dest = tmp.path().join("copy");
+        let before = digest(&root, &[root.join("dist")]).unwrap();
         copy_project(&root, &dest, &[root.join("dist")]).unwrap();
+        // The copy holds the same project (its .gitignore still hides nothing that was copied).
+        assert_eq!(digest(&dest, &[]).unwrap(), before);
         assert!(dest.join("setup.py").is_file());
         assert!(dest.join("src/mod.c").is_file());
         assert!(dest.join(".clang-format").is_file());
@@ -76,5 +122,23 @@ mod tests {
         for gone in ["build", "src/mod.so", ".git", ".pookie", "dist"] {
             assert!(!dest.join(gone).exists(), "{gone} was copied");
         }
+    }
+
+    #[test]
+    fn digest_sees_content_and_modes_but_not_ignored_files() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        std::fs::write(root.join(".gitignore"), "build/\n").unwrap();
+        std::fs::write(root.join("a.c"), "int a;").unwrap();
+        let d0 = digest(root, &[]).unwrap();
+        std::fs::create_dir_all(root.join("build")).unwrap();
+        std::fs::write(root.join("build/x.o"), "o").unwrap();
+        assert_eq!(digest(root, &[]).unwrap(), d0, "ignored files changed the digest");
+        std::fs::write(root.join("a.c"), "int b;").unwrap();
+        let d1 = digest(root, &[]).unwrap();
+        assert_ne!(d1, d0);
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(root.join("a.c"), std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert_ne!(digest(root, &[]).unwrap(), d1, "the executable bit is part of the project");
     }
 }

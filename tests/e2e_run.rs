@@ -111,7 +111,7 @@ fn gcc_and_clang_wheels_are_repaired_tested_and_cached() {
         auditwheel_agrees(&p, &python_image(&plan, cp), wheel);
         assert!(!cpp_module_was_built_by_clang(&p, cp), "gcc is the default compiler");
     }
-    assert!(stdout(&out).contains("4 jobs: 4 passed, 0 failed"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("4 jobs: 4 passed, 0 cached, 0 failed"), "{}", stdout(&out));
     assert_eq!(p.user_tree(), before, "the user's tree changed outside dist/ and .pookie/");
 
     let out = p.pookie(&["run", "--linux-x86_64-compiler", "clang", "--report", report.to_str().unwrap()]);
@@ -304,4 +304,85 @@ linux-x86_64 = "{}"
     let left: Vec<_> = std::fs::read_dir(&dir).map(|d| d.filter_map(|e| e.ok()).collect()).unwrap_or_default();
     assert!(left.is_empty(), "a bad download was kept: {left:?}");
     assert!(tampered.wheels().is_empty());
+}
+
+/// Containers of pookie run `run_id` the engine started between two instants (its event log).
+fn containers_started(since: &str, until: &str, run_id: &str) -> usize {
+    let out = engine_output(&[
+        "events",
+        "--since",
+        since,
+        "--until",
+        until,
+        "--filter",
+        "type=container",
+        "--filter",
+        "event=start",
+        "--filter",
+        &format!("label=org.pookie.run={run_id}"),
+        "--format",
+        "{{.ID}}",
+    ]);
+    out.lines().filter(|l| !l.trim().is_empty()).count()
+}
+
+fn engine_now() -> String {
+    // The daemon's clock, in the form `docker events` accepts.
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
+    format!("{secs:.3}")
+}
+
+#[test]
+fn unchanged_jobs_are_cached_and_changes_rerun_exactly_what_they_affect() {
+    require(&[&sid_image()]);
+    let _serial = serial();
+    let p = Project::new(&config(""));
+    let report = p.root.path().join("report.json");
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", "--report", report.to_str().unwrap()];
+        args.extend(extra);
+        let since = engine_now();
+        let out = p.pookie(&args);
+        std::thread::sleep(Duration::from_millis(1100));
+        assert!(out.status.success(), "{}", stderr(&out));
+        let r = p.report(&report);
+        let started = containers_started(&since, &engine_now(), r["run_id"].as_str().unwrap());
+        (job_statuses(&r), started)
+    };
+    let all = |jobs: &std::collections::BTreeMap<(String, String), String>, status: &str| {
+        jobs.iter().all(|(_, s)| s == status)
+    };
+
+    let (jobs, started) = run(&[]);
+    assert!(all(&jobs, "passed"), "{jobs:?}");
+    assert_eq!(started, 4, "one container per job");
+
+    // Nothing changed: no container starts, the wheels are delivered again.
+    std::fs::remove_dir_all(p.dir().join("dist")).unwrap();
+    let (jobs, started) = run(&[]);
+    assert!(all(&jobs, "cached"), "{jobs:?}");
+    assert_eq!(started, 0, "a warm re-run started containers");
+    assert_eq!(p.wheels().len(), 2, "cached wheels must be delivered");
+
+    // Only the test command changed: builds stay cached, tests run.
+    let (jobs, _) = run(&["--test", "python -m unittest discover -s {project}/tests"]);
+    for ((id, stage), status) in &jobs {
+        let want = if stage == "build" { "cached" } else { "passed" };
+        assert_eq!(status, want, "{id} {stage}");
+    }
+
+    // One C file changed: everything runs again.
+    let c = p.dir().join("src/fixturepkg/_cmod.c");
+    let text = std::fs::read_to_string(&c).unwrap();
+    std::fs::write(&c, format!("{text}\n/* changed */\n")).unwrap();
+    let (jobs, started) = run(&[]);
+    assert!(all(&jobs, "passed"), "{jobs:?}");
+    assert_eq!(started, 4);
+
+    // --force GLOB runs the matching jobs only.
+    let (jobs, _) = run(&["--force", "cp313-*"]);
+    for ((id, stage), status) in &jobs {
+        let want = if id.starts_with("cp313-") { "passed" } else { "cached" };
+        assert_eq!(status, want, "{id} {stage}");
+    }
 }

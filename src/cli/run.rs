@@ -2,6 +2,7 @@
 
 use super::{EXIT_FAILURE, Failure, ProjectArgs};
 use crate::config::matrix;
+use crate::config::selector::{Glob, Patterns};
 use crate::config::{self, Settings};
 use crate::engine::Engine;
 use crate::executor::{self, job::RUN_LABEL};
@@ -29,6 +30,10 @@ pub struct RunArgs {
     /// Also write the results as JSON to FILE
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+    /// Run jobs again even when their cached results stand: all of them, or the build
+    /// identifiers matching GLOB
+    #[arg(long, value_name = "GLOB", num_args = 0..=1, default_missing_value = "*")]
+    pub force: Option<String>,
 }
 
 /// Settings and plan of a command that will execute: the index must be complete.
@@ -69,7 +74,10 @@ fn execute(
     plan: &Plan,
     engine: &Engine,
     fail_fast: bool,
-) -> (Vec<report::NodeReport>, String, f64, bool) {
+    force: Option<Patterns>,
+) -> Result<(Vec<report::NodeReport>, String, f64, bool), Failure> {
+    let project_digest = crate::workspace::digest(&settings.workspace, std::slice::from_ref(&settings.output_dir))
+        .map_err(|e| Failure::msg(EXIT_FAILURE, format!("cannot read the project: {e}")))?;
     let run_id = run_id();
     let cancel = Arc::new(Cancel::default());
     on_interrupt(engine, &run_id, &cancel);
@@ -81,6 +89,9 @@ fn execute(
         output_dir: &settings.output_dir,
         cache_dir: crate::cache::dir(),
         offline: settings.offline,
+        project_digest,
+        force,
+        memory_budget: executor::memory_budget(),
     };
     let started = Instant::now();
     let progress = Progress::new(plan.graph.node_count());
@@ -89,7 +100,7 @@ fn execute(
         // Containers that started while the handler ran.
         let _ = engine.remove_labelled(&format!("{RUN_LABEL}={run_id}"));
     }
-    (reports, run_id, started.elapsed().as_secs_f64(), cancel.is_cancelled())
+    Ok((reports, run_id, started.elapsed().as_secs_f64(), cancel.is_cancelled()))
 }
 
 pub fn run(project: &ProjectArgs, run: &RunArgs, args: &[String]) -> Result<(), Failure> {
@@ -98,7 +109,14 @@ pub fn run(project: &ProjectArgs, run: &RunArgs, args: &[String]) -> Result<(), 
     if run.clean {
         clean_workspace(&settings.workspace, &settings.output_dir)?;
     }
-    let (reports, run_id, seconds, interrupted) = execute(&settings, &plan, &engine, run.fail_fast);
+    let force = match &run.force {
+        None => None,
+        Some(glob) => Some(Patterns(vec![Glob::new(glob).map_err(|e| {
+            let origin = settings.sources.flag("--force", glob);
+            Failure::from(crate::config::ConfigError::new("force", e).at(&settings.sources, &origin, "bad pattern"))
+        })?])),
+    };
+    let (reports, run_id, seconds, interrupted) = execute(&settings, &plan, &engine, run.fail_fast, force)?;
     print!("{}", report::summary(&reports));
     if let Some(path) = &run.report {
         report::write_json(path, &run_id, seconds, &reports)
@@ -134,7 +152,7 @@ pub fn images(project: &ProjectArgs, args: &[String]) -> Result<(), Failure> {
         release: plan.release.clone(),
         warnings: plan.warnings.clone(),
     };
-    let (reports, _, _, interrupted) = execute(&settings, &only_images, &engine, false);
+    let (reports, _, _, interrupted) = execute(&settings, &only_images, &engine, false, None)?;
     for r in &reports {
         let tag = match &only_images.graph.node_weights().find(|n| n.name() == r.name) {
             Some(Node::Image(n)) => n.tag.clone().unwrap_or_default(),
@@ -197,7 +215,7 @@ pub fn clean(workspace: Option<&Path>, images: bool, caches: bool) -> Result<(),
     }
     if caches {
         let dir = crate::cache::dir();
-        for sub in ["python", "python-index"] {
+        for sub in ["python", "python-index", "jobs"] {
             let p = dir.join(sub);
             if p.exists() {
                 std::fs::remove_dir_all(&p).map_err(|e| Failure::msg(EXIT_FAILURE, format!("clean: {e}")))?;

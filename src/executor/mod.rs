@@ -1,10 +1,17 @@
 //! The executor: runs a plan's nodes on a rayon pool of `-j` threads. A node starts once every
 //! node it depends on succeeded; when one fails, everything downstream is skipped with the
-//! reason, and independent nodes go on (unless `--fail-fast`). Wheels reach the output
-//! directory only once their tests passed (or when they have no runnable test), atomically.
+//! reason, and independent nodes go on (unless `--fail-fast`). Jobs whose inputs did not change
+//! reuse their cached result without a container. Wheels reach the output directory only once
+//! their tests passed (or when they have no runnable test), atomically.
+//!
+//! Scheduling: ready nodes start longest chain of dependents first; each holds CPU slots and an
+//! assumed amount of memory (see [`cost`]) and starts only while both fit, so `-j` slots stay
+//! busy without running more heavy (emulated) builds than the memory allows.
 
+pub mod cache;
 pub mod job;
 
+use crate::config::selector::Patterns;
 use crate::engine::Engine;
 use crate::image::build::{self as image_build, Outcome};
 use crate::plan::{Node, Plan, Runner, Stage};
@@ -26,6 +33,12 @@ pub struct Options<'a> {
     pub output_dir: &'a Path,
     pub cache_dir: PathBuf,
     pub offline: bool,
+    /// Digest of the project as jobs see it: part of every job's cache key.
+    pub project_digest: String,
+    /// Build identifiers whose cached results are not used (`--force`).
+    pub force: Option<Patterns>,
+    /// Memory the run may plan to use, in bytes.
+    pub memory_budget: u64,
 }
 
 /// What finished nodes hand to the nodes after them.
@@ -33,8 +46,47 @@ struct Done {
     status: Status,
     reason: Option<String>,
     wheels: Vec<PathBuf>,
+    /// Job cache key (jobs only): a test's key includes its build's.
+    key: Option<String>,
     started_at: f64,
     seconds: f64,
+}
+
+impl Done {
+    fn instant(status: Status, reason: Option<String>, wheels: Vec<PathBuf>, key: Option<String>) -> Self {
+        Done { status, reason, wheels, key, started_at: epoch_seconds(), seconds: 0.0 }
+    }
+}
+
+const GIB: u64 = 1 << 30;
+
+/// What a running node holds: CPU slots (of `-j`) and the memory it is assumed to need. The
+/// assumptions: a compiler job 1 GiB; an emulated build (QEMU, several times slower) 2 slots and
+/// 2 GiB; a test 512 MiB; an image build 1 GiB.
+struct Cost {
+    slots: usize,
+    memory: u64,
+}
+
+fn cost(node: &Node) -> Cost {
+    match node {
+        Node::Image(_) => Cost { slots: 1, memory: GIB },
+        Node::Job(j) => match (j.stage, &j.runner) {
+            (Stage::Build, Runner::Qemu { .. }) => Cost { slots: 2, memory: 2 * GIB },
+            (Stage::Build, _) => Cost { slots: 1, memory: GIB },
+            (Stage::Test, _) => Cost { slots: 1, memory: GIB / 2 },
+        },
+    }
+}
+
+/// 80% of the memory the kernel reports available (at least 1 GiB).
+pub fn memory_budget() -> u64 {
+    let available = std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| {
+        m.lines()
+            .find_map(|l| l.strip_prefix("MemAvailable:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+    });
+    available.map_or(4 * GIB, |kb| (kb * 1024 / 5 * 4).max(GIB))
 }
 
 fn epoch_seconds() -> f64 {
@@ -51,6 +103,7 @@ pub fn execute(plan: &Plan, engine: &Engine, opts: &Options, cancel: &Cancel, pr
         ready.insert(i);
     }
     let mut running = 0usize;
+    let (mut slots_used, mut memory_used) = (0usize, 0u64);
     let mut stopping = false;
     let mut published: HashMap<NodeIndex, Vec<String>> = HashMap::new();
     let ctx = job::Context {
@@ -63,35 +116,43 @@ pub fn execute(plan: &Plan, engine: &Engine, opts: &Options, cancel: &Cancel, pr
         gid: unsafe { libc::getgid() },
     };
     let images = image_build::Builder { engine, cache_dir: opts.cache_dir.clone(), offline: opts.offline, cancel };
+    let jobs_cache = cache::JobCache::new(&opts.cache_dir);
     let tags: HashMap<&str, &str> =
         plan.images().filter_map(|(_, n)| n.tag.as_deref().map(|t| (n.name.as_str(), t))).collect();
 
     pool.in_place_scope(|scope| {
         loop {
             stopping |= cancel.is_cancelled();
-            while running < opts.jobs && !stopping {
-                let Some(i) = ready.pop() else { break };
-                // Jobs that cannot run here finish at once, without a slot.
-                if let Node::Job(j) = &g[i]
-                    && let Runner::NotRunnable { reason } = &j.runner
-                {
-                    let d = Done {
-                        status: Status::NotRunnable,
-                        reason: Some(reason.clone()),
-                        wheels: vec![],
-                        started_at: epoch_seconds(),
-                        seconds: 0.0,
-                    };
-                    progress.finish(&j.name, d.status, 0.0, d.reason.as_deref());
+            while let Some(i) = ready.peek().filter(|_| !stopping) {
+                let c = cost(&g[i]);
+                let slots = c.slots.min(opts.jobs);
+                let fits = slots_used + slots <= opts.jobs && memory_used + c.memory <= opts.memory_budget;
+                if running > 0 && !fits {
+                    break;
+                }
+                ready.pop();
+                // Jobs that cannot run here, or whose result is cached, finish at once.
+                let key = match &g[i] {
+                    Node::Job(j) => {
+                        let image = j.image.as_deref().and_then(|n| tags.get(n)).copied().unwrap_or("");
+                        let upstream = deps(plan, i).iter().find_map(|d| done.get(d).and_then(|d| d.key.clone()));
+                        Some(cache::JobCache::key(j, image, &opts.project_digest, upstream.as_deref()))
+                    }
+                    Node::Image(_) => None,
+                };
+                if let Some(d) = settle_without_container(&g[i], key.as_deref(), &jobs_cache, opts) {
+                    progress.finish(g[i].name(), d.status, 0.0, d.reason.as_deref());
                     finish(plan, i, d, &mut done, &mut ready, &mut published, opts);
                     continue;
                 }
                 let input: Vec<PathBuf> =
                     deps(plan, i).iter().filter_map(|d| done.get(d)).flat_map(|d| d.wheels.clone()).collect();
                 let tx = tx.clone();
-                let (ctx, images, tags) = (&ctx, &images, &tags);
+                let (ctx, images, tags, jobs_cache) = (&ctx, &images, &tags, &jobs_cache);
                 progress.start(g[i].name());
                 running += 1;
+                slots_used += slots;
+                memory_used += c.memory;
                 scope.spawn(move |_| {
                     let started = Instant::now();
                     let started_at = epoch_seconds();
@@ -110,13 +171,19 @@ pub fn execute(plan: &Plan, engine: &Engine, opts: &Options, cancel: &Cancel, pr
                         Node::Job(j) => {
                             let image = j.image.as_deref().and_then(|n| tags.get(n)).copied().unwrap_or("");
                             match job::run(ctx, j, image, &input) {
-                                Ok(w) => (Status::Passed, None, w),
+                                Ok(w) => {
+                                    // A cache that cannot be written only costs a later rebuild.
+                                    if let Some(key) = &key {
+                                        let _ = jobs_cache.store(key, &w);
+                                    }
+                                    (Status::Passed, None, w)
+                                }
                                 Err(e) => (failed_or_interrupted(cancel), Some(e), vec![]),
                             }
                         }
                     };
                     let seconds = started.elapsed().as_secs_f64();
-                    let _ = tx.send((i, Done { status, reason, wheels, started_at, seconds }));
+                    let _ = tx.send((i, Done { status, reason, wheels, key, started_at, seconds }));
                 });
             }
             if running == 0 {
@@ -124,6 +191,9 @@ pub fn execute(plan: &Plan, engine: &Engine, opts: &Options, cancel: &Cancel, pr
             }
             let Ok((i, d)) = rx.recv() else { break };
             running -= 1;
+            let c = cost(&g[i]);
+            slots_used -= c.slots.min(opts.jobs);
+            memory_used -= c.memory;
             progress.finish(g[i].name(), d.status, d.seconds, d.reason.as_deref());
             if d.status == Status::Failed && opts.fail_fast {
                 stopping = true;
@@ -174,8 +244,29 @@ impl Ready {
         self.set.remove(&(Reverse(self.rank[i.index()]), i));
     }
 
+    fn peek(&self) -> Option<NodeIndex> {
+        self.set.first().map(|(_, i)| *i)
+    }
+
     fn pop(&mut self) -> Option<NodeIndex> {
         self.set.pop_first().map(|(_, i)| i)
+    }
+}
+
+/// The result of a node that needs no container: a test that cannot run on this host, or a job
+/// whose cached result stands (unless `--force` names it).
+fn settle_without_container(node: &Node, key: Option<&str>, cache: &cache::JobCache, opts: &Options) -> Option<Done> {
+    let Node::Job(j) = node else { return None };
+    if let Runner::NotRunnable { reason } = &j.runner {
+        return Some(Done::instant(Status::NotRunnable, Some(reason.clone()), vec![], None));
+    }
+    let key = key?;
+    if opts.force.as_ref().is_some_and(|f| f.matches(&j.id)) {
+        return None;
+    }
+    match j.stage {
+        Stage::Build => cache.wheels(key).map(|w| Done::instant(Status::Cached, None, w, Some(key.to_string()))),
+        Stage::Test => cache.passed(key).then(|| Done::instant(Status::Cached, None, vec![], Some(key.to_string()))),
     }
 }
 
@@ -225,7 +316,14 @@ fn finish(
         ready.remove(n);
         done.insert(
             n,
-            Done { status: Status::Skipped, reason: Some(why.clone()), wheels: vec![], started_at: 0.0, seconds: 0.0 },
+            Done {
+                status: Status::Skipped,
+                reason: Some(why.clone()),
+                wheels: vec![],
+                key: None,
+                started_at: 0.0,
+                seconds: 0.0,
+            },
         );
         stack.extend(g.neighbors_directed(n, Direction::Outgoing));
     }
@@ -268,18 +366,28 @@ fn publish_if_final(
     published.insert(build, names);
 }
 
-/// Moves a wheel into the output directory so that it appears whole or not at all: a rename
-/// on the same filesystem, else a copy to a hidden temporary name and a rename.
+/// Puts a wheel into the output directory so that it appears whole or not at all: a hard link
+/// (or copy) staged in `.pookie/tmp`, then a rename over any older file of that name. The source
+/// stays where it is (it may be the job cache's copy).
 fn publish(wheel: &Path, opts: &Options) -> std::io::Result<String> {
     let name =
         wheel.file_name().and_then(|n| n.to_str()).ok_or_else(|| std::io::Error::other("no file name"))?.to_string();
     std::fs::create_dir_all(opts.output_dir)?;
     let dest = opts.output_dir.join(&name);
-    if std::fs::rename(wheel, &dest).is_err() {
-        let tmp = opts.output_dir.join(format!(".{name}.pookie-partial"));
-        let copied = std::fs::copy(wheel, &tmp).and_then(|_| std::fs::rename(&tmp, &dest));
+    let staging = opts.workspace.join(crate::workspace::STATE_DIR).join("tmp");
+    std::fs::create_dir_all(&staging)?;
+    let staged = staging.join(&name);
+    let _ = std::fs::remove_file(&staged);
+    if std::fs::hard_link(wheel, &staged).is_err() {
+        std::fs::copy(wheel, &staged)?;
+    }
+    if std::fs::rename(&staged, &dest).is_err() {
+        // The output directory is on another filesystem: copy beside it under a hidden name.
+        let hidden = opts.output_dir.join(format!(".{name}.pookie-partial"));
+        let copied = std::fs::copy(&staged, &hidden).and_then(|_| std::fs::rename(&hidden, &dest));
+        let _ = std::fs::remove_file(&staged);
         if copied.is_err() {
-            let _ = std::fs::remove_file(&tmp);
+            let _ = std::fs::remove_file(&hidden);
         }
         copied?;
     }

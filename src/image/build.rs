@@ -50,6 +50,8 @@ impl Builder<'_> {
         self.assemble(recipe, node, context.path())?;
         let mut args: Vec<String> = vec![
             "build".into(),
+            // Failed builds must not leave intermediate containers behind.
+            "--force-rm".into(),
             "--tag".into(),
             tag.into(),
             "--label".into(),
