@@ -11,7 +11,7 @@
 //! as a label: an unchanged request is answered from the engine or from the cache in seconds.
 
 use crate::engine::{Engine, EngineError};
-use crate::process::which;
+use crate::process::{Cancel, which};
 use jiff::Timestamp;
 use miette::Diagnostic;
 use sha2::{Digest, Sha256};
@@ -20,7 +20,6 @@ use std::fs::{self, File};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// Bumped whenever the way images are made changes, so old cache entries are not reused.
@@ -28,18 +27,6 @@ const FORMAT: &str = "pookie-base-image-v1";
 /// Label carrying the cache key of the image.
 pub const KEY_LABEL: &str = "org.pookie.base-image.key";
 const DEFAULT_PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
-static CANCELLED: AtomicBool = AtomicBool::new(false);
-
-/// Asks a running build to stop (from a Ctrl-C / SIGTERM handler): the running step is killed
-/// and the temporary root file system removed.
-pub fn cancel() {
-    CANCELLED.store(true, Ordering::SeqCst);
-}
-
-fn cancelled() -> bool {
-    CANCELLED.load(Ordering::SeqCst)
-}
 
 /// Debian architecture names, with what the image config and QEMU call them.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -431,9 +418,6 @@ pub fn write_image_archive<R: Read, W: Write + Seek>(
     let mut size: u64 = 0;
     let mut buf = vec![0u8; 1 << 20];
     loop {
-        if cancelled() {
-            return Err(io::Error::new(io::ErrorKind::Interrupted, "cancelled"));
-        }
         let n = match layer.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => n,
@@ -533,6 +517,7 @@ pub fn archive_rootfs(
     meta: &ImageMeta,
     repo_tags: &[String],
     out: &Path,
+    cancel: &Cancel,
 ) -> Result<ArchiveInfo, BaseImageError> {
     let tmp = out.with_extension(format!("tmp-{}", std::process::id()));
     let result = (|| {
@@ -554,12 +539,12 @@ pub fn archive_rootfs(
         args.push(root.as_os_str().to_owned());
         args.push(".".into());
         let tar = duct::cmd("tar", args).reader().map_err(io_err("cannot run `tar` (GNU tar is needed)"))?;
-        let written = write_image_archive(&tar, meta, repo_tags, &mut file);
+        let written = write_image_archive(UntilCancelled { inner: &tar, cancel }, meta, repo_tags, &mut file);
         if written.is_err() {
             let _ = tar.kill();
         }
         let info = written.map_err(|e| {
-            if cancelled() {
+            if cancel.is_cancelled() {
                 BaseImageError::Interrupted { step: "packing the root file system".into() }
             } else {
                 BaseImageError::Io { what: format!("packing {} failed", root.display()), source: e }
@@ -573,6 +558,21 @@ pub fn archive_rootfs(
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// A reader that fails once the build is cancelled, so that packing stops mid-stream.
+struct UntilCancelled<'a, R> {
+    inner: R,
+    cancel: &'a Cancel,
+}
+
+impl<R: Read> Read for UntilCancelled<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.cancel.is_cancelled() {
+            return Err(io::Error::other("cancelled"));
+        }
+        self.inner.read(buf)
+    }
 }
 
 /// A request: the spec plus where it goes.
@@ -615,8 +615,14 @@ struct CacheEntry {
 
 /// Makes `opts.tag` name an image made from `opts.spec`: nothing to do when it already does,
 /// loaded from the cache when the archive is there, bootstrapped otherwise. `progress` receives
-/// one line per step.
-pub fn ensure(engine: &Engine, opts: &Options, progress: &mut dyn FnMut(&str)) -> Result<Outcome, BaseImageError> {
+/// one line per step. Once `cancel` is cancelled, the running step is stopped and the temporary
+/// root file system removed.
+pub fn ensure(
+    engine: &Engine,
+    opts: &Options,
+    cancel: &Cancel,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Outcome, BaseImageError> {
     let spec = &opts.spec;
     let key = spec.key();
     let existing = inspect(engine, &opts.tag)?;
@@ -649,6 +655,7 @@ pub fn ensure(engine: &Engine, opts: &Options, progress: &mut dyn FnMut(&str)) -
             keyring: opts.keyring.as_deref(),
             root: work.path.join("rootfs"),
             log_path: log_path.clone(),
+            cancel,
             progress,
         };
         b.log_reset()?;
@@ -663,7 +670,7 @@ pub fn ensure(engine: &Engine, opts: &Options, progress: &mut dyn FnMut(&str)) -
         meta.labels.insert("org.pookie.base-image.packages".into(), installed.join(" "));
         let started = Instant::now();
         (b.progress)("packing the root file system into an image archive");
-        let info = archive_rootfs(&b.root, &meta, &[], &archive)?;
+        let info = archive_rootfs(&b.root, &meta, &[], &archive, cancel)?;
         (b.progress)(&format!(
             "wrote {} ({} MB layer) in {}",
             archive.display(),
@@ -928,6 +935,7 @@ struct Bootstrap<'a> {
     keyring: Option<&'a Path>,
     root: PathBuf,
     log_path: PathBuf,
+    cancel: &'a Cancel,
     progress: &'a mut dyn FnMut(&str),
 }
 
@@ -970,7 +978,7 @@ impl Bootstrap<'_> {
             if let Some(out) = handle.try_wait().map_err(io_err(format!("waiting for `{program}`")))? {
                 break out.status;
             }
-            if cancelled() {
+            if self.cancel.is_cancelled() {
                 for pid in handle.pids() {
                     // SAFETY: signalling the process group the child leads.
                     unsafe { libc::kill(-(pid as libc::pid_t), libc::SIGTERM) };
@@ -1295,7 +1303,7 @@ mod tests {
         fs::set_permissions(root.join("usr/bin/tool"), fs::Permissions::from_mode(0o755)).unwrap();
         std::os::unix::fs::symlink("usr/bin", root.join("bin")).unwrap();
         let out = dir.path().join("img.tar");
-        let info = archive_rootfs(&root, &ImageMeta::new(Arch::Arm64), &[], &out).unwrap();
+        let info = archive_rootfs(&root, &ImageMeta::new(Arch::Arm64), &[], &out, &Cancel::default()).unwrap();
         let x = dir.path().join("x");
         fs::create_dir(&x).unwrap();
         assert!(Command::new("tar").arg("-xf").arg(&out).arg("-C").arg(&x).status().unwrap().success());

@@ -4,6 +4,7 @@
 
 use pookie::base_image::{Arch, ImageMeta, archive_rootfs};
 use pookie::engine::Engine;
+use pookie::process::Cancel;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -56,7 +57,8 @@ fn tiny_arm64_image_loads_with_its_architecture() {
     let _cleanup = RemoveImage(&engine, tag);
 
     let archive = dir.path().join("tiny.tar");
-    let info = archive_rootfs(&root, &ImageMeta::new(Arch::Arm64), &[tag.to_string()], &archive).unwrap();
+    let info =
+        archive_rootfs(&root, &ImageMeta::new(Arch::Arm64), &[tag.to_string()], &archive, &Cancel::default()).unwrap();
     engine.load(&archive).unwrap_or_else(|e| panic!("loading the archive failed: {e}"));
 
     let inspect = engine
@@ -79,7 +81,7 @@ fn tiny_armhf_image_claims_arm_v7() {
     let _cleanup = RemoveImage(&engine, tag);
 
     let archive = dir.path().join("tiny.tar");
-    archive_rootfs(&root, &ImageMeta::new(Arch::Armhf), &[tag.to_string()], &archive).unwrap();
+    archive_rootfs(&root, &ImageMeta::new(Arch::Armhf), &[tag.to_string()], &archive, &Cancel::default()).unwrap();
     engine.load(&archive).unwrap();
     let inspect = engine.output(["image", "inspect", tag]).unwrap();
     let v: serde_json::Value = serde_json::from_str(&inspect).unwrap();

@@ -3,8 +3,10 @@
 use super::{EXIT_BAD_INPUT, EXIT_FAILURE, Failure};
 use crate::base_image::{self as bi, Arch, BaseImageError, Options, Outcome, Spec, Variant};
 use crate::engine::Engine;
+use crate::process::Cancel;
 use clap::Args;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 #[derive(Args, Debug)]
@@ -81,10 +83,12 @@ pub fn run(a: &BaseImageArgs) -> Result<(), Failure> {
     let engine = Engine::detect(None).map_err(|e| Failure { report: miette::Report::new(e), code: EXIT_FAILURE })?;
     engine.ping().map_err(|e| Failure { report: miette::Report::new(e), code: EXIT_FAILURE })?;
     // Ctrl-C / SIGTERM stop the running step and remove the temporary root file system.
-    let _ = ctrlc::set_handler(bi::cancel);
+    let cancel = Arc::new(Cancel::default());
+    let on_signal = cancel.clone();
+    let _ = ctrlc::set_handler(move || on_signal.cancel());
 
     let mut progress = |line: &str| eprintln!("pookie base-image: {line}");
-    let outcome = bi::ensure(&engine, &opts, &mut progress).map_err(failure)?;
+    let outcome = bi::ensure(&engine, &opts, &cancel, &mut progress).map_err(failure)?;
     let elapsed = bi::secs(started.elapsed());
     let (id, how) = match &outcome {
         Outcome::UpToDate { image_id } => (image_id, "already up to date".to_string()),
