@@ -12,6 +12,7 @@
 
 use crate::engine::{Engine, EngineError};
 use crate::process::{Cancel, which};
+use crate::target::Arch;
 use jiff::Timestamp;
 use miette::Diagnostic;
 use sha2::{Digest, Sha256};
@@ -28,66 +29,9 @@ const FORMAT: &str = "pookie-base-image-v1";
 pub const KEY_LABEL: &str = "org.pookie.base-image.key";
 const DEFAULT_PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-/// Debian architecture names, with what the image config and QEMU call them.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Arch {
-    Amd64,
-    Arm64,
-    Armhf,
-    Ppc64el,
-    S390x,
-}
-
-impl Arch {
-    /// The architecture this pookie runs on, if it is one of ours.
-    pub fn host() -> Option<Arch> {
-        match std::env::consts::ARCH {
-            "x86_64" => Some(Arch::Amd64),
-            "aarch64" => Some(Arch::Arm64),
-            "arm" => Some(Arch::Armhf),
-            "powerpc64" if cfg!(target_endian = "little") => Some(Arch::Ppc64el),
-            "s390x" => Some(Arch::S390x),
-            _ => None,
-        }
-    }
-
-    /// The name debootstrap and dpkg use.
-    pub const fn debian(self) -> &'static str {
-        match self {
-            Arch::Amd64 => "amd64",
-            Arch::Arm64 => "arm64",
-            Arch::Armhf => "armhf",
-            Arch::Ppc64el => "ppc64el",
-            Arch::S390x => "s390x",
-        }
-    }
-
-    /// `architecture` and `variant` of the OCI / Docker image config.
-    pub const fn oci(self) -> (&'static str, Option<&'static str>) {
-        match self {
-            Arch::Amd64 => ("amd64", None),
-            Arch::Arm64 => ("arm64", None),
-            Arch::Armhf => ("arm", Some("v7")),
-            Arch::Ppc64el => ("ppc64le", None),
-            Arch::S390x => ("s390x", None),
-        }
-    }
-
-    /// The binfmt_misc entry (and /usr/lib/binfmt.d file) of QEMU's user emulator.
-    pub const fn qemu(self) -> &'static str {
-        match self {
-            Arch::Amd64 => "qemu-x86_64",
-            Arch::Arm64 => "qemu-aarch64",
-            Arch::Armhf => "qemu-arm",
-            Arch::Ppc64el => "qemu-ppc64le",
-            Arch::S390x => "qemu-s390x",
-        }
-    }
-
-    /// Whether the host runs this architecture's binaries without emulation.
-    fn runs_natively_on(self, host: Option<Arch>) -> bool {
-        host == Some(self) || (self == Arch::Armhf && host == Some(Arch::Arm64) && aarch32_capable())
-    }
+/// Whether the host runs `arch`'s binaries without emulation.
+fn runs_natively(arch: Arch, host: Option<Arch>) -> bool {
+    host == Some(arch) || (arch == Arch::Armv7l && host == Some(Arch::Aarch64) && aarch32_capable())
 }
 
 /// Many arm64 CPUs also run 32-bit ARM code; the kernel says so in the CPU features.
@@ -153,7 +97,7 @@ impl Distro {
     pub const fn default_mirror(self, arch: Arch) -> &'static str {
         match (self, arch) {
             (Distro::Debian, _) => "http://deb.debian.org/debian",
-            (Distro::Ubuntu, Arch::Amd64) => "http://archive.ubuntu.com/ubuntu",
+            (Distro::Ubuntu, Arch::X86_64) => "http://archive.ubuntu.com/ubuntu",
             (Distro::Ubuntu, _) => "http://ports.ubuntu.com/ubuntu-ports",
         }
     }
@@ -366,9 +310,8 @@ impl ImageMeta {
 
 /// The image config JSON (its sha256 is the image id).
 pub fn image_config(meta: &ImageMeta, diff_id: &str) -> Vec<u8> {
-    let (architecture, variant) = meta.arch.oci();
     let mut config = serde_json::json!({
-        "architecture": architecture,
+        "architecture": meta.arch.oci(),
         "os": "linux",
         "created": meta.created,
         "config": {
@@ -379,7 +322,7 @@ pub fn image_config(meta: &ImageMeta, diff_id: &str) -> Vec<u8> {
         "rootfs": { "type": "layers", "diff_ids": [diff_id] },
         "history": [{ "created": meta.created, "created_by": meta.created_by }],
     });
-    if let Some(v) = variant {
+    if let Some(v) = meta.arch.oci_variant() {
         config["variant"] = v.into();
     }
     serde_json::to_vec(&config).expect("a JSON value serializes")
@@ -787,7 +730,7 @@ pub fn preflight(spec: &Spec, keyring: Option<&Path>, args: &str) -> Result<(), 
         }
         _ => {}
     }
-    if !spec.arch.runs_natively_on(Arch::host()) {
+    if !runs_natively(spec.arch, Arch::host()) {
         let entry = Path::new("/proc/sys/fs/binfmt_misc").join(spec.arch.qemu());
         let enabled = fs::read_to_string(&entry).is_ok_and(|s| s.lines().next() == Some("enabled"));
         if !enabled {
@@ -1226,7 +1169,7 @@ mod tests {
 
     fn spec(suite: &str, mirror: Option<&str>, packages: &[&str]) -> Result<Spec, BaseImageError> {
         let p: Vec<String> = packages.iter().map(|s| s.to_string()).collect();
-        Spec::new(suite, Arch::Amd64, Variant::Minbase, mirror, &p, &[])
+        Spec::new(suite, Arch::X86_64, Variant::Minbase, mirror, &p, &[])
     }
 
     #[test]
@@ -1240,7 +1183,7 @@ mod tests {
         let layer = Command::new("tar").args(["-c", "-f", "-", "-C"]).arg(&root).arg(".").output().unwrap().stdout;
         assert!(!layer.is_empty());
 
-        let mut meta = ImageMeta::new(Arch::Armhf);
+        let mut meta = ImageMeta::new(Arch::Armv7l);
         meta.labels.insert("a".into(), "b".into());
         let mut out = Cursor::new(Vec::new());
         let tags = vec!["example/x:1".to_string()];
@@ -1278,10 +1221,10 @@ mod tests {
     #[test]
     fn config_architecture_per_arch() {
         for (arch, want, variant) in [
-            (Arch::Amd64, "amd64", None),
-            (Arch::Arm64, "arm64", None),
-            (Arch::Armhf, "arm", Some("v7")),
-            (Arch::Ppc64el, "ppc64le", None),
+            (Arch::X86_64, "amd64", None),
+            (Arch::Aarch64, "arm64", None),
+            (Arch::Armv7l, "arm", Some("v7")),
+            (Arch::Ppc64le, "ppc64le", None),
             (Arch::S390x, "s390x", None),
         ] {
             let c: serde_json::Value =
@@ -1303,7 +1246,7 @@ mod tests {
         fs::set_permissions(root.join("usr/bin/tool"), fs::Permissions::from_mode(0o755)).unwrap();
         std::os::unix::fs::symlink("usr/bin", root.join("bin")).unwrap();
         let out = dir.path().join("img.tar");
-        let info = archive_rootfs(&root, &ImageMeta::new(Arch::Arm64), &[], &out, &Cancel::default()).unwrap();
+        let info = archive_rootfs(&root, &ImageMeta::new(Arch::Aarch64), &[], &out, &Cancel::default()).unwrap();
         let x = dir.path().join("x");
         fs::create_dir(&x).unwrap();
         assert!(Command::new("tar").arg("-xf").arg(&out).arg("-C").arg(&x).status().unwrap().success());
@@ -1331,7 +1274,7 @@ mod tests {
     #[test]
     fn suites_mirrors_and_keys() {
         assert_eq!(spec("bookworm", None, &[]).unwrap().mirror, "http://deb.debian.org/debian");
-        let noble = Spec::new("noble", Arch::Arm64, Variant::Minbase, None, &[], &[]).unwrap();
+        let noble = Spec::new("noble", Arch::Aarch64, Variant::Minbase, None, &[], &[]).unwrap();
         assert_eq!(noble.mirror, "http://ports.ubuntu.com/ubuntu-ports");
         assert_eq!(spec("noble", None, &[]).unwrap().mirror, "http://archive.ubuntu.com/ubuntu");
         assert!(matches!(spec("warty", None, &[]), Err(BaseImageError::UnknownSuite { .. })));
@@ -1349,14 +1292,14 @@ mod tests {
         assert_eq!(a.key(), b.key());
         assert_ne!(a.key(), spec("sid", None, &["python3.13-dev"]).unwrap().key());
         assert_ne!(a.key(), spec("bookworm", None, &["python3.13-dev", "python3.14-dev"]).unwrap().key());
-        let arm = Spec::new("sid", Arch::Arm64, Variant::Minbase, None, &a.packages, &[]).unwrap();
+        let arm = Spec::new("sid", Arch::Aarch64, Variant::Minbase, None, &a.packages, &[]).unwrap();
         assert_ne!(a.key(), arm.key());
         assert!(a.cache_name().starts_with("sid-amd64-minbase-"));
     }
 
     #[test]
     fn dates() {
-        let created = ImageMeta::new(Arch::Amd64).created;
+        let created = ImageMeta::new(Arch::X86_64).created;
         assert!(created.ends_with('Z') && !created.contains('.'), "{created}");
         assert!(created.parse::<Timestamp>().is_ok(), "{created}");
         let at = |s: &str| Some(s.parse::<Timestamp>().unwrap());
@@ -1372,7 +1315,7 @@ mod tests {
 
     #[test]
     fn qemu_commands_name_the_right_binfmt_file() {
-        assert!(qemu_registration(Arch::Arm64).contains("/usr/lib/binfmt.d/qemu-aarch64.conf"));
-        assert!(qemu_registration(Arch::Armhf).contains("/usr/lib/binfmt.d/qemu-arm.conf"));
+        assert!(qemu_registration(Arch::Aarch64).contains("/usr/lib/binfmt.d/qemu-aarch64.conf"));
+        assert!(qemu_registration(Arch::Armv7l).contains("/usr/lib/binfmt.d/qemu-arm.conf"));
     }
 }

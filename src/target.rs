@@ -31,6 +31,8 @@ pub enum Os {
     Macos,
 }
 
+/// A CPU architecture of the catalog. `pookie base-image` makes images for the same set, under
+/// Debian's names ([`Arch::debian`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Arch {
@@ -42,6 +44,20 @@ pub enum Arch {
 }
 
 impl Arch {
+    pub const ALL: [Arch; 5] = [Arch::X86_64, Arch::Aarch64, Arch::Armv7l, Arch::Ppc64le, Arch::S390x];
+
+    /// The architecture this pookie runs on, if it is one of the catalog's.
+    pub fn host() -> Option<Arch> {
+        match std::env::consts::ARCH {
+            "x86_64" => Some(Arch::X86_64),
+            "aarch64" => Some(Arch::Aarch64),
+            "arm" => Some(Arch::Armv7l),
+            "powerpc64" if cfg!(target_endian = "little") => Some(Arch::Ppc64le),
+            "s390x" => Some(Arch::S390x),
+            _ => None,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Arch::X86_64 => "x86_64",
@@ -72,6 +88,26 @@ impl Arch {
             Arch::Ppc64le => "ppc64le",
             Arch::S390x => "s390x",
         }
+    }
+
+    /// `variant` of OCI image configs, for the architecture whose name alone is ambiguous.
+    pub fn oci_variant(self) -> Option<&'static str> {
+        (self == Arch::Armv7l).then_some("v7")
+    }
+
+    /// The name dpkg and debootstrap use.
+    pub fn debian(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "amd64",
+            Arch::Aarch64 => "arm64",
+            Arch::Armv7l => "armhf",
+            Arch::Ppc64le => "ppc64el",
+            Arch::S390x => "s390x",
+        }
+    }
+
+    pub fn from_debian(name: &str) -> Option<Arch> {
+        Arch::ALL.into_iter().find(|a| a.debian() == name)
     }
 }
 
@@ -341,6 +377,15 @@ mod tests {
         assert_eq!(Target::ManylinuxAarch64.build_how(Cross), BuildHow::Cross { zig_target: "aarch64-linux-gnu.2.17" });
         assert!(matches!(Target::WinAmd64.build_how(Emulate), BuildHow::Cross { .. }));
         assert!(matches!(Target::MacosArm64.build_how(Emulate), BuildHow::Cross { .. }));
+    }
+
+    #[test]
+    fn debian_names_round_trip() {
+        for a in Arch::ALL {
+            assert_eq!(Arch::from_debian(a.debian()), Some(a));
+        }
+        assert_eq!(Arch::Ppc64le.debian(), "ppc64el");
+        assert_eq!(Arch::from_debian("x86_64"), None);
     }
 
     #[test]

@@ -2,9 +2,10 @@
 //! architecture it claims, and the command refuses bad requests and unfit machines with the fix.
 //! The engine test fails (never skips) when no engine answers: `.ci/run` starts one.
 
-use pookie::base_image::{Arch, ImageMeta, archive_rootfs};
+use pookie::base_image::{ImageMeta, archive_rootfs};
 use pookie::engine::Engine;
 use pookie::process::Cancel;
+use pookie::target::Arch;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -57,8 +58,8 @@ fn tiny_arm64_image_loads_with_its_architecture() {
     let _cleanup = RemoveImage(&engine, tag);
 
     let archive = dir.path().join("tiny.tar");
-    let info =
-        archive_rootfs(&root, &ImageMeta::new(Arch::Arm64), &[tag.to_string()], &archive, &Cancel::default()).unwrap();
+    let info = archive_rootfs(&root, &ImageMeta::new(Arch::Aarch64), &[tag.to_string()], &archive, &Cancel::default())
+        .unwrap();
     engine.load(&archive).unwrap_or_else(|e| panic!("loading the archive failed: {e}"));
 
     let inspect = engine
@@ -81,7 +82,7 @@ fn tiny_armhf_image_claims_arm_v7() {
     let _cleanup = RemoveImage(&engine, tag);
 
     let archive = dir.path().join("tiny.tar");
-    archive_rootfs(&root, &ImageMeta::new(Arch::Armhf), &[tag.to_string()], &archive, &Cancel::default()).unwrap();
+    archive_rootfs(&root, &ImageMeta::new(Arch::Armv7l), &[tag.to_string()], &archive, &Cancel::default()).unwrap();
     engine.load(&archive).unwrap();
     let inspect = engine.output(["image", "inspect", tag]).unwrap();
     let v: serde_json::Value = serde_json::from_str(&inspect).unwrap();

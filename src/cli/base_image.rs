@@ -1,10 +1,12 @@
 //! `pookie base-image`: a base image from distribution packages, for machines without a registry.
 
 use super::{EXIT_BAD_INPUT, EXIT_FAILURE, Failure};
-use crate::base_image::{self as bi, Arch, BaseImageError, Options, Outcome, Spec, Variant};
+use crate::base_image::{self as bi, BaseImageError, Options, Outcome, Spec, Variant};
 use crate::engine::Engine;
 use crate::process::Cancel;
+use crate::target::Arch;
 use clap::Args;
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -24,7 +26,7 @@ pub struct BaseImageArgs {
     #[arg(long, value_name = "NAME:TAG")]
     pub tag: String,
     /// Architecture of the image (default: the host's)
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = debian_arch())]
     pub arch: Option<Arch>,
     /// Package mirror (default: the suite's official one; required for suites pookie does not know)
     #[arg(long, value_name = "URL")]
@@ -47,6 +49,12 @@ pub struct BaseImageArgs {
     /// Keyring to verify the suite's Release file with (default: the distribution's archive keyring)
     #[arg(long, value_name = "FILE")]
     pub keyring: Option<PathBuf>,
+}
+
+/// `--arch` takes Debian's names (amd64, arm64, armhf, ...), as debootstrap does.
+fn debian_arch() -> impl TypedValueParser<Value = Arch> {
+    PossibleValuesParser::new(Arch::ALL.map(Arch::debian))
+        .map(|name| Arch::from_debian(&name).expect("a possible value"))
 }
 
 fn failure(e: BaseImageError) -> Failure {
