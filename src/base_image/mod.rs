@@ -15,7 +15,6 @@ use crate::process::{Cancel, which};
 use crate::target::Arch;
 use jiff::Timestamp;
 use miette::Diagnostic;
-use sha2::{Digest, Sha256};
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::os::unix::process::CommandExt;
@@ -23,12 +22,14 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 mod archive;
+mod spec;
+mod suite;
 mod tar;
 
 pub use archive::{ArchiveInfo, ImageMeta, archive_rootfs, image_config, write_image_archive};
+pub use spec::Spec;
+pub use suite::{Distro, Variant};
 
-/// Bumped whenever the way images are made changes, so old cache entries are not reused.
-const FORMAT: &str = "pookie-base-image-v1";
 /// Label carrying the cache key of the image.
 pub const KEY_LABEL: &str = "org.pookie.base-image.key";
 /// PATH in the image, and in the chroot while it is made.
@@ -42,86 +43,6 @@ fn runs_natively(arch: Arch, host: Option<Arch>) -> bool {
 /// Many arm64 CPUs also run 32-bit ARM code; the kernel says so in the CPU features.
 fn aarch32_capable() -> bool {
     fs::read_to_string("/proc/cpuinfo").is_ok_and(|s| s.lines().any(|l| l.starts_with("CPU architecture: 7")))
-}
-
-/// debootstrap's package selections.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Variant {
-    /// Essential packages and apt only (what slim images hold)
-    Minbase,
-    /// Also build-essential
-    Buildd,
-    /// debootstrap's default: required and important packages
-    Standard,
-}
-
-impl Variant {
-    pub const fn name(self) -> &'static str {
-        match self {
-            Variant::Minbase => "minbase",
-            Variant::Buildd => "buildd",
-            Variant::Standard => "standard",
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Distro {
-    Debian,
-    Ubuntu,
-}
-
-/// Suites whose mirror pookie knows. Others work with an explicit `--mirror`.
-const SUITES: &[(&str, Distro)] = &[
-    ("bullseye", Distro::Debian),
-    ("bookworm", Distro::Debian),
-    ("trixie", Distro::Debian),
-    ("forky", Distro::Debian),
-    ("duke", Distro::Debian),
-    ("sid", Distro::Debian),
-    ("unstable", Distro::Debian),
-    ("testing", Distro::Debian),
-    ("stable", Distro::Debian),
-    ("oldstable", Distro::Debian),
-    ("focal", Distro::Ubuntu),
-    ("jammy", Distro::Ubuntu),
-    ("noble", Distro::Ubuntu),
-    ("plucky", Distro::Ubuntu),
-    ("questing", Distro::Ubuntu),
-];
-
-impl Distro {
-    pub fn of_suite(suite: &str) -> Option<Distro> {
-        SUITES.iter().find(|(s, _)| *s == suite).map(|(_, d)| *d)
-    }
-
-    pub fn known_suites() -> String {
-        SUITES.iter().map(|(s, _)| *s).collect::<Vec<_>>().join(", ")
-    }
-
-    pub const fn default_mirror(self, arch: Arch) -> &'static str {
-        match (self, arch) {
-            (Distro::Debian, _) => "http://deb.debian.org/debian",
-            (Distro::Ubuntu, Arch::X86_64) => "http://archive.ubuntu.com/ubuntu",
-            (Distro::Ubuntu, _) => "http://ports.ubuntu.com/ubuntu-ports",
-        }
-    }
-
-    /// The debootstrap script to use when the installed debootstrap predates the suite.
-    const fn fallback_script(self) -> &'static str {
-        match self {
-            Distro::Debian => "sid",
-            Distro::Ubuntu => "gutsy",
-        }
-    }
-
-    /// The keyring debootstrap verifies the suite with, and the Debian package providing it.
-    const fn keyring(self) -> (&'static str, &'static str) {
-        match self {
-            Distro::Debian => ("/usr/share/keyrings/debian-archive-keyring.gpg", "debian-archive-keyring"),
-            Distro::Ubuntu => ("/usr/share/keyrings/ubuntu-archive-keyring.gpg", "ubuntu-keyring"),
-        }
-    }
 }
 
 #[derive(Debug, thiserror::Error, Diagnostic)]
@@ -181,110 +102,6 @@ impl BaseImageError {
 fn io_err(what: impl Into<String>) -> impl FnOnce(io::Error) -> BaseImageError {
     let what = what.into();
     move |source| BaseImageError::Io { what, source }
-}
-
-/// What goes into a base image; equal specs give the same cache key.
-#[derive(Clone, Debug)]
-pub struct Spec {
-    pub suite: String,
-    pub distro: Option<Distro>,
-    pub arch: Arch,
-    pub variant: Variant,
-    pub mirror: String,
-    /// Installed with apt-get after debootstrap (sorted, without duplicates).
-    pub packages: Vec<String>,
-    /// Installed when the suite has them, silently left out otherwise.
-    pub optional_packages: Vec<String>,
-}
-
-fn valid_package(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && name.len() >= 2
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+-.".contains(c))
-}
-
-impl Spec {
-    /// Judges the request: the suite must be known or come with a mirror, package names must be
-    /// Debian package names.
-    pub fn new(
-        suite: &str,
-        arch: Arch,
-        variant: Variant,
-        mirror: Option<&str>,
-        packages: &[String],
-        optional_packages: &[String],
-    ) -> Result<Spec, BaseImageError> {
-        if suite.is_empty() || !suite.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
-            return Err(BaseImageError::BadInput {
-                what: "suite",
-                value: suite.to_string(),
-                help: "name a release by its codename, e.g. `bookworm`, `sid` or `noble`",
-            });
-        }
-        let distro = Distro::of_suite(suite);
-        let mirror = match (mirror, distro) {
-            (Some(m), _) => {
-                if !(m.starts_with("http://") || m.starts_with("https://") || m.starts_with("file:/")) {
-                    return Err(BaseImageError::BadInput {
-                        what: "mirror",
-                        value: m.to_string(),
-                        help: "give the mirror's URL, e.g. http://deb.debian.org/debian",
-                    });
-                }
-                m.trim_end_matches('/').to_string()
-            }
-            (None, Some(d)) => d.default_mirror(arch).to_string(),
-            (None, None) => {
-                return Err(BaseImageError::UnknownSuite { suite: suite.to_string(), known: Distro::known_suites() });
-            }
-        };
-        let clean = |list: &[String]| -> Result<Vec<String>, BaseImageError> {
-            let mut v = Vec::new();
-            for p in list.iter().flat_map(|p| p.split([',', ' '])).filter(|p| !p.is_empty()) {
-                if !valid_package(p) {
-                    return Err(BaseImageError::BadInput {
-                        what: "package name",
-                        value: p.to_string(),
-                        help: "Debian package names are lower case letters, digits and + - . (e.g. python3.13-dev)",
-                    });
-                }
-                v.push(p.to_string());
-            }
-            v.sort();
-            v.dedup();
-            Ok(v)
-        };
-        let packages = clean(packages)?;
-        let optional_packages: Vec<String> =
-            clean(optional_packages)?.into_iter().filter(|p| !packages.contains(p)).collect();
-        Ok(Spec { suite: suite.to_string(), distro, arch, variant, mirror, packages, optional_packages })
-    }
-
-    /// sha256 over everything that goes into the image.
-    pub fn key(&self) -> String {
-        let mut h = Sha256::new();
-        for (k, v) in [
-            ("format", FORMAT.to_string()),
-            ("suite", self.suite.clone()),
-            ("arch", self.arch.debian().to_string()),
-            ("variant", self.variant.name().to_string()),
-            ("mirror", self.mirror.clone()),
-            ("packages", self.packages.join(" ")),
-            ("optional", self.optional_packages.join(" ")),
-        ] {
-            h.update(k.as_bytes());
-            h.update([0]);
-            h.update(v.as_bytes());
-            h.update([0]);
-        }
-        hex::encode(h.finalize())
-    }
-
-    /// File name stem of the cached archive.
-    pub fn cache_name(&self) -> String {
-        format!("{}-{}-{}-{}", self.suite, self.arch.debian(), self.variant.name(), &self.key()[..16])
-    }
 }
 
 /// A request: the spec plus where it goes.
@@ -933,37 +750,6 @@ pub fn secs(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn spec(suite: &str, mirror: Option<&str>, packages: &[&str]) -> Result<Spec, BaseImageError> {
-        let p: Vec<String> = packages.iter().map(|s| s.to_string()).collect();
-        Spec::new(suite, Arch::X86_64, Variant::Minbase, mirror, &p, &[])
-    }
-
-    #[test]
-    fn suites_mirrors_and_keys() {
-        assert_eq!(spec("bookworm", None, &[]).unwrap().mirror, "http://deb.debian.org/debian");
-        let noble = Spec::new("noble", Arch::Aarch64, Variant::Minbase, None, &[], &[]).unwrap();
-        assert_eq!(noble.mirror, "http://ports.ubuntu.com/ubuntu-ports");
-        assert_eq!(spec("noble", None, &[]).unwrap().mirror, "http://archive.ubuntu.com/ubuntu");
-        assert!(matches!(spec("warty", None, &[]), Err(BaseImageError::UnknownSuite { .. })));
-        let custom = spec("kali-rolling", Some("http://http.kali.org/kali/"), &[]).unwrap();
-        assert_eq!(custom.mirror, "http://http.kali.org/kali");
-        assert_eq!(custom.distro, None);
-        assert!(matches!(spec("bookworm", Some("deb.debian.org"), &[]), Err(BaseImageError::BadInput { .. })));
-        assert!(matches!(spec("bookworm", None, &["Bad_Name"]), Err(BaseImageError::BadInput { .. })));
-        assert!(matches!(spec("../x", None, &[]), Err(BaseImageError::BadInput { .. })));
-
-        // Order and duplicates of packages do not matter; everything else does.
-        let a = spec("sid", None, &["python3.14-dev", "python3.13-dev"]).unwrap();
-        let b = spec("sid", None, &["python3.13-dev,python3.14-dev", "python3.13-dev"]).unwrap();
-        assert_eq!(a.packages, ["python3.13-dev", "python3.14-dev"]);
-        assert_eq!(a.key(), b.key());
-        assert_ne!(a.key(), spec("sid", None, &["python3.13-dev"]).unwrap().key());
-        assert_ne!(a.key(), spec("bookworm", None, &["python3.13-dev", "python3.14-dev"]).unwrap().key());
-        let arm = Spec::new("sid", Arch::Aarch64, Variant::Minbase, None, &a.packages, &[]).unwrap();
-        assert_ne!(a.key(), arm.key());
-        assert!(a.cache_name().starts_with("sid-amd64-minbase-"));
-    }
 
     #[test]
     fn dates() {
