@@ -1,8 +1,9 @@
 //! `pookie base-image`: the image archive it writes loads into the real engine with the
-//! architecture it claims, and the command refuses bad requests and unfit machines with the fix.
+//! architecture it claims, a cached archive is loaded and tagged without bootstrapping, and the
+//! command refuses bad requests and unfit machines with the fix.
 //! The engine test fails (never skips) when no engine answers: `.ci/run` starts one.
 
-use pookie::base_image::{ImageMeta, archive_rootfs};
+use pookie::base_image::{ImageMeta, KEY_LABEL, Options, Outcome, Spec, Variant, archive_rootfs, ensure};
 use pookie::engine::Engine;
 use pookie::process::Cancel;
 use pookie::target::Arch;
@@ -91,6 +92,40 @@ fn tiny_armhf_image_claims_arm_v7() {
     if let Some(variant) = v[0]["Variant"].as_str() {
         assert_eq!(variant, "v7");
     }
+}
+
+/// An archive in the cache (with the sidecar saying what it holds) is loaded and tagged without
+/// bootstrapping, so without root; asked again, the tag is already up to date.
+#[test]
+fn cached_archive_is_loaded_then_up_to_date() {
+    let engine = engine();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("rootfs");
+    tiny_rootfs(&root);
+    let tag = "pookie-test/cached-arm64:1";
+    let _ = engine.output(["image", "rm", "-f", tag]);
+    let _cleanup = RemoveImage(&engine, tag);
+
+    let spec = Spec::new("bookworm", Arch::Aarch64, Variant::Minbase, None, &[], &[]).unwrap();
+    let cache = dir.path().join("cache");
+    fs::create_dir_all(&cache).unwrap();
+    let mut meta = ImageMeta::new(Arch::Aarch64);
+    meta.labels.insert(KEY_LABEL.into(), spec.key());
+    let name = spec.cache_name();
+    let info = archive_rootfs(&root, &meta, &[], &cache.join(format!("{name}.tar")), &Cancel::default()).unwrap();
+    let sidecar = serde_json::json!({ "image_id": info.image_id, "key": spec.key(), "packages": [] });
+    fs::write(cache.join(format!("{name}.json")), sidecar.to_string()).unwrap();
+
+    let opts = Options { spec, tag: tag.into(), cache_dir: cache, force: false, keyring: None, args: String::new() };
+    let mut lines = Vec::new();
+    let outcome = ensure(&engine, &opts, &Cancel::default(), &mut |l: &str| lines.push(l.to_string())).unwrap();
+    assert!(matches!(&outcome, Outcome::FromCache { image_id, .. } if *image_id == info.image_id), "{outcome:?}");
+    assert!(lines[0].starts_with("using the cached archive"), "{lines:?}");
+    let id = engine.output(["image", "inspect", "--format", "{{.Id}}", tag]).unwrap();
+    assert_eq!(id.trim(), info.image_id);
+
+    let again = ensure(&engine, &opts, &Cancel::default(), &mut |_: &str| {}).unwrap();
+    assert_eq!(again, Outcome::UpToDate { image_id: info.image_id.clone() });
 }
 
 fn base_image(args: &[&str]) -> Output {

@@ -9,28 +9,43 @@
 //! ignored by older daemons (the image would claim the host's architecture). Finished archives
 //! are cached, keyed by a hash of everything that goes into them, and the image carries that key
 //! as a label: an unchanged request is answered from the engine or from the cache in seconds.
+//!
+//! [`ensure`] is the whole flow, one file per stage:
+//! - `spec.rs` judges the request and hashes it into the key; `suite.rs` knows the
+//!   distributions, suites, mirrors and debootstrap variants.
+//! - `tag.rs` asks the engine what the tag names now; `cache.rs` keeps finished archives.
+//! - `host.rs` checks the machine (root, tools, keyring, QEMU) before anything is made.
+//! - `rootfs.rs` runs debootstrap and apt-get, each command a logged, interruptible step
+//!   (`step.rs`), in a work directory that is unmounted and removed however the build ends
+//!   (`workdir.rs`).
+//! - `archive.rs` packs the tree into the image archive, with `tar.rs` writing the tar format.
 
 use crate::engine::{Engine, EngineError};
 use crate::process::Cancel;
+use cache::Entry;
 use miette::Diagnostic;
 use rootfs::Rootfs;
 use std::fs;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use step::Steps;
+use tag::{inspect, load_and_tag};
 use workdir::WorkDir;
 
 mod archive;
+mod cache;
 mod host;
 mod rootfs;
 mod spec;
 mod step;
 mod suite;
+mod tag;
 mod tar;
 mod workdir;
 
 pub use archive::{ArchiveInfo, ImageMeta, archive_rootfs, image_config, write_image_archive};
+pub use cache::default_cache_dir;
 pub use host::{preflight, qemu_registration};
 pub use spec::Spec;
 pub use suite::{Distro, Variant};
@@ -40,6 +55,7 @@ pub const KEY_LABEL: &str = "org.pookie.base-image.key";
 /// PATH in the image, and in the chroot while it is made.
 const DEFAULT_PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
+/// Why no image came of a request; each says what to do about it.
 #[derive(Debug, thiserror::Error, Diagnostic)]
 pub enum BaseImageError {
     #[error("pookie does not know the mirror of suite `{suite}`")]
@@ -124,19 +140,6 @@ pub enum Outcome {
     Built { image_id: String, archive: PathBuf },
 }
 
-/// The default cache of archives: `<pookie's cache dir>/base-images`.
-pub fn default_cache_dir() -> PathBuf {
-    crate::cache::dir().join("base-images")
-}
-
-/// Sidecar of a cached archive.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct CacheEntry {
-    image_id: String,
-    key: String,
-    packages: Vec<String>,
-}
-
 /// Makes `opts.tag` name an image made from `opts.spec`: nothing to do when it already does,
 /// loaded from the cache when the archive is there, bootstrapped otherwise. `progress` receives
 /// one line per step. Once `cancel` is cancelled, the running step is stopped and the temporary
@@ -156,34 +159,29 @@ pub fn ensure(
     {
         return Ok(Outcome::UpToDate { image_id: img.id.clone() });
     }
-    let name = spec.cache_name();
-    let archive = opts.cache_dir.join(format!("{name}.tar"));
-    let sidecar = opts.cache_dir.join(format!("{name}.json"));
+    let cached = Entry::of(&opts.cache_dir, spec);
     if !opts.force
-        && archive.is_file()
-        && let Some(entry) =
-            fs::read(&sidecar).ok().and_then(|b| serde_json::from_slice::<CacheEntry>(&b).ok()).filter(|e| e.key == key)
+        && let Some(image_id) = cached.image_id(&key)
     {
-        progress(&format!("using the cached archive {}", archive.display()));
-        load_and_tag(engine, &archive, &entry.image_id, &opts.tag, existing.as_ref(), progress)?;
-        return Ok(Outcome::FromCache { image_id: entry.image_id, archive });
+        progress(&format!("using the cached archive {}", cached.archive.display()));
+        load_and_tag(engine, &cached.archive, &image_id, &opts.tag, existing.as_ref(), progress)?;
+        return Ok(Outcome::FromCache { image_id, archive: cached.archive });
     }
 
     preflight(spec, opts.keyring.as_deref(), &opts.args)?;
     fs::create_dir_all(&opts.cache_dir).map_err(io_err(format!("cannot create {}", opts.cache_dir.display())))?;
-    let log_path = opts.cache_dir.join(format!("{name}.log"));
     let (info, installed) = {
-        let work = WorkDir::create(&opts.cache_dir, &name)?;
-        let mut b = Rootfs {
+        let work = WorkDir::create(&opts.cache_dir, &cached.name)?;
+        let mut rootfs = Rootfs {
             spec,
             keyring: opts.keyring.as_deref(),
             root: work.path.join("rootfs"),
-            steps: Steps::new(log_path, cancel)?,
+            steps: Steps::new(cached.log.clone(), cancel)?,
             progress,
         };
-        b.debootstrap()?;
-        let installed = b.install_packages()?;
-        b.finish()?;
+        rootfs.debootstrap()?;
+        let installed = rootfs.install_packages()?;
+        rootfs.finish()?;
         let mut meta = ImageMeta::new(spec.arch);
         meta.created_by = format!("pookie base-image {}", opts.args);
         meta.labels.insert(KEY_LABEL.into(), key.clone());
@@ -191,85 +189,41 @@ pub fn ensure(
         meta.labels.insert("org.pookie.base-image.mirror".into(), spec.mirror.clone());
         meta.labels.insert("org.pookie.base-image.packages".into(), installed.join(" "));
         let started = Instant::now();
-        (b.progress)("packing the root file system into an image archive");
-        let info = archive_rootfs(&b.root, &meta, &[], &archive, cancel)?;
-        (b.progress)(&format!(
+        (rootfs.progress)("packing the root file system into an image archive");
+        let info = archive_rootfs(&rootfs.root, &meta, &[], &cached.archive, cancel)?;
+        (rootfs.progress)(&format!(
             "wrote {} ({} MB layer) in {}",
-            archive.display(),
+            cached.archive.display(),
             info.layer_size / 1_000_000,
             secs(started.elapsed())
         ));
         (info, installed)
         // `work` is removed here, and on every early return above.
     };
-    let entry = CacheEntry { image_id: info.image_id.clone(), key, packages: installed };
-    let tmp = sidecar.with_extension("json.tmp");
-    fs::write(&tmp, serde_json::to_vec_pretty(&entry).expect("serializes"))
-        .and_then(|()| fs::rename(&tmp, &sidecar))
-        .map_err(io_err(format!("cannot write {}", sidecar.display())))?;
-    load_and_tag(engine, &archive, &info.image_id, &opts.tag, existing.as_ref(), progress)?;
-    Ok(Outcome::Built { image_id: info.image_id, archive })
+    cached.record(&info.image_id, &key, installed)?;
+    load_and_tag(engine, &cached.archive, &info.image_id, &opts.tag, existing.as_ref(), progress)?;
+    Ok(Outcome::Built { image_id: info.image_id, archive: cached.archive })
 }
 
-struct Existing {
-    id: String,
-    key: Option<String>,
-}
-
-fn inspect(engine: &Engine, reference: &str) -> Result<Option<Existing>, BaseImageError> {
-    if !engine.image_exists(reference) {
-        return Ok(None);
-    }
-    let out = engine.output(["image", "inspect", reference])?;
-    let v: serde_json::Value = serde_json::from_str(&out).map_err(|e| BaseImageError::Io {
-        what: format!("cannot read `image inspect {reference}`"),
-        source: io::Error::other(e),
-    })?;
-    let img = &v[0];
-    Ok(Some(Existing {
-        id: img["Id"].as_str().unwrap_or_default().to_string(),
-        key: img["Config"]["Labels"][KEY_LABEL].as_str().map(str::to_string),
-    }))
-}
-
-fn load_and_tag(
-    engine: &Engine,
-    archive: &Path,
-    image_id: &str,
-    tag: &str,
-    previous: Option<&Existing>,
-    progress: &mut dyn FnMut(&str),
-) -> Result<(), BaseImageError> {
-    if engine.image_exists(image_id) {
-        progress(&format!("{} already holds image {}", engine.kind.program(), short_id(image_id)));
-    } else {
-        let started = Instant::now();
-        progress(&format!("loading {} into {}", archive.display(), engine.kind.program()));
-        engine.load(archive)?;
-        if !engine.image_exists(image_id) {
-            return Err(BaseImageError::Io {
-                what: format!("{} loaded {} but has no image {image_id}", engine.kind.program(), archive.display()),
-                source: io::Error::other("unexpected image id"),
-            });
-        }
-        progress(&format!("loaded in {}", secs(started.elapsed())));
-    }
-    engine.output(["tag", image_id, tag])?;
-    // The image the tag named before, if pookie made it and nothing else names it, is garbage now.
-    if let Some(prev) = previous
-        && prev.id != image_id
-        && prev.key.is_some()
-    {
-        let _ = engine.output(["image", "rm", prev.id.as_str()]);
-    }
-    Ok(())
-}
-
+/// The short form of an image id, as `docker images` shows it.
 pub fn short_id(id: &str) -> &str {
     let hex = id.strip_prefix("sha256:").unwrap_or(id);
     &hex[..hex.len().min(12)]
 }
 
+/// A duration for progress lines: `12.3 s`.
 pub fn secs(d: Duration) -> String {
     format!("{:.1} s", d.as_secs_f64())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_ids_and_seconds() {
+        assert_eq!(short_id("sha256:0123456789abcdef0123"), "0123456789ab");
+        assert_eq!(short_id("abc"), "abc");
+        assert_eq!(secs(Duration::from_millis(12_345)), "12.3 s");
+    }
 }
