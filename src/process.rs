@@ -1,5 +1,6 @@
-//! Running external commands (engine builds and containers) with their output in a log file,
-//! a time limit, and cancellation that Ctrl-C can trigger from another thread.
+//! External commands: finding them on PATH, and running them (engine builds and containers) with
+//! their output in a log file, a time limit, and cancellation that Ctrl-C can trigger from
+//! another thread.
 
 use std::fs::File;
 use std::io;
