@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Benchmark of `pookie run` on the fixture matrix (tests/fixtures/project: a C and a C++ module):
 # manylinux_2_17_x86_64 × CPython 3.13, 3.14, 3.15 = 3 builds + 3 tests, on a warm image cache.
-# Prints the wall time with -j1 and -j2 and their ratio, and pookie's overhead per job: the time
-# from the job's start to the user's command starting, plus the time after it (repair,
-# collection, container teardown).
+# Prints, from one run of this script:
+# - the wall time with -j1 and -j2 (every job forced to run) and their ratio;
+# - pookie's overhead per job: from the job's start to the user's command starting, plus the
+#   time after it (repair, collection, container teardown);
+# - a warm re-run with nothing changed (every job cached, no container) and a re-run after
+#   touching one C file;
+# - `pookie plan` on 10 targets × 6 Pythons (the recorded python-build-standalone release).
 #
 # Needs the engine and the image that scripts/setup.sh makes (override with BENCH_IMAGE).
 # Usage: scripts/bench.sh
@@ -30,23 +34,47 @@ TOML
 echo "warming the image cache…"
 "$pookie" images --workspace "$work/project" > /dev/null
 
-run() { # run JOBS REPORT → prints seconds
+run() { # run JOBS REPORT [FLAGS...] → prints seconds
     local start end
     start=$(date +%s.%N)
-    "$pookie" run --workspace "$work/project" -j "$1" --report "$2" > "$work/run-$1.out" 2>&1 \
-        || { cat "$work/run-$1.out" >&2; echo "pookie run -j$1 failed" >&2; exit 1; }
+    local jobs=$1 report=$2
+    shift 2
+    "$pookie" run --workspace "$work/project" -j "$jobs" --report "$report" "$@" > "$work/run.out" 2>&1 \
+        || { cat "$work/run.out" >&2; echo "pookie run -j$jobs $* failed" >&2; exit 1; }
     end=$(date +%s.%N)
     python3 -c "print($end - $start)"
 }
 
-t1=$(run 1 "$work/j1.json")
-t2=$(run 2 "$work/j2.json")
+t1=$(run 1 "$work/j1.json" --force)
+t2=$(run 2 "$work/j2.json" --force)
+warm=$(run 2 "$work/warm.json")
+echo "/* touched */" >> "$work/project/src/fixturepkg/_cmod.c"
+touched=$(run 2 "$work/touched.json")
 
-python3 - "$work" "$t1" "$t2" <<'PY'
+mkdir -p "$work/plan"
+cat > "$work/plan/pookie.toml" <<TOML
+test = "python -m pytest"
+[python]
+versions = ["3.10", "3.11", "3.12", "3.13", "3.14", "3.15"]
+prereleases = true
+mirror = "$repo/tests/fixtures/pbs-20260814"
+TOML
+plan_ms=$(python3 - "$pookie" "$work/plan" <<'PY'
+import subprocess, sys, time
+best = None
+for _ in range(20):
+    t = time.perf_counter()
+    subprocess.run([sys.argv[1], "plan", "--workspace", sys.argv[2]], check=True, stdout=subprocess.DEVNULL)
+    best = min(best or 1e9, time.perf_counter() - t)
+print(f"{best * 1000:.1f}")
+PY
+)
+
+python3 - "$work" "$t1" "$t2" "$warm" "$touched" "$plan_ms" <<'PY'
 import json, re, sys
 from pathlib import Path
 
-work, t1, t2 = Path(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
+work, t1, t2, warm, touched, plan_ms = Path(sys.argv[1]), *map(float, sys.argv[2:])
 report = json.loads((work / "j2.json").read_text())
 jobs = [n for n in report["nodes"] if n["kind"] == "job"]
 print(f"matrix: {len(jobs)} jobs ({sum(j['stage'] == 'build' for j in jobs)} builds, "
@@ -65,4 +93,11 @@ for j in jobs:
     print(f"  {j['build_id']:<30} {j['stage']:<5}  before {before:5.2f} s  after {after:5.2f} s  "
           f"command {done - first:5.2f} s")
 print(f"mean overhead per job: {sum(total) / len(total):.2f} s")
+
+def statuses(name):
+    nodes = json.loads((work / name).read_text())["nodes"]
+    return sorted({n["status"] for n in nodes if n["kind"] == "job"})
+print(f"warm re-run, nothing changed: {warm:5.1f} s  (jobs: {', '.join(statuses('warm.json'))})")
+print(f"re-run after touching one C file: {touched:5.1f} s  (jobs: {', '.join(statuses('touched.json'))})")
+print(f"pookie plan, 10 targets × 6 Pythons: {plan_ms:.1f} ms (best of 20)")
 PY
