@@ -106,19 +106,24 @@ pub fn execute(plan: &Plan, engine: &Engine, opts: &Options, cancel: &Cancel, pr
     let (mut slots_used, mut memory_used) = (0usize, 0u64);
     let mut stopping = false;
     let mut published: HashMap<NodeIndex, Vec<String>> = HashMap::new();
-    let ctx = job::Context {
-        engine,
-        workspace: opts.workspace,
-        output_dir: opts.output_dir,
-        run_id: opts.run_id,
-        cancel,
-        uid: unsafe { libc::getuid() },
-        gid: unsafe { libc::getgid() },
-    };
-    let images = image_build::Builder { engine, cache_dir: opts.cache_dir.clone(), offline: opts.offline, cancel };
     let jobs_cache = cache::JobCache::new(&opts.cache_dir);
     let tags: HashMap<&str, &str> =
         plan.images().filter_map(|(_, n)| n.tag.as_deref().map(|t| (n.name.as_str(), t))).collect();
+    let workers = Workers {
+        jobs: job::Context {
+            engine,
+            workspace: opts.workspace,
+            output_dir: opts.output_dir,
+            run_id: opts.run_id,
+            cancel,
+            uid: unsafe { libc::getuid() },
+            gid: unsafe { libc::getgid() },
+        },
+        images: image_build::Builder { engine, cache_dir: opts.cache_dir.clone(), offline: opts.offline, cancel },
+        jobs_cache: &jobs_cache,
+        tags: &tags,
+        workspace: opts.workspace,
+    };
 
     pool.in_place_scope(|scope| {
         loop {
@@ -148,7 +153,7 @@ pub fn execute(plan: &Plan, engine: &Engine, opts: &Options, cancel: &Cancel, pr
                 let input: Vec<PathBuf> =
                     deps(plan, i).iter().filter_map(|d| done.get(d)).flat_map(|d| d.wheels.clone()).collect();
                 let tx = tx.clone();
-                let (ctx, images, tags, jobs_cache) = (&ctx, &images, &tags, &jobs_cache);
+                let workers = &workers;
                 progress.start(g[i].name());
                 running += 1;
                 slots_used += slots;
@@ -156,32 +161,7 @@ pub fn execute(plan: &Plan, engine: &Engine, opts: &Options, cancel: &Cancel, pr
                 scope.spawn(move |_| {
                     let started = Instant::now();
                     let started_at = epoch_seconds();
-                    let (status, reason, wheels) = match &g[i] {
-                        Node::Image(n) => {
-                            let log = opts
-                                .workspace
-                                .join(".pookie/logs")
-                                .join(format!("image-{}.log", n.name.replace('/', "-")));
-                            match images.ensure(n, &log) {
-                                Ok(Outcome::Cached) => (Status::Cached, None, vec![]),
-                                Ok(Outcome::Built) => (Status::Built, None, vec![]),
-                                Err(e) => (failed_or_interrupted(cancel), Some(e), vec![]),
-                            }
-                        }
-                        Node::Job(j) => {
-                            let image = j.image.as_deref().and_then(|n| tags.get(n)).copied().unwrap_or("");
-                            match job::run(ctx, j, image, &input) {
-                                Ok(w) => {
-                                    // A cache that cannot be written only costs a later rebuild.
-                                    if let Some(key) = &key {
-                                        let _ = jobs_cache.store(key, &w);
-                                    }
-                                    (Status::Passed, None, w)
-                                }
-                                Err(e) => (failed_or_interrupted(cancel), Some(e), vec![]),
-                            }
-                        }
-                    };
+                    let (status, reason, wheels) = workers.run(&g[i], key.as_deref(), &input);
                     let seconds = started.elapsed().as_secs_f64();
                     let _ = tx.send((i, Done { status, reason, wheels, key, started_at, seconds }));
                 });
@@ -250,6 +230,46 @@ impl Ready {
 
     fn pop(&mut self) -> Option<NodeIndex> {
         self.set.pop_first().map(|(_, i)| i)
+    }
+}
+
+/// What the pool's threads need to run a node.
+struct Workers<'a> {
+    jobs: job::Context<'a>,
+    images: image_build::Builder<'a>,
+    jobs_cache: &'a cache::JobCache,
+    tags: &'a HashMap<&'a str, &'a str>,
+    workspace: &'a Path,
+}
+
+impl Workers<'_> {
+    /// Runs one node to its end: an image layer is found or built; a job runs in its container
+    /// and, once passed, is remembered under `key`.
+    fn run(&self, node: &Node, key: Option<&str>, input: &[PathBuf]) -> (Status, Option<String>, Vec<PathBuf>) {
+        let cancel = self.jobs.cancel;
+        match node {
+            Node::Image(n) => {
+                let log = self.workspace.join(".pookie/logs").join(format!("image-{}.log", n.name.replace('/', "-")));
+                match self.images.ensure(n, &log) {
+                    Ok(Outcome::Cached) => (Status::Cached, None, vec![]),
+                    Ok(Outcome::Built) => (Status::Built, None, vec![]),
+                    Err(e) => (failed_or_interrupted(cancel), Some(e), vec![]),
+                }
+            }
+            Node::Job(j) => {
+                let image = j.image.as_deref().and_then(|n| self.tags.get(n)).copied().unwrap_or("");
+                match job::run(&self.jobs, j, image, input) {
+                    Ok(wheels) => {
+                        // A cache that cannot be written only costs a later rebuild.
+                        if let Some(key) = key {
+                            let _ = self.jobs_cache.store(key, &wheels);
+                        }
+                        (Status::Passed, None, wheels)
+                    }
+                    Err(e) => (failed_or_interrupted(cancel), Some(e), vec![]),
+                }
+            }
+        }
     }
 }
 
