@@ -194,6 +194,33 @@ impl Engine {
         self.output([OsString::from("load"), OsString::from("-i"), archive.as_os_str().to_owned()])
     }
 
+    /// Removes the images carrying `label`, newest first so that layers go before the layers
+    /// they were built on. Returns how many were removed.
+    pub fn remove_images_labelled(&self, label: &str) -> Result<usize, EngineError> {
+        let filter = format!("label={label}");
+        let mut removed = 0;
+        loop {
+            let listing = self.output(["images", "--filter", &filter, "--format", "{{.CreatedAt}}\t{{.ID}}"])?;
+            let mut images: Vec<(&str, &str)> = listing.lines().filter_map(|l| l.split_once('\t')).collect();
+            images.sort_unstable_by(|a, b| b.cmp(a));
+            images.dedup_by_key(|(_, id)| *id);
+            if images.is_empty() {
+                return Ok(removed);
+            }
+            let mut last_error = None;
+            let before = removed;
+            for (_, id) in images {
+                match self.output(["rmi", "--force", id]) {
+                    Ok(_) => removed += 1,
+                    Err(e) => last_error = Some(e),
+                }
+            }
+            if removed == before {
+                return Err(last_error.expect("a failed removal left images"));
+            }
+        }
+    }
+
     /// Force-removes the containers carrying `label` (e.g. every container of one run) and waits
     /// until none is left: another removal may be in progress (e.g. from the Ctrl-C handler).
     pub fn remove_labelled(&self, label: &str) -> Result<usize, EngineError> {

@@ -416,7 +416,7 @@ fn bad_image_reference() {
 
 #[test]
 fn python_versions_of_an_unknown_target() {
-    let d = refused(&mirror_table(), &["python-versions", "--for", "win_amd46"]);
+    let d = refused(&mirror_table(), &["python-versions", "--target", "win_amd46"]);
     d.says(&["unknown target `win_amd46`", "did you mean `win_amd64`?"]);
 }
 

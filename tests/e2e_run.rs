@@ -240,6 +240,14 @@ fn clean_removes_only_what_pookie_made() {
     assert!(p.wheels().is_empty(), "wheels pookie made must go");
     assert!(!p.dir().join(".pookie").exists());
     assert_eq!(std::fs::read_to_string(p.dir().join("dist/NOTES.txt")).unwrap(), "mine", "a user file was removed");
+
+    // run --clean empties first, then delivers anew (from the job cache here).
+    std::fs::create_dir_all(p.dir().join(".pookie/jobs/stale")).unwrap();
+    let out = p.pookie(&["run", "--clean"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!p.dir().join(".pookie/jobs/stale").exists(), "run --clean kept old state");
+    assert_eq!(p.wheels().len(), 1);
+    assert_eq!(std::fs::read_to_string(p.dir().join("dist/NOTES.txt")).unwrap(), "mine", "a user file was removed");
 }
 
 /// An archive laid out like python-build-standalone's install_only archives (a top-level
@@ -385,4 +393,96 @@ fn unchanged_jobs_are_cached_and_changes_rerun_exactly_what_they_affect() {
         let want = if id.starts_with("cp313-") { "passed" } else { "cached" };
         assert_eq!(status, want, "{id} {stage}");
     }
+}
+
+#[test]
+fn a_wheel_that_cannot_meet_the_policy_fails_with_auditwheels_reason() {
+    require(&[&sid_image()]);
+    let _serial = serial();
+    let p = Project::new(&config("").replace("\"3.13\", \"3.14\"", "\"3.13\""));
+    // std::string from the base image's modern libstdc++ needs symbol versions newer than
+    // manylinux_2_17 allows.
+    std::fs::write(
+        p.dir().join("src/fixturepkg/_cppmod.cpp"),
+        r#"#include <Python.h>
+#include <string>
+static PyObject *greet(PyObject *, PyObject *arg) {
+    std::string s = "hello, ";
+    s += PyUnicode_AsUTF8(arg);
+    return PyUnicode_FromString(s.c_str());
+}
+static PyMethodDef methods[] = {{"greet", greet, METH_O, ""}, {nullptr, nullptr, 0, nullptr}};
+static PyModuleDef module = {PyModuleDef_HEAD_INIT, "_cppmod", nullptr, -1, methods};
+PyMODINIT_FUNC PyInit__cppmod(void) { return PyModule_Create(&module); }
+"#,
+    )
+    .unwrap();
+    let report = p.root.path().join("report.json");
+    let out = p.pookie(&["run", "--report", report.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let jobs = job_statuses(&p.report(&report));
+    assert_eq!(jobs[&("cp313-manylinux_2_17_x86_64".to_string(), "build".to_string())], "failed");
+    assert_eq!(jobs[&("cp313-manylinux_2_17_x86_64".to_string(), "test".to_string())], "skipped");
+    let summary = stdout(&out);
+    assert!(summary.contains("repair failed") && summary.contains("too-recent versioned symbols"), "{summary}");
+    assert!(p.wheels().is_empty(), "a wheel that fails its policy must not be delivered");
+}
+
+#[test]
+fn fail_fast_stops_starting_jobs_after_the_first_failure() {
+    require(&[&sid_image()]);
+    let _serial = serial();
+    let p = Project::new(&config(
+        r#"
+[[overrides]]
+select = "cp313-*"
+build = "exit 3"
+"#,
+    ));
+    let report = p.root.path().join("report.json");
+    let out = p.pookie(&["run", "-j", "1", "--fail-fast", "--report", report.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let r = p.report(&report);
+    let jobs = job_statuses(&r);
+    assert_eq!(jobs[&("cp313-manylinux_2_17_x86_64".to_string(), "build".to_string())], "failed");
+    // With one slot, the cp314 build had not started when cp313's failed (longest chains and
+    // plan order put cp313 first): it must not start now.
+    assert_eq!(jobs[&("cp314-manylinux_2_17_x86_64".to_string(), "build".to_string())], "skipped");
+    let reason = r["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["name"] == "cp314-manylinux_2_17_x86_64/build")
+        .and_then(|n| n["reason"].as_str())
+        .unwrap()
+        .to_string();
+    assert!(reason.contains("--fail-fast"), "{reason}");
+}
+
+#[test]
+fn clean_images_removes_pookies_images_only() {
+    require(&[&sid_image()]);
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("Dockerfile"), format!("FROM {}\nLABEL purpose=test\n", sid_image())).unwrap();
+    let build = |tag: &str, label: Option<&str>| {
+        let mut args = vec!["build", "-q", "-t", tag];
+        if let Some(l) = label {
+            args.extend(["--label", l]);
+        }
+        args.push(dir.path().to_str().unwrap());
+        let out = std::process::Command::new(engine()).args(&args).env("DOCKER_BUILDKIT", "0").output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    build("pookie-test/managed:1", Some("org.pookie.managed=true"));
+    build("pookie-test/unmanaged:1", None);
+    let p = Project::new(&config(""));
+    let out = p.pookie(&["clean", "--images"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let exists =
+        |r: &str| std::process::Command::new(engine()).args(["image", "inspect", r]).output().unwrap().status.success();
+    assert!(!exists("pookie-test/managed:1"), "pookie's image survived clean --images");
+    assert!(exists("pookie-test/unmanaged:1"), "clean --images removed an image that is not pookie's");
+    assert!(exists(&sid_image()), "clean --images removed a base image");
+    engine_output(&["rmi", "pookie-test/unmanaged:1"]);
 }

@@ -253,7 +253,7 @@ fn python_versions_lists_the_newest_patch_per_minor() {
     assert_eq!(rows[0][..2], ["manylinux_2_17_x86_64", "x86_64-unknown-linux-gnu"]);
     assert_eq!(rows[7][..2], ["win_amd64", "x86_64-pc-windows-msvc"]);
 
-    let one = ok(&ws, &["python-versions", "--for", "macosx_11_0_arm64"]);
+    let one = ok(&ws, &["python-versions", "--target", "macosx_11_0_arm64"]);
     let rows: Vec<&str> = one.lines().skip(2).collect();
     assert_eq!(rows.len(), 1, "{one}");
     assert!(rows[0].starts_with("macosx_11_0_arm64") && rows[0].contains("aarch64-apple-darwin"), "{one}");

@@ -2,7 +2,7 @@
 
 use super::{EXIT_BAD_INPUT, Failure, ProjectArgs};
 use crate::config;
-use crate::target::{CATALOG, Target, TestRunner};
+use crate::target::{CATALOG, TestRunner};
 use std::fmt::Write;
 
 pub fn targets() -> String {
@@ -50,15 +50,9 @@ pub fn table<const N: usize>(rows: &[[String; N]]) -> String {
     out
 }
 
-pub fn python_versions(project: &ProjectArgs, for_target: Option<&str>, args: &[String]) -> Result<(), Failure> {
+pub fn python_versions(project: &ProjectArgs, args: &[String]) -> Result<(), Failure> {
     let settings = config::load(&project.overrides(), args)?;
-    let targets: Vec<Target> = match for_target {
-        Some(name) => vec![Target::from_tag(name).ok_or_else(|| {
-            let hint = Target::suggest(name).map_or(String::new(), |s| format!(" (did you mean `{s}`?)"));
-            Failure::msg(EXIT_BAD_INPUT, format!("unknown target `{name}`{hint}; `pookie targets` lists them"))
-        })?],
-        None => settings.targets.clone(),
-    };
+    let targets = settings.targets.clone();
     let Some(index) = crate::python::index_for(&settings, None)? else {
         return Err(Failure::msg(
             EXIT_BAD_INPUT,

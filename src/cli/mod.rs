@@ -72,13 +72,10 @@ pub enum Command {
     Schema,
     /// List the targets pookie builds for
     Targets,
-    /// List the CPython versions python-build-standalone offers per target
+    /// List the CPython versions python-build-standalone offers per target (--target to choose)
     PythonVersions {
         #[command(flatten)]
         project: ProjectArgs,
-        /// Only this target
-        #[arg(long = "for", value_name = "TARGET")]
-        for_target: Option<String>,
     },
 }
 
@@ -164,7 +161,7 @@ pub fn main() -> ExitCode {
             print!("{}", info::targets());
             Ok(())
         }
-        Command::PythonVersions { project, for_target } => info::python_versions(project, for_target.as_deref(), &args),
+        Command::PythonVersions { project } => info::python_versions(project, &args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -200,18 +200,10 @@ pub fn clean(workspace: Option<&Path>, images: bool, caches: bool) -> Result<(),
     println!("removed pookie's files from {}", settings.workspace.display());
     if images {
         let engine = engine(&settings)?;
-        let ids = engine
-            .output(["images", "--quiet", "--filter", &format!("label={MANAGED_LABEL}=true")])
+        let removed = engine
+            .remove_images_labelled(&format!("{MANAGED_LABEL}=true"))
             .map_err(|e| Failure { report: e.into(), code: EXIT_FAILURE })?;
-        let mut ids: Vec<&str> = ids.split_whitespace().collect();
-        ids.sort();
-        ids.dedup();
-        if !ids.is_empty() {
-            let mut a = vec!["rmi", "--force"];
-            a.extend(&ids);
-            engine.output(a).map_err(|e| Failure { report: e.into(), code: EXIT_FAILURE })?;
-        }
-        println!("removed {} pookie image(s)", ids.len());
+        println!("removed {removed} pookie image(s)");
     }
     if caches {
         let dir = crate::cache::dir();
