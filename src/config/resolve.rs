@@ -1,0 +1,473 @@
+//! Judging the raw configuration and the flags, one setting at a time: each function checks
+//! its values and returns them plain; the first bad one stops with a diagnostic pointing at it.
+
+use super::raw::{self, RawConfig, RawPython, RawTimeout, RawVersion};
+use super::selector::{Glob, Patterns};
+use super::{
+    CaBundle, CliOverrides, Compiler, ConfigError, DEFAULT_BUILD, DEFAULT_PYTHON_PATH, GLOB_HELP, Origin, Override,
+    PythonSettings, PythonSource, Settings, Sources,
+};
+use crate::engine::EngineKind;
+use crate::python::PythonVersion;
+use crate::python::fetch::{Location, Source};
+use crate::target::{Family, NonNativeMode, Target};
+use sha2::Digest;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use toml::Spanned;
+
+fn span_of<T>(s: &Spanned<T>) -> Origin {
+    Origin::File(s.span())
+}
+
+pub(super) fn resolve(
+    raw: RawConfig,
+    config_file: Option<PathBuf>,
+    workspace: PathBuf,
+    cli: &CliOverrides,
+    sources: Sources,
+) -> Result<Settings, ConfigError> {
+    let src = &sources;
+    let (targets, targets_origin) = targets(raw.targets.as_ref(), cli, src)?;
+    let python = python(raw.python, cli, &workspace, src)?;
+    let build = build(raw.build.as_ref(), cli, src)?;
+    let test =
+        cli.test.clone().or_else(|| raw.test.as_ref().map(|t| t.get_ref().clone())).filter(|t| !t.trim().is_empty());
+    let test_requires = raw.test_requires.map(|t| t.into_inner()).unwrap_or_default();
+    let output_dir = output_dir(raw.output_dir.as_ref(), &workspace, src)?;
+    let jobs = jobs(raw.jobs.as_ref(), cli, src)?;
+    let env = env(raw.env.as_ref(), src)?;
+    let timeout = timeout(raw.timeout.as_ref(), src)?;
+    let skip = raw.skip.as_ref().map(|p| patterns(p, src)).transpose()?;
+    let only = only(raw.only.as_ref(), cli, src)?;
+    let overrides = overrides(raw.overrides, src)?;
+    let compiler = compiler(raw.linux.x86_64_compiler.as_ref(), cli, src)?;
+    let mode = mode(raw.linux.non_native_mode.as_ref(), cli, src)?;
+    let images = images(&raw.images, src)?;
+    let engine = engine(raw.engine.as_ref(), src)?;
+    let ca_bundle = ca_bundle(raw.ca_bundle.as_ref(), &workspace, src)?;
+    Ok(Settings {
+        workspace,
+        config_file,
+        targets,
+        targets_origin,
+        python,
+        build,
+        test,
+        test_requires,
+        output_dir,
+        jobs,
+        env,
+        timeout,
+        skip,
+        only,
+        overrides,
+        compiler,
+        mode,
+        images,
+        engine,
+        ca_bundle,
+        offline: cli.offline,
+        sources,
+    })
+}
+
+/// Targets: the flags replace the file's list; globs expand against the catalog.
+fn targets(
+    raw: Option<&Spanned<Vec<Spanned<String>>>>,
+    cli: &CliOverrides,
+    src: &Sources,
+) -> Result<(Vec<Target>, Origin), ConfigError> {
+    let (target_names, targets_origin): (Vec<(String, Origin)>, Origin) = if !cli.targets.is_empty() {
+        let names = cli.targets.iter().map(|t| (t.clone(), src.flag("--target", t))).collect();
+        (names, src.flag("--target", &cli.targets[0]))
+    } else if let Some(t) = raw {
+        (t.get_ref().iter().map(|n| (n.get_ref().clone(), span_of(n))).collect(), span_of(t))
+    } else {
+        (Target::all().map(|t| (t.tag().to_string(), Origin::Default)).collect(), Origin::Default)
+    };
+    if target_names.is_empty() {
+        return Err(ConfigError::new("targets", "no targets are selected")
+            .at(src, &targets_origin, "empty list")
+            .help(
+                "name at least one target, e.g. `targets = [\"manylinux_2_17_x86_64\"]`; `pookie targets` lists them",
+            ));
+    }
+    let mut targets = Vec::new();
+    for (name, origin) in &target_names {
+        let glob = Glob::new(name)
+            .map_err(|e| ConfigError::new("targets", e).at(src, origin, "bad pattern").help(GLOB_HELP))?;
+        let matched: Vec<Target> = Target::all().filter(|t| glob.matches(t.tag())).collect();
+        if matched.is_empty() && !glob.is_literal() {
+            return Err(ConfigError::new("unknown_target", format!("the pattern `{name}` matches no target"))
+                .at(src, origin, "matches nothing")
+                .help("`pookie targets` lists the targets pookie builds for"));
+        }
+        if matched.is_empty() {
+            let hint = match Target::suggest(name) {
+                Some(s) => format!("did you mean `{s}`? `pookie targets` lists all targets"),
+                None => "`pookie targets` lists the targets pookie builds for".to_string(),
+            };
+            return Err(ConfigError::new("unknown_target", format!("unknown target `{name}`"))
+                .at(src, origin, "not a known target")
+                .help(hint));
+        }
+        targets.extend(matched);
+    }
+    targets.sort();
+    targets.dedup();
+    Ok((targets, targets_origin))
+}
+
+/// Python versions (list or table), where interpreters come from, pre-releases.
+fn python(
+    raw: Option<Spanned<RawPython>>,
+    cli: &CliOverrides,
+    workspace: &Path,
+    src: &Sources,
+) -> Result<PythonSettings, ConfigError> {
+    let (table, list) = match raw.map(|p| (p.span(), p.into_inner())) {
+        Some((_, RawPython::Table(t))) => (t, None),
+        Some((span, RawPython::List(l))) => (raw::RawPythonTable::default(), Some(Spanned::new(span, l.into_inner()))),
+        None => (raw::RawPythonTable::default(), None),
+    };
+    let file_versions = list.or(table.versions);
+    let (versions, versions_origin) = if !cli.python_versions.is_empty() {
+        let v = cli
+            .python_versions
+            .iter()
+            .map(|s| (RawVersion(s.clone()), src.flag("--python-version", s)))
+            .collect::<Vec<_>>();
+        let o = v[0].1.clone();
+        (Some(v), o)
+    } else if let Some(l) = &file_versions {
+        (Some(l.get_ref().iter().map(|v| (v.get_ref().clone(), span_of(v))).collect()), span_of(l))
+    } else {
+        (None, Origin::Default)
+    };
+    let versions = match versions {
+        None => None,
+        Some(v) if v.is_empty() => {
+            return Err(ConfigError::new("python", "no Python versions are selected")
+                .at(src, &versions_origin, "empty list")
+                .help("name versions such as [\"3.12\", \"3.13\"], or remove the key to build the newest four"));
+        }
+        Some(v) => {
+            let mut out: Vec<(PythonVersion, Origin)> = Vec::new();
+            for (RawVersion(text), origin) in v {
+                let version: PythonVersion = text.parse().map_err(|e: crate::python::version::VersionError| {
+                    ConfigError::new("python_version", e.to_string())
+                        .at(src, &origin, "not a Python minor version")
+                        .help("write minor versions such as \"3.12\" (or \"12\")")
+                })?;
+                if !out.iter().any(|(v, _)| *v == version) {
+                    out.push((version, origin));
+                }
+            }
+            out.sort_by_key(|(v, _)| *v);
+            Some(out)
+        }
+    };
+    let source_name = table.source.as_ref().map(|s| (s.get_ref().as_str(), span_of(s)));
+    let mirror = table.mirror.as_ref().map(|m| Location::parse(m.get_ref(), workspace));
+    let release = table.release.as_ref().map(|r| r.get_ref().clone());
+    let source = match source_name {
+        None | Some(("pbs", _)) => PythonSource::Pbs(match mirror {
+            Some(loc) => Source::Mirror(loc),
+            None => Source::GitHub { release },
+        }),
+        Some(("image", _)) => PythonSource::Image {
+            path: table.path.as_ref().map_or(DEFAULT_PYTHON_PATH.to_string(), |p| p.get_ref().clone()),
+        },
+        Some((other, origin)) => {
+            return Err(ConfigError::new("python_source", format!("unknown Python source `{other}`"))
+                .at(src, &origin, "expected `pbs` or `image`")
+                .help("`pbs` downloads python-build-standalone; `image` uses the interpreters in the base image"));
+        }
+    };
+    if let (PythonSource::Image { path }, Some(p)) = (&source, &table.path)
+        && !path.contains("{minor}")
+    {
+        return Err(ConfigError::new("python_path", "the interpreter path must contain `{minor}`")
+            .at(src, &span_of(p), "same path for every version")
+            .help("e.g. \"/usr/bin/python{major}.{minor}\" or \"/opt/python/cp{major}{minor}-cp{major}{minor}/bin/python\""));
+    }
+    if let (PythonSource::Image { .. }, None) = (&source, &versions) {
+        let origin = source_name_origin(&table.source);
+        return Err(ConfigError::new("python", "with `source = \"image\"` the Python versions must be named")
+            .at(src, &origin, "pookie cannot list the interpreters of an image")
+            .help("add `versions = [\"3.12\", \"3.13\"]` to [python] (or pass --python-version)"));
+    }
+    Ok(PythonSettings {
+        versions,
+        versions_origin,
+        source,
+        prereleases: table.prereleases.unwrap_or(false),
+        release: table.release.as_ref().map(|r| (r.get_ref().clone(), span_of(r))),
+    })
+}
+
+fn build(raw: Option<&Spanned<String>>, cli: &CliOverrides, src: &Sources) -> Result<String, ConfigError> {
+    let build = match (&cli.build, raw) {
+        (Some(b), _) => b.clone(),
+        (None, Some(b)) => b.get_ref().clone(),
+        (None, None) => DEFAULT_BUILD.to_string(),
+    };
+    if build.trim().is_empty() {
+        let origin =
+            cli.build.as_ref().map_or_else(|| raw.map_or(Origin::Default, span_of), |b| src.flag("--build", b));
+        return Err(ConfigError::new("build", "the build command is empty")
+            .at(src, &origin, "empty")
+            .help(format!("remove it to use the default: {DEFAULT_BUILD}")));
+    }
+    Ok(build)
+}
+
+fn output_dir(raw: Option<&Spanned<String>>, workspace: &Path, src: &Sources) -> Result<PathBuf, ConfigError> {
+    let output_dir = raw.map_or("dist".to_string(), |o| o.get_ref().clone());
+    if output_dir.trim().is_empty() || output_dir.split(['/', '\\']).any(|c| c == ".pookie") {
+        let origin = raw.map_or(Origin::Default, span_of);
+        return Err(ConfigError::new("output_dir", format!("`{output_dir}` cannot be the output directory"))
+            .at(src, &origin, "here")
+            .help("name a directory such as \"dist\" or \"wheelhouse\"; `.pookie` is pookie's own"));
+    }
+    let output_dir = workspace.join(output_dir);
+    Ok(output_dir)
+}
+
+fn jobs(raw: Option<&Spanned<i64>>, cli: &CliOverrides, src: &Sources) -> Result<usize, ConfigError> {
+    let jobs = match (cli.jobs, raw) {
+        (Some(0), _) => {
+            return Err(ConfigError::new("jobs", "--jobs must be at least 1")
+                .at(src, &src.flag_any(&["--jobs", "-j"], "0"), "zero")
+                .help("pass -j N with N ≥ 1, or leave it out to use every core"));
+        }
+        (Some(j), _) => j,
+        (None, Some(j)) if *j.get_ref() < 1 || *j.get_ref() > 1024 => {
+            return Err(ConfigError::new("jobs", format!("`jobs = {}` is out of range", j.get_ref()))
+                .at(src, &span_of(j), "must be between 1 and 1024")
+                .help("leave `jobs` out to run one job per CPU core"));
+        }
+        (None, Some(j)) => *j.get_ref() as usize,
+        (None, None) => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    Ok(jobs)
+}
+
+fn env(
+    raw: Option<&Spanned<BTreeMap<Spanned<String>, Spanned<String>>>>,
+    src: &Sources,
+) -> Result<BTreeMap<String, String>, ConfigError> {
+    let mut env = BTreeMap::new();
+    if let Some(e) = raw {
+        for (k, v) in e.get_ref() {
+            check_env_name(k.get_ref(), &span_of(k), src)?;
+            env.insert(k.get_ref().clone(), v.get_ref().clone());
+        }
+    }
+    Ok(env)
+}
+
+fn timeout(raw: Option<&Spanned<RawTimeout>>, src: &Sources) -> Result<Option<Duration>, ConfigError> {
+    let timeout = match raw {
+        None => None,
+        Some(t) => Some(parse_timeout(t.get_ref()).ok_or_else(|| {
+            ConfigError::new("timeout", "the timeout is not a duration")
+                .at(src, &span_of(t), "expected seconds or e.g. \"30m\"")
+                .help("write seconds (`timeout = 1800`) or a duration such as \"90s\", \"30m\", \"1h30m\"")
+        })?),
+    };
+    Ok(timeout)
+}
+
+fn patterns(p: &Spanned<raw::RawPatterns>, src: &Sources) -> Result<(Patterns, Origin), ConfigError> {
+    let origin = span_of(p);
+    let globs = p
+        .get_ref()
+        .0
+        .iter()
+        .map(|g| {
+            Glob::new(g).map_err(|e| ConfigError::new("selector", e).at(src, &origin, "bad pattern").help(GLOB_HELP))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((Patterns(globs), origin))
+}
+
+/// `--only` replaces the file's `only`.
+fn only(
+    raw: Option<&Spanned<raw::RawPatterns>>,
+    cli: &CliOverrides,
+    src: &Sources,
+) -> Result<Option<(Patterns, Origin)>, ConfigError> {
+    match &cli.only {
+        Some(o) => {
+            let origin = src.flag("--only", o);
+            let g = Glob::new(o)
+                .map_err(|e| ConfigError::new("selector", e).at(src, &origin, "bad pattern").help(GLOB_HELP))?;
+            Ok(Some((Patterns(vec![g]), origin)))
+        }
+        None => raw.map(|p| patterns(p, src)).transpose(),
+    }
+}
+
+fn overrides(raw: Vec<raw::RawOverride>, src: &Sources) -> Result<Vec<Override>, ConfigError> {
+    let mut overrides = Vec::new();
+    for o in raw {
+        let (select, _) = patterns(&o.select, src)?;
+        let mut env = BTreeMap::new();
+        for (k, v) in o.env.unwrap_or_default() {
+            check_env_name(k.get_ref(), &span_of(&k), src)?;
+            env.insert(k.into_inner(), v.into_inner());
+        }
+        overrides.push(Override {
+            select,
+            build: o.build.map(|b| b.into_inner()),
+            test: o.test.map(|t| t.into_inner()),
+            test_requires: o.test_requires,
+            env,
+        });
+    }
+    Ok(overrides)
+}
+
+fn compiler(raw: Option<&Spanned<String>>, cli: &CliOverrides, src: &Sources) -> Result<Compiler, ConfigError> {
+    let compiler = match (cli.x86_64_compiler, raw) {
+        (Some(c), _) => c,
+        (None, None) => Compiler::default(),
+        (None, Some(s)) => match s.get_ref().as_str() {
+            "gcc" => Compiler::Gcc,
+            "clang" => Compiler::Clang,
+            other => {
+                return Err(ConfigError::new("compiler", format!("unknown compiler `{other}`"))
+                    .at(src, &span_of(s), "expected `gcc` or `clang`")
+                    .help("set `x86_64-compiler = \"gcc\"` or `\"clang\"`"));
+            }
+        },
+    };
+    Ok(compiler)
+}
+
+fn mode(raw: Option<&Spanned<String>>, cli: &CliOverrides, src: &Sources) -> Result<NonNativeMode, ConfigError> {
+    let mode = match (cli.non_native_mode, raw) {
+        (Some(m), _) => m,
+        (None, None) => NonNativeMode::default(),
+        (None, Some(s)) => match s.get_ref().as_str() {
+            "cross" => NonNativeMode::Cross,
+            "emulate" => NonNativeMode::Emulate,
+            other => {
+                return Err(ConfigError::new("mode", format!("unknown non-native mode `{other}`"))
+                    .at(src, &span_of(s), "expected `cross` or `emulate`")
+                    .help("`cross` compiles on the host and tests under QEMU; `emulate` builds under QEMU too"));
+            }
+        },
+    };
+    Ok(mode)
+}
+
+/// The base image of every family: the configured one, else the official default.
+fn images(raw: &raw::RawImages, src: &Sources) -> Result<BTreeMap<Family, String>, ConfigError> {
+    let mut images = BTreeMap::new();
+    for (key, value) in raw.entries() {
+        let family = Family::from_key(key).expect("every [images] key is a family");
+        let image = match value {
+            Some(v) if v.get_ref().trim().is_empty() || v.get_ref().contains(char::is_whitespace) => {
+                return Err(ConfigError::new("image", format!("`{}` is not an image reference", v.get_ref()))
+                    .at(src, &span_of(v), "here")
+                    .help("write a reference such as \"debian:bookworm-slim\" or \"registry.example/base:1\""));
+            }
+            Some(v) => v.get_ref().clone(),
+            None => family.info().default_image.to_string(),
+        };
+        images.insert(family, image);
+    }
+    Ok(images)
+}
+
+fn engine(raw: Option<&Spanned<String>>, src: &Sources) -> Result<Option<EngineKind>, ConfigError> {
+    let engine = match raw {
+        None => None,
+        Some(e) => Some(EngineKind::from_name(e.get_ref()).ok_or_else(|| {
+            ConfigError::new("engine", format!("unknown container engine `{}`", e.get_ref()))
+                .at(src, &span_of(e), "expected `docker` or `podman`")
+                .help("remove the key to let pookie pick docker, else podman")
+        })?),
+    };
+    Ok(engine)
+}
+
+fn ca_bundle(raw: Option<&Spanned<String>>, workspace: &Path, src: &Sources) -> Result<Option<CaBundle>, ConfigError> {
+    let ca_bundle = match raw {
+        Some(c) => {
+            let path = workspace.join(c.get_ref());
+            let bytes = std::fs::read(&path).map_err(|e| {
+                ConfigError::new("ca_bundle", format!("cannot read CA bundle `{}`: {e}", c.get_ref()))
+                    .at(src, &span_of(c), "here")
+                    .help("point `ca-bundle` at a PEM file of certificate authorities, or remove it")
+            })?;
+            Some(CaBundle { path, sha256: hex::encode(sha2::Sha256::digest(&bytes)) })
+        }
+        // The host's bundle is a convenience: an unreadable one is simply not used.
+        None => std::env::var_os("SSL_CERT_FILE").map(PathBuf::from).and_then(|path| {
+            let bytes = std::fs::read(&path).ok()?;
+            Some(CaBundle { path, sha256: hex::encode(sha2::Sha256::digest(&bytes)) })
+        }),
+    };
+    Ok(ca_bundle)
+}
+
+fn source_name_origin(s: &Option<Spanned<String>>) -> Origin {
+    s.as_ref().map_or(Origin::Default, span_of)
+}
+
+fn check_env_name(name: &str, origin: &Origin, src: &Sources) -> Result<(), ConfigError> {
+    let ok = !name.is_empty()
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !ok {
+        return Err(ConfigError::new("env", format!("`{name}` is not a valid environment variable name"))
+            .at(src, origin, "not a variable name")
+            .help("names are letters, digits and `_`, not starting with a digit"));
+    }
+    if name.starts_with("POOKIE_") {
+        return Err(ConfigError::new("env", format!("`{name}` is reserved"))
+            .at(src, origin, "reserved name")
+            .help("pookie sets the POOKIE_* variables of each job itself"));
+    }
+    Ok(())
+}
+
+/// `600`, `"90s"`, `"30m"`, `"1h30m"`; zero is not a timeout.
+fn parse_timeout(t: &RawTimeout) -> Option<Duration> {
+    let secs = match t {
+        RawTimeout::Seconds(n) => u64::try_from(*n).ok()?,
+        RawTimeout::Text(s) => {
+            let re =
+                regex::Regex::new(r"^\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?\s*(?:(\d+)\s*s?)?\s*$").expect("valid regex");
+            let c = re.captures(s)?;
+            if c.get(1).is_none() && c.get(2).is_none() && c.get(3).is_none() {
+                return None;
+            }
+            let n = |i: usize| c.get(i).map_or(Some(0), |m| m.as_str().parse::<u64>().ok());
+            n(1)?.checked_mul(3600)?.checked_add(n(2)?.checked_mul(60)?)?.checked_add(n(3)?)?
+        }
+    };
+    (secs > 0).then(|| Duration::from_secs(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts() {
+        let t = |s: &str| parse_timeout(&RawTimeout::Text(s.into()));
+        assert_eq!(t("90s"), Some(Duration::from_secs(90)));
+        assert_eq!(t("30m"), Some(Duration::from_secs(1800)));
+        assert_eq!(t("1h30m"), Some(Duration::from_secs(5400)));
+        assert_eq!(t("45"), Some(Duration::from_secs(45)));
+        assert_eq!(t("soon"), None);
+        assert_eq!(t("0s"), None);
+        assert_eq!(parse_timeout(&RawTimeout::Seconds(-5)), None);
+    }
+}
