@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs a named set of packages with whatever package manager the base image has, so that
 # pookie's layers work on Debian/Ubuntu, Alpine and RHEL-like bases alike.
-# usage: install-packages.sh SET   (SET: base, gcc, clang, tools)
+# usage: install-packages.sh SET   (SET: base, gcc, clang, zig, tools)
 set -eu
 set_name=$1
 
@@ -10,9 +10,18 @@ if command -v apt-get >/dev/null 2>&1; then
         base) pkgs="bash ca-certificates tar gzip xz-utils zstd" ;;
         gcc) pkgs="gcc g++ make libc6-dev" ;;
         clang) pkgs="clang lld make libc6-dev" ;;
+        zig) pkgs="make" ;;
         tools) pkgs="python3 python3-venv" ;;
         *) echo "unknown package set $set_name" >&2; exit 2 ;;
     esac
+    # Nothing to do when the base image has them all: apt-get update alone takes minutes under
+    # QEMU, and a base image made for emulated builds may well bring its compilers.
+    # shellcheck disable=SC2086
+    installed=$(dpkg-query -W -f='${db:Status-Abbrev}\n' $pkgs 2>/dev/null | grep -c '^ii' || true)
+    if [ "$installed" -eq "$(echo $pkgs | wc -w)" ]; then
+        echo "already installed: $pkgs"
+        exit 0
+    fi
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q
     # shellcheck disable=SC2086
@@ -23,6 +32,7 @@ elif command -v apk >/dev/null 2>&1; then
         base) pkgs="bash ca-certificates tar gzip xz zstd" ;;
         gcc) pkgs="gcc g++ make musl-dev" ;;
         clang) pkgs="clang lld make musl-dev gcc g++" ;;
+        zig) pkgs="make" ;;
         tools) pkgs="python3" ;;
         *) echo "unknown package set $set_name" >&2; exit 2 ;;
     esac
@@ -34,6 +44,7 @@ elif command -v dnf >/dev/null 2>&1 || command -v yum >/dev/null 2>&1; then
         base) pkgs="bash ca-certificates tar gzip xz zstd" ;;
         gcc) pkgs="gcc gcc-c++ make" ;;
         clang) pkgs="clang lld make" ;;
+        zig) pkgs="make" ;;
         tools) pkgs="python3" ;;
         *) echo "unknown package set $set_name" >&2; exit 2 ;;
     esac

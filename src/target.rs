@@ -79,6 +79,19 @@ impl Arch {
         }
     }
 
+    /// The CPU field of the GNU type a CPython was built for (sysconfig's `HOST_GNU_TYPE`), as a
+    /// shell pattern: Debian's armhf CPython says `arm-…-gnueabihf`, python-build-standalone's
+    /// `armv7-…`.
+    pub fn gnu_cpu_pattern(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "x86_64",
+            Arch::Aarch64 => "aarch64",
+            Arch::Armv7l => "arm*",
+            Arch::Ppc64le => "powerpc64le",
+            Arch::S390x => "s390x",
+        }
+    }
+
     /// Architecture name in OCI image configs (`docker image inspect`'s `Architecture`).
     pub fn oci(self) -> &'static str {
         match self {
@@ -118,6 +131,17 @@ pub enum Libc {
     Musl,
     /// Windows and macOS: no libc policy applies.
     System,
+}
+
+impl Libc {
+    /// The system field of a GNU type, as a shell pattern (`gnu`, `gnueabihf`, `musl`, …).
+    pub fn gnu_system_pattern(self) -> &'static str {
+        match self {
+            Libc::Glibc => "gnu*",
+            Libc::Musl => "musl*",
+            Libc::System => "*",
+        }
+    }
 }
 
 /// A base-image family: one base image (per CPU architecture and libc) that layers build on.
@@ -224,7 +248,8 @@ pub struct TargetInfo {
     pub family: Family,
     /// Runs natively on an x86_64 Linux host.
     pub native: bool,
-    /// zig target used by cross builds (None: cannot be cross-compiled, i.e. native).
+    /// zig target: of cross builds, and of every build of musl targets (see
+    /// [`TargetInfo::zig_in_own_family`]). None: built only by the family's own compiler.
     pub zig_target: Option<&'static str>,
     /// Can be built inside an emulated container of its own architecture.
     pub emulate: bool,
@@ -251,7 +276,7 @@ pub const CATALOG: &[TargetInfo] = &[
         zig_target: Some("s390x-linux-gnu.2.17"), emulate: true, test: TestRunner::Qemu, repair: Repair::Auditwheel },
     TargetInfo { target: Target::MusllinuxX86_64, tag: "musllinux_1_2_x86_64", os: Os::Linux, arch: Arch::X86_64, libc: Libc::Musl,
         pbs_triple: "x86_64-unknown-linux-musl", family: Family::MusllinuxX86_64, native: true,
-        zig_target: None, emulate: false, test: TestRunner::Native, repair: Repair::Auditwheel },
+        zig_target: Some("x86_64-linux-musl"), emulate: false, test: TestRunner::Native, repair: Repair::Auditwheel },
     TargetInfo { target: Target::MusllinuxAarch64, tag: "musllinux_1_2_aarch64", os: Os::Linux, arch: Arch::Aarch64, libc: Libc::Musl,
         pbs_triple: "aarch64-unknown-linux-musl", family: Family::MusllinuxAarch64, native: false,
         zig_target: Some("aarch64-linux-musl"), emulate: true, test: TestRunner::Qemu, repair: Repair::Auditwheel },
@@ -265,6 +290,28 @@ pub const CATALOG: &[TargetInfo] = &[
         pbs_triple: "aarch64-apple-darwin", family: Family::LinuxX86_64, native: false,
         zig_target: Some("aarch64-macos.11.0"), emulate: false, test: TestRunner::NotRunnable, repair: Repair::None },
 ];
+
+impl TargetInfo {
+    /// musl targets compile with zig in their own family too (natively or under QEMU): a
+    /// musllinux base image need not be Alpine (Debian with the `musl` package runs a musl CPython),
+    /// and Debian's musl-gcc has no C++; zig brings musl and libc++ for any base image.
+    pub fn zig_in_own_family(&self) -> bool {
+        self.libc == Libc::Musl
+    }
+
+    /// What `sysconfig.get_platform()` says in the target's own CPython (`linux-aarch64`). Cross
+    /// builds announce it through `_PYTHON_HOST_PLATFORM`, which makes setuptools tag the wheel
+    /// for the target (`linux_aarch64`; auditwheel then writes the policy tag).
+    pub fn sysconfig_platform(&self) -> Option<String> {
+        (self.os == Os::Linux).then(|| format!("linux-{}", self.arch.as_str()))
+    }
+
+    /// Shell pattern for the `HOST_GNU_TYPE` of the target's CPython (`aarch64-*-linux-gnu*`):
+    /// cross layers check that the interpreter they take headers from is the target's.
+    pub fn gnu_type_pattern(&self) -> String {
+        format!("{}-*-linux-{}", self.arch.gnu_cpu_pattern(), self.libc.gnu_system_pattern())
+    }
+}
 
 /// Where and how a target's wheels are compiled, given the configured non-native mode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -386,6 +433,20 @@ mod tests {
         }
         assert_eq!(Arch::Ppc64le.debian(), "ppc64el");
         assert_eq!(Arch::from_debian("x86_64"), None);
+    }
+
+    #[test]
+    fn cross_builds_announce_the_targets_platform() {
+        let info = |t: Target| t.info();
+        assert_eq!(info(Target::ManylinuxArmv7l).sysconfig_platform().as_deref(), Some("linux-armv7l"));
+        assert_eq!(info(Target::MusllinuxAarch64).sysconfig_platform().as_deref(), Some("linux-aarch64"));
+        assert_eq!(info(Target::WinAmd64).sysconfig_platform(), None);
+        // Debian's armhf CPython and python-build-standalone's name the CPU differently.
+        assert_eq!(info(Target::ManylinuxArmv7l).gnu_type_pattern(), "arm*-*-linux-gnu*");
+        assert_eq!(info(Target::MusllinuxX86_64).gnu_type_pattern(), "x86_64-*-linux-musl*");
+        for t in CATALOG.iter().filter(|t| t.libc == Libc::Musl) {
+            assert!(t.zig_in_own_family() && t.zig_target.is_some_and(|z| z.ends_with("-linux-musl")), "{}", t.tag);
+        }
     }
 
     #[test]

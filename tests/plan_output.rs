@@ -240,7 +240,7 @@ fn tags_are_content_hashes() {
     assert_ne!(gcc["toolchain/linux-x86_64/gcc"], clang["toolchain/linux-x86_64/clang"]);
     let (_, gcc_musl) = image_of(&gcc, &gcc_jobs, "cp312-musllinux_1_2_x86_64/build");
     let (_, clang_musl) = image_of(&clang, &clang_jobs, "cp312-musllinux_1_2_x86_64/build");
-    assert_ne!(gcc_musl, clang_musl, "musllinux x86_64 is an x86_64 Linux target too");
+    assert_eq!(gcc_musl, clang_musl, "musl targets compile with zig, whatever `x86_64-compiler` says");
 
     // ...while the base layers and everything the compiler does not reach keep their tags.
     assert_eq!(gcc["base/linux-x86_64"], clang["base/linux-x86_64"], "the base layer depends on the compiler");
@@ -258,4 +258,50 @@ fn tags_are_content_hashes() {
     assert_ne!(trixie["base/linux-x86_64"], gcc["base/linux-x86_64"]);
     assert_ne!(trixie["python/linux-x86_64/gcc/cp312"], gcc["python/linux-x86_64/gcc/cp312"]);
     assert_eq!(trixie["base/musllinux-x86_64"], gcc["base/musllinux-x86_64"]);
+}
+
+#[test]
+fn cross_layers_from_images_copy_the_targets_files_and_announce_the_target() {
+    let ws = support::Workspace::with_config(
+        r#"targets = ["manylinux_2_17_aarch64", "musllinux_1_2_x86_64"]
+test = "python -m pytest"
+[python]
+source = "image"
+versions = ["3.12"]
+[images]
+linux-aarch64 = "example.org/arm64-pythons:1"
+"#,
+    );
+    let v = plan_json(&ws, &[]);
+    let image = |name: &str| v["images"].as_array().unwrap().iter().find(|i| i["name"] == name).cloned().unwrap();
+    let job = |name: &str| v["jobs"].as_array().unwrap().iter().find(|j| j["name"] == name).cloned().unwrap();
+
+    // The cross layer takes the target's headers and sysconfig data from the aarch64 image
+    // (under the interpreter's prefix), so a change of that image rebuilds it.
+    let cross = image("python/linux-x86_64/zig/cp312/manylinux_2_17_aarch64");
+    assert_eq!(cross["recipe"], "cross-python-image");
+    assert_eq!(cross["args"]["TARGET_IMAGE"], "example.org/arm64-pythons:1");
+    assert_eq!(cross["args"]["TARGET_PREFIX"], "/usr");
+    assert_eq!(cross["args"]["TARGET_GNU_TYPE"], "aarch64-*-linux-gnu*");
+    assert_eq!(cross["sources"], serde_json::json!(["example.org/arm64-pythons:1"]));
+    assert_eq!(cross["depends_on"], serde_json::json!(["toolchain/linux-x86_64/zig/aarch64-linux-gnu.2.17"]));
+    let build = job("cp312-manylinux_2_17_aarch64/build");
+    assert_eq!(build["env"]["_PYTHON_HOST_PLATFORM"], "linux-aarch64");
+    assert_eq!(build["env"]["_PYTHON_SYSCONFIGDATA_NAME"], "_sysconfigdata__pookie_target");
+    assert_eq!(build["env"]["CC"], "zig-cc");
+    assert_eq!(job("cp312-manylinux_2_17_aarch64/test")["image"], "python/linux-aarch64/runtime/cp312");
+
+    // musl builds natively with zig in their own family, without cross variables.
+    let musl = job("cp312-musllinux_1_2_x86_64/build");
+    assert_eq!(musl["image"], "python/musllinux-x86_64/zig/cp312/musllinux_1_2_x86_64");
+    assert_eq!(musl["env"]["POOKIE_ZIG_TARGET"], "x86_64-linux-musl");
+    assert!(musl["env"].get("_PYTHON_HOST_PLATFORM").is_none());
+
+    // Emulated: gcc in the target's own family, tests in the same image.
+    let v = plan_json(&ws, &["--linux-non-native-mode", "emulate"]);
+    let build =
+        v["jobs"].as_array().unwrap().iter().find(|j| j["name"] == "cp312-manylinux_2_17_aarch64/build").unwrap();
+    assert_eq!(build["image"], "python/linux-aarch64/gcc/cp312");
+    assert_eq!(build["runner"], "qemu-aarch64");
+    assert!(build["env"].get("_PYTHON_HOST_PLATFORM").is_none());
 }

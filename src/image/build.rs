@@ -35,10 +35,15 @@ impl Builder<'_> {
         // A layer is current only while the image it was built FROM is the same one: a re-pulled
         // `debian:bookworm-slim` rebuilds the base layer, which in turn rebuilds its children
         // (their tags, derived from declared inputs, stay the same).
-        let from_id = match node.layer {
+        let mut from_id = match node.layer {
             Layer::Base => self.base_image_id(&node.from, log)?,
             _ => self.image_id(&node.from).ok_or_else(|| format!("parent layer {} is missing", node.from))?,
         };
+        // Images the recipe copies from count like the parent (a rebuilt target image rebuilds
+        // the cross layers that took its headers).
+        for source in &node.sources {
+            from_id = format!("{from_id};{}", self.base_image_id(source, log)?);
+        }
         if self.engine.image_exists(tag) && self.label(tag, FROM_ID_LABEL).as_deref() == Some(from_id.as_str()) {
             return Ok(Outcome::Cached);
         }

