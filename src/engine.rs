@@ -42,6 +42,14 @@ impl EngineKind {
         matches!(self, EngineKind::Podman)
     }
 
+    /// `info --format` template of the directory where the engine keeps images.
+    pub const fn data_root_format(self) -> &'static str {
+        match self {
+            EngineKind::Docker => "{{.DockerRootDir}}",
+            EngineKind::Podman => "{{.Store.GraphRoot}}",
+        }
+    }
+
     /// How to tell the user to start this engine's daemon.
     pub const fn start_hint(self) -> &'static str {
         match self {
@@ -178,6 +186,12 @@ impl Engine {
         } else {
             Err(EngineError::Command { command, detail: String::from_utf8_lossy(&out.stderr).trim().to_string() })
         }
+    }
+
+    /// Where the engine keeps images, when it says and the directory is visible here.
+    pub fn data_root(&self) -> Option<PathBuf> {
+        let out = self.output(["info", "--format", self.kind.data_root_format()]).ok()?;
+        Some(PathBuf::from(out.trim())).filter(|p| p.is_dir())
     }
 
     pub fn image_exists(&self, reference: &str) -> bool {

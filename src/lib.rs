@@ -13,11 +13,15 @@
 //!    `pookie plan`.
 //! 5. [`image`] holds the layer recipes (the Dockerfiles of `images/`) and their content-hash
 //!    tags; [`engine`] talks to docker or podman.
+//! 6. [`doctor`] checks what the plan needs of the host (engine, QEMU through [`binfmt`], disk,
+//!    the Python source) before `pookie run` starts anything.
 
 pub mod base_image;
+pub mod binfmt;
 pub mod cache;
 pub mod cli;
 pub mod config;
+pub mod doctor;
 pub mod engine;
 pub mod executor;
 pub mod image;

@@ -1,6 +1,7 @@
 //! The command line: clap definitions and dispatch to one module per subcommand.
 
 mod base_image;
+mod doctor;
 mod info;
 mod init;
 mod plan;
@@ -57,6 +58,14 @@ pub enum Command {
         #[arg(long)]
         caches: bool,
     },
+    /// Check what the plan needs of this host (engine, QEMU, Wine, disk, Python source), each failure with its fix
+    Doctor {
+        #[command(flatten)]
+        project: ProjectArgs,
+    },
+    /// Prepare this host (needs root)
+    #[command(subcommand)]
+    Setup(Setup),
     /// Build a base image from a Debian or Ubuntu release with debootstrap and import it into the engine
     BaseImage(base_image::BaseImageArgs),
     /// Write a commented pookie.toml for the project in the workspace
@@ -76,6 +85,20 @@ pub enum Command {
     PythonVersions {
         #[command(flatten)]
         project: ProjectArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Setup {
+    /// Register QEMU's user-mode emulators with binfmt_misc (with the F flag, so containers see them)
+    #[command(
+        after_help = "Needs root and QEMU's static emulators (Debian/Ubuntu: `apt-get install qemu-user-static`).\n\
+        Mounts binfmt_misc when needed; replaces a registration that lacks the F flag."
+    )]
+    Qemu {
+        /// Architecture (aarch64, armv7l, ppc64le, s390x); default: all of them
+        #[arg(long = "arch", value_name = "ARCH")]
+        arch: Vec<String>,
     },
 }
 
@@ -151,6 +174,8 @@ pub fn main() -> ExitCode {
         Command::Run { project, run } => run::run(project, run, &args),
         Command::Images { project } => run::images(project, &args),
         Command::Clean { workspace, images, caches } => run::clean(workspace.as_deref(), *images, *caches),
+        Command::Doctor { project } => doctor::run(project, &args),
+        Command::Setup(Setup::Qemu { arch }) => doctor::setup_qemu(arch),
         Command::BaseImage(a) => base_image::run(a),
         Command::Init { workspace, force } => init::run(workspace.as_deref(), *force),
         Command::Schema => {

@@ -106,6 +106,7 @@ fn execute(
 pub fn run(project: &ProjectArgs, run: &RunArgs, args: &[String]) -> Result<(), Failure> {
     let (settings, plan) = resolve(project, args)?;
     let engine = engine(&settings)?;
+    super::doctor::preflight(&settings, &plan, &engine)?;
     if run.clean {
         clean_workspace(&settings.workspace, &settings.output_dir)?;
     }
@@ -146,6 +147,7 @@ pub fn run(project: &ProjectArgs, run: &RunArgs, args: &[String]) -> Result<(), 
 pub fn images(project: &ProjectArgs, args: &[String]) -> Result<(), Failure> {
     let (settings, plan) = resolve(project, args)?;
     let engine = engine(&settings)?;
+    super::doctor::preflight(&settings, &plan, &engine)?;
     // The same executor, on the image nodes alone.
     let only_images = Plan {
         graph: plan.graph.filter_map(|_, n| matches!(n, Node::Image(_)).then(|| n.clone()), |_, _| Some(())),

@@ -1,0 +1,336 @@
+//! What the host must provide for a plan, checked before anything starts: `pookie doctor`
+//! prints every check, and `pookie run` stops early on a failed one with the same message.
+//!
+//! Each check names its fix. The checks depend on the plan: QEMU only for the architectures its
+//! images and jobs run under emulation, Wine only when Windows tests are planned, and so on.
+
+use crate::binfmt::{self, Status as Binfmt};
+use crate::config::{PythonSource, Settings};
+use crate::engine::Engine;
+use crate::plan::{ContextFile, Layer, Node, Plan, Runner, Toolchain};
+use crate::python::Archive;
+use crate::target::{Arch, Os, Target};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+/// Below this much free space image builds are likely to fail (a zig layer alone is ~1.5 GB).
+const DISK_FAIL_BYTES: u64 = 5 << 30;
+const DISK_WARN_BYTES: u64 = 20 << 30;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Ok,
+    Warn,
+    Fail,
+}
+
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub name: String,
+    pub level: Level,
+    pub detail: String,
+    pub fix: Option<String>,
+}
+
+impl Check {
+    fn ok(name: impl Into<String>, detail: impl Into<String>) -> Check {
+        Check { name: name.into(), level: Level::Ok, detail: detail.into(), fix: None }
+    }
+    fn warn(name: impl Into<String>, detail: impl Into<String>, fix: impl Into<String>) -> Check {
+        Check { name: name.into(), level: Level::Warn, detail: detail.into(), fix: Some(fix.into()) }
+    }
+    fn fail(name: impl Into<String>, detail: impl Into<String>, fix: impl Into<String>) -> Check {
+        Check { name: name.into(), level: Level::Fail, detail: detail.into(), fix: Some(fix.into()) }
+    }
+}
+
+/// What a plan asks of the host.
+#[derive(Debug, Default)]
+pub struct Needs {
+    /// Architectures something runs under QEMU for: foreign image layers (their RUN steps) and
+    /// emulated jobs.
+    pub emulated: BTreeSet<Arch>,
+    pub wine: bool,
+    /// Targets no recipe of this pookie can build yet.
+    pub unavailable: BTreeSet<Target>,
+    /// Base images and the images cross layers copy from.
+    pub images: BTreeSet<String>,
+    pub archives: Vec<Archive>,
+}
+
+impl Needs {
+    pub fn of(plan: &Plan) -> Needs {
+        let host = Arch::host();
+        let mut n = Needs::default();
+        let mut archives = BTreeMap::new();
+        for (_, image) in plan.images() {
+            if Some(image.arch) != host {
+                n.emulated.insert(image.arch);
+            }
+            if image.layer == Layer::Base {
+                n.images.insert(image.from.clone());
+            }
+            n.images.extend(image.sources.iter().cloned());
+            for c in &image.context {
+                if let ContextFile::Archive { archive, .. } = c {
+                    archives.insert(archive.sha256.clone(), archive.clone());
+                }
+            }
+        }
+        for node in plan.graph.node_weights() {
+            let Node::Job(j) = node else { continue };
+            match j.runner {
+                Runner::Qemu { arch } => {
+                    n.emulated.insert(arch);
+                }
+                Runner::Wine => n.wine = true,
+                _ => {}
+            }
+            // The cross layer (images/cross-python.sh) takes a Linux CPython's sysconfig data;
+            // Windows and macOS builds (issue 5) have no recipe yet.
+            if j.id.target.info().os != Os::Linux {
+                n.unavailable.insert(j.id.target);
+            }
+        }
+        n.archives = archives.into_values().collect();
+        n
+    }
+}
+
+/// Toolchains images/toolchain.sh can install. The Wine layer of Windows tests is not among
+/// them yet (issue 5).
+const TOOLCHAINS_WITH_RECIPES: &[Toolchain] = &[Toolchain::Gcc, Toolchain::Clang, Toolchain::Zig, Toolchain::Runtime];
+
+/// Every check the plan needs, in a fixed order. `engine` is the detected engine, or why there
+/// is none.
+pub fn checks(settings: &Settings, plan: &Plan, engine: Result<&Engine, String>) -> Vec<Check> {
+    let needs = Needs::of(plan);
+    let mut out = vec![engine_check(&engine)];
+    out.push(targets_check(&needs));
+    let dir = binfmt::dir();
+    for &arch in &needs.emulated {
+        out.push(qemu_check(&dir, arch));
+    }
+    if needs.wine {
+        out.push(if TOOLCHAINS_WITH_RECIPES.contains(&Toolchain::Wine) {
+            Check::ok("wine", "Windows tests run under Wine in pookie's wine image layer")
+        } else {
+            Check::fail(
+                "wine",
+                "Windows tests need pookie's Wine layer, which this version cannot build yet",
+                "leave the Windows tests out: `skip = \"*-win_amd64\"`, or no `test` for them",
+            )
+        });
+    }
+    out.extend(disk_checks(settings, engine.as_ref().ok().copied()));
+    out.push(python_check(settings, &needs));
+    if let Ok(engine) = engine {
+        out.extend(image_checks(engine, &needs));
+    }
+    out
+}
+
+fn engine_check(engine: &Result<&Engine, String>) -> Check {
+    match engine {
+        Ok(e) => match e.ping() {
+            Ok(()) => Check::ok("engine", format!("{} answers", e.kind.program())),
+            Err(err) => Check::fail("engine", err.to_string(), e.kind.start_hint()),
+        },
+        Err(why) => Check::fail(
+            "engine",
+            why.clone(),
+            "install Docker (`sudo apt-get install docker.io`) or podman, or set POOKIE_ENGINE",
+        ),
+    }
+}
+
+fn targets_check(needs: &Needs) -> Check {
+    if needs.unavailable.is_empty() {
+        return Check::ok("targets", "every planned target has its recipes");
+    }
+    let names: Vec<&str> = needs.unavailable.iter().map(|t| t.tag()).collect();
+    Check::fail(
+        "targets",
+        format!("this version of pookie cannot build {} yet", names.join(", ")),
+        format!(
+            "leave them out: `skip = \"{}\"`",
+            names.iter().map(|n| format!("*-{n}")).collect::<Vec<_>>().join(" ")
+        ),
+    )
+}
+
+/// Whether the kernel hands `arch`'s binaries to QEMU in a way containers see.
+pub fn qemu_check(dir: &Path, arch: Arch) -> Check {
+    let name = format!("qemu {}", arch.as_str());
+    let fix = || format!("{} (needs qemu-user-static: `sudo apt-get install qemu-user-static`)", binfmt::SETUP_COMMAND);
+    match binfmt::status(dir, arch) {
+        Binfmt::NotMounted => Check::fail(name, format!("binfmt_misc is not mounted at {}", dir.display()), fix()),
+        Binfmt::Disabled => Check::fail(name, format!("binfmt_misc at {} is disabled", dir.display()), fix()),
+        Binfmt::NotRegistered => Check::fail(
+            name,
+            format!("QEMU is not registered for {}: no {} entry in {}", arch.as_str(), arch.qemu(), dir.display()),
+            fix(),
+        ),
+        Binfmt::Registered(e) if !e.enabled => {
+            Check::fail(name, format!("{} is registered but disabled", e.name), binfmt::SETUP_COMMAND)
+        }
+        Binfmt::Registered(e) if !e.has_fix_binary() => Check::fail(
+            name,
+            format!(
+                "{} is registered without the F flag (flags: {}): containers cannot reach its interpreter",
+                e.name, e.flags
+            ),
+            format!("{} (registers it again with F)", binfmt::SETUP_COMMAND),
+        ),
+        Binfmt::Registered(e) => Check::ok(name, format!("{} → {} (flags {})", e.name, e.interpreter, e.flags)),
+    }
+}
+
+fn disk_checks(settings: &Settings, engine: Option<&Engine>) -> Vec<Check> {
+    let mut places: Vec<(String, PathBuf)> = Vec::new();
+    if let Some(root) = engine.and_then(Engine::data_root) {
+        places.push((format!("{} data", engine.map_or("engine", |e| e.kind.program())), root));
+    }
+    places.push(("workspace".into(), settings.workspace.clone()));
+    let mut seen = BTreeSet::new();
+    places
+        .into_iter()
+        .filter_map(|(what, path)| {
+            let (dev, free) = free_space(&path)?;
+            if !seen.insert(dev) {
+                return None;
+            }
+            let detail = format!("{} free in {} ({what})", gib(free), path.display());
+            let fix = format!(
+                "free space there: `pookie clean --images` removes pookie's images, `{} system prune` the engine's unused data",
+                engine.map_or("docker", |e| e.kind.program())
+            );
+            Some(match free {
+                f if f < DISK_FAIL_BYTES => Check::fail("disk", detail, fix),
+                f if f < DISK_WARN_BYTES => Check::warn("disk", detail, fix),
+                _ => Check::ok("disk", detail),
+            })
+        })
+        .collect()
+}
+
+/// The device and the bytes available to unprivileged users at `path`.
+fn free_space(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::MetadataExt;
+    let dev = std::fs::metadata(path).ok()?.dev();
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+    let mut s: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `c` is a valid C string and `s` a properly sized out-parameter.
+    if unsafe { libc::statvfs(c.as_ptr(), &mut s) } != 0 {
+        return None;
+    }
+    Some((dev, s.f_bavail as u64 * s.f_frsize as u64))
+}
+
+fn gib(bytes: u64) -> String {
+    format!("{:.1} GiB", bytes as f64 / f64::from(1u32 << 30))
+}
+
+/// Where the interpreters come from: the python-build-standalone index and archives (cached,
+/// or reachable), or the base images (checked with the images).
+fn python_check(settings: &Settings, needs: &Needs) -> Check {
+    let PythonSource::Pbs(source) = &settings.python.source else {
+        return Check::ok("python source", "interpreters come from the base images (`source = \"image\"`)");
+    };
+    let cache = crate::cache::dir();
+    let token = std::env::var("GITHUB_TOKEN").ok().filter(|t| !t.is_empty());
+    let opts = crate::python::fetch::FetchOptions {
+        source,
+        offline: settings.offline,
+        cache_dir: &cache,
+        github_token: token.as_deref(),
+    };
+    if let Err(e) = crate::python::fetch::load_index(&opts) {
+        return Check::fail(
+            "python source",
+            format!("the python-build-standalone index cannot be had: {e}"),
+            "check the network, or set `[python] mirror` to a reachable copy of a release (URL or directory)",
+        );
+    }
+    let client = crate::python::fetch::http_client();
+    let mut cached = 0;
+    let mut missing = Vec::new();
+    for a in &needs.archives {
+        if cache.join("python").join(&a.sha256).join(&a.filename).is_file() {
+            cached += 1;
+        } else if settings.offline || !reachable(&client, &a.url) {
+            missing.push(a.url.clone());
+        }
+    }
+    if let Some(first) = missing.first() {
+        let why = if settings.offline { "not in the cache and --offline is set" } else { "not reachable" };
+        return Check::fail(
+            "python source",
+            format!("{} archive(s) {why}, e.g. {first}", missing.len()),
+            "check the network or `[python] mirror`; with --offline, run once online first",
+        );
+    }
+    Check::ok(
+        "python source",
+        format!("index of {}; {} archive(s), {cached} cached", source_name(source), needs.archives.len()),
+    )
+}
+
+fn source_name(source: &crate::python::fetch::Source) -> String {
+    match source {
+        crate::python::fetch::Source::GitHub { .. } => "python-build-standalone on GitHub".into(),
+        crate::python::fetch::Source::Mirror(l) => l.display(),
+    }
+}
+
+fn reachable(client: &reqwest::blocking::Client, url: &str) -> bool {
+    if let Some(path) = url.strip_prefix("file://") {
+        let path = path.replace("%2B", "+");
+        return Path::new(&path).is_file();
+    }
+    client.head(url).send().is_ok_and(|r| r.status().is_success() || r.status().is_redirection())
+}
+
+fn image_checks(engine: &Engine, needs: &Needs) -> Vec<Check> {
+    needs
+        .images
+        .iter()
+        .map(|image| {
+            if engine.image_exists(image) {
+                Check::ok("image", format!("{image} is in the engine"))
+            } else {
+                Check::warn(
+                    "image",
+                    format!("{image} is not in the engine: `pookie run` will try to pull it"),
+                    format!(
+                        "pull it, or without a registry make one: `sudo pookie base-image --tag {image} --suite ...`"
+                    ),
+                )
+            }
+        })
+        .collect()
+}
+
+/// The checks as `pookie doctor` prints them: one line each, the fix below a failed or warned one.
+pub fn render(checks: &[Check]) -> String {
+    let width = checks.iter().map(|c| c.name.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for c in checks {
+        let level = match c.level {
+            Level::Ok => "ok",
+            Level::Warn => "warn",
+            Level::Fail => "FAIL",
+        };
+        let _ = writeln!(out, "{level:<4}  {:width$}  {}", c.name, c.detail);
+        if let (Some(fix), true) = (&c.fix, c.level != Level::Ok) {
+            let _ = writeln!(out, "{:4}  {:width$}  fix: {fix}", "", "");
+        }
+    }
+    out
+}
+
+pub fn failed(checks: &[Check]) -> Vec<&Check> {
+    checks.iter().filter(|c| c.level == Level::Fail).collect()
+}
