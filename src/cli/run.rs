@@ -105,11 +105,7 @@ fn execute(
 
 pub fn run(project: &ProjectArgs, run: &RunArgs, args: &[String]) -> Result<(), Failure> {
     let (settings, plan) = resolve(project, args)?;
-    let engine = engine(&settings)?;
-    super::doctor::preflight(&settings, &plan, &engine)?;
-    if run.clean {
-        clean_workspace(&settings.workspace, &settings.output_dir)?;
-    }
+    // Bad input stops before anything is touched.
     let force = match &run.force {
         None => None,
         Some(glob) => Some(Patterns(vec![Glob::new(glob).map_err(|e| {
@@ -117,6 +113,11 @@ pub fn run(project: &ProjectArgs, run: &RunArgs, args: &[String]) -> Result<(), 
             Failure::from(crate::config::ConfigError::new("force", e).at(&settings.sources, &origin, "bad pattern"))
         })?])),
     };
+    let engine = engine(&settings)?;
+    super::doctor::preflight(&settings, &plan, &engine)?;
+    if run.clean {
+        clean_workspace(&settings.workspace, &settings.output_dir)?;
+    }
     let (reports, run_id, seconds, interrupted) = execute(&settings, &plan, &engine, run.fail_fast, force)?;
     print!("{}", report::summary(&reports));
     if let Some(path) = &run.report {
