@@ -8,13 +8,46 @@ musl wheel built on glibc came out as manylinux_2_17_aarch64), so pookie repairs
 wheels with the exact policy by telling that command line the target's architecture and libc.
 The analysis itself is auditwheel's, unchanged; pookie then checks the resulting tags.
 
+musl: zig and Debian's musl-gcc link musl as `libc.so`; Alpine's toolchain, and so the musllinux
+policy, names it `libc.musl-<arch>.so.1`. musl's loader resolves every `libc.*` name to itself,
+so both load anywhere, but auditwheel knows only the policy's name: before a repair, the
+extension modules of a musllinux wheel get that name (in a copy; auditwheel rewrites RECORD).
+
 usage: pookie-auditwheel PLATFORM_TAG AUDITWHEEL_ARGUMENTS...
 """
 
+import os
+import shutil
+import subprocess
 import sys
+import tempfile
+import zipfile
 
 from auditwheel.architecture import Architecture
 from auditwheel.libc import Libc
+
+# auditwheel's own names for musl's libc (policy/__init__.py, _fixup_musl_libc_soname).
+MUSL_SONAME = {"x86_64": "libc.musl-x86_64.so.1", "aarch64": "libc.musl-aarch64.so.1"}
+
+
+def with_policy_libc_name(wheel, soname, workdir):
+    """A copy of `wheel` whose ELF files need `soname` where they needed `libc.so`."""
+    out = os.path.join(workdir, os.path.basename(wheel))
+    with zipfile.ZipFile(wheel) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if data[:4] == b"\x7fELF":
+                path = os.path.join(workdir, "member")
+                with open(path, "wb") as f:
+                    f.write(data)
+                needed = subprocess.run(["patchelf", "--print-needed", path], check=True, capture_output=True, text=True)
+                if "libc.so" in needed.stdout.split():
+                    subprocess.run(["patchelf", "--replace-needed", "libc.so", soname, path], check=True)
+                    with open(path, "rb") as f:
+                        data = f.read()
+            dst.writestr(info, data)
+    return out
+
 
 if len(sys.argv) < 3:
     sys.exit(__doc__)
@@ -26,6 +59,14 @@ if arch is None:
 Libc.detect = staticmethod(lambda: libc)
 Architecture.detect = staticmethod(lambda *args, **kwargs: arch)
 
+workdir = tempfile.mkdtemp(prefix="pookie-auditwheel-")
+if libc == Libc.MUSL and sys.argv[1] == "repair" and arch.value in MUSL_SONAME:
+    sys.argv = [a if not a.endswith(".whl") else with_policy_libc_name(a, MUSL_SONAME[arch.value], workdir) for a in sys.argv]
+
 from auditwheel.main import main  # noqa: E402  (after the patch: the parser is built from it)
 
-sys.exit(main())
+try:
+    code = main()
+finally:
+    shutil.rmtree(workdir, ignore_errors=True)
+sys.exit(code)

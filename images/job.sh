@@ -33,13 +33,9 @@ run_build() {
             auditwheel)
                 step "repair: auditwheel repair --plat $POOKIE_PLATFORM $(basename "$wheel")"
                 # Cross builds' sysconfig variables are for the build, not for auditwheel's Python.
-                # musl: the loader resolves every libc.* name to itself, and zig and Debian's musl
-                # link as `libc.so` (Alpine's gcc as libc.musl-ARCH.so.1): nothing to graft.
-                local exclude=()
-                case $POOKIE_PLATFORM in musllinux_*) exclude=(--exclude libc.so) ;; esac
                 env -u _PYTHON_HOST_PLATFORM -u _PYTHON_SYSCONFIGDATA_NAME \
                     pookie-auditwheel "$POOKIE_PLATFORM" repair --plat "$POOKIE_PLATFORM" \
-                    "${exclude[@]}" --wheel-dir "$job/out" "$wheel" \
+                    --wheel-dir "$job/out" "$wheel" \
                     || fail 12 "auditwheel cannot make $(basename "$wheel") meet $POOKIE_PLATFORM (its reason is above)"
                 ;;
             none) cp "$wheel" "$job/out/" ;;

@@ -7,6 +7,8 @@
 #   under QEMU ("load of misaligned address"): -fno-sanitize=undefined, and -O2 unless the
 #   build says otherwise (a later -O wins). The fixed mode also keeps zig's own libraries
 #   (libc++, compiler-rt) the ones the zig-target layer built.
+# - zig makes __DATE__/__TIME__ an error (-Werror=date-time, for reproducible builds); gcc and
+#   clang only warn, and projects use them in version strings: a warning here too.
 # - POOKIE_TARGET_INCLUDE (cross layers) holds only the target CPython's include folders; its
 #   root must be searched because Debian's pyconfig.h includes <MULTIARCH/python3.X/pyconfig.h>.
 case ${0##*/} in
@@ -22,5 +24,5 @@ if [ -z "${POOKIE_ZIG_TARGET:-}" ]; then
     echo "zig-cc: POOKIE_ZIG_TARGET is not set (pookie sets it in the jobs of zig toolchains)" >&2
     exit 2
 fi
-exec /opt/pookie/bin/zig "$driver" -target "$POOKIE_ZIG_TARGET" -O2 -fno-sanitize=undefined \
+exec /opt/pookie/bin/zig "$driver" -target "$POOKIE_ZIG_TARGET" -O2 -fno-sanitize=undefined -Wno-error=date-time \
     ${POOKIE_TARGET_INCLUDE:+-isystem "$POOKIE_TARGET_INCLUDE"} "$@"

@@ -66,7 +66,8 @@ pub fn fetch_archive(archive: &Archive, cache_dir: &Path, offline: bool) -> Resu
             actual,
         });
     }
-    let local = archive.url.strip_prefix("file://").map(PathBuf::from);
+    // The index escapes `+` in URLs (`3.12.1%2B20260814`); a directory holds the plain name.
+    let local = archive.url.strip_prefix("file://").map(|p| PathBuf::from(p.replace("%2B", "+")));
     if offline && local.is_none() {
         return Err(DownloadError::Offline { file: archive.filename.clone() });
     }
@@ -149,6 +150,21 @@ mod tests {
         // Served from the cache once the source is gone.
         std::fs::remove_file(&src).unwrap();
         assert_eq!(fetch_archive(&a, &cache, true).unwrap(), got);
+    }
+
+    #[test]
+    fn reads_local_archives_under_their_escaped_url() {
+        let tmp = tempfile::tempdir().unwrap();
+        let name = "cpython-3.12.1+20260814-x86_64-unknown-linux-gnu-install_only.tar.gz";
+        std::fs::write(tmp.path().join(name), b"archive bytes").unwrap();
+        let sha = hex::encode(Sha256::digest(b"archive bytes"));
+        let index = crate::python::PythonIndex::from_sha256sums(
+            &format!("{sha}  {name}\n"),
+            &format!("file://{}", tmp.path().display()),
+        )
+        .unwrap();
+        let got = fetch_archive(&index.archives[0], &tmp.path().join("cache"), true).unwrap();
+        assert_eq!(std::fs::read(got).unwrap(), b"archive bytes");
     }
 
     #[test]
