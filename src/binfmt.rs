@@ -199,6 +199,29 @@ mod tests {
     }
 
     #[test]
+    fn registers_from_binfmt_d_with_the_fix_binary_flag() {
+        let dir = tempfile::tempdir().unwrap();
+        let conf = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("status"), "enabled\n").unwrap();
+        // No qemu-user-static: the error says what to install.
+        let err = register(dir.path(), conf.path(), Arch::Aarch64).unwrap_err();
+        assert!(matches!(&err, SetupError::NoEmulator(p) if p.ends_with("qemu-aarch64.conf")), "{err}");
+        // The line goes to `register` with F added. (A plain directory is no kernel: the entry
+        // does not appear, which is reported.)
+        std::fs::write(
+            conf.path().join("qemu-aarch64.conf"),
+            "# comment\n:qemu-aarch64:M::\\x7fELF:\\xff:/usr/libexec/qemu-binfmt/aarch64-binfmt-P:OP\n",
+        )
+        .unwrap();
+        assert!(register(dir.path(), conf.path(), Arch::Aarch64).is_err());
+        let written = std::fs::read_to_string(dir.path().join("register")).unwrap();
+        assert_eq!(written, ":qemu-aarch64:M::\\x7fELF:\\xff:/usr/libexec/qemu-binfmt/aarch64-binfmt-P:OPF\n");
+        // An entry with F is left alone.
+        std::fs::write(dir.path().join("qemu-aarch64"), "enabled\ninterpreter /q\nflags: OPF\n").unwrap();
+        assert!(matches!(register(dir.path(), conf.path(), Arch::Aarch64), Ok(Registered::AlreadyThere(_))));
+    }
+
+    #[test]
     fn adds_the_fix_binary_flag() {
         assert_eq!(
             with_fix_binary(":qemu-arm:M::\\x7fELF:\\xff:/usr/bin/qemu-arm:OC"),
