@@ -7,9 +7,12 @@
 #   time after it (repair, collection, container teardown);
 # - a warm re-run with nothing changed (every job cached, no container) and a re-run after
 #   touching one C file;
-# - `pookie plan` on 10 targets × 6 Pythons (the recorded python-build-standalone release).
+# - `pookie plan` on 10 targets × 6 Pythons (the recorded python-build-standalone release);
+# - the aarch64 build of the fixture (CPython 3.11) in cross mode (zig on this CPU) and in
+#   emulate mode (gcc under QEMU), each forced on warm images, and the ratio emulate/cross.
 #
-# Needs the engine and the image that scripts/setup.sh makes (override with BENCH_IMAGE).
+# Needs the engine, QEMU and the images that scripts/setup.sh makes (override with BENCH_IMAGE,
+# BENCH_X86_64_IMAGE and BENCH_ARM64_IMAGE).
 # Usage: scripts/bench.sh
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -102,4 +105,39 @@ def statuses(name):
 print(f"warm re-run, nothing changed: {warm:5.1f} s  (jobs: {', '.join(statuses('warm.json'))})")
 print(f"re-run after touching one C file: {touched:5.1f} s  (jobs: {', '.join(statuses('touched.json'))})")
 print(f"pookie plan, 10 targets × 6 Pythons: {plan_ms:.1f} ms (best of 20)")
+PY
+
+# Non-native: one aarch64 build (no test job: the comparison is of building), cross vs emulate.
+mkdir -p "$work/aarch64"
+cp -r "$repo/tests/fixtures/project/." "$work/aarch64/"
+cat > "$work/aarch64/pookie.toml" <<TOML
+targets = ["manylinux_2_17_aarch64"]
+[python]
+source = "image"
+versions = ["3.11"]
+[images]
+linux-x86_64 = "${BENCH_X86_64_IMAGE:-debian:bookworm-slim}"
+linux-aarch64 = "${BENCH_ARM64_IMAGE:-debian-pythons:bookworm-arm64}"
+TOML
+echo "warming the aarch64 images (cross and emulate)…"
+for mode in cross emulate; do
+    "$pookie" images --workspace "$work/aarch64" --linux-non-native-mode "$mode" > /dev/null
+done
+aarch64() { # aarch64 MODE → prints the build job's seconds, then the run's wall seconds
+    local start end
+    start=$(date +%s.%N)
+    "$pookie" run --workspace "$work/aarch64" --force --linux-non-native-mode "$1" --report "$work/aarch64-$1.json" \
+        > "$work/run.out" 2>&1 || { cat "$work/run.out" >&2; echo "aarch64 $1 build failed" >&2; exit 1; }
+    end=$(date +%s.%N)
+    python3 -c "import json, sys; r = json.load(open(sys.argv[1])); \
+print(next(n['seconds'] for n in r['nodes'] if n['kind'] == 'job'), $end - $start)" "$work/aarch64-$1.json"
+}
+read -r cross_build cross_wall < <(aarch64 cross)
+read -r emulate_build emulate_wall < <(aarch64 emulate)
+python3 - "$cross_build" "$cross_wall" "$emulate_build" "$emulate_wall" <<'PY'
+import sys
+cb, cw, eb, ew = map(float, sys.argv[1:])
+print(f"aarch64 fixture build, CPython 3.11: cross (zig) {cb:5.1f} s (run {cw:5.1f} s), "
+      f"emulate (QEMU) {eb:5.1f} s (run {ew:5.1f} s)")
+print(f"ratio emulate/cross: build {eb / cb:.1f}x, run {ew / cw:.1f}x (goal: at least 5)")
 PY

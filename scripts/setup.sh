@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Makes a Debian/Ubuntu machine ready to run pookie and its tests, without any image registry
 # (only the package registries): installs what is missing from apt (the Docker engine included),
-# starts dockerd when no daemon answers, builds pookie, and makes the base images the example
-# and the tests use with `pookie base-image` (debootstrap; archives cached in
-# /var/cache/pookie-ci, so a second run takes seconds). Run as root. Idempotent.
+# starts dockerd when no daemon answers, builds pookie, registers QEMU with binfmt_misc, makes
+# the base images the example and the tests use with `pookie base-image` (debootstrap; archives
+# cached in /var/cache/pookie-ci, so a second run takes seconds) and the CPython mirror of the
+# musl tests. Run as root. Idempotent.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -71,7 +72,10 @@ install_packages() {
         exit 1
     fi
     local missing=() pkg
-    for pkg in debootstrap jq graphviz patchelf python3-venv ca-certificates; do
+    # qemu-user-static: foreign-architecture images and tests; musl-tools: the musl CPython of
+    # the CPython mirror; binutils: the tests read ELF files with readelf.
+    for pkg in debootstrap jq graphviz patchelf python3-venv ca-certificates \
+        qemu-user-static binfmt-support musl musl-tools binutils; do
         if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
             missing+=("$pkg")
         fi
@@ -146,8 +150,58 @@ base_image_sid_pythons() {
     target/debug/pookie base-image "${SID_PYTHONS[@]}" --tag debian-pythons:sid
 }
 
+# QEMU for the foreign images below and for the non-native tests (mounts binfmt_misc if needed).
+register_qemu() {
+    target/debug/pookie setup qemu --arch aarch64 --arch armv7l
+}
+
+# Foreign-architecture images, made under QEMU (minutes each: bookworm's CPython 3.11, the
+# smallest set that serves the tests). The package sets of pookie's base and toolchain layers
+# are included, so those layers skip apt (apt-get update alone takes minutes under QEMU): arm64
+# also builds under emulation (gcc, the tools' python3); armhf only runs tests.
+BASE_SET=bash,ca-certificates,tar,gzip,xz-utils,zstd
+ARM64_PYTHONS=(
+    --suite bookworm --arch arm64
+    --package "$BASE_SET,python3.11-dev,python3.11-venv,gcc,g++,make,libc6-dev,python3,python3-venv"
+    --cache-dir "$CACHE_DIR"
+)
+ARMHF_PYTHONS=(
+    --suite bookworm --arch armhf
+    --package "$BASE_SET,python3.11-dev,python3.11-venv"
+    --cache-dir "$CACHE_DIR"
+)
+
+# The two run side by side: each is mostly one emulated process at a time.
+base_images_foreign() {
+    local log_arm64=$CACHE_DIR/setup-arm64.out log_armhf=$CACHE_DIR/setup-armhf.out
+    target/debug/pookie base-image "${ARM64_PYTHONS[@]}" --tag debian-pythons:bookworm-arm64 >"$log_arm64" 2>&1 &
+    local arm64=$!
+    target/debug/pookie base-image "${ARMHF_PYTHONS[@]}" --tag debian-pythons:bookworm-armhf >"$log_armhf" 2>&1 &
+    local armhf=$!
+    local rc=0
+    wait "$arm64" || rc=1
+    wait "$armhf" || rc=1
+    cat "$log_arm64" "$log_armhf"
+    return "$rc"
+}
+
+# musllinux_1_2_x86_64's family: Debian with musl's loader, which runs the mirror's musl CPython.
+base_image_musl() {
+    target/debug/pookie base-image --suite bookworm --package musl --tag debian-musl:bookworm --cache-dir "$CACHE_DIR"
+}
+
+# CPython builds python-build-standalone would provide (unreachable here): musl x86_64 and
+# aarch64 from Debian's source package, served to pookie as `[python] mirror`.
+python_mirror() {
+    scripts/ci-python-mirror.sh "$CACHE_DIR/python-mirror"
+}
+
 step "apt packages" install_packages
 step "docker daemon" start_docker
 step "cargo build --locked" build_pookie
+step "QEMU binfmt registration" register_qemu
 step "base image debian:bookworm-slim" base_image_bookworm
 step "base image debian-pythons:sid" base_image_sid_pythons
+step "base images debian-pythons:bookworm-arm64 and -armhf (under QEMU)" base_images_foreign
+step "base image debian-musl:bookworm" base_image_musl
+step "CPython mirror (musl x86_64 and aarch64)" python_mirror

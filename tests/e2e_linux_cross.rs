@@ -1,0 +1,422 @@
+//! End to end, non-native Linux: the fixture project (a C and a C++ module) built for aarch64
+//! and armv7l by cross-compilation (zig) and for aarch64 under QEMU, each wheel tested under
+//! QEMU in its architecture's own image with Debian's CPython; musllinux x86_64 built and tested
+//! with a real musl CPython, musllinux aarch64 built and checked structurally; and
+//! `pookie doctor` reporting a missing QEMU registration with its fix.
+//!
+//! Needs what scripts/setup.sh prepares: the engine, QEMU registered with binfmt_misc, the
+//! bookworm base images (x86_64, arm64 and armhf with CPython 3.11, x86_64 with musl) and the
+//! CPython mirror of scripts/ci-python-mirror.sh. A missing piece fails with its fix.
+
+mod e2e_support;
+
+use e2e_support::*;
+use std::path::{Path, PathBuf};
+
+const TEST: &str = "python -m unittest discover -v -s {project}/tests";
+const EM_ARM: u16 = 40;
+const EM_X86_64: u16 = 62;
+const EM_AARCH64: u16 = 183;
+
+fn image(var: &str, default: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| default.to_string())
+}
+
+/// Debian 12 (its CPython 3.11 runs pip in the cross layers, beside the target's headers).
+fn x86_64_image() -> String {
+    image("POOKIE_TEST_X86_64_IMAGE", "debian:bookworm-slim")
+}
+
+fn arm64_image() -> String {
+    image("POOKIE_TEST_ARM64_IMAGE", "debian-pythons:bookworm-arm64")
+}
+
+fn armhf_image() -> String {
+    image("POOKIE_TEST_ARMHF_IMAGE", "debian-pythons:bookworm-armhf")
+}
+
+/// Debian 12 with the `musl` package, whose loader runs a musl CPython.
+fn musl_image() -> String {
+    image("POOKIE_TEST_MUSL_IMAGE", "debian-musl:bookworm")
+}
+
+/// The CPython mirror (musl x86_64 and aarch64, Debian's x86_64) and its wheelhouse.
+fn python_mirror() -> PathBuf {
+    let dir = PathBuf::from(image("POOKIE_TEST_PYTHON_MIRROR", "/var/cache/pookie-ci/python-mirror"));
+    assert!(
+        dir.join("SHA256SUMS").is_file(),
+        "no CPython mirror at {}: scripts/setup.sh builds it with scripts/ci-python-mirror.sh",
+        dir.display()
+    );
+    dir
+}
+
+/// Fails unless the kernel hands these architectures' binaries to QEMU, visibly to containers.
+fn require_qemu(entries: &[&str]) {
+    for name in entries {
+        let path = Path::new("/proc/sys/fs/binfmt_misc").join(name);
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let flags = text.lines().find_map(|l| l.strip_prefix("flags:")).unwrap_or("");
+        assert!(
+            text.starts_with("enabled") && flags.contains('F'),
+            "QEMU is not registered (enabled, with the F flag) at {}: `sudo pookie setup qemu` (scripts/setup.sh does it)",
+            path.display()
+        );
+    }
+}
+
+fn config(target: &str, images: &[(&str, String)], extra: &str) -> String {
+    let images: String = images.iter().map(|(k, v)| format!("{k} = \"{v}\"\n")).collect();
+    format!(
+        r#"targets = ["{target}"]
+{extra}
+[python]
+source = "image"
+versions = ["3.11"]
+
+[images]
+{images}"#
+    )
+}
+
+/// The single job of `stage` in a `--report` JSON.
+fn job<'a>(report: &'a serde_json::Value, stage: &str) -> &'a serde_json::Value {
+    report["nodes"].as_array().unwrap().iter().find(|n| n["kind"] == "job" && n["stage"] == stage).expect("job")
+}
+
+fn plan_job<'a>(plan: &'a serde_json::Value, stage: &str) -> &'a serde_json::Value {
+    plan["jobs"].as_array().unwrap().iter().find(|j| j["stage"] == stage).expect("job in plan")
+}
+
+fn image_tag(plan: &serde_json::Value, name: &str) -> String {
+    let image = plan["images"].as_array().unwrap().iter().find(|i| i["name"] == name).expect("image in plan");
+    image["tag"].as_str().expect("tag").to_string()
+}
+
+/// Every `.so` of a wheel: name and bytes.
+fn shared_objects(wheel: &Path) -> Vec<(String, Vec<u8>)> {
+    use std::io::Read;
+    let mut z = zip::ZipArchive::new(std::fs::File::open(wheel).unwrap()).unwrap();
+    let names: Vec<String> =
+        z.file_names().filter_map(|n| n.ok().map(|n| n.to_string())).filter(|n| n.ends_with(".so")).collect();
+    names
+        .into_iter()
+        .map(|n| {
+            let mut buf = Vec::new();
+            z.by_name(&n).unwrap().read_to_end(&mut buf).unwrap();
+            (n, buf)
+        })
+        .collect()
+}
+
+/// `readelf ARGS` on an ELF file's bytes.
+fn readelf(bytes: &[u8], args: &[&str]) -> String {
+    let f = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(f.path(), bytes).unwrap();
+    let out = std::process::Command::new("readelf").args(args).arg(f.path()).output().expect("readelf runs (binutils)");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The one wheel in dist/, checked: both tags name `platform` (and nothing else), every
+/// extension module is an ELF shared object for `machine` with the target's EXT_SUFFIX.
+fn the_wheel(p: &Project, platform: &str, machine: u16, ext_suffix: &str) -> (String, Vec<(String, Vec<u8>)>) {
+    let wheels = p.wheels();
+    assert_eq!(wheels.len(), 1, "{wheels:?}");
+    let wheel = wheels[0].clone();
+    let platforms: Vec<&str> = wheel.trim_end_matches(".whl").rsplit('-').next().unwrap().split('.').collect();
+    assert!(platforms.contains(&platform), "{wheel} lacks {platform}");
+    let alias = platform.replace("manylinux_2_17_", "manylinux2014_");
+    assert!(platforms.iter().all(|t| *t == platform || *t == alias), "{wheel} carries other tags");
+    let sos = shared_objects(&p.dir().join("dist").join(&wheel));
+    assert_eq!(sos.len(), 2, "the C and the C++ module: {:?}", sos.iter().map(|s| &s.0).collect::<Vec<_>>());
+    for (name, bytes) in &sos {
+        assert_eq!(&bytes[..4], b"\x7fELF", "{name}");
+        assert_eq!(u16::from_le_bytes([bytes[18], bytes[19]]), machine, "{name}: ELF machine");
+        assert_eq!(u16::from_le_bytes([bytes[16], bytes[17]]), 3, "{name}: not a shared object");
+        assert!(name.ends_with(ext_suffix), "{name} does not end with {ext_suffix}");
+    }
+    (wheel, sos)
+}
+
+/// `auditwheel show`, in the image that repaired the wheel (through pookie's wrapper, which
+/// knows the target's architecture and libc), finds the wheel consistent with `platform`.
+fn auditwheel_agrees(p: &Project, image: &str, wheel: &str, platform: &str) {
+    let out = engine_output(&[
+        "run",
+        "--rm",
+        "-v",
+        &format!("{}:/dist:ro", p.dir().join("dist").display()),
+        image,
+        "pookie-auditwheel",
+        platform,
+        "show",
+        &format!("/dist/{wheel}"),
+    ]);
+    let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains(&format!("consistent with the following platform tag: \"{platform}\"")),
+        "auditwheel show says:\n{out}"
+    );
+}
+
+/// The test job ran the fixture's tests, which passed, under the target's own CPython.
+fn tests_passed_on(p: &Project, id: &str, platform: &str) {
+    let log = p.log(&format!("{id}-test.log"));
+    assert!(log.contains("Ran 6 tests"), "the fixture's tests did not run:\n{log}");
+    assert!(log.contains("OK (skipped=1)"), "the fixture's tests did not pass:\n{log}");
+    assert!(log.contains("fixturepkg tested on 3.11."), "{log}");
+    assert!(log.contains(platform), "the tests did not run on {platform}:\n{log}");
+}
+
+fn run_ok(p: &Project, extra: &[&str]) -> serde_json::Value {
+    let report = p.root.path().join("report.json");
+    let mut args = vec!["run", "--report", report.to_str().unwrap()];
+    args.extend(extra);
+    let out = p.pookie(&args);
+    assert!(out.status.success(), "pookie run {extra:?} failed:\n{}\n{}", stdout(&out), stderr(&out));
+    let r = p.report(&report);
+    for ((id, stage), status) in job_statuses(&r) {
+        assert_eq!(status, "passed", "{id} {stage}");
+    }
+    r
+}
+
+#[test]
+fn aarch64_wheels_cross_compiled_and_emulated_pass_their_tests_under_qemu() {
+    require(&[&x86_64_image(), &arm64_image()]);
+    require_qemu(&["qemu-aarch64"]);
+    let _serial = serial();
+    let p = Project::new(&config(
+        "manylinux_2_17_aarch64",
+        &[("linux-x86_64", x86_64_image()), ("linux-aarch64", arm64_image())],
+        &format!("test = \"{TEST}\""),
+    ));
+    let id = "cp311-manylinux_2_17_aarch64";
+    let suffix = ".cpython-311-aarch64-linux-gnu.so";
+
+    // cross, the default: zig on the host's CPU, tests under QEMU in the arm64 image.
+    let cross = run_ok(&p, &[]);
+    let plan = p.plan(&[]);
+    let (build, test) = (plan_job(&plan, "build"), plan_job(&plan, "test"));
+    assert_eq!(build["runner"], "native");
+    assert_eq!(build["image"], "python/linux-x86_64/zig/cp311/manylinux_2_17_aarch64");
+    assert_eq!(build["env"]["POOKIE_ZIG_TARGET"], "aarch64-linux-gnu.2.17");
+    assert_eq!(test["runner"], "qemu-aarch64");
+    assert_eq!(test["image"], "python/linux-aarch64/runtime/cp311");
+    let (wheel, sos) = the_wheel(&p, "manylinux_2_17_aarch64", EM_AARCH64, suffix);
+    for (name, bytes) in &sos {
+        let comment = readelf(bytes, &["-p", ".comment"]);
+        assert!(
+            comment.contains("Linker: LLD") && !comment.contains("GCC:"),
+            "{name} was not linked by zig:\n{comment}"
+        );
+    }
+    auditwheel_agrees(
+        &p,
+        &image_tag(&plan, "python/linux-x86_64/zig/cp311/manylinux_2_17_aarch64"),
+        &wheel,
+        "manylinux_2_17_aarch64",
+    );
+    tests_passed_on(&p, id, "linux-aarch64");
+    let cross_secs = job(&cross, "build")["seconds"].as_f64().unwrap();
+
+    // emulate: gcc in the arm64 image under QEMU, tests there too.
+    let emulated = run_ok(&p, &["--linux-non-native-mode", "emulate"]);
+    let plan = p.plan(&["--linux-non-native-mode", "emulate"]);
+    let (build, test) = (plan_job(&plan, "build"), plan_job(&plan, "test"));
+    assert_eq!(build["runner"], "qemu-aarch64");
+    assert_eq!(build["image"], "python/linux-aarch64/gcc/cp311");
+    assert_eq!(test["image"], "python/linux-aarch64/gcc/cp311");
+    let (wheel, sos) = the_wheel(&p, "manylinux_2_17_aarch64", EM_AARCH64, suffix);
+    for (name, bytes) in &sos {
+        let comment = readelf(bytes, &["-p", ".comment"]);
+        assert!(comment.contains("GCC: (Debian"), "{name} was not compiled by the image's gcc:\n{comment}");
+    }
+    auditwheel_agrees(&p, &image_tag(&plan, "python/linux-aarch64/gcc/cp311"), &wheel, "manylinux_2_17_aarch64");
+    tests_passed_on(&p, id, "linux-aarch64");
+    let emulated_secs = job(&emulated, "build")["seconds"].as_f64().unwrap();
+    eprintln!("aarch64 build: cross {cross_secs:.1}s, emulated {emulated_secs:.1}s");
+}
+
+#[test]
+fn armv7l_wheels_are_cross_compiled_tagged_manylinux_2_17_armv7l_and_tested_under_qemu() {
+    require(&[&x86_64_image(), &armhf_image()]);
+    require_qemu(&["qemu-arm"]);
+    let _serial = serial();
+    let p = Project::new(&config(
+        "manylinux_2_17_armv7l",
+        &[("linux-x86_64", x86_64_image()), ("linux-armv7l", armhf_image())],
+        &format!("test = \"{TEST}\""),
+    ));
+    run_ok(&p, &[]);
+    let plan = p.plan(&[]);
+    assert_eq!(plan_job(&plan, "test")["runner"], "qemu-armv7l");
+    let (wheel, sos) = the_wheel(&p, "manylinux_2_17_armv7l", EM_ARM, ".cpython-311-arm-linux-gnueabihf.so");
+    for (name, bytes) in &sos {
+        assert_eq!(bytes[4], 1, "{name} is not 32-bit");
+        let attrs = readelf(bytes, &["-A"]);
+        assert!(attrs.contains("Tag_ABI_VFP_args: VFP registers"), "{name} is not hard-float:\n{attrs}");
+    }
+    let build = p.log("cp311-manylinux_2_17_armv7l-build.log");
+    assert!(build.contains("cp311-linux_armv7l.whl"), "setuptools did not tag the wheel linux_armv7l:\n{build}");
+    auditwheel_agrees(
+        &p,
+        &image_tag(&plan, "python/linux-x86_64/zig/cp311/manylinux_2_17_armv7l"),
+        &wheel,
+        "manylinux_2_17_armv7l",
+    );
+    tests_passed_on(&p, "cp311-manylinux_2_17_armv7l", "linux-armv7l");
+}
+
+/// A musl project: Python from the mirror, build requirements from its wheelhouse (the mirror's
+/// musl CPython has no ssl module, so pip installs setuptools offline).
+fn musl_project(target: &str, images: &[(&str, String)], test: bool) -> Project {
+    let mirror = python_mirror();
+    let images: String = images.iter().map(|(k, v)| format!("{k} = \"{v}\"\n")).collect();
+    let test = if test {
+        // The interpreter says which libc it was built for before the fixture's tests run.
+        format!(
+            "test = \"python -c 'import sysconfig; print(\\\"interpreter for\\\", sysconfig.get_config_var(\\\"HOST_GNU_TYPE\\\"))' && {TEST}\""
+        )
+    } else {
+        String::new()
+    };
+    let p = Project::new(&format!(
+        r#"targets = ["{target}"]
+build = "python -m pip wheel . --no-deps --no-index --find-links {{project}}/wheelhouse --wheel-dir \"$POOKIE_WHEEL_DIR\""
+{test}
+[python]
+versions = ["3.11"]
+mirror = "{}"
+
+[images]
+{images}"#,
+        mirror.display()
+    ));
+    copy_dir(&mirror.join("wheelhouse"), &p.dir().join("wheelhouse"));
+    p
+}
+
+/// The extension modules need no glibc, and musl's libc under the musllinux policy's name
+/// (what Alpine's toolchain writes; pookie's repair renames zig's `libc.so`).
+fn links_musl_only(sos: &[(String, Vec<u8>)], libc: &str) {
+    for (name, bytes) in sos {
+        let dynamic = readelf(bytes, &["-d", "-V"]);
+        assert!(!dynamic.contains("libc.so.6") && !dynamic.contains("GLIBC_"), "{name} links glibc:\n{dynamic}");
+        let needed: Vec<&str> =
+            dynamic.lines().filter(|l| l.contains("(NEEDED)")).filter_map(|l| l.split('[').nth(1)).collect();
+        assert!(
+            needed.iter().all(|n| n.trim_end_matches(']') == libc),
+            "{name} needs {needed:?}, expected only {libc}"
+        );
+    }
+}
+
+#[test]
+fn musllinux_x86_64_wheels_are_built_and_tested_with_a_musl_cpython() {
+    require(&[&musl_image()]);
+    let _serial = serial();
+    let p = musl_project("musllinux_1_2_x86_64", &[("musllinux-x86_64", musl_image())], true);
+    run_ok(&p, &[]);
+    let plan = p.plan(&[]);
+    let build = plan_job(&plan, "build");
+    assert_eq!(build["runner"], "native");
+    assert_eq!(build["env"]["POOKIE_ZIG_TARGET"], "x86_64-linux-musl");
+    let (wheel, sos) = the_wheel(&p, "musllinux_1_2_x86_64", EM_X86_64, ".cpython-311-x86_64-linux-musl.so");
+    links_musl_only(&sos, "libc.musl-x86_64.so.1");
+    let python = "python/musllinux-x86_64/zig/cp311/musllinux_1_2_x86_64";
+    auditwheel_agrees(&p, &image_tag(&plan, python), &wheel, "musllinux_1_2_x86_64");
+    let log = p.log("cp311-musllinux_1_2_x86_64-test.log");
+    assert!(log.contains("interpreter for x86_64-pc-linux-musl"), "the tests did not run on the musl CPython:\n{log}");
+    tests_passed_on(&p, "cp311-musllinux_1_2_x86_64", "linux-x86_64");
+}
+
+#[test]
+fn musllinux_aarch64_wheels_are_cross_compiled_and_check_out_structurally() {
+    require(&[&x86_64_image()]);
+    let _serial = serial();
+    let p = musl_project("musllinux_1_2_aarch64", &[("linux-x86_64", x86_64_image())], false);
+    run_ok(&p, &[]);
+    let plan = p.plan(&[]);
+    assert_eq!(plan_job(&plan, "build")["env"]["POOKIE_ZIG_TARGET"], "aarch64-linux-musl");
+    let (wheel, sos) = the_wheel(&p, "musllinux_1_2_aarch64", EM_AARCH64, ".cpython-311-aarch64-linux-musl.so");
+    links_musl_only(&sos, "libc.musl-aarch64.so.1");
+    let python = "python/linux-x86_64/zig/cp311/musllinux_1_2_aarch64";
+    auditwheel_agrees(&p, &image_tag(&plan, python), &wheel, "musllinux_1_2_aarch64");
+    // The headers and sysconfig data came from a real aarch64 musl CPython: its interpreter
+    // binary is an aarch64 program for musl's loader.
+    let sums = std::fs::read_to_string(python_mirror().join("SHA256SUMS")).unwrap();
+    let archive =
+        sums.split_whitespace().find(|n| n.contains("aarch64-unknown-linux-musl")).expect("aarch64 musl archive");
+    let listing = std::process::Command::new("tar")
+        .args(["-xzOf", &python_mirror().join(archive).to_string_lossy(), "python/bin/python3.11"])
+        .output()
+        .unwrap();
+    assert!(listing.status.success());
+    let interp = readelf(&listing.stdout, &["-l"]);
+    assert!(interp.contains("/lib/ld-musl-aarch64.so.1"), "{interp}");
+    assert_eq!(u16::from_le_bytes([listing.stdout[18], listing.stdout[19]]), EM_AARCH64);
+}
+
+#[test]
+fn doctor_reports_a_missing_qemu_registration_with_its_fix() {
+    require(&[]);
+    let _serial = serial();
+    let p = Project::new(&config(
+        "manylinux_2_17_aarch64",
+        &[("linux-x86_64", x86_64_image()), ("linux-aarch64", arm64_image())],
+        &format!("test = \"{TEST}\""),
+    ));
+    let binfmt = tempfile::tempdir().unwrap();
+    let doctor = |args: &[&str]| {
+        let out = p.command().env("POOKIE_BINFMT_DIR", binfmt.path()).args(args).output().unwrap();
+        eprintln!("$ pookie {args:?}\n{}{}", stdout(&out), stderr(&out));
+        out
+    };
+    let line_with = |text: &str, needle: &str| -> String {
+        text.lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no line with {needle:?} in:\n{text}"))
+            .to_string()
+    };
+    let fix = "fix: sudo pookie setup qemu";
+
+    // An empty directory: binfmt_misc is not mounted there.
+    let out = doctor(&["doctor"]);
+    assert_eq!(out.status.code(), Some(1));
+    let line = line_with(&stdout(&out), "qemu aarch64");
+    assert!(line.starts_with("FAIL") && line.contains("binfmt_misc is not mounted at"), "{line}");
+    assert!(stdout(&out).contains(fix), "{}", stdout(&out));
+
+    // Mounted, but nothing registered for aarch64.
+    std::fs::write(binfmt.path().join("status"), "enabled\n").unwrap();
+    let out = doctor(&["doctor"]);
+    assert_eq!(out.status.code(), Some(1));
+    let line = line_with(&stdout(&out), "qemu aarch64");
+    assert!(line.contains("QEMU is not registered for aarch64: no qemu-aarch64 entry"), "{line}");
+    assert!(stdout(&out).contains(fix));
+
+    // Registered without F: containers would not find the emulator.
+    std::fs::write(binfmt.path().join("qemu-aarch64"), "enabled\ninterpreter /usr/bin/qemu-aarch64-static\nflags: P\n")
+        .unwrap();
+    let out = doctor(&["doctor"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(line_with(&stdout(&out), "qemu aarch64").contains("without the F flag"), "{}", stdout(&out));
+
+    // `pookie run` stops with the same message before it builds or starts anything.
+    let out = doctor(&["run"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(line_with(&err, "qemu aarch64").contains("without the F flag"), "{err}");
+    assert!(err.contains(fix) && err.contains("nothing was started"), "{err}");
+    assert!(!p.dir().join(".pookie/jobs").exists() && !p.dir().join(".pookie/logs").exists(), "something started");
+
+    // A plan that runs nothing under emulation does not ask for QEMU.
+    let out = doctor(&["doctor", "--target", "manylinux_2_17_x86_64"]);
+    assert!(!stdout(&out).contains("qemu"), "{}", stdout(&out));
+
+    // This machine's own registration (scripts/setup.sh made it) satisfies the check.
+    let out = p.pookie(&["doctor"]);
+    let line = line_with(&stdout(&out), "qemu aarch64");
+    assert!(line.starts_with("ok") && line.contains("flags"), "{line}");
+}
