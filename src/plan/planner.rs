@@ -3,7 +3,9 @@
 //! order, so `pookie plan` output can be compared byte for byte.
 //!
 //! Layers are shared wherever their inputs are equal: one base layer per family, one toolchain
-//! layer per family and toolchain, one Python layer per toolchain layer and interpreter.
+//! layer per family and toolchain (zig adds one per zig target, with its libc prebuilt), one
+//! Python layer per toolchain layer and interpreter. Cross builds run in the x86_64 family; their
+//! tests run in the target's family, under QEMU.
 
 use super::{ContextFile, ImageNode, JobNode, Layer, Mount, Node, Plan, Runner, Stage, Toolchain};
 use crate::config::matrix::{Cell, Interpreter};
