@@ -8,8 +8,8 @@ set_name=$1
 if command -v apt-get >/dev/null 2>&1; then
     case $set_name in
         base) pkgs="bash ca-certificates tar gzip xz-utils zstd" ;;
-        gcc) pkgs="gcc g++ make libc6-dev" ;;
-        clang) pkgs="clang lld make libc6-dev" ;;
+        gcc) pkgs="gcc g++ make libc6-dev ccache" ;;
+        clang) pkgs="clang lld make libc6-dev ccache" ;;
         zig) pkgs="make" ;;
         tools) pkgs="python3 python3-venv" ;;
         *) echo "unknown package set $set_name" >&2; exit 2 ;;
@@ -30,8 +30,8 @@ if command -v apt-get >/dev/null 2>&1; then
 elif command -v apk >/dev/null 2>&1; then
     case $set_name in
         base) pkgs="bash ca-certificates tar gzip xz zstd" ;;
-        gcc) pkgs="gcc g++ make musl-dev" ;;
-        clang) pkgs="clang lld make musl-dev gcc g++" ;;
+        gcc) pkgs="gcc g++ make musl-dev ccache" ;;
+        clang) pkgs="clang lld make musl-dev gcc g++ ccache" ;;
         zig) pkgs="make" ;;
         tools) pkgs="python3" ;;
         *) echo "unknown package set $set_name" >&2; exit 2 ;;

@@ -486,3 +486,53 @@ fn clean_images_removes_pookies_images_only() {
     assert!(exists(&sid_image()), "clean --images removed a base image");
     engine_output(&["rmi", "pookie-test/unmanaged:1"]);
 }
+
+#[test]
+fn pip_and_compiler_caches_are_shared_between_runs() {
+    require(&[&sid_image()]);
+    let _serial = serial();
+    let p = Project::new(
+        &config("build = 'python -m pip cache dir && python -m pip wheel . --no-deps -w \"$POOKIE_WHEEL_DIR\"'")
+            .replace("\"3.13\", \"3.14\"", "\"3.13\""),
+    );
+    let out = p.pookie(&["run"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // pip's cache is the target's directory in pookie's cache, owned by the caller. (Whether pip
+    // stores downloads there depends on the index's caching headers: a proxy that strips them,
+    // as this machine's does, leaves pip's HTTP cache empty.)
+    let build_log = p.log("cp313-manylinux_2_17_x86_64-build.log");
+    assert!(build_log.lines().any(|l| l.trim() == "/pookie/cache/pip"), "pip does not use the cache:\n{build_log}");
+    let pip = p.cache().join("pip/manylinux_2_17_x86_64-cp313");
+    let uid = unsafe { libc::getuid() };
+    assert_eq!(std::fs::metadata(&pip).unwrap().uid(), uid, "the cache belongs to the caller");
+
+    // The same sources built again: ccache answers the compiler from its cache.
+    let out = p.pookie(&["run", "--force"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let ccache = p.cache().join("ccache/linux-x86_64-gcc");
+    let plan = p.plan(&[]);
+    let stats = engine_output(&[
+        "run",
+        "--rm",
+        "-v",
+        &format!("{}:/c", ccache.display()),
+        "-e",
+        "CCACHE_DIR=/c",
+        &python_image(&plan, "cp313"),
+        "ccache",
+        "--print-stats",
+    ]);
+    let count = |key: &str| -> u64 {
+        stats.lines().find_map(|l| l.strip_prefix(key)).and_then(|v| v.trim().parse().ok()).unwrap_or(0)
+    };
+    assert!(count("direct_cache_hit") + count("preprocessed_cache_hit") >= 2, "no ccache hits:\n{stats}");
+
+    // [caches] off: nothing is mounted.
+    let off =
+        Project::new(&config("[caches]\npip = false\ncompiler = false").replace("\"3.13\", \"3.14\"", "\"3.13\""));
+    let jobs = off.plan(&[])["jobs"].as_array().unwrap().clone();
+    for j in jobs {
+        assert_eq!(j["mounts"].as_array().unwrap().len(), 1, "{j}");
+        assert!(j["env"].get("PIP_CACHE_DIR").is_none());
+    }
+}

@@ -210,7 +210,7 @@ pub fn clean(workspace: Option<&Path>, images: bool, caches: bool) -> Result<(),
     }
     if caches {
         let dir = crate::cache::dir();
-        for sub in ["python", "python-index", "jobs"] {
+        for sub in ["python", "python-index", "jobs", "pip", "ccache"] {
             let p = dir.join(sub);
             if p.exists() {
                 std::fs::remove_dir_all(&p).map_err(|e| Failure::msg(EXIT_FAILURE, format!("clean: {e}")))?;

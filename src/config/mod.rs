@@ -115,8 +115,16 @@ pub struct Settings {
     pub images: BTreeMap<Family, String>,
     pub engine: Option<EngineKind>,
     pub ca_bundle: Option<CaBundle>,
+    pub caches: Caches,
     pub offline: bool,
     pub sources: Sources,
+}
+
+/// Which caches are mounted into jobs (`[caches]`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Caches {
+    pub pip: bool,
+    pub compiler: bool,
 }
 
 /// Certificate authorities to trust inside images and jobs, with the digest that makes a change

@@ -61,6 +61,9 @@ pub struct RawConfig {
     /// behind TLS-inspecting proxies). Default: the file `$SSL_CERT_FILE` names, when set.
     #[schemars(with = "Option<String>")]
     pub ca_bundle: Option<Spanned<String>>,
+    /// Caches shared by the jobs of a target across runs: pip's and the compiler's.
+    #[serde(default)]
+    pub caches: RawCaches,
     /// How Linux wheels are compiled: the x86_64 compiler and what to do with targets the host
     /// cannot run natively.
     #[serde(default)]
@@ -72,6 +75,18 @@ pub struct RawConfig {
     /// Per-identifier changes, applied in order to the jobs whose identifier matches `select`.
     #[serde(default)]
     pub overrides: Vec<RawOverride>,
+}
+
+/// `[caches]`: caches shared by the jobs of a target, kept in pookie's cache directory.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawCaches {
+    /// pip's download and wheel cache, one per target and Python version, so that dependencies
+    /// are downloaded once. Default: true.
+    pub pip: Option<bool>,
+    /// ccache for gcc and clang builds, one per image family and compiler, so that rebuilding
+    /// unchanged sources is fast. Default: true.
+    pub compiler: Option<bool>,
 }
 
 /// `[linux]`: how Linux wheels are compiled.

@@ -68,6 +68,7 @@ pub(super) fn resolve(
         images,
         engine,
         ca_bundle,
+        caches: super::Caches { pip: raw.caches.pip.unwrap_or(true), compiler: raw.caches.compiler.unwrap_or(true) },
         offline: cli.offline,
         sources,
     })

@@ -4,7 +4,7 @@
 use crate::engine::Engine;
 use crate::image::build::{MANAGED_LABEL, last_lines, open_log};
 use crate::plan::planner::JOB_MOUNT;
-use crate::plan::{JobNode, Stage};
+use crate::plan::{HostDir, JobNode, Stage};
 use crate::process::{self, Cancel, Exit};
 use crate::workspace;
 use std::io::Write;
@@ -16,6 +16,7 @@ pub struct Context<'a> {
     pub engine: &'a Engine,
     pub workspace: &'a Path,
     pub output_dir: &'a Path,
+    pub cache_dir: &'a Path,
     pub run_id: &'a str,
     pub cancel: &'a Cancel,
     pub uid: u32,
@@ -58,7 +59,12 @@ pub fn run(ctx: &Context, job: &JobNode, image: &str, wheels: &[PathBuf]) -> Res
         args.extend(["--ulimit".into(), "nofile=1024:20000".into(), "--ulimit".into(), "nproc=4096:4096".into()]);
     }
     for m in &job.mounts {
-        let host = ctx.workspace.join(&m.host);
+        let host = match &m.host {
+            HostDir::Workspace(p) => ctx.workspace.join(p),
+            HostDir::Cache(p) => ctx.cache_dir.join(p),
+        };
+        // The engine would create a missing directory as root.
+        std::fs::create_dir_all(&host).map_err(|e| format!("cannot create {}: {e}", host.display()))?;
         let ro = if m.read_only { ":ro" } else { "" };
         args.extend(["--volume".into(), format!("{}:{}{ro}", host.display(), m.container)]);
     }

@@ -114,6 +114,7 @@ pub fn execute(plan: &Plan, engine: &Engine, opts: &Options, cancel: &Cancel, pr
             engine,
             workspace: opts.workspace,
             output_dir: opts.output_dir,
+            cache_dir: &opts.cache_dir,
             run_id: opts.run_id,
             cancel,
             uid: unsafe { libc::getuid() },

@@ -137,12 +137,23 @@ impl Runner {
     }
 }
 
-/// A host directory mounted into a job's container. Host paths are relative to the workspace.
+/// A host directory mounted into a job's container.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Mount {
-    pub host: PathBuf,
+    pub host: HostDir,
     pub container: String,
     pub read_only: bool,
+}
+
+/// Where a mounted host directory is. The plan holds no absolute path, so it reads the same on
+/// every machine; the executor resolves these.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HostDir {
+    /// Relative to the workspace: the job's own directory.
+    Workspace(PathBuf),
+    /// Relative to pookie's cache directory: caches shared by jobs and runs.
+    Cache(PathBuf),
 }
 
 #[derive(Debug, Clone, Serialize)]

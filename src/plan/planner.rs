@@ -7,7 +7,7 @@
 //! Python layer per toolchain layer and interpreter. Cross builds run in the x86_64 family; their
 //! tests run in the target's family, under QEMU.
 
-use super::{ContextFile, ImageNode, JobNode, Layer, Mount, Node, Plan, Runner, Stage, Toolchain};
+use super::{ContextFile, HostDir, ImageNode, JobNode, Layer, Mount, Node, Plan, Runner, Stage, Toolchain};
 use crate::config::matrix::{Cell, Interpreter};
 use crate::config::{Compiler, Settings};
 use crate::image::{self, Recipe};
@@ -19,6 +19,12 @@ use std::path::PathBuf;
 
 /// Where the job's directory appears inside its container.
 pub const JOB_MOUNT: &str = "/pookie/job";
+const PIP_CACHE: &str = "/pookie/cache/pip";
+const CCACHE: &str = "/pookie/cache/ccache";
+
+fn job_mount(dir: &std::path::Path) -> Mount {
+    Mount { host: HostDir::Workspace(dir.to_path_buf()), container: JOB_MOUNT.into(), read_only: false }
+}
 
 struct Builder<'a> {
     settings: &'a Settings,
@@ -85,6 +91,8 @@ impl Builder<'_> {
         let dir = PathBuf::from(".pookie/jobs").join(format!("{id}-build"));
         let mut build_env = env.clone();
         build_env.extend(compiler_env(toolchain, info, how));
+        let mut build_mounts = vec![job_mount(&dir)];
+        self.cache_mounts(cell, Some((info.family, toolchain)), &mut build_mounts, &mut build_env);
         build_env.extend(pookie_env(&id.to_string(), Stage::Build, id.python, info.tag));
         build_env.insert("POOKIE_WHEEL_DIR".into(), format!("{JOB_MOUNT}/wheels"));
         build_env.insert("POOKIE_REPAIR".into(), repair_name(info.repair).into());
@@ -98,7 +106,7 @@ impl Builder<'_> {
             test_requires: Vec::new(),
             env: build_env,
             log: PathBuf::from(".pookie/logs").join(format!("{id}-build.log")),
-            mounts: vec![Mount { host: dir.clone(), container: JOB_MOUNT.into(), read_only: false }],
+            mounts: build_mounts,
             dir,
             repair: info.repair,
             output_dir: Some(s.output_dir.strip_prefix(&s.workspace).unwrap_or(&s.output_dir).to_path_buf()),
@@ -122,6 +130,8 @@ impl Builder<'_> {
         let dir = PathBuf::from(".pookie/jobs").join(format!("{id}-test"));
         let mut test_env = env;
         test_env.extend(pookie_env(&id.to_string(), Stage::Test, id.python, info.tag));
+        let mut test_mounts = vec![job_mount(&dir)];
+        self.cache_mounts(cell, None, &mut test_mounts, &mut test_env);
         test_env.insert("POOKIE_WHEEL_DIR".into(), format!("{JOB_MOUNT}/wheel"));
         let job = self.add(Node::Job(JobNode {
             name: format!("{id}/test"),
@@ -133,7 +143,7 @@ impl Builder<'_> {
             test_requires,
             env: test_env,
             log: PathBuf::from(".pookie/logs").join(format!("{id}-test.log")),
-            mounts: vec![Mount { host: dir.clone(), container: JOB_MOUNT.into(), read_only: false }],
+            mounts: test_mounts,
             dir,
             repair: Repair::None,
             output_dir: None,
@@ -142,6 +152,34 @@ impl Builder<'_> {
         self.graph.add_edge(build, job, ());
         if let Some(img) = test_image {
             self.graph.add_edge(img, job, ());
+        }
+    }
+
+    /// The caches a job mounts (`[caches]`): pip's, per target and Python version (so a build and
+    /// its test share downloads), and for gcc/clang builds (`compiler`: family and toolchain)
+    /// ccache's, with the compilers run through it.
+    fn cache_mounts(
+        &self,
+        cell: &Cell,
+        compiler: Option<(Family, Toolchain)>,
+        mounts: &mut Vec<Mount>,
+        env: &mut BTreeMap<String, String>,
+    ) {
+        let caches = self.settings.caches;
+        if caches.pip {
+            let dir = PathBuf::from("pip").join(format!("{}-{}", cell.id.target.tag(), cell.id.python.cp_tag()));
+            mounts.push(Mount { host: HostDir::Cache(dir), container: PIP_CACHE.into(), read_only: false });
+            env.insert("PIP_CACHE_DIR".into(), PIP_CACHE.into());
+        }
+        if let (true, Some((family, toolchain @ (Toolchain::Gcc | Toolchain::Clang)))) = (caches.compiler, compiler) {
+            let dir = PathBuf::from("ccache").join(format!("{family}-{}", toolchain.as_str()));
+            mounts.push(Mount { host: HostDir::Cache(dir), container: CCACHE.into(), read_only: false });
+            env.insert("CCACHE_DIR".into(), CCACHE.into());
+            for var in ["CC", "CXX"] {
+                if let Some(cc) = env.get_mut(var) {
+                    *cc = format!("ccache {cc}");
+                }
+            }
         }
     }
 
