@@ -162,7 +162,7 @@ register_qemu() {
 BASE_SET=bash,ca-certificates,tar,gzip,xz-utils,zstd
 ARM64_PYTHONS=(
     --suite bookworm --arch arm64
-    --package "$BASE_SET,python3.11-dev,python3.11-venv,gcc,g++,make,libc6-dev,python3,python3-venv"
+    --package "$BASE_SET,python3.11-dev,python3.11-venv,gcc,g++,make,libc6-dev,ccache,python3,python3-venv"
     --cache-dir "$CACHE_DIR"
 )
 ARMHF_PYTHONS=(
