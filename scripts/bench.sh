@@ -52,6 +52,8 @@ run() { # run JOBS REPORT [FLAGS...] → prints seconds
 
 t1=$(run 1 "$work/j1.json" --force)
 t2=$(run 2 "$work/j2.json" --force)
+# The overhead is read from this run's logs; later runs rewrite them.
+cp -r "$work/project/.pookie/logs" "$work/j2-logs"
 warm=$(run 2 "$work/warm.json")
 echo "/* touched $(date +%s.%N) */" >> "$work/project/src/fixturepkg/_cmod.c"
 touched=$(run 2 "$work/touched.json")
@@ -89,7 +91,7 @@ marker = re.compile(r"::pookie:: \[([0-9.]+)\] (.*)")
 print("per-job overhead (job start → user's command, and after it):")
 total = []
 for j in jobs:
-    steps = [(float(t), what) for t, what in marker.findall((work / "project" / j["log"]).read_text())]
+    steps = [(float(t), what) for t, what in marker.findall((work / "j2-logs" / Path(j["log"]).name).read_text())]
     start, end = j["started_at"], j["started_at"] + j["seconds"]
     first = next(t for t, what in steps if what.startswith(("build:", "test")) and "done" not in what)
     done = next(t for t, what in steps if what.endswith("command done"))

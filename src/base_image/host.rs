@@ -7,14 +7,10 @@ use crate::target::Arch;
 use std::fs;
 use std::path::Path;
 
-/// The commands that register QEMU's emulator for `arch` with binfmt_misc.
+/// The command that registers QEMU's emulator for `arch` with binfmt_misc (the same fix
+/// `pookie doctor` gives).
 pub fn qemu_registration(arch: Arch) -> String {
-    let q = arch.qemu();
-    format!(
-        "  apt-get install -y qemu-user-static binfmt-support\n  \
-         [ -e /proc/sys/fs/binfmt_misc/register ] || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc\n  \
-         grep -v '^#' /usr/lib/binfmt.d/{q}.conf > /proc/sys/fs/binfmt_misc/register"
-    )
+    format!("  apt-get install -y qemu-user-static\n  sudo pookie setup qemu --arch {}", arch.as_str())
 }
 
 /// What bootstrapping needs of the machine: root, debootstrap, the keyring, and for a foreign
@@ -76,8 +72,8 @@ mod tests {
 
     #[test]
     fn qemu_commands_name_the_right_binfmt_file() {
-        assert!(qemu_registration(Arch::Aarch64).contains("/usr/lib/binfmt.d/qemu-aarch64.conf"));
-        assert!(qemu_registration(Arch::Armv7l).contains("/usr/lib/binfmt.d/qemu-arm.conf"));
+        assert!(qemu_registration(Arch::Aarch64).contains("pookie setup qemu --arch aarch64"));
+        assert!(qemu_registration(Arch::Armv7l).contains("pookie setup qemu --arch armv7l"));
     }
 
     #[test]
