@@ -50,8 +50,9 @@ impl WheelName {
 }
 
 /// Checks that `path` is a wheel for `id`: its name carries the target's platform tag and the
-/// CPython version (or a stable-ABI tag no newer than it), and the tags inside WHEEL agree.
-pub fn check(path: &Path, id: &BuildId) -> Result<WheelName, String> {
+/// CPython version (or a stable-ABI tag no newer than it; required when `abi3`), and the tags
+/// inside WHEEL agree.
+pub fn check(path: &Path, id: &BuildId, abi3: bool) -> Result<WheelName, String> {
     let file_name = path.file_name().and_then(|n| n.to_str()).ok_or("wheel path has no file name")?;
     let name = WheelName::parse(file_name).ok_or_else(|| format!("`{file_name}` is not a wheel file name"))?;
     if !name.platform.iter().any(|p| id.target.accepts_platform_tag(p)) {
@@ -65,6 +66,11 @@ pub fn check(path: &Path, id: &BuildId) -> Result<WheelName, String> {
             }));
     if !python_ok {
         return Err(format!("`{file_name}` is for {}, not CPython {}", name.python.join("."), id.python));
+    }
+    if abi3 && !name.abi.iter().any(|a| a == "abi3") {
+        return Err(format!(
+            "`{file_name}` is not a stable-ABI wheel, but `abi3 = true` tests it with newer Pythons: build it with the limited API (setuptools: `py_limited_api`)"
+        ));
     }
     let recorded = wheel_tags(path)?;
     if recorded != name.tags() {
@@ -123,23 +129,24 @@ mod tests {
             "pkg-1.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
             &["cp312-cp312-manylinux_2_17_x86_64", "cp312-cp312-manylinux2014_x86_64"],
         );
-        assert!(check(&good, &id).is_ok());
+        assert!(check(&good, &id, false).is_ok());
         let linux = make_wheel(tmp.path(), "pkg-1.0-cp312-cp312-linux_x86_64.whl", &["cp312-cp312-linux_x86_64"]);
-        assert!(check(&linux, &id).unwrap_err().contains("not manylinux_2_17_x86_64"));
+        assert!(check(&linux, &id, false).unwrap_err().contains("not manylinux_2_17_x86_64"));
         let other_py = make_wheel(
             tmp.path(),
             "pkg-1.0-cp313-cp313-manylinux_2_17_x86_64.whl",
             &["cp313-cp313-manylinux_2_17_x86_64"],
         );
-        assert!(check(&other_py, &id).unwrap_err().contains("not CPython 3.12"));
+        assert!(check(&other_py, &id, false).unwrap_err().contains("not CPython 3.12"));
         let lying =
             make_wheel(tmp.path(), "pkg-1.0-cp312-cp312-manylinux_2_17_x86_64.whl", &["cp312-cp312-linux_x86_64"]);
-        assert!(check(&lying, &id).unwrap_err().contains("WHEEL file"));
+        assert!(check(&lying, &id, false).unwrap_err().contains("WHEEL file"));
         let abi3 = make_wheel(
             tmp.path(),
             "pkg-1.0-cp310-abi3-manylinux_2_17_x86_64.whl",
             &["cp310-abi3-manylinux_2_17_x86_64"],
         );
-        assert!(check(&abi3, &id).is_ok());
+        assert!(check(&abi3, &id, true).is_ok());
+        assert!(check(&good, &id, true).unwrap_err().contains("not a stable-ABI wheel"));
     }
 }

@@ -508,3 +508,58 @@ fn pip_and_compiler_caches_are_shared_between_runs() {
         assert!(j["env"].get("PIP_CACHE_DIR").is_none());
     }
 }
+
+#[test]
+fn an_abi3_wheel_is_built_once_and_tested_with_every_python() {
+    require(&[&sid_image()]);
+    let _serial = serial();
+    let toml = config("abi3 = true").replace("\"3.13\", \"3.14\"", "\"3.13\", \"3.14\", \"3.15\"");
+    let p = Project::of(&repo().join("examples/fastsum"), &toml);
+    // fastsum uses only the limited API: build it as a stable-ABI extension for 3.13 and newer.
+    std::fs::write(
+        p.dir().join("setup.py"),
+        "from setuptools import Extension, setup\n\
+         setup(ext_modules=[Extension(\"fastsum._fastsum\", [\"src/fastsum/_fastsum.c\"], py_limited_api=True,\n\
+         define_macros=[(\"Py_LIMITED_API\", \"0x030D0000\")])],\n\
+         options={\"bdist_wheel\": {\"py_limited_api\": \"cp313\"}})\n",
+    )
+    .unwrap();
+
+    // The plan: one build (the oldest Python), a test per Python, all after that build.
+    let plan = p.plan(&[]);
+    let jobs = plan["jobs"].as_array().unwrap();
+    let builds: Vec<_> = jobs.iter().filter(|j| j["stage"] == "build").collect();
+    assert_eq!(builds.len(), 1, "{builds:?}");
+    assert_eq!(builds[0]["build_id"], "cp313-manylinux_2_17_x86_64");
+    let tests: Vec<_> = jobs.iter().filter(|j| j["stage"] == "test").collect();
+    assert_eq!(tests.len(), 3);
+    for t in &tests {
+        let deps: Vec<&str> = t["depends_on"].as_array().unwrap().iter().map(|d| d.as_str().unwrap()).collect();
+        assert!(deps.contains(&"cp313-manylinux_2_17_x86_64/build"), "{t}");
+    }
+
+    let report = p.root.path().join("report.json");
+    let out = p.pookie(&["run", "--report", report.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let wheels = p.wheels();
+    assert_eq!(wheels.len(), 1, "{wheels:?}");
+    assert!(wheels[0].starts_with("fastsum-1.0.0-cp313-abi3-"), "{wheels:?}");
+    for (cp, version) in [("cp313", "3.13"), ("cp314", "3.14"), ("cp315", "3.15")] {
+        let log = p.log(&format!("{cp}-manylinux_2_17_x86_64-test.log"));
+        assert!(log.contains(&format!("into Python {version}")), "{cp} did not test with its own Python:\n{log}");
+        assert!(log.contains("Ran 3 tests") && log.contains("OK"), "{log}");
+    }
+    let statuses = job_statuses(&p.report(&report));
+    assert_eq!(statuses.len(), 4);
+    assert!(statuses.values().all(|s| s == "passed"), "{statuses:?}");
+
+    // A build that is not stable-ABI fails with the reason instead of failing three tests.
+    std::fs::write(
+        p.dir().join("setup.py"),
+        "from setuptools import Extension, setup\nsetup(ext_modules=[Extension(\"fastsum._fastsum\", [\"src/fastsum/_fastsum.c\"])])\n",
+    )
+    .unwrap();
+    let out = p.pookie(&["run"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("not a stable-ABI wheel"), "{}", stdout(&out));
+}

@@ -103,6 +103,8 @@ pub struct Settings {
     pub build: String,
     pub test: Option<String>,
     pub test_requires: Vec<String>,
+    /// One stable-ABI build per target, tested with every Python (`abi3`).
+    pub abi3: bool,
     pub output_dir: PathBuf,
     pub jobs: usize,
     pub env: BTreeMap<String, String>,

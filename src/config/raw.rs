@@ -34,6 +34,10 @@ pub struct RawConfig {
     /// Requirements pip-installs before the test command (e.g. `["pytest"]`).
     #[schemars(with = "Option<Vec<String>>")]
     pub test_requires: Option<Spanned<Vec<String>>>,
+    /// The build makes stable-ABI wheels (`cp3X-abi3-…`, e.g. setuptools' `py_limited_api`):
+    /// build once per target with the oldest chosen Python, test with every chosen Python.
+    /// Default: false.
+    pub abi3: Option<bool>,
     /// Where repaired wheels land, relative to the workspace. Default: `dist`.
     #[schemars(with = "Option<String>")]
     pub output_dir: Option<Spanned<String>>,

@@ -56,6 +56,7 @@ pub(super) fn resolve(
         build,
         test,
         test_requires,
+        abi3: raw.abi3.unwrap_or(false),
         output_dir,
         jobs,
         env,

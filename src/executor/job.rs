@@ -149,7 +149,7 @@ fn collect(out: &Path, job: &JobNode) -> Result<Vec<PathBuf>, String> {
         return Err("no wheel came out of the repair step".into());
     }
     for w in &wheels {
-        crate::wheel::check(w, &job.id)?;
+        crate::wheel::check(w, &job.id, job.abi3)?;
     }
     Ok(wheels)
 }

@@ -351,7 +351,8 @@ fn finish(
 }
 
 /// A build's wheels go to the output directory once nothing is left to vouch for them: after
-/// its test job passed, or right away when it has no runnable test.
+/// all its runnable tests passed (an abi3 build has one per Python), or right away when it has
+/// none.
 fn publish_if_final(
     plan: &Plan,
     i: NodeIndex,
@@ -362,13 +363,7 @@ fn publish_if_final(
     let g = &plan.graph;
     let Node::Job(j) = &g[i] else { return };
     let build = match j.stage {
-        Stage::Build => {
-            let has_test = g.neighbors_directed(i, Direction::Outgoing).any(|n| matches!(&g[n], Node::Job(t) if t.stage == Stage::Test && !matches!(t.runner, Runner::NotRunnable { .. })));
-            if has_test {
-                return;
-            }
-            i
-        }
+        Stage::Build => i,
         Stage::Test => {
             match deps(plan, i).into_iter().find(|d| matches!(&g[*d], Node::Job(b) if b.stage == Stage::Build)) {
                 Some(b) => b,
@@ -376,6 +371,13 @@ fn publish_if_final(
             }
         }
     };
+    let tests_passed = g
+        .neighbors_directed(build, Direction::Outgoing)
+        .filter(|n| matches!(&g[*n], Node::Job(t) if t.stage == Stage::Test && !matches!(t.runner, Runner::NotRunnable { .. })))
+        .all(|t| done.get(&t).is_some_and(|d| d.status.is_success()));
+    if !tests_passed || published.contains_key(&build) {
+        return;
+    }
     let wheels = done.get(&build).map(|d| d.wheels.clone()).unwrap_or_default();
     let mut names = Vec::new();
     for w in wheels {

@@ -174,6 +174,8 @@ pub struct JobNode {
     pub log: PathBuf,
     pub mounts: Vec<Mount>,
     pub repair: Repair,
+    /// A build that must produce a stable-ABI (`abi3`) wheel.
+    pub abi3: bool,
     /// Where finished wheels land, relative to the workspace (build jobs).
     pub output_dir: Option<PathBuf>,
     pub timeout_secs: Option<u64>,

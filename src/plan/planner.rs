@@ -12,7 +12,7 @@ use crate::config::matrix::{Cell, Interpreter};
 use crate::config::{Compiler, Settings};
 use crate::image::{self, Recipe};
 use crate::python::PythonVersion;
-use crate::target::{BuildHow, Family, Repair, TargetInfo, TestRunner};
+use crate::target::{BuildHow, Family, Repair, Target, TargetInfo, TestRunner};
 use petgraph::graph::{DiGraph, NodeIndex};
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -35,11 +35,17 @@ struct Builder<'a> {
 pub fn plan(settings: &Settings, cells: &[Cell], release: Option<&str>) -> Plan {
     let mut b = Builder { settings, graph: DiGraph::new(), by_name: HashMap::new() };
     let mut unresolved = Vec::new();
+    // With `abi3`, a target's first cell (its oldest Python) builds for all of them.
+    let mut abi3_builds: HashMap<Target, NodeIndex> = HashMap::new();
     for cell in cells {
         if cell.interpreter == Interpreter::Unresolved {
             unresolved.push(cell.id.to_string());
         }
-        b.cell(cell);
+        let shared = abi3_builds.get(&cell.id.target).copied();
+        let build = b.cell(cell, shared);
+        if settings.abi3 {
+            abi3_builds.entry(cell.id.target).or_insert(build);
+        }
     }
     let mut warnings = Vec::new();
     if !unresolved.is_empty() {
@@ -59,7 +65,9 @@ impl Builder<'_> {
         i
     }
 
-    fn cell(&mut self, cell: &Cell) {
+    /// Plans a cell's build (unless `shared`, an abi3 build of the target, serves it) and its
+    /// test; returns the build it tests.
+    fn cell(&mut self, cell: &Cell, shared: Option<NodeIndex>) -> NodeIndex {
         let s = self.settings;
         let id = cell.id;
         let info = id.target.info();
@@ -70,9 +78,9 @@ impl Builder<'_> {
             BuildHow::Emulated => (own(Toolchain::Gcc), Runner::Qemu { arch: info.arch }),
             BuildHow::Cross { .. } => (Toolchain::Zig, Runner::Native),
         };
-        let build_image = match how {
-            BuildHow::Cross { zig_target } => self.cross_python_layer(cell, zig_target),
-            _ => self.python_layer(info.family, toolchain, cell),
+        let own_image = |b: &mut Self| match how {
+            BuildHow::Cross { zig_target } => b.cross_python_layer(cell, zig_target),
+            _ => b.python_layer(info.family, toolchain, cell),
         };
 
         // Overrides apply in order; later entries win.
@@ -87,37 +95,18 @@ impl Builder<'_> {
             env.extend(o.env.clone());
         }
 
-        let build_name = format!("{id}/build");
-        let dir = PathBuf::from(".pookie/jobs").join(format!("{id}-build"));
-        let mut build_env = env.clone();
-        build_env.extend(compiler_env(toolchain, info, how));
-        let mut build_mounts = vec![job_mount(&dir)];
-        self.cache_mounts(cell, Some((info.family, toolchain)), &mut build_mounts, &mut build_env);
-        build_env.extend(pookie_env(&id.to_string(), Stage::Build, id.python, info.tag));
-        build_env.insert("POOKIE_WHEEL_DIR".into(), format!("{JOB_MOUNT}/wheels"));
-        build_env.insert("POOKIE_REPAIR".into(), repair_name(info.repair).into());
-        let build = self.add(Node::Job(JobNode {
-            name: build_name,
-            id,
-            stage: Stage::Build,
-            image: Some(self.graph[build_image].name().to_string()),
-            runner,
-            command: with_placeholders(&command),
-            test_requires: Vec::new(),
-            env: build_env,
-            log: PathBuf::from(".pookie/logs").join(format!("{id}-build.log")),
-            mounts: build_mounts,
-            dir,
-            repair: info.repair,
-            output_dir: Some(s.output_dir.strip_prefix(&s.workspace).unwrap_or(&s.output_dir).to_path_buf()),
-            timeout_secs: s.timeout.map(|t| t.as_secs()),
-        }));
-        self.graph.add_edge(build_image, build, ());
+        let build = match shared {
+            Some(build) => build,
+            None => {
+                let build_image = own_image(self);
+                self.build_job(cell, how, toolchain, runner, build_image, &command, &env)
+            }
+        };
 
-        let Some(test) = test else { return };
+        let Some(test) = test else { return build };
         let (test_image, runner) = match info.test {
-            TestRunner::Native => (Some(build_image), Runner::Native),
-            TestRunner::Qemu if how == BuildHow::Emulated => (Some(build_image), Runner::Qemu { arch: info.arch }),
+            TestRunner::Native => (Some(own_image(self)), Runner::Native),
+            TestRunner::Qemu if how == BuildHow::Emulated => (Some(own_image(self)), Runner::Qemu { arch: info.arch }),
             TestRunner::Qemu => {
                 (Some(self.python_layer(info.family, Toolchain::Runtime, cell)), Runner::Qemu { arch: info.arch })
             }
@@ -146,6 +135,7 @@ impl Builder<'_> {
             mounts: test_mounts,
             dir,
             repair: Repair::None,
+            abi3: false,
             output_dir: None,
             timeout_secs: s.timeout.map(|t| t.as_secs()),
         }));
@@ -153,6 +143,52 @@ impl Builder<'_> {
         if let Some(img) = test_image {
             self.graph.add_edge(img, job, ());
         }
+        build
+    }
+
+    /// The build job of a cell, in `image`.
+    #[allow(clippy::too_many_arguments)]
+    fn build_job(
+        &mut self,
+        cell: &Cell,
+        how: BuildHow,
+        toolchain: Toolchain,
+        runner: Runner,
+        build_image: NodeIndex,
+        command: &str,
+        env: &BTreeMap<String, String>,
+    ) -> NodeIndex {
+        let s = self.settings;
+        let id = cell.id;
+        let info = id.target.info();
+        let build_name = format!("{id}/build");
+        let dir = PathBuf::from(".pookie/jobs").join(format!("{id}-build"));
+        let mut build_env = env.clone();
+        build_env.extend(compiler_env(toolchain, info, how));
+        let mut build_mounts = vec![job_mount(&dir)];
+        self.cache_mounts(cell, Some((info.family, toolchain)), &mut build_mounts, &mut build_env);
+        build_env.extend(pookie_env(&id.to_string(), Stage::Build, id.python, info.tag));
+        build_env.insert("POOKIE_WHEEL_DIR".into(), format!("{JOB_MOUNT}/wheels"));
+        build_env.insert("POOKIE_REPAIR".into(), repair_name(info.repair).into());
+        let build = self.add(Node::Job(JobNode {
+            name: build_name,
+            id,
+            stage: Stage::Build,
+            image: Some(self.graph[build_image].name().to_string()),
+            runner,
+            command: with_placeholders(command),
+            test_requires: Vec::new(),
+            env: build_env,
+            log: PathBuf::from(".pookie/logs").join(format!("{id}-build.log")),
+            mounts: build_mounts,
+            dir,
+            repair: info.repair,
+            abi3: s.abi3,
+            output_dir: Some(s.output_dir.strip_prefix(&s.workspace).unwrap_or(&s.output_dir).to_path_buf()),
+            timeout_secs: s.timeout.map(|t| t.as_secs()),
+        }));
+        self.graph.add_edge(build_image, build, ());
+        build
     }
 
     /// The caches a job mounts (`[caches]`): pip's, per target and Python version (so a build and

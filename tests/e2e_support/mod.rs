@@ -77,8 +77,13 @@ pub struct Project {
 
 impl Project {
     pub fn new(pookie_toml: &str) -> Self {
+        Project::of(&repo().join("tests/fixtures/project"), pookie_toml)
+    }
+
+    /// A copy of the project at `source` with the given pookie.toml.
+    pub fn of(source: &Path, pookie_toml: &str) -> Self {
         let root = tempfile::Builder::new().prefix("pookie-e2e-").tempdir().expect("temp dir");
-        copy_dir(&repo().join("tests/fixtures/project"), &root.path().join("project"));
+        copy_dir(source, &root.path().join("project"));
         std::fs::write(root.path().join("project/pookie.toml"), pookie_toml).expect("write pookie.toml");
         Project { root }
     }
