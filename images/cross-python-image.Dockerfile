@@ -20,7 +20,7 @@ ARG PYTHON_VERSION
 ARG PYTHON_PATH
 ARG TARGET_GNU_TYPE
 COPY --from=pick /opt/pookie/target /opt/pookie/target
-COPY cross-python.sh /opt/pookie/bin/
+COPY cross-python.sh target-sysconfig.py /opt/pookie/bin/
 RUN sh /opt/pookie/bin/cross-python.sh image "$PYTHON_VERSION" "$TARGET_GNU_TYPE" "$PYTHON_PATH"
 ENV VIRTUAL_ENV=/opt/pookie/venv \
     POOKIE_TARGET_INCLUDE=/opt/pookie/target/include \

@@ -1,13 +1,15 @@
 # Cross Python layer from python-build-standalone archives: the x86_64 CPython (host.tar.gz) as
-# a virtual environment first on PATH, with the target CPython's headers and sysconfig data
-# (from target.tar.gz) beside it. See cross-python.sh for how wheels get the target's tag.
+# a virtual environment first on PATH, with the target CPython's headers and sysconfig data (or,
+# for Windows, its import library) from target.tar.gz beside it. See cross-python.sh for how
+# wheels get the target's tag.
 ARG PARENT
 FROM ${PARENT}
 ARG PYTHON_VERSION
+ARG TARGET_OS
 ARG TARGET_GNU_TYPE
 COPY python/ /opt/pookie/archives/
-COPY cross-python.sh /opt/pookie/bin/
-RUN sh /opt/pookie/bin/cross-python.sh pbs "$PYTHON_VERSION" "$TARGET_GNU_TYPE"
+COPY cross-python.sh target-sysconfig.py /opt/pookie/bin/
+RUN sh /opt/pookie/bin/cross-python.sh pbs "$TARGET_OS" "$PYTHON_VERSION" "$TARGET_GNU_TYPE"
 ENV VIRTUAL_ENV=/opt/pookie/venv \
     POOKIE_TARGET_INCLUDE=/opt/pookie/target/include \
     PATH=/opt/pookie/venv/bin:/opt/pookie/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs a named set of packages with whatever package manager the base image has, so that
 # pookie's layers work on Debian/Ubuntu, Alpine and RHEL-like bases alike.
-# usage: install-packages.sh SET   (SET: base, gcc, clang, zig, tools)
+# usage: install-packages.sh SET   (SET: base, gcc, clang, zig, wine, tools)
 set -eu
 set_name=$1
 
@@ -11,6 +11,8 @@ if command -v apt-get >/dev/null 2>&1; then
         gcc) pkgs="gcc g++ make libc6-dev ccache" ;;
         clang) pkgs="clang lld make libc6-dev ccache" ;;
         zig) pkgs="make" ;;
+        # 64-bit Wine only: Windows CPythons for x86_64 need nothing else.
+        wine) pkgs="wine64 wine" ;;
         tools) pkgs="python3 python3-venv" ;;
         *) echo "unknown package set $set_name" >&2; exit 2 ;;
     esac
@@ -33,6 +35,7 @@ elif command -v apk >/dev/null 2>&1; then
         gcc) pkgs="gcc g++ make musl-dev ccache" ;;
         clang) pkgs="clang lld make musl-dev gcc g++ ccache" ;;
         zig) pkgs="make" ;;
+        wine) pkgs="wine" ;;
         tools) pkgs="python3" ;;
         *) echo "unknown package set $set_name" >&2; exit 2 ;;
     esac
@@ -45,6 +48,7 @@ elif command -v dnf >/dev/null 2>&1 || command -v yum >/dev/null 2>&1; then
         gcc) pkgs="gcc gcc-c++ make" ;;
         clang) pkgs="clang lld make" ;;
         zig) pkgs="make" ;;
+        wine) pkgs="wine" ;;
         tools) pkgs="python3" ;;
         *) echo "unknown package set $set_name" >&2; exit 2 ;;
     esac

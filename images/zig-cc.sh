@@ -9,6 +9,14 @@
 #   (libc++, compiler-rt) the ones the zig-target layer built.
 # - zig makes __DATE__/__TIME__ an error (-Werror=date-time, for reproducible builds); gcc and
 #   clang only warn, and projects use them in version strings: a warning here too.
+# - macOS extensions link as bundles (CPython's LDSHARED: `-bundle -undefined dynamic_lookup`),
+#   but zig 0.17 crashes on -bundle: it links them as dynamic libraries (-shared), which dlopen
+#   and CPython's import load the same way; `-undefined dynamic_lookup` still leaves the Python
+#   API to the interpreter that loads them (no libpython load command).
+# - zig writes an import library beside every Windows DLL it links (named after its first
+#   input). Extension modules need none, and setuptools would put it in the wheel: it goes to a
+#   temporary file instead. (Their PDB files are avoided by linking without debug information,
+#   `-s` in the Windows sysconfig data, as MSVC builds link without /DEBUG.)
 # - POOKIE_TARGET_INCLUDE (cross layers) holds only the target CPython's include folders; its
 #   root must be searched because Debian's pyconfig.h includes <MULTIARCH/python3.X/pyconfig.h>.
 case ${0##*/} in
@@ -16,10 +24,17 @@ case ${0##*/} in
     *) driver=cc ;;
 esac
 for arg; do
+    shift
     case $arg in
         *.cc | *.cpp | *.cxx | *.c++ | *.C) driver=c++ ;;
+        -bundle) arg=-shared ;;
     esac
+    [ "$arg" = -shared ] && shared=1
+    set -- "$@" "$arg"
 done
+case ${POOKIE_ZIG_TARGET:-}/${shared:-} in
+    *-windows-*/1) set -- "$@" "-Wl,--out-implib=$(mktemp "${TMPDIR:-/tmp}/pookie-implib.XXXXXX")" ;;
+esac
 if [ -z "${POOKIE_ZIG_TARGET:-}" ]; then
     echo "zig-cc: POOKIE_ZIG_TARGET is not set (pookie sets it in the jobs of zig toolchains)" >&2
     exit 2

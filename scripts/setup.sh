@@ -3,8 +3,8 @@
 # (only the package registries): installs what is missing from apt (the Docker engine included),
 # starts dockerd when no daemon answers, builds pookie, registers QEMU with binfmt_misc, makes
 # the base images the example and the tests use with `pookie base-image` (debootstrap; archives
-# cached in /var/cache/pookie-ci, so a second run takes seconds) and the CPython mirror of the
-# musl tests. Run as root. Idempotent.
+# cached in /var/cache/pookie-ci, so a second run takes seconds) and the CPython mirrors of
+# the musl, Windows and macOS tests. Run as root. Idempotent.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -196,6 +196,13 @@ python_mirror() {
     scripts/ci-python-mirror.sh "$CACHE_DIR/python-mirror"
 }
 
+# CPython archives of the Windows and macOS tests (headers, import library, sysconfig data; no
+# interpreters), from Debian's CPython source package and the python3-dll-a crate, in
+# python-build-standalone's layout: served to pookie as `[python] mirror`.
+python_mirror_win_mac() {
+    scripts/ci-python-mirror-win-mac.sh "$CACHE_DIR/python-mirror-win-mac"
+}
+
 step "apt packages" install_packages
 step "docker daemon" start_docker
 step "cargo build --locked" build_pookie
@@ -205,3 +212,4 @@ step "base image debian-pythons:sid" base_image_sid_pythons
 step "base images debian-pythons:bookworm-arm64 and -armhf (under QEMU)" base_images_foreign
 step "base image debian-musl:bookworm" base_image_musl
 step "CPython mirror (musl x86_64 and aarch64)" python_mirror
+step "CPython mirror (Windows and macOS headers)" python_mirror_win_mac

@@ -7,9 +7,9 @@
 use crate::binfmt::{self, Status as Binfmt};
 use crate::config::{PythonSource, Settings};
 use crate::engine::Engine;
-use crate::plan::{ContextFile, Layer, Node, Plan, Runner, Toolchain};
+use crate::plan::{ContextFile, Layer, Node, Plan, Runner};
 use crate::python::Archive;
-use crate::target::{Arch, Os, Target};
+use crate::target::Arch;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -52,8 +52,6 @@ pub struct Needs {
     /// emulated jobs.
     pub emulated: BTreeSet<Arch>,
     pub wine: bool,
-    /// Targets no recipe of this pookie can build yet.
-    pub unavailable: BTreeSet<Target>,
     /// Base images and the images cross layers copy from.
     pub images: BTreeSet<String>,
     pub archives: Vec<Archive>,
@@ -87,41 +85,24 @@ impl Needs {
                 Runner::Wine => n.wine = true,
                 _ => {}
             }
-            // The cross layer (images/cross-python.sh) takes a Linux CPython's sysconfig data;
-            // Windows and macOS builds (issue 5) have no recipe yet.
-            if j.id.target.info().os != Os::Linux {
-                n.unavailable.insert(j.id.target);
-            }
         }
         n.archives = archives.into_values().collect();
         n
     }
 }
 
-/// Toolchains images/toolchain.sh can install. The Wine layer of Windows tests is not among
-/// them yet (issue 5).
-const TOOLCHAINS_WITH_RECIPES: &[Toolchain] = &[Toolchain::Gcc, Toolchain::Clang, Toolchain::Zig, Toolchain::Runtime];
-
 /// Every check the plan needs, in a fixed order. `engine` is the detected engine, or why there
 /// is none.
 pub fn checks(settings: &Settings, plan: &Plan, engine: Result<&Engine, String>) -> Vec<Check> {
     let needs = Needs::of(plan);
     let mut out = vec![engine_check(&engine)];
-    out.push(targets_check(&needs));
     let dir = binfmt::dir();
     for &arch in &needs.emulated {
         out.push(qemu_check(&dir, arch));
     }
+    // Wine runs inside pookie's wine layer: nothing to ask of the host, but say where.
     if needs.wine {
-        out.push(if TOOLCHAINS_WITH_RECIPES.contains(&Toolchain::Wine) {
-            Check::ok("wine", "Windows tests run under Wine in pookie's wine image layer")
-        } else {
-            Check::fail(
-                "wine",
-                "Windows tests need pookie's Wine layer, which this version cannot build yet",
-                "leave the Windows tests out: `skip = \"*-win_amd64\"`, or no `test` for them",
-            )
-        });
+        out.push(Check::ok("wine", "Windows tests run under Wine in pookie's wine image layer"));
     }
     out.extend(disk_checks(settings, engine.as_ref().ok().copied()));
     out.push(python_check(settings, &needs));
@@ -143,21 +124,6 @@ fn engine_check(engine: &Result<&Engine, String>) -> Check {
             "install Docker (`sudo apt-get install docker.io`) or podman, or set POOKIE_ENGINE",
         ),
     }
-}
-
-fn targets_check(needs: &Needs) -> Check {
-    if needs.unavailable.is_empty() {
-        return Check::ok("targets", "every planned target has its recipes");
-    }
-    let names: Vec<&str> = needs.unavailable.iter().map(|t| t.tag()).collect();
-    Check::fail(
-        "targets",
-        format!("this version of pookie cannot build {} yet", names.join(", ")),
-        format!(
-            "leave them out: `skip = \"{}\"`",
-            names.iter().map(|n| format!("*-{n}")).collect::<Vec<_>>().join(" ")
-        ),
-    )
 }
 
 /// Whether the kernel hands `arch`'s binaries to QEMU in a way containers see.

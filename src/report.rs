@@ -26,12 +26,21 @@ pub enum Status {
     Skipped,
     /// A job that cannot run on this host (macOS tests): never counted as passed.
     NotRunnable,
+    /// A Windows test whose Windows CPython archive holds no interpreter (only headers and the
+    /// import library, as a mirror made without access to Windows CPythons): never passed.
+    NoWindowsPython,
     Interrupted,
 }
 
 impl Status {
     pub fn is_success(self) -> bool {
         matches!(self, Status::Passed | Status::Built | Status::Cached)
+    }
+
+    /// A test that could not run here: neither passed nor failed. Its wheel is published like
+    /// one without a runnable test, and the run does not fail for it.
+    pub fn is_untested(self) -> bool {
+        matches!(self, Status::NotRunnable | Status::NoWindowsPython)
     }
 
     pub fn label(self) -> &'static str {
@@ -41,7 +50,8 @@ impl Status {
             Status::Cached => "cached",
             Status::Failed => "FAILED",
             Status::Skipped => "skipped",
-            Status::NotRunnable => "not runnable",
+            Status::NotRunnable => "not runnable on Linux",
+            Status::NoWindowsPython => "skipped: no Windows CPython",
             Status::Interrupted => "interrupted",
         }
     }
@@ -95,9 +105,9 @@ impl NodeReport {
     }
 }
 
-/// Every job passed (images and not-runnable tests do not count against it).
+/// Every job passed (images, and tests that could not run here, do not count against it).
 pub fn all_passed(reports: &[NodeReport]) -> bool {
-    reports.iter().all(|r| r.status.is_success() || r.status == Status::NotRunnable)
+    reports.iter().all(|r| r.status.is_success() || r.status.is_untested())
 }
 
 /// The table printed at the end of `pookie run`.
@@ -154,13 +164,17 @@ pub fn summary(reports: &[NodeReport]) -> String {
     let n = |s: Status| jobs.iter().filter(|r| r.status == s).count();
     let _ = writeln!(
         out,
-        "{} jobs: {} passed, {} cached, {} failed, {} skipped, {} not runnable{}",
+        "{} jobs: {} passed, {} cached, {} failed, {} skipped, {} not runnable on Linux{}{}",
         jobs.len(),
         n(Status::Passed),
         n(Status::Cached),
         n(Status::Failed),
         n(Status::Skipped),
         n(Status::NotRunnable),
+        match n(Status::NoWindowsPython) {
+            0 => String::new(),
+            k => format!(", {k} skipped: no Windows CPython"),
+        },
         match n(Status::Interrupted) {
             0 => String::new(),
             k => format!(", {k} interrupted"),
@@ -245,8 +259,8 @@ impl Progress {
 
     pub fn finish(&self, name: &str, status: Status, seconds: f64, reason: Option<&str>) {
         let line = match reason {
-            Some(r) if !status.is_success() => format!("{:<8}{name} ({seconds:.1}s): {r}", status.label()),
-            _ => format!("{:<8}{name} ({seconds:.1}s)", status.label()),
+            Some(r) if !status.is_success() => format!("{:<7} {name} ({seconds:.1}s): {r}", status.label()),
+            _ => format!("{:<7} {name} ({seconds:.1}s)", status.label()),
         };
         match &self.multi {
             Some(m) => {
@@ -270,5 +284,44 @@ impl Progress {
         if let Some(m) = &self.multi {
             let _ = m.clear();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(id: &str, stage: Stage, status: Status, reason: Option<&str>) -> NodeReport {
+        NodeReport {
+            name: format!("{id}/{}", stage.as_str()),
+            kind: "job",
+            build_id: Some(id.into()),
+            stage: Some(stage),
+            status,
+            started_at: 0.0,
+            seconds: 0.0,
+            reason: reason.map(str::to_string),
+            log: None,
+            wheels: vec![],
+        }
+    }
+
+    #[test]
+    fn tests_that_could_not_run_are_neither_passed_nor_failed() {
+        let reports = [
+            job("cp313-win_amd64", Stage::Build, Status::Passed, None),
+            job("cp313-win_amd64", Stage::Test, Status::NoWindowsPython, Some("no Windows CPython: no python.exe")),
+            job("cp313-macosx_11_0_arm64", Stage::Test, Status::NotRunnable, Some("macOS binaries need macOS")),
+        ];
+        assert!(all_passed(&reports));
+        let text = summary(&reports);
+        let row = text.lines().find(|l| l.starts_with("cp313-win_amd64") && l.contains(" test ")).unwrap();
+        assert!(row.contains("skipped: no Windows CPython") && row.contains("no python.exe"), "{row}");
+        assert!(
+            text.contains("3 jobs: 1 passed, 0 cached, 0 failed, 0 skipped, 1 not runnable on Linux, 1 skipped: no Windows CPython"),
+            "{text}"
+        );
+        let failed = [job("cp313-win_amd64", Stage::Test, Status::Failed, Some("the tests failed"))];
+        assert!(!all_passed(&failed));
     }
 }

@@ -255,40 +255,59 @@ pub struct TargetInfo {
     pub emulate: bool,
     pub test: TestRunner,
     pub repair: Repair,
+    /// What `sysconfig.get_platform()` says in the target's own CPython. Cross builds announce
+    /// it through `_PYTHON_HOST_PLATFORM`, from which setuptools tags the wheel (`linux_aarch64`,
+    /// which auditwheel turns into the policy tag; `win_amd64`; `macosx_11_0_arm64`, checked by
+    /// setuptools against the minimum macOS version in the Mach-O files).
+    pub sysconfig_platform: &'static str,
+    /// Environment of the target's build jobs (macOS: the deployment target its tag names).
+    pub build_env: &'static [(&'static str, &'static str)],
 }
+
+const MACOS_11: &[(&str, &str)] = &[("MACOSX_DEPLOYMENT_TARGET", "11.0")];
 
 #[rustfmt::skip]
 pub const CATALOG: &[TargetInfo] = &[
     TargetInfo { target: Target::ManylinuxX86_64, tag: "manylinux_2_17_x86_64", os: Os::Linux, arch: Arch::X86_64, libc: Libc::Glibc,
         pbs_triple: "x86_64-unknown-linux-gnu", family: Family::LinuxX86_64, native: true,
-        zig_target: None, emulate: false, test: TestRunner::Native, repair: Repair::Auditwheel },
+        zig_target: None, emulate: false, test: TestRunner::Native, repair: Repair::Auditwheel,
+        sysconfig_platform: "linux-x86_64", build_env: &[] },
     TargetInfo { target: Target::ManylinuxAarch64, tag: "manylinux_2_17_aarch64", os: Os::Linux, arch: Arch::Aarch64, libc: Libc::Glibc,
         pbs_triple: "aarch64-unknown-linux-gnu", family: Family::LinuxAarch64, native: false,
-        zig_target: Some("aarch64-linux-gnu.2.17"), emulate: true, test: TestRunner::Qemu, repair: Repair::Auditwheel },
+        zig_target: Some("aarch64-linux-gnu.2.17"), emulate: true, test: TestRunner::Qemu, repair: Repair::Auditwheel,
+        sysconfig_platform: "linux-aarch64", build_env: &[] },
     TargetInfo { target: Target::ManylinuxArmv7l, tag: "manylinux_2_17_armv7l", os: Os::Linux, arch: Arch::Armv7l, libc: Libc::Glibc,
         pbs_triple: "armv7-unknown-linux-gnueabihf", family: Family::LinuxArmv7l, native: false,
-        zig_target: Some("arm-linux-gnueabihf.2.17"), emulate: true, test: TestRunner::Qemu, repair: Repair::Auditwheel },
+        zig_target: Some("arm-linux-gnueabihf.2.17"), emulate: true, test: TestRunner::Qemu, repair: Repair::Auditwheel,
+        sysconfig_platform: "linux-armv7l", build_env: &[] },
     TargetInfo { target: Target::ManylinuxPpc64le, tag: "manylinux_2_17_ppc64le", os: Os::Linux, arch: Arch::Ppc64le, libc: Libc::Glibc,
         pbs_triple: "ppc64le-unknown-linux-gnu", family: Family::LinuxPpc64le, native: false,
-        zig_target: Some("powerpc64le-linux-gnu.2.17"), emulate: true, test: TestRunner::Qemu, repair: Repair::Auditwheel },
+        zig_target: Some("powerpc64le-linux-gnu.2.17"), emulate: true, test: TestRunner::Qemu, repair: Repair::Auditwheel,
+        sysconfig_platform: "linux-ppc64le", build_env: &[] },
     TargetInfo { target: Target::ManylinuxS390x, tag: "manylinux_2_17_s390x", os: Os::Linux, arch: Arch::S390x, libc: Libc::Glibc,
         pbs_triple: "s390x-unknown-linux-gnu", family: Family::LinuxS390x, native: false,
-        zig_target: Some("s390x-linux-gnu.2.17"), emulate: true, test: TestRunner::Qemu, repair: Repair::Auditwheel },
+        zig_target: Some("s390x-linux-gnu.2.17"), emulate: true, test: TestRunner::Qemu, repair: Repair::Auditwheel,
+        sysconfig_platform: "linux-s390x", build_env: &[] },
     TargetInfo { target: Target::MusllinuxX86_64, tag: "musllinux_1_2_x86_64", os: Os::Linux, arch: Arch::X86_64, libc: Libc::Musl,
         pbs_triple: "x86_64-unknown-linux-musl", family: Family::MusllinuxX86_64, native: true,
-        zig_target: Some("x86_64-linux-musl"), emulate: false, test: TestRunner::Native, repair: Repair::Auditwheel },
+        zig_target: Some("x86_64-linux-musl"), emulate: false, test: TestRunner::Native, repair: Repair::Auditwheel,
+        sysconfig_platform: "linux-x86_64", build_env: &[] },
     TargetInfo { target: Target::MusllinuxAarch64, tag: "musllinux_1_2_aarch64", os: Os::Linux, arch: Arch::Aarch64, libc: Libc::Musl,
         pbs_triple: "aarch64-unknown-linux-musl", family: Family::MusllinuxAarch64, native: false,
-        zig_target: Some("aarch64-linux-musl"), emulate: true, test: TestRunner::Qemu, repair: Repair::Auditwheel },
+        zig_target: Some("aarch64-linux-musl"), emulate: true, test: TestRunner::Qemu, repair: Repair::Auditwheel,
+        sysconfig_platform: "linux-aarch64", build_env: &[] },
     TargetInfo { target: Target::WinAmd64, tag: "win_amd64", os: Os::Windows, arch: Arch::X86_64, libc: Libc::System,
         pbs_triple: "x86_64-pc-windows-msvc", family: Family::LinuxX86_64, native: false,
-        zig_target: Some("x86_64-windows-gnu"), emulate: false, test: TestRunner::Wine, repair: Repair::Delvewheel },
+        zig_target: Some("x86_64-windows-gnu"), emulate: false, test: TestRunner::Wine, repair: Repair::Delvewheel,
+        sysconfig_platform: "win-amd64", build_env: &[] },
     TargetInfo { target: Target::MacosX86_64, tag: "macosx_11_0_x86_64", os: Os::Macos, arch: Arch::X86_64, libc: Libc::System,
         pbs_triple: "x86_64-apple-darwin", family: Family::LinuxX86_64, native: false,
-        zig_target: Some("x86_64-macos.11.0"), emulate: false, test: TestRunner::NotRunnable, repair: Repair::None },
+        zig_target: Some("x86_64-macos.11.0"), emulate: false, test: TestRunner::NotRunnable, repair: Repair::None,
+        sysconfig_platform: "macosx-11.0-x86_64", build_env: MACOS_11 },
     TargetInfo { target: Target::MacosArm64, tag: "macosx_11_0_arm64", os: Os::Macos, arch: Arch::Aarch64, libc: Libc::System,
         pbs_triple: "aarch64-apple-darwin", family: Family::LinuxX86_64, native: false,
-        zig_target: Some("aarch64-macos.11.0"), emulate: false, test: TestRunner::NotRunnable, repair: Repair::None },
+        zig_target: Some("aarch64-macos.11.0"), emulate: false, test: TestRunner::NotRunnable, repair: Repair::None,
+        sysconfig_platform: "macosx-11.0-arm64", build_env: MACOS_11 },
 ];
 
 impl TargetInfo {
@@ -299,17 +318,16 @@ impl TargetInfo {
         self.libc == Libc::Musl
     }
 
-    /// What `sysconfig.get_platform()` says in the target's own CPython (`linux-aarch64`). Cross
-    /// builds announce it through `_PYTHON_HOST_PLATFORM`, which makes setuptools tag the wheel
-    /// for the target (`linux_aarch64`; auditwheel then writes the policy tag).
-    pub fn sysconfig_platform(&self) -> Option<String> {
-        (self.os == Os::Linux).then(|| format!("linux-{}", self.arch.as_str()))
-    }
-
-    /// Shell pattern for the `HOST_GNU_TYPE` of the target's CPython (`aarch64-*-linux-gnu*`):
-    /// cross layers check that the interpreter they take headers from is the target's.
-    pub fn gnu_type_pattern(&self) -> String {
-        format!("{}-*-linux-{}", self.arch.gnu_cpu_pattern(), self.libc.gnu_system_pattern())
+    /// Shell pattern for the `HOST_GNU_TYPE` of the target's CPython (`aarch64-*-linux-gnu*`,
+    /// `x86_64-apple-darwin*`): cross layers check that the sysconfig data they take is the
+    /// target's. Windows CPythons have no sysconfig data (nor a GNU type).
+    pub fn gnu_type_pattern(&self) -> Option<String> {
+        let cpu = self.arch.gnu_cpu_pattern();
+        match self.os {
+            Os::Linux => Some(format!("{cpu}-*-linux-{}", self.libc.gnu_system_pattern())),
+            Os::Macos => Some(format!("{cpu}-apple-darwin*")),
+            Os::Windows => None,
+        }
     }
 }
 
@@ -438,12 +456,20 @@ mod tests {
     #[test]
     fn cross_builds_announce_the_targets_platform() {
         let info = |t: Target| t.info();
-        assert_eq!(info(Target::ManylinuxArmv7l).sysconfig_platform().as_deref(), Some("linux-armv7l"));
-        assert_eq!(info(Target::MusllinuxAarch64).sysconfig_platform().as_deref(), Some("linux-aarch64"));
-        assert_eq!(info(Target::WinAmd64).sysconfig_platform(), None);
+        // The platform names the tag is made from.
+        for t in CATALOG {
+            assert_eq!(
+                t.sysconfig_platform.replace(['-', '.'], "_"),
+                t.tag.replace("manylinux_2_17", "linux").replace("musllinux_1_2", "linux"),
+                "{}",
+                t.tag
+            );
+        }
         // Debian's armhf CPython and python-build-standalone's name the CPU differently.
-        assert_eq!(info(Target::ManylinuxArmv7l).gnu_type_pattern(), "arm*-*-linux-gnu*");
-        assert_eq!(info(Target::MusllinuxX86_64).gnu_type_pattern(), "x86_64-*-linux-musl*");
+        assert_eq!(info(Target::ManylinuxArmv7l).gnu_type_pattern().as_deref(), Some("arm*-*-linux-gnu*"));
+        assert_eq!(info(Target::MusllinuxX86_64).gnu_type_pattern().as_deref(), Some("x86_64-*-linux-musl*"));
+        assert_eq!(info(Target::MacosArm64).gnu_type_pattern().as_deref(), Some("aarch64-apple-darwin*"));
+        assert_eq!(info(Target::WinAmd64).gnu_type_pattern(), None);
         for t in CATALOG.iter().filter(|t| t.libc == Libc::Musl) {
             assert!(t.zig_in_own_family() && t.zig_target.is_some_and(|z| z.ends_with("-linux-musl")), "{}", t.tag);
         }

@@ -262,6 +262,22 @@ fn image_source_without_versions() {
 }
 
 #[test]
+fn image_source_for_windows_or_macos() {
+    // No Linux image holds a Windows or macOS CPython's headers; skipping the target is enough.
+    let config =
+        "targets = [\"manylinux_2_17_x86_64\", \"win_amd64\"]\n[python]\nsource = \"image\"\nversions = [\"3.13\"]\n";
+    refused(config, &["plan"])
+        .says(&[
+            "win_amd64 needs its CPython from python-build-standalone archives, not `source = \"image\"`",
+            "skip = \"*-win_amd64\"",
+        ])
+        .points_at("pookie.toml:3:10", "3 │ source = \"image\"", "Windows and macOS CPythons are in no Linux image");
+    let ws = Workspace::with_config(&format!("skip = \"*-win_amd64\"\n{config}"));
+    let out = ws.pookie(&["plan"]).output().expect("pookie runs");
+    assert!(out.status.success(), "{}", stderr_of(&out));
+}
+
+#[test]
 fn image_path_without_minor() {
     refused("[python]\nsource = \"image\"\nversions = [\"3.12\"]\npath = \"/usr/bin/python3\"\n", &["plan"])
         .says(&["the interpreter path must contain `{minor}`"])

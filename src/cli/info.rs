@@ -15,7 +15,7 @@ pub fn targets() -> String {
             TestRunner::Native => "native",
             TestRunner::Qemu => "qemu",
             TestRunner::Wine => "wine",
-            TestRunner::NotRunnable => "not runnable",
+            TestRunner::NotRunnable => "not runnable on Linux",
         };
         rows.push([
             t.tag.to_string(),

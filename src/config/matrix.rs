@@ -2,10 +2,10 @@
 //! interpreter resolved (an archive of the index, a path in the image, or unresolved when the
 //! index could not be had).
 
-use super::{ConfigError, DEFAULT_PYTHON_COUNT, PythonSource, Settings};
+use super::{ConfigError, DEFAULT_PYTHON_COUNT, Origin, PythonSource, Settings};
 use crate::config::selector::BuildId;
 use crate::python::{Archive, Availability, PythonIndex, PythonVersion};
-use crate::target::{BuildHow, Target};
+use crate::target::{BuildHow, Os, Target};
 use serde::Serialize;
 
 /// How a cell gets its interpreter(s).
@@ -69,6 +69,9 @@ pub fn resolve(settings: &Settings, index: Option<&PythonIndex>) -> Result<Vec<C
                 continue;
             }
             let interpreter = match (&py.source, index) {
+                (PythonSource::Image { .. }, _) if target.info().os != Os::Linux => {
+                    return Err(image_has_no(settings, target));
+                }
                 (PythonSource::Image { path }, _) => Interpreter::Image {
                     path: path
                         .replace("{major}", &version.major.to_string())
@@ -113,6 +116,23 @@ pub fn resolve(settings: &Settings, index: Option<&PythonIndex>) -> Result<Vec<C
             )));
     }
     Ok(cells)
+}
+
+/// Windows and macOS wheels build against the target CPython's headers (and import library, or
+/// sysconfig data) from its python-build-standalone archive: no Linux base image holds those.
+fn image_has_no(settings: &Settings, target: Target) -> ConfigError {
+    let origin = match settings.python.source_origin {
+        Origin::Default => &settings.targets_origin,
+        ref o => o,
+    };
+    ConfigError::new(
+        "python_source",
+        format!("{target} needs its CPython from python-build-standalone archives, not `source = \"image\"`"),
+    )
+    .at(&settings.sources, origin, "Windows and macOS CPythons are in no Linux image")
+    .help(format!(
+        "use `source = \"pbs\"` (`mirror` may name a local copy of a release), or leave the target out: `skip = \"*-{target}\"`"
+    ))
 }
 
 fn selected(settings: &Settings, id: &BuildId) -> bool {

@@ -61,6 +61,8 @@ pub struct PythonSettings {
     pub versions: Option<Vec<(PythonVersion, Origin)>>,
     pub versions_origin: Origin,
     pub source: PythonSource,
+    /// Where `source` was written.
+    pub source_origin: Origin,
     pub prereleases: bool,
     /// `[python] release`, with where it was written: the index must be of this release (a
     /// mirror holds one release; this catches a mirror of another one).

@@ -205,6 +205,7 @@ fn python(
         versions,
         versions_origin,
         source,
+        source_origin: source_name_origin(&table.source),
         prereleases: table.prereleases.unwrap_or(false),
         release: table.release.as_ref().map(|r| (r.get_ref().clone(), span_of(r))),
     })

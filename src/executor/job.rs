@@ -26,9 +26,26 @@ pub struct Context<'a> {
 /// Label carrying the run a container belongs to, so an interrupted run can remove its own.
 pub const RUN_LABEL: &str = "org.pookie.run";
 
+/// Why a job did not pass: a one-line reason (details are in the job's log).
+#[derive(Debug)]
+pub enum NotPassed {
+    Failed(String),
+    /// A Windows test whose image holds no Windows CPython (job.sh's exit code 30).
+    NoWindowsPython(String),
+}
+
+impl From<String> for NotPassed {
+    fn from(reason: String) -> Self {
+        NotPassed::Failed(reason)
+    }
+}
+
+/// job.sh's exit code for a Windows test without a Windows CPython.
+const EXIT_NO_WINDOWS_PYTHON: i32 = 30;
+
 /// Runs `job` in the image `image`; test jobs install `wheels`. Returns the job's finished
-/// wheels (build jobs) or nothing; errors are one-line reasons, details are in the job's log.
-pub fn run(ctx: &Context, job: &JobNode, image: &str, wheels: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+/// wheels (build jobs) or nothing.
+pub fn run(ctx: &Context, job: &JobNode, image: &str, wheels: &[PathBuf]) -> Result<Vec<PathBuf>, NotPassed> {
     let dir = ctx.workspace.join(&job.dir);
     let log_path = ctx.workspace.join(&job.log);
     prepare(ctx, job, &dir, wheels).map_err(|e| format!("cannot prepare {}: {e}", dir.display()))?;
@@ -82,14 +99,17 @@ pub fn run(ctx: &Context, job: &JobNode, image: &str, wheels: &[PathBuf]) -> Res
     drop(log);
     match exit {
         Exit::Code(0) => {}
-        Exit::Code(code) => return Err(reason(code, &log_path)),
-        Exit::Signal => return Err("the container was killed".into()),
-        Exit::TimedOut => return Err(format!("timed out after {}s", job.timeout_secs.unwrap_or(0))),
-        Exit::Cancelled => return Err("interrupted".into()),
+        Exit::Code(EXIT_NO_WINDOWS_PYTHON) => {
+            return Err(NotPassed::NoWindowsPython(last_lines(&log_path, 1).replace("::pookie:: ", "")));
+        }
+        Exit::Code(code) => return Err(reason(code, &log_path).into()),
+        Exit::Signal => return Err("the container was killed".to_string().into()),
+        Exit::TimedOut => return Err(format!("timed out after {}s", job.timeout_secs.unwrap_or(0)).into()),
+        Exit::Cancelled => return Err("interrupted".to_string().into()),
     }
     match job.stage {
         Stage::Test => Ok(Vec::new()),
-        Stage::Build => collect(&dir.join("out"), job),
+        Stage::Build => Ok(collect(&dir.join("out"), job)?),
     }
 }
 

@@ -267,7 +267,8 @@ impl Workers<'_> {
                         }
                         (Status::Passed, None, wheels)
                     }
-                    Err(e) => (failed_or_interrupted(cancel), Some(e), vec![]),
+                    Err(job::NotPassed::NoWindowsPython(e)) => (Status::NoWindowsPython, Some(e), vec![]),
+                    Err(job::NotPassed::Failed(e)) => (failed_or_interrupted(cancel), Some(e), vec![]),
                 }
             }
         }
@@ -312,9 +313,15 @@ fn finish(
 ) {
     let g = &plan.graph;
     let ok = d.status.is_success();
+    let untested = d.status.is_untested();
     done.insert(i, d);
-    if ok {
+    if ok || untested {
         publish_if_final(plan, i, done, published, opts);
+    }
+    if untested {
+        return;
+    }
+    if ok {
         for next in g.neighbors_directed(i, Direction::Outgoing) {
             if !done.contains_key(&next)
                 && deps(plan, next).iter().all(|p| done.get(p).is_some_and(|d| d.status.is_success()))
@@ -351,8 +358,8 @@ fn finish(
 }
 
 /// A build's wheels go to the output directory once nothing is left to vouch for them: after
-/// all its runnable tests passed (an abi3 build has one per Python), or right away when it has
-/// none.
+/// all its tests passed or found they could not run here (an abi3 build has one per Python), or
+/// right away when it has no runnable test.
 fn publish_if_final(
     plan: &Plan,
     i: NodeIndex,
@@ -374,7 +381,7 @@ fn publish_if_final(
     let tests_passed = g
         .neighbors_directed(build, Direction::Outgoing)
         .filter(|n| matches!(&g[*n], Node::Job(t) if t.stage == Stage::Test && !matches!(t.runner, Runner::NotRunnable { .. })))
-        .all(|t| done.get(&t).is_some_and(|d| d.status.is_success()));
+        .all(|t| done.get(&t).is_some_and(|d| d.status.is_success() || d.status.is_untested()));
     if !tests_passed || published.contains_key(&build) {
         return;
     }

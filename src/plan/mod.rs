@@ -132,7 +132,7 @@ impl Runner {
             Runner::Native => "native".into(),
             Runner::Qemu { arch } => format!("qemu-{}", arch.as_str()),
             Runner::Wine => "wine".into(),
-            Runner::NotRunnable { .. } => "not runnable".into(),
+            Runner::NotRunnable { .. } => "not runnable on Linux".into(),
         }
     }
 }

@@ -111,10 +111,9 @@ impl Builder<'_> {
                 (Some(self.python_layer(info.family, Toolchain::Runtime, cell)), Runner::Qemu { arch: info.arch })
             }
             TestRunner::Wine => (Some(self.python_layer(Family::LinuxX86_64, Toolchain::Wine, cell)), Runner::Wine),
-            TestRunner::NotRunnable => (
-                None,
-                Runner::NotRunnable { reason: format!("{} binaries cannot run on a Linux host", os_name(info.os)) },
-            ),
+            TestRunner::NotRunnable => {
+                (None, Runner::NotRunnable { reason: format!("{os} binaries need {os}", os = os_name(info.os)) })
+            }
         };
         let dir = PathBuf::from(".pookie/jobs").join(format!("{id}-test"));
         let mut test_env = env;
@@ -252,12 +251,14 @@ impl Builder<'_> {
         let base = self.base_layer(family);
         let mut args = BTreeMap::from([("TOOLCHAIN".to_string(), toolchain.as_str().to_string())]);
         // Test-only images repair nothing: no tools environment (it would be built under QEMU).
-        if toolchain != Toolchain::Runtime {
+        if !matches!(toolchain, Toolchain::Runtime | Toolchain::Wine) {
             args.insert("AUDITWHEEL_VERSION".into(), image::AUDITWHEEL_VERSION.into());
             args.insert("PATCHELF_VERSION".into(), image::PATCHELF_VERSION.into());
         }
+        // zig builds Windows wheels too, which delvewheel repairs.
         if toolchain == Toolchain::Zig {
             args.insert("ZIG_VERSION".into(), image::ZIG_VERSION.into());
+            args.insert("DELVEWHEEL_VERSION".into(), image::DELVEWHEEL_VERSION.into());
         }
         self.image(name, Layer::Toolchain, family, &image::TOOLCHAIN, String::new(), args, vec![], vec![], Some(base))
     }
@@ -319,8 +320,9 @@ impl Builder<'_> {
             ("PYTHON_VERSION".to_string(), version.to_string()),
             ("PYTHON_PATH".to_string(), path),
         ]);
-        let i =
-            self.image(name, Layer::Python, family, &image::PYTHON, String::new(), args, context, vec![], Some(parent));
+        // Wine layers hold the Windows CPython of the cell, run through Wine.
+        let recipe = if toolchain == Toolchain::Wine { &image::WINE_PYTHON } else { &image::PYTHON };
+        let i = self.image(name, Layer::Python, family, recipe, String::new(), args, context, vec![], Some(parent));
         self.unresolved_if(i, &cell.interpreter)
     }
 
@@ -340,7 +342,7 @@ impl Builder<'_> {
         let parent = self.zig_target_layer(family, zig_target);
         let mut args = BTreeMap::from([
             ("PYTHON_VERSION".to_string(), version.to_string()),
-            ("TARGET_GNU_TYPE".to_string(), info.gnu_type_pattern()),
+            ("TARGET_GNU_TYPE".to_string(), info.gnu_type_pattern().unwrap_or_default()),
         ]);
         let (recipe, context, sources) = match &cell.interpreter {
             Interpreter::Archive { target, host } => {
@@ -350,6 +352,7 @@ impl Builder<'_> {
                     ctx.push(ContextFile::Archive { path: "python/host.tar.gz".into(), archive: (**h).clone() });
                 }
                 args.insert("PYTHON_SOURCE".into(), "pbs".into());
+                args.insert("TARGET_OS".into(), os_arg(info.os).into());
                 (&image::CROSS_PYTHON, ctx, vec![])
             }
             Interpreter::Image { path } => {
@@ -362,6 +365,7 @@ impl Builder<'_> {
             }
             Interpreter::Unresolved => {
                 args.insert("PYTHON_SOURCE".into(), "pbs".into());
+                args.insert("TARGET_OS".into(), os_arg(info.os).into());
                 (&image::CROSS_PYTHON, vec![], vec![])
             }
         };
@@ -461,10 +465,11 @@ fn compiler_env(toolchain: Toolchain, info: &TargetInfo, how: BuildHow) -> Vec<(
         env.push(("AR".into(), "zig-ar".into()));
         env.push(("POOKIE_ZIG_TARGET".into(), zig_target.into()));
     }
-    if let (BuildHow::Cross { .. }, Some(platform)) = (how, info.sysconfig_platform()) {
-        env.push(("_PYTHON_HOST_PLATFORM".into(), platform));
+    if let BuildHow::Cross { .. } = how {
+        env.push(("_PYTHON_HOST_PLATFORM".into(), info.sysconfig_platform.into()));
         env.push(("_PYTHON_SYSCONFIGDATA_NAME".into(), CROSS_SYSCONFIGDATA.into()));
     }
+    env.extend(info.build_env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     env
 }
 
@@ -492,6 +497,15 @@ fn repair_name(r: Repair) -> &'static str {
         Repair::Auditwheel => "auditwheel",
         Repair::Delvewheel => "delvewheel",
         Repair::None => "none",
+    }
+}
+
+/// The target's OS as images/cross-python.sh takes it.
+fn os_arg(os: crate::target::Os) -> &'static str {
+    match os {
+        crate::target::Os::Linux => "linux",
+        crate::target::Os::Windows => "windows",
+        crate::target::Os::Macos => "macos",
     }
 }
 

@@ -29,7 +29,7 @@ pub fn text(plan: &Plan) -> String {
         pythons.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", "),
         builds,
         tests.len(),
-        if not_runnable > 0 { format!(" ({not_runnable} not runnable here)") } else { String::new() },
+        if not_runnable > 0 { format!(" ({not_runnable} not runnable on Linux)") } else { String::new() },
     );
     if let Some(r) = &plan.release {
         let _ = writeln!(out, "Python from python-build-standalone {r}");

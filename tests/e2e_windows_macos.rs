@@ -1,0 +1,326 @@
+//! End to end: `pookie run` cross-builds the fixture project (a C module and a C++ module) with
+//! zig for win_amd64, macosx_11_0_x86_64 and macosx_11_0_arm64, from the CPython mirror that
+//! `scripts/ci-python-mirror-win-mac.sh` makes (headers, import library and sysconfig data of
+//! CPython 3.13; no Windows or macOS interpreter is reachable here), and checks the wheels with
+//! real parsers: PE32+ `.pyd` files importing python313.dll and exporting `PyInit_*`, Mach-O
+//! files of the right architecture exporting `_PyInit_*` with no libpython load command, and
+//! the wheels' tags and RECORD hashes. Windows tests run under Wine whenever a Windows CPython
+//! archive is available (`POOKIE_TEST_WINDOWS_PYTHON`, or python-build-standalone's in the
+//! pookie cache); otherwise the run must say "skipped: no Windows CPython" and not pass them.
+
+mod e2e_support;
+
+use base64::Engine as _;
+use e2e_support::*;
+use object::read::macho::MachOFile64;
+use object::{Architecture, BinaryFormat, Endianness, Object, ObjectSymbol};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeSet;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// The mirror directory `scripts/setup.sh` makes (`POOKIE_TEST_WIN_MAC_MIRROR` overrides it).
+fn mirror() -> PathBuf {
+    let dir = std::env::var_os("POOKIE_TEST_WIN_MAC_MIRROR")
+        .map_or_else(|| PathBuf::from("/var/cache/pookie-ci/python-mirror-win-mac"), PathBuf::from);
+    assert!(
+        dir.join("SHA256SUMS").is_file(),
+        "the Windows/macOS CPython mirror is missing at {}: `scripts/setup.sh` makes it (scripts/ci-python-mirror-win-mac.sh)",
+        dir.display()
+    );
+    dir
+}
+
+fn config(mirror: &Path, targets: &[&str]) -> String {
+    let targets: Vec<String> = targets.iter().map(|t| format!("\"{t}\"")).collect();
+    format!(
+        r#"targets = [{}]
+test = "python -m unittest discover -v -s {{project}}/tests"
+
+[python]
+versions = ["3.13"]
+mirror = "{}"
+
+[images]
+linux-x86_64 = "{}"
+"#,
+        targets.join(", "),
+        mirror.display(),
+        sid_image()
+    )
+}
+
+/// Every member of the wheel, by name.
+fn members(wheel: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut z = zip::ZipArchive::new(std::fs::File::open(wheel).expect("wheel opens")).expect("wheel is a zip");
+    (0..z.len())
+        .map(|i| {
+            let mut f = z.by_index(i).expect("member");
+            let mut buf = Vec::new();
+            f.read_to_end(&mut buf).expect("member reads");
+            (f.name().expect("member name").to_string(), buf)
+        })
+        .collect()
+}
+
+/// RECORD lists every other member with its sha256 (urlsafe base64, unpadded) and size, and
+/// nothing else; WHEEL's tags are exactly `tag`.
+fn check_record_and_tags(wheel: &Path, tag: &str) {
+    let files = members(wheel);
+    let text = |suffix: &str| {
+        let (_, bytes) = files.iter().find(|(n, _)| n.ends_with(suffix)).unwrap_or_else(|| panic!("no {suffix}"));
+        String::from_utf8(bytes.clone()).expect("UTF-8")
+    };
+    let record = text(".dist-info/RECORD");
+    let mut listed = BTreeSet::new();
+    for line in record.lines().filter(|l| !l.is_empty()) {
+        let mut parts = line.rsplitn(3, ',');
+        let (size, hash, name) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
+        listed.insert(name.to_string());
+        if name.ends_with(".dist-info/RECORD") {
+            continue;
+        }
+        let (_, bytes) =
+            files.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("RECORD lists {name}, not in the wheel"));
+        let digest = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(bytes));
+        assert_eq!(hash, format!("sha256={digest}"), "{name}: RECORD hash");
+        assert_eq!(size, bytes.len().to_string(), "{name}: RECORD size");
+    }
+    let in_zip: BTreeSet<String> = files.iter().map(|(n, _)| n.clone()).collect();
+    assert_eq!(listed, in_zip, "RECORD and the wheel's members differ");
+    let tags: Vec<String> =
+        text(".dist-info/WHEEL").lines().filter_map(|l| l.strip_prefix("Tag: ")).map(str::to_string).collect();
+    assert_eq!(tags, [tag], "WHEEL tags");
+    assert!(text(".dist-info/WHEEL").contains("Root-Is-Purelib: false"));
+}
+
+/// The extension modules of the fixture in a wheel, by module name.
+fn modules(wheel: &Path, suffix: &str) -> Vec<(String, Vec<u8>)> {
+    let found: Vec<(String, Vec<u8>)> = members(wheel)
+        .into_iter()
+        .filter_map(|(n, b)| n.strip_suffix(suffix).map(|m| (m.trim_start_matches("fixturepkg/").to_string(), b)))
+        .collect();
+    let names: Vec<&str> = found.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["_cmod", "_cppmod"], "extension modules *{suffix} in {}", wheel.display());
+    found
+}
+
+/// PE32+ for AMD64, importing python313.dll and otherwise only DLLs of every Windows (the
+/// kernel and the Universal CRT), exporting `PyInit_<module>`.
+fn check_pyd(module: &str, bytes: &[u8]) {
+    let file = object::File::parse(bytes).unwrap_or_else(|e| panic!("{module}: not an object file: {e}"));
+    assert_eq!(file.format(), BinaryFormat::Pe, "{module}");
+    assert_eq!(file.architecture(), Architecture::X86_64, "{module}");
+    assert!(file.is_64(), "{module}: not PE32+");
+    let imports: BTreeSet<String> =
+        file.imports().unwrap().map(|i| String::from_utf8_lossy(i.unwrap().library()).to_ascii_lowercase()).collect();
+    assert!(imports.contains("python313.dll"), "{module} does not import python313.dll: {imports:?}");
+    for dll in &imports {
+        assert!(
+            dll == "python313.dll" || dll == "kernel32.dll" || dll.starts_with("api-ms-win-crt-"),
+            "{module} imports {dll}, which a stock Windows may lack: {imports:?}"
+        );
+    }
+    let exports: Vec<String> = file
+        .exports()
+        .unwrap()
+        .filter_map(|e| e.unwrap().name().name().map(|n| String::from_utf8_lossy(n).into_owned()))
+        .collect();
+    assert!(exports.contains(&format!("PyInit_{module}")), "{module} exports {exports:?}");
+}
+
+/// Mach-O of `arch` for macOS 11.0, exporting `_PyInit_<module>`, leaving the Python API to the
+/// interpreter (undefined, no libpython load command).
+fn check_macho(module: &str, bytes: &[u8], arch: Architecture) {
+    let file = MachOFile64::<Endianness>::parse(bytes).unwrap_or_else(|e| panic!("{module}: not 64-bit Mach-O: {e}"));
+    assert_eq!(file.architecture(), arch, "{module}");
+    let mut commands = file.macho_load_commands().unwrap();
+    let mut dylibs = Vec::new();
+    while let Some(c) = commands.next().unwrap() {
+        if let Some(d) = c.dylib().unwrap() {
+            dylibs.push(String::from_utf8_lossy(c.string(file.endian(), d.dylib.name).unwrap()).into_owned());
+        }
+    }
+    assert!(!dylibs.is_empty(), "{module} loads no libraries at all");
+    for d in &dylibs {
+        assert!(!d.to_lowercase().contains("python"), "{module} has a libpython load command: {dylibs:?}");
+        assert!(d.starts_with("/usr/lib/"), "{module} loads {d}, which is not part of macOS: {dylibs:?}");
+    }
+    let (build, _) = file.build_version().unwrap().unwrap_or_else(|| panic!("{module} has no LC_BUILD_VERSION"));
+    let minos = build.minos.get(file.endian());
+    assert_eq!((minos.major(), minos.minor()), (11, 0), "{module}: minimum macOS version");
+    let exports: Vec<String> = file
+        .exports()
+        .unwrap()
+        .filter_map(|e| e.unwrap().name().name().map(|n| String::from_utf8_lossy(n).into_owned()))
+        .collect();
+    assert!(exports.contains(&format!("_PyInit_{module}")), "{module} exports {exports:?}");
+    assert!(
+        file.symbols().any(|s| s.is_undefined() && s.name().is_ok_and(|n| n.starts_with("_Py"))),
+        "{module} references no Python API symbol to look up at load time"
+    );
+}
+
+fn summary_row<'a>(stdout: &'a str, id: &str, stage: &str) -> &'a str {
+    stdout
+        .lines()
+        .find(|l| l.split_whitespace().take(2).eq([id, stage]))
+        .unwrap_or_else(|| panic!("no summary row for {id} {stage}:\n{stdout}"))
+}
+
+#[test]
+fn windows_and_macos_wheels_are_built_tagged_and_linked_right() {
+    let _guard = serial();
+    require(&[&sid_image()]);
+    let p = Project::new(&config(&mirror(), &["win_amd64", "macosx_11_0_x86_64", "macosx_11_0_arm64"]));
+    let report = p.dir().join("report.json");
+    let out = p.pookie(&["run", "--report", report.to_str().unwrap()]);
+    assert!(out.status.success(), "pookie run failed");
+    let wheels = p.wheels();
+    assert_eq!(
+        wheels,
+        [
+            "fixturepkg-0.1.0-cp313-cp313-macosx_11_0_arm64.whl",
+            "fixturepkg-0.1.0-cp313-cp313-macosx_11_0_x86_64.whl",
+            "fixturepkg-0.1.0-cp313-cp313-win_amd64.whl",
+        ]
+    );
+    let dist = p.dir().join("dist");
+
+    let win = dist.join(&wheels[2]);
+    check_record_and_tags(&win, "cp313-cp313-win_amd64");
+    for (module, bytes) in modules(&win, ".cp313-win_amd64.pyd") {
+        check_pyd(&module, &bytes);
+    }
+    let stray: Vec<String> = members(&win)
+        .into_iter()
+        .map(|(n, _)| n)
+        .filter(|n| [".pdb", ".lib", ".dll", ".a"].iter().any(|x| n.ends_with(x)))
+        .collect();
+    assert!(stray.is_empty(), "build leftovers in the Windows wheel: {stray:?}");
+    let build_log = p.log("cp313-win_amd64-build.log");
+    assert!(build_log.contains("repair: delvewheel repair"), "{build_log}");
+    assert!(build_log.contains("python313.dll"), "delvewheel's analysis is not in the log:\n{build_log}");
+
+    for (wheel, tag, arch) in [
+        (&wheels[1], "cp313-cp313-macosx_11_0_x86_64", Architecture::X86_64),
+        (&wheels[0], "cp313-cp313-macosx_11_0_arm64", Architecture::Aarch64),
+    ] {
+        let path = dist.join(wheel);
+        check_record_and_tags(&path, tag);
+        for (module, bytes) in modules(&path, ".cpython-313-darwin.so") {
+            check_macho(&module, &bytes, arch);
+        }
+    }
+
+    // macOS tests cannot run here: said so, never counted as passed.
+    let statuses = job_statuses(&p.report(&report));
+    for t in ["macosx_11_0_x86_64", "macosx_11_0_arm64"] {
+        assert_eq!(statuses[&(format!("cp313-{t}"), "build".into())], "passed");
+        assert_eq!(statuses[&(format!("cp313-{t}"), "test".into())], "not-runnable");
+        assert!(summary_row(&stdout(&out), &format!("cp313-{t}"), "test").contains("not runnable on Linux"));
+    }
+    assert_eq!(statuses[&("cp313-win_amd64".into(), "build".into())], "passed");
+}
+
+/// A Windows CPython archive to test with: `POOKIE_TEST_WINDOWS_PYTHON`, or a
+/// python-build-standalone 3.13 archive for x86_64-pc-windows-msvc in the user's pookie cache.
+fn windows_python() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("POOKIE_TEST_WINDOWS_PYTHON") {
+        let p = PathBuf::from(p);
+        assert!(p.is_file(), "POOKIE_TEST_WINDOWS_PYTHON names no file: {}", p.display());
+        return Some(p);
+    }
+    let cache = std::env::var_os("POOKIE_CACHE_DIR").map(PathBuf::from).or_else(|| {
+        std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+            .map(|c| c.join("pookie"))
+    })?;
+    let name = regex::Regex::new(r"^cpython-3\.13\.\d+\+\d+-x86_64-pc-windows-msvc-install_only(_stripped)?\.tar\.gz$")
+        .expect("regex");
+    std::fs::read_dir(cache.join("python")).ok()?.flatten().find_map(|d| {
+        std::fs::read_dir(d.path())
+            .ok()?
+            .flatten()
+            .map(|f| f.path())
+            .find(|f| f.file_name().and_then(|n| n.to_str()).is_some_and(|n| name.is_match(n)))
+    })
+}
+
+/// The CI mirror with its Windows archive replaced by `archive` (under the mirror's release, as
+/// a mirror holds one release).
+fn mirror_with(archive: &Path) -> tempfile::TempDir {
+    let from = mirror();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sums = std::fs::read_to_string(from.join("SHA256SUMS")).expect("SHA256SUMS");
+    let mut out = String::new();
+    let mut release = String::new();
+    for line in sums.lines() {
+        let name = line.split_whitespace().nth(1).expect("sum line");
+        release = name.split('+').nth(1).and_then(|r| r.split('-').next()).expect("release tag").to_string();
+        if !name.contains("-windows-") {
+            std::fs::copy(from.join(name), dir.path().join(name)).expect("copy archive");
+            out.push_str(&format!("{line}\n"));
+        }
+    }
+    let version = archive.file_name().unwrap().to_str().unwrap().split('+').next().unwrap().to_string();
+    let name = format!("{version}+{release}-x86_64-pc-windows-msvc-install_only.tar.gz");
+    let bytes = std::fs::read(archive).expect("archive reads");
+    std::fs::write(dir.path().join(&name), &bytes).expect("archive copies");
+    out.push_str(&format!("{}  {name}\n", hex::encode(Sha256::digest(&bytes))));
+    std::fs::write(dir.path().join("SHA256SUMS"), out).expect("SHA256SUMS written");
+    dir
+}
+
+#[test]
+fn windows_tests_run_under_wine_when_a_windows_cpython_is_available() {
+    let _guard = serial();
+    require(&[&sid_image()]);
+    let real = windows_python();
+    let own_mirror = real.as_deref().map(mirror_with);
+    let mirror = own_mirror.as_ref().map_or_else(mirror, |d| d.path().to_path_buf());
+    let p = Project::new(&config(&mirror, &["win_amd64"]));
+    let report = p.dir().join("report.json");
+    let out = p.pookie(&["run", "--report", report.to_str().unwrap()]);
+    let statuses = job_statuses(&p.report(&report));
+    let test = &statuses[&("cp313-win_amd64".into(), "test".into())];
+    if real.is_some() {
+        assert!(out.status.success(), "pookie run failed");
+        assert_eq!(test, "passed");
+        let log = p.log("cp313-win_amd64-test.log");
+        assert!(log.contains("Ran 6 tests") && log.contains("OK (skipped=1)"), "{log}");
+        assert!(log.contains("win-amd64"), "the tests did not run on the Windows CPython:\n{log}");
+        return;
+    }
+    // The mirror's Windows archive has no python.exe: the test is skipped, visibly.
+    assert!(out.status.success(), "a test that cannot run here does not fail the run");
+    assert_eq!(test, "no-windows-python");
+    let summary = stdout(&out);
+    let row = summary_row(&summary, "cp313-win_amd64", "test");
+    assert!(row.contains("skipped: no Windows CPython") && row.contains("python.exe"), "{row}");
+    assert!(!row.contains("passed"), "{row}");
+    let counts = summary.lines().find(|l| l.contains(" jobs: ")).unwrap_or_default().to_string();
+    assert!(counts.contains("1 passed") && counts.contains("1 skipped: no Windows CPython"), "{counts}");
+    // The build is what it is: repaired, checked and published.
+    assert_eq!(p.wheels(), ["fixturepkg-0.1.0-cp313-cp313-win_amd64.whl"]);
+}
+
+#[test]
+fn a_windows_wheel_needing_a_dll_windows_lacks_fails_with_delvewheels_reason() {
+    let _guard = serial();
+    require(&[&sid_image()]);
+    // The extensions import `pookie_absent` from libabsent-1.dll, which nothing provides: an
+    // import library for it is made on the fly, as a project linking a third-party DLL would.
+    let build = r#"printf 'LIBRARY "libabsent-1.dll"\nEXPORTS\npookie_absent\n' > /tmp/absent.def && zig dlltool -m i386:x86-64 -d /tmp/absent.def -l /tmp/absent.lib && LDFLAGS="/tmp/absent.lib -Wl,-u,pookie_absent" python -m pip wheel . --no-deps --wheel-dir "$POOKIE_WHEEL_DIR""#;
+    let p = Project::new(&format!("build = '''{build}'''\n{}", config(&mirror(), &["win_amd64"])));
+    let report = p.dir().join("report.json");
+    let out = p.pookie(&["run", "--report", report.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "the run must fail");
+    let statuses = job_statuses(&p.report(&report));
+    assert_eq!(statuses[&("cp313-win_amd64".into(), "build".into())], "failed");
+    let summary = stdout(&out);
+    let row = summary_row(&summary, "cp313-win_amd64", "build");
+    assert!(row.contains("repair failed") && row.contains("libabsent-1.dll"), "{row}");
+    assert!(p.wheels().is_empty(), "no wheel may reach dist/");
+}
