@@ -74,7 +74,8 @@ install_packages() {
     local missing=() pkg
     # qemu-user-static: foreign-architecture images and tests; musl-tools: the musl CPython of
     # the CPython mirror; binutils: the tests read ELF files with readelf.
-    for pkg in debootstrap jq graphviz patchelf python3-venv ca-certificates \
+    # python3-wheel: the Windows/macOS tests check RECORD with `python3 -m wheel unpack`.
+    for pkg in debootstrap jq graphviz patchelf python3-venv python3-wheel ca-certificates \
         qemu-user-static binfmt-support musl musl-tools binutils; do
         if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
             missing+=("$pkg")

@@ -4,9 +4,10 @@
 //! CPython 3.13; no Windows or macOS interpreter is reachable here), and checks the wheels with
 //! real parsers: PE32+ `.pyd` files importing python313.dll and exporting `PyInit_*`, Mach-O
 //! files of the right architecture exporting `_PyInit_*` with no libpython load command, and
-//! the wheels' tags and RECORD hashes. Windows tests run under Wine whenever a Windows CPython
-//! archive is available (`POOKIE_TEST_WINDOWS_PYTHON`, or python-build-standalone's in the
-//! pookie cache); otherwise the run must say "skipped: no Windows CPython" and not pass them.
+//! the wheels' tags and RECORD hashes (read here and by the `wheel` tool). Windows tests run
+//! under Wine whenever a Windows CPython archive is available (`POOKIE_TEST_WINDOWS_PYTHON`, or
+//! python-build-standalone's in the pookie cache); otherwise the run must say "skipped: no
+//! Windows CPython" and not pass them.
 
 mod e2e_support;
 
@@ -63,9 +64,30 @@ fn members(wheel: &Path) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
+/// The `wheel` tool (Debian's python3-wheel, which scripts/setup.sh installs) unpacks the wheel:
+/// it refuses a file name it cannot parse, a member RECORD does not list, and a hash mismatch.
+fn wheel_tool_unpacks(wheel: &Path) {
+    let python = Path::new("/usr/bin/python3");
+    let dest = tempfile::tempdir().expect("temp dir");
+    let out = std::process::Command::new(python)
+        .args(["-m", "wheel", "unpack", "--dest"])
+        .arg(dest.path())
+        .arg(wheel)
+        .output()
+        .unwrap_or_else(|e| panic!("{} -m wheel (python3-wheel, scripts/setup.sh) cannot run: {e}", python.display()));
+    assert!(
+        out.status.success(),
+        "`wheel unpack` refuses {}: {}{}",
+        wheel.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// RECORD lists every other member with its sha256 (urlsafe base64, unpadded) and size, and
-/// nothing else; WHEEL's tags are exactly `tag`.
+/// nothing else; WHEEL's tags are exactly `tag`; the `wheel` tool agrees.
 fn check_record_and_tags(wheel: &Path, tag: &str) {
+    wheel_tool_unpacks(wheel);
     let files = members(wheel);
     let text = |suffix: &str| {
         let (_, bytes) = files.iter().find(|(n, _)| n.ends_with(suffix)).unwrap_or_else(|| panic!("no {suffix}"));
