@@ -246,7 +246,8 @@ fn windows_and_macos_wheels_are_built_tagged_and_linked_right() {
 }
 
 /// A Windows CPython archive to test with: `POOKIE_TEST_WINDOWS_PYTHON`, or a
-/// python-build-standalone 3.13 archive for x86_64-pc-windows-msvc in the user's pookie cache.
+/// python-build-standalone 3.13 archive for x86_64-pc-windows-msvc with an interpreter in the
+/// user's pookie cache.
 fn windows_python() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("POOKIE_TEST_WINDOWS_PYTHON") {
         let p = PathBuf::from(p);
@@ -266,8 +267,15 @@ fn windows_python() -> Option<PathBuf> {
             .ok()?
             .flatten()
             .map(|f| f.path())
-            .find(|f| f.file_name().and_then(|n| n.to_str()).is_some_and(|n| name.is_match(n)))
+            .find(|f| f.file_name().and_then(|n| n.to_str()).is_some_and(|n| name.is_match(n)) && has_interpreter(f))
     })
+}
+
+/// Whether an install_only archive holds `python/python.exe`: the cache also keeps archives of
+/// headers-only mirrors (like the CI mirror, which the other tests download from).
+fn has_interpreter(archive: &Path) -> bool {
+    let out = std::process::Command::new("tar").arg("-tzf").arg(archive).output().expect("tar runs");
+    out.status.success() && String::from_utf8_lossy(&out.stdout).lines().any(|l| l == "python/python.exe")
 }
 
 /// The CI mirror with its Windows archive replaced by `archive` (under the mirror's release, as
