@@ -280,9 +280,11 @@ pub const CATALOG: &[TargetInfo] = &[
         pbs_triple: "armv7-unknown-linux-gnueabihf", family: Family::LinuxArmv7l, native: false,
         zig_target: Some("arm-linux-gnueabihf.2.17"), emulate: true, test: TestRunner::Qemu, repair: Repair::Auditwheel,
         sysconfig_platform: "linux-armv7l", build_env: &[] },
+    // glibc's ppc64le port began with 2.19, its symbols versioned GLIBC_2.17 (the manylinux_2_17
+    // baseline); zig provides its libc from 2.19 on. auditwheel still proves the 2.17 policy.
     TargetInfo { target: Target::ManylinuxPpc64le, tag: "manylinux_2_17_ppc64le", os: Os::Linux, arch: Arch::Ppc64le, libc: Libc::Glibc,
         pbs_triple: "ppc64le-unknown-linux-gnu", family: Family::LinuxPpc64le, native: false,
-        zig_target: Some("powerpc64le-linux-gnu.2.17"), emulate: true, test: TestRunner::Qemu, repair: Repair::Auditwheel,
+        zig_target: Some("powerpc64le-linux-gnu.2.19"), emulate: true, test: TestRunner::Qemu, repair: Repair::Auditwheel,
         sysconfig_platform: "linux-ppc64le", build_env: &[] },
     TargetInfo { target: Target::ManylinuxS390x, tag: "manylinux_2_17_s390x", os: Os::Linux, arch: Arch::S390x, libc: Libc::Glibc,
         pbs_triple: "s390x-unknown-linux-gnu", family: Family::LinuxS390x, native: false,
