@@ -127,6 +127,14 @@ fn modules(wheel: &Path, suffix: &str) -> Vec<(String, Vec<u8>)> {
     found
 }
 
+/// The names an object file exports.
+fn exported_names<'d>(file: &impl Object<'d>) -> Vec<String> {
+    file.exports()
+        .expect("export table")
+        .filter_map(|e| e.expect("export").name().name().map(|n| String::from_utf8_lossy(n).into_owned()))
+        .collect()
+}
+
 /// PE32+ for AMD64, importing python313.dll and otherwise only DLLs of every Windows (the
 /// kernel and the Universal CRT), exporting `PyInit_<module>`.
 fn check_pyd(module: &str, bytes: &[u8]) {
@@ -143,11 +151,7 @@ fn check_pyd(module: &str, bytes: &[u8]) {
             "{module} imports {dll}, which a stock Windows may lack: {imports:?}"
         );
     }
-    let exports: Vec<String> = file
-        .exports()
-        .unwrap()
-        .filter_map(|e| e.unwrap().name().name().map(|n| String::from_utf8_lossy(n).into_owned()))
-        .collect();
+    let exports = exported_names(&file);
     assert!(exports.contains(&format!("PyInit_{module}")), "{module} exports {exports:?}");
 }
 
@@ -171,11 +175,7 @@ fn check_macho(module: &str, bytes: &[u8], arch: Architecture) {
     let (build, _) = file.build_version().unwrap().unwrap_or_else(|| panic!("{module} has no LC_BUILD_VERSION"));
     let minos = build.minos.get(file.endian());
     assert_eq!((minos.major(), minos.minor()), (11, 0), "{module}: minimum macOS version");
-    let exports: Vec<String> = file
-        .exports()
-        .unwrap()
-        .filter_map(|e| e.unwrap().name().name().map(|n| String::from_utf8_lossy(n).into_owned()))
-        .collect();
+    let exports = exported_names(&file);
     assert!(exports.contains(&format!("_PyInit_{module}")), "{module} exports {exports:?}");
     assert!(
         file.symbols().any(|s| s.is_undefined() && s.name().is_ok_and(|n| n.starts_with("_Py"))),
