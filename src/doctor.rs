@@ -226,7 +226,7 @@ fn python_check(settings: &Settings, needs: &Needs) -> Check {
     for a in &needs.archives {
         if cache.join("python").join(&a.sha256).join(&a.filename).is_file() {
             cached += 1;
-        } else if settings.offline || !reachable(&client, &a.url) {
+        } else if settings.offline || !reachable(&client, a) {
             missing.push(a.url.clone());
         }
     }
@@ -251,12 +251,11 @@ fn source_name(source: &crate::python::fetch::Source) -> String {
     }
 }
 
-fn reachable(client: &reqwest::blocking::Client, url: &str) -> bool {
-    if let Some(path) = url.strip_prefix("file://") {
-        let path = path.replace("%2B", "+");
-        return Path::new(&path).is_file();
+fn reachable(client: &reqwest::blocking::Client, archive: &Archive) -> bool {
+    if let Some(path) = archive.local_path() {
+        return path.is_file();
     }
-    client.head(url).send().is_ok_and(|r| r.status().is_success() || r.status().is_redirection())
+    client.head(&archive.url).send().is_ok_and(|r| r.status().is_success() || r.status().is_redirection())
 }
 
 fn image_checks(engine: &Engine, needs: &Needs) -> Vec<Check> {

@@ -66,8 +66,7 @@ pub fn fetch_archive(archive: &Archive, cache_dir: &Path, offline: bool) -> Resu
             actual,
         });
     }
-    // The index escapes `+` in URLs (`3.12.1%2B20260814`); a directory holds the plain name.
-    let local = archive.url.strip_prefix("file://").map(|p| PathBuf::from(p.replace("%2B", "+")));
+    let local = archive.local_path();
     if offline && local.is_none() {
         return Err(DownloadError::Offline { file: archive.filename.clone() });
     }

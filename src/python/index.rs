@@ -16,6 +16,14 @@ pub struct Archive {
     pub sha256: String,
 }
 
+impl Archive {
+    /// The file of an archive in a mirror directory (`file://` URL). The index escapes `+` in
+    /// URLs (`3.12.1%2B20260814`); the directory holds the plain name.
+    pub fn local_path(&self) -> Option<std::path::PathBuf> {
+        self.url.strip_prefix("file://").map(|p| std::path::PathBuf::from(p.replace("%2B", "+")))
+    }
+}
+
 /// The CPython archives of one python-build-standalone release.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PythonIndex {
