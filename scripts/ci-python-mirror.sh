@@ -6,10 +6,10 @@
 #     1.2.3, the `musl` package's loader runs it on Debian);
 #   - CPython for aarch64 musl, cross-compiled from the same source with zig;
 #   - Debian's own x86_64 CPython, repacked (what runs pip in cross layers).
-# and wheelhouse/, build requirements for jobs whose CPython has no ssl module (OpenSSL is not
-# built for musl here; pip installs setuptools from it with --no-index --find-links).
-# Versions follow the host (Debian 12: CPython 3.11). Idempotent: a finished mirror whose recipe
-# (this script) is unchanged is kept.
+# The musl builds link zlib, OpenSSL and libffi built for musl from Debian's source packages, so
+# that, like python-build-standalone's, they have ssl (pip reaches the package index), hashlib
+# and ctypes. Versions follow the host (Debian 12: CPython 3.11, OpenSSL 3.0). Idempotent: a
+# finished mirror whose recipe (this script and apt-source.sh) is unchanged is kept.
 # usage: scripts/ci-python-mirror.sh DIR   (run as root on Debian 12; needs network to the
 #        Debian archive and PyPI)
 set -euo pipefail
@@ -18,8 +18,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 version=3.11
 release=20260101
 zig_version=$(sed -n 's/^pub const ZIG_VERSION: &str = "\(.*\)";/\1/p' "$here/../src/image/mod.rs")
-setuptools=setuptools==75.8.0
-stamp="$(sha256sum "${BASH_SOURCE[0]}" | cut -c1-16)-$zig_version"
+stamp="$(cat "${BASH_SOURCE[0]}" "$here/apt-source.sh" | sha256sum | cut -c1-16)-$zig_version"
 if [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$stamp" ]; then
     echo "python mirror in $out is up to date"
     exit 0
@@ -30,19 +29,21 @@ work=$(mktemp -d /var/tmp/pookie-python-mirror.XXXXXX)
 trap 'rc=$?; [ $rc -eq 0 ] && rm -rf "$work" || echo "work directory kept: $work" >&2' EXIT
 jobs=$(nproc)
 
-# Debian's source packages of CPython and zlib (pip needs zlib), through a deb-src entry.
-if ! apt-get indextargets --format '$(CREATED_BY)' 2>/dev/null | grep -q '^Sources$'; then
-    sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources \
-        > /etc/apt/sources.list.d/pookie-ci-src.sources 2>/dev/null \
-        || printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: bookworm\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
-            > /etc/apt/sources.list.d/pookie-ci-src.sources
-    apt-get -o DPkg::Lock::Timeout=300 update -q
-fi
-(cd "$work" && apt-get source -q --download-only "python$version" zlib)
-tar -C "$work" -xzf "$work"/python"$version"_*.orig.tar.gz
-tar -C "$work" -xjf "$work"/zlib_*.orig.tar.bz2
+# Debian's source packages of CPython and of what its extension modules link (zlib; OpenSSL
+# for ssl and hashlib, as python-build-standalone's builds have them; libffi for ctypes).
+# shellcheck source=scripts/apt-source.sh
+. "$here/apt-source.sh"
+apt_source_enable
+for pkg in "python$version" zlib openssl libffi; do
+    apt_source "$work" "$pkg"
+done
+for archive in "$work"/*.orig.tar.gz "$work"/*.orig.tar.xz "$work"/*.orig.tar.bz2; do
+    [ ! -f "$archive" ] || tar -C "$work" -xf "$archive"
+done
 src=$(echo "$work"/Python-"$version".*)
-zsrc=$(echo "$work"/zlib-*)
+zsrc=$(echo "$work"/zlib-*/)
+ssrc=$(echo "$work"/openssl-*/)
+fsrc=$(echo "$work"/libffi-*/)
 
 # zig from PyPI, the version pookie's images use.
 python3 -m venv "$work/zig"
@@ -53,10 +54,16 @@ zig=$("$work/zig/bin/python" -c 'import os, ziglang; print(os.path.dirname(zigla
 # configure compares with musl's and setup.py uses to add glibc's include folders. zig links
 # statically unless told -dynamic (extension modules need the loader), and refuses __DATE__.
 mkdir -p "$work/bin"
-cat > "$work/bin/x86_64-linux-musl-cc" <<'SH'
+# musl-gcc sees only musl's headers; the kernel's (OpenSSL and CPython include <linux/...>) are
+# libc-independent, as Alpine's linux-headers package is: lend it Debian's.
+mkdir -p "$work/kernel-headers"
+for dir in /usr/include/linux /usr/include/asm-generic /usr/include/x86_64-linux-gnu/asm; do
+    ln -s "$dir" "$work/kernel-headers/"
+done
+cat > "$work/bin/x86_64-linux-musl-cc" <<SH
 #!/bin/sh
-case $1 in -print-multiarch | --print-multiarch) echo x86_64-linux-musl; exit 0 ;; esac
-exec musl-gcc "$@"
+case \$1 in -print-multiarch | --print-multiarch) echo x86_64-linux-musl; exit 0 ;; esac
+exec musl-gcc -isystem "$work/kernel-headers" "\$@"
 SH
 # binutils' readelf reads every architecture; configure wants it under the host's prefix.
 # setup.py asks a cross compiler for its search path (`cc -E -v -`) and adds it to every
@@ -75,42 +82,79 @@ printf '#!/bin/sh\nexec "%s" ranlib "$@"\n' "$zig" > "$work/bin/aarch64-linux-mu
 printf '#!/bin/sh\nexec readelf "$@"\n' > "$work/bin/aarch64-linux-musl-readelf"
 chmod +x "$work"/bin/*
 
-build() { # build ARCH CONFIGURE-ARGS...: zlib and CPython for ARCH into $work/root-ARCH/install
+# deps ARCH OPENSSL-TARGET: zlib, OpenSSL and libffi for ARCH, static and position-independent
+# (they are linked into extension modules), into $work/deps-ARCH. OpenSSL finds certificates
+# where Debian and Alpine keep them (/etc/ssl), as python-build-standalone's builds do.
+deps() {
+    local arch=$1 openssl_target=$2
+    local prefix=$work/deps-$arch
+    local cc=$work/bin/$arch-linux-musl-cc ar=${AR:-ar} ranlib=${RANLIB:-ranlib}
+    cp -r "$zsrc" "$work/zlib-$arch"
+    cp -r "$ssrc" "$work/openssl-$arch"
+    cp -r "$fsrc" "$work/libffi-$arch"
+    (
+        set -e
+        cd "$work/zlib-$arch"
+        CC=$cc CFLAGS="-O2 -fPIC" AR=$ar RANLIB=$ranlib ./configure --static --prefix="$prefix"
+        make -j"$jobs" libz.a && make install
+        cd "$work/openssl-$arch"
+        ./Configure "$openssl_target" no-shared no-tests no-afalgeng -fPIC --prefix="$prefix" --libdir=lib \
+            --openssldir=/etc/ssl CC="$cc" AR="$ar" RANLIB="$ranlib"
+        make -j"$jobs" build_libs && make install_dev
+        cd "$work/libffi-$arch"
+        ./configure --host="$arch-linux-musl" --build=x86_64-linux-gnu --disable-shared --enable-static \
+            --with-pic --disable-docs --disable-exec-static-tramp --prefix="$prefix" CC="$cc" AR="$ar" \
+            RANLIB="$ranlib"
+        make -j"$jobs" && make install
+    ) > "$work/deps-$arch.log" 2>&1 \
+        || { tail -n 40 "$work/deps-$arch.log" >&2; echo "building CPython's libraries for $arch failed" >&2; exit 1; }
+}
+
+build() { # build ARCH CONFIGURE-ARGS...: CPython for ARCH into $work/root-ARCH/install
     local arch=$1
     shift
-    local cc=$work/bin/$arch-linux-musl-cc zlib=$work/zlib-$arch
-    cp -r "$zsrc" "$work/zbuild-$arch"
-    # Position-independent: it is linked into the zlib extension module.
-    (cd "$work/zbuild-$arch" && CC=$cc CFLAGS="-O2 -fPIC" AR=${AR:-ar} RANLIB=${RANLIB:-ranlib} \
-        ./configure --static --prefix="$zlib" >/dev/null \
-        && make -j"$jobs" libz.a >/dev/null && make install >/dev/null)
+    local cc=$work/bin/$arch-linux-musl-cc prefix=$work/deps-$arch
     mkdir -p "$work/build-$arch"
     # Only the libraries built here: the host's pkg-config files describe glibc builds.
-    (cd "$work/build-$arch" && export PKG_CONFIG_LIBDIR="$zlib/lib/pkgconfig" \
-        && "$src/configure" -q --prefix=/install --with-ensurepip=no CC="$cc" \
-            CPPFLAGS="-I$zlib/include" LDFLAGS="-L$zlib/lib" "$@" \
+    (cd "$work/build-$arch" && export PKG_CONFIG_LIBDIR="$prefix/lib/pkgconfig" \
+        && "$src/configure" -q --prefix=/install --with-ensurepip=no --disable-test-modules CC="$cc" \
+            --with-openssl="$prefix" CPPFLAGS="-I$prefix/include" LDFLAGS="-L$prefix/lib" "$@" \
         && make -j"$jobs" -s \
         && make -s install DESTDIR="$work/root-$arch") > "$work/build-$arch.log" 2>&1 \
         || { tail -n 40 "$work/build-$arch.log" >&2; echo "building CPython for $arch failed" >&2; exit 1; }
+    # What python-build-standalone's interpreters have, and real projects' builds and tests use.
+    local missing
+    missing=$(cd "$work/root-$arch/install/lib/python$version/lib-dynload" \
+        && for m in _ssl _hashlib zlib _ctypes; do ls "$m".*.so >/dev/null 2>&1 || echo "$m"; done)
+    [ -z "$missing" ] || { grep -A5 'Failed to build these modules' "$work/build-$arch.log" >&2; \
+        echo "CPython for $arch lacks: $missing" >&2; exit 1; }
 }
 
 pack() { # pack ROOT TRIPLE: the install_only archive of the tree at ROOT
     local root=$1 triple=$2 full
     full=$(sed -n 's/^#define PY_VERSION[[:space:]]*"\(.*\)"/\1/p' "$src/Include/patchlevel.h")
     [ -n "$full" ] || { echo "no PY_VERSION in $src/Include/patchlevel.h" >&2; exit 1; }
-    rm -rf "$root/lib/python$version/test" # CPython's own test suite: a third of the size
+    # The static libpython (46 MB with its debug information): extensions link against nothing.
+    rm -f "$root"/lib/python"$version"/config-*/libpython*.a
     tar -C "$root" --transform 's,^\.,python,' --owner=0 --group=0 -czf \
         "$work/mirror/cpython-$full+$release-$triple-install_only.tar.gz" .
 }
 
 mkdir -p "$work/mirror"
+deps x86_64 linux-x86_64
 build x86_64
-"$work/root-x86_64/install/bin/python$version" -c 'import sysconfig, zlib; assert "musl" in sysconfig.get_config_var("HOST_GNU_TYPE")'
+"$work/root-x86_64/install/bin/python$version" -c '
+import ctypes, hashlib, ssl, sysconfig, zlib
+assert "musl" in sysconfig.get_config_var("HOST_GNU_TYPE")
+assert ssl.get_default_verify_paths().openssl_cafile == "/etc/ssl/cert.pem"
+print(ssl.OPENSSL_VERSION, hashlib.sha3_256(b"").hexdigest()[:8])
+'
 pack "$work/root-x86_64/install" x86_64-unknown-linux-musl
 
 # --build names musl too: CPython 3.11's configure turns its triplet to *-linux-musl only when the
 # build machine's OS says musl.
-AR="$work/bin/aarch64-linux-musl-ar" RANLIB="$work/bin/aarch64-linux-musl-ranlib" build aarch64 \
+AR="$work/bin/aarch64-linux-musl-ar" RANLIB="$work/bin/aarch64-linux-musl-ranlib" deps aarch64 linux-aarch64
+build aarch64 \
     --host=aarch64-linux-musl --build=x86_64-linux-musl --with-build-python="/usr/bin/python$version" \
     AR="$work/bin/aarch64-linux-musl-ar" RANLIB="$work/bin/aarch64-linux-musl-ranlib" \
     READELF="$work/bin/aarch64-linux-musl-readelf" \
@@ -127,8 +171,6 @@ ln -s "python$version" "$work/debian/bin/python3"
 cp -a "/usr/lib/python$version" "$work/debian/lib/"
 pack "$work/debian" x86_64-unknown-linux-gnu
 
-mkdir -p "$work/mirror/wheelhouse"
-python3 -m pip download -q --disable-pip-version-check --only-binary=:all: --no-deps -d "$work/mirror/wheelhouse" "$setuptools"
 (cd "$work/mirror" && sha256sum cpython-*.tar.gz > SHA256SUMS)
 echo "$stamp" > "$work/mirror/.stamp"
 rm -rf "$out"

@@ -40,7 +40,7 @@ fn musl_image() -> String {
     image("POOKIE_TEST_MUSL_IMAGE", "debian-musl:bookworm")
 }
 
-/// The CPython mirror (musl x86_64 and aarch64, Debian's x86_64) and its wheelhouse.
+/// The CPython mirror (musl x86_64 and aarch64, Debian's x86_64).
 fn python_mirror() -> PathBuf {
     let dir = PathBuf::from(image("POOKIE_TEST_PYTHON_MIRROR", "/var/cache/pookie-ci/python-mirror"));
     assert!(
@@ -268,22 +268,22 @@ fn armv7l_wheels_are_cross_compiled_tagged_manylinux_2_17_armv7l_and_tested_unde
     tests_passed_on(&p, "cp311-manylinux_2_17_armv7l", "linux-armv7l");
 }
 
-/// A musl project: Python from the mirror, build requirements from its wheelhouse (the mirror's
-/// musl CPython has no ssl module, so pip installs setuptools offline).
+/// A musl project: Python from the mirror, built with pip's default build isolation (setuptools
+/// comes from the package index, over HTTPS through the CA bundle pookie passes on, as on a
+/// machine behind a proxy), and tested with pytest, a test requirement from the index.
 fn musl_project(target: &str, images: &[(&str, String)], test: bool) -> Project {
     let mirror = python_mirror();
     let images: String = images.iter().map(|(k, v)| format!("{k} = \"{v}\"\n")).collect();
     let test = if test {
-        // The interpreter says which libc it was built for before the fixture's tests run.
-        format!(
-            "test = \"python -c 'import sysconfig; print(\\\"interpreter for\\\", sysconfig.get_config_var(\\\"HOST_GNU_TYPE\\\"))' && {TEST}\""
-        )
+        // The interpreter says which libc and OpenSSL it has before the fixture's tests run.
+        "test = \"\"\"python -c 'import ssl, sysconfig; print(\"interpreter for\", sysconfig.get_config_var(\"HOST_GNU_TYPE\"), \"with\", ssl.OPENSSL_VERSION)' && python -m pytest -v {project}/tests\"\"\"\ntest-requires = [\"pytest\"]"
     } else {
-        String::new()
+        ""
     };
-    let p = Project::new(&format!(
+    // -v: pip shows the build requirements it installs.
+    Project::new(&format!(
         r#"targets = ["{target}"]
-build = "python -m pip wheel . --no-deps --no-index --find-links {{project}}/wheelhouse --wheel-dir \"$POOKIE_WHEEL_DIR\""
+build = "python -m pip wheel -v . --no-deps --wheel-dir \"$POOKIE_WHEEL_DIR\""
 {test}
 [python]
 versions = ["3.11"]
@@ -292,9 +292,7 @@ mirror = "{}"
 [images]
 {images}"#,
         mirror.display()
-    ));
-    copy_dir(&mirror.join("wheelhouse"), &p.dir().join("wheelhouse"));
-    p
+    ))
 }
 
 /// The extension modules need no glibc, and musl's libc under the musllinux policy's name
@@ -326,9 +324,19 @@ fn musllinux_x86_64_wheels_are_built_and_tested_with_a_musl_cpython() {
     links_musl_only(&sos, "libc.musl-x86_64.so.1");
     let python = "python/musllinux-x86_64/zig/cp311/musllinux_1_2_x86_64";
     auditwheel_agrees(&p, &image_tag(&plan, python), &wheel, "musllinux_1_2_x86_64");
+    let build_log = p.log("cp311-musllinux_1_2_x86_64-build.log");
+    assert!(
+        build_log.contains("Successfully installed setuptools"),
+        "setuptools did not come from the index:\n{build_log}"
+    );
     let log = p.log("cp311-musllinux_1_2_x86_64-test.log");
-    assert!(log.contains("interpreter for x86_64-pc-linux-musl"), "the tests did not run on the musl CPython:\n{log}");
-    tests_passed_on(&p, "cp311-musllinux_1_2_x86_64", "linux-x86_64");
+    assert!(
+        log.contains("interpreter for x86_64-pc-linux-musl with OpenSSL 3."),
+        "the tests did not run on the musl CPython with ssl:\n{log}"
+    );
+    assert!(log.contains("Successfully installed") && log.contains("pytest-"), "pytest was not installed:\n{log}");
+    assert!(log.contains("5 passed, 1 skipped"), "the fixture's tests did not pass under pytest:\n{log}");
+    assert!(log.contains("test_imported_from_the_installed_wheel PASSED"), "{log}");
 }
 
 #[test]
