@@ -10,19 +10,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 fn config(extra: &str) -> String {
-    format!(
-        r#"targets = ["manylinux_2_17_x86_64"]
-test = "python -m unittest discover -v -s {{project}}/tests"
-{extra}
-[python]
-source = "image"
-versions = ["3.13", "3.14"]
-
-[images]
-linux-x86_64 = "{}"
-"#,
-        sid_image()
-    )
+    sid_config(extra)
 }
 
 /// Checks the wheels of a successful run and returns the compiler banner of each C++ module.
@@ -147,30 +135,7 @@ fn gcc_and_clang_wheels_are_repaired_tested_and_cached() {
 fn a_failing_test_fails_the_run_but_not_the_other_jobs() {
     require(&[&sid_image()]);
     let _serial = serial();
-    let p = Project::new(&config(
-        r#"
-[[overrides]]
-select = "cp314-*"
-env = { FIXTURE_FAIL = "1" }
-"#,
-    ));
-    let report = p.root.path().join("report.json");
-    let out = p.pookie(&["run", "--report", report.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(1), "a failing test must fail the run");
-    let jobs = job_statuses(&p.report(&report));
-    let get = |id: &str, stage: &str| jobs[&(id.to_string(), stage.to_string())].as_str();
-    assert_eq!(get("cp313-manylinux_2_17_x86_64", "build"), "passed");
-    assert_eq!(get("cp313-manylinux_2_17_x86_64", "test"), "passed");
-    assert_eq!(get("cp314-manylinux_2_17_x86_64", "build"), "passed");
-    assert_eq!(get("cp314-manylinux_2_17_x86_64", "test"), "failed");
-    let summary = stdout(&out);
-    let row = summary.lines().find(|l| l.starts_with("cp314-manylinux_2_17_x86_64") && l.contains(" test ")).unwrap();
-    assert!(row.contains("FAILED") && row.contains("the tests failed"), "{row}");
-    assert!(p.log("cp314-manylinux_2_17_x86_64-test.log").contains("this test fails on purpose"));
-    // Only the tested wheel is delivered.
-    let wheels = p.wheels();
-    assert_eq!(wheels.len(), 1, "{wheels:?}");
-    assert!(wheels[0].contains("-cp313-"), "{wheels:?}");
+    a_failing_test_fails_only_its_job(&Project::new(&config(FAILING_CP314)));
 }
 
 #[test]
@@ -191,38 +156,7 @@ fn a_job_over_its_timeout_is_stopped_and_its_container_removed() {
 fn ctrl_c_stops_jobs_removes_containers_and_leaves_no_wheel() {
     require(&[&sid_image()]);
     let _serial = serial();
-    let p = Project::new(&config("build = \"sleep 600\""));
-    let mut child = p
-        .command()
-        .arg("run")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Wait until the builds' containers run (images may have to be built first).
-    let started = Instant::now();
-    let running = loop {
-        let ids = engine_output(&["ps", "-q", "--filter", "label=org.pookie.managed=true", "--filter", "name=pookie-"]);
-        if ids.split_whitespace().count() >= 1 {
-            break ids;
-        }
-        assert!(started.elapsed() < Duration::from_secs(600), "no job container started");
-        assert!(child.try_wait().unwrap().is_none(), "pookie exited before its jobs ran");
-        std::thread::sleep(Duration::from_millis(200));
-    };
-    assert!(!running.trim().is_empty());
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let out = child.wait_with_output().unwrap();
-    let err = stderr(&out);
-    eprintln!("{err}");
-    assert_eq!(out.status.code(), Some(130), "an interrupted run exits with 130");
-    assert!(err.contains("interrupted"), "{err}");
-    assert!(err.contains("cp313-manylinux_2_17_x86_64/build"), "it must say what was interrupted: {err}");
-    let left = engine_output(&["ps", "-aq", "--filter", "label=org.pookie.managed=true", "--filter", "name=pookie-"]);
-    assert!(left.trim().is_empty(), "containers left behind: {left}");
-    assert!(p.wheels().is_empty());
-    let partial: Vec<_> = std::fs::read_dir(p.dir()).unwrap().filter_map(|e| e.ok()).collect();
-    assert!(partial.iter().all(|e| !e.file_name().to_string_lossy().contains("partial")));
+    ctrl_c_leaves_no_container_and_no_wheel(&Project::new(&config("build = \"sleep 600\"")));
 }
 
 #[test]

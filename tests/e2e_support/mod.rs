@@ -70,9 +70,32 @@ pub fn serial() -> MutexGuard<'static, ()> {
     LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// A copy of the fixture project with the given pookie.toml, and a pookie cache of its own.
+/// The fixture's pookie.toml on the sid image's CPython 3.13 and 3.14 for manylinux x86_64,
+/// with its tests; `extra` goes at the top level.
+pub fn sid_config(extra: &str) -> String {
+    format!(
+        r#"targets = ["manylinux_2_17_x86_64"]
+test = "python -m unittest discover -v -s {{project}}/tests"
+{extra}
+[python]
+source = "image"
+versions = ["3.13", "3.14"]
+
+[images]
+linux-x86_64 = "{}"
+"#,
+        sid_image()
+    )
+}
+
+/// A copy of the fixture project with the given pookie.toml, and a pookie cache of its own; run
+/// on the default engine as the caller unless told otherwise.
 pub struct Project {
     pub root: tempfile::TempDir,
+    /// What `POOKIE_ENGINE` says to pookie, and which engine the test asks.
+    pub engine: String,
+    /// The user pookie runs as (with `runuser`), when not the caller.
+    pub user: Option<String>,
 }
 
 impl Project {
@@ -80,12 +103,66 @@ impl Project {
         Project::of(&repo().join("tests/fixtures/project"), pookie_toml)
     }
 
-    /// A copy of the project at `source` with the given pookie.toml.
+    /// The same project, run on `engine`.
+    pub fn on_engine(mut self, engine: &str) -> Self {
+        self.engine = engine.to_string();
+        self
+    }
+
+    /// The same project, run by `user` (the test runs as root): the project, the cache and a
+    /// copy of pookie become that user's.
+    pub fn run_by(mut self, user: &str) -> Self {
+        let bin = self.root.path().join("bin");
+        std::fs::create_dir_all(&bin).expect("bin dir");
+        std::fs::copy(env!("CARGO_BIN_EXE_pookie"), bin.join("pookie")).expect("copy pookie");
+        let ok = std::process::Command::new("chown")
+            .args(["-R", &format!("{user}:"), &self.root.path().to_string_lossy()])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "cannot give {} to {user}", self.root.path().display());
+        self.user = Some(user.to_string());
+        self
+    }
+
+    /// A command run as the project's user (`runuser -u USER -- env HOME=… PROGRAM`), or as is.
+    fn user_command(&self, program: &str) -> std::process::Command {
+        match &self.user {
+            None => std::process::Command::new(program),
+            Some(user) => {
+                let home = std::process::Command::new("getent")
+                    .args(["passwd", user])
+                    .output()
+                    .ok()
+                    .and_then(|o| String::from_utf8_lossy(&o.stdout).split(':').nth(5).map(str::to_string))
+                    .unwrap_or_else(|| panic!("no user {user}"));
+                let mut c = std::process::Command::new("runuser");
+                c.args(["-u", user, "--", "env", "-u", "XDG_RUNTIME_DIR", &format!("HOME={home}"), program]);
+                c
+            }
+        }
+    }
+
+    /// Runs an engine command as the project's user, returning stdout; panics with its stderr.
+    pub fn engine_output(&self, args: &[&str]) -> String {
+        let out = self.user_command(&self.engine).current_dir("/").args(args).output().expect("the engine runs");
+        assert!(
+            out.status.success(),
+            "`{} {}` failed: {}",
+            self.engine,
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// A copy of the project at `source` with the given pookie.toml: its sources only, as git
+    /// would keep them, never the outputs of an earlier run there (`dist/`, `.pookie/`).
     pub fn of(source: &Path, pookie_toml: &str) -> Self {
         let root = tempfile::Builder::new().prefix("pookie-e2e-").tempdir().expect("temp dir");
-        copy_dir(source, &root.path().join("project"));
+        pookie::workspace::copy_project(source, &root.path().join("project"), &[source.join("dist")])
+            .expect("copy the project");
         std::fs::write(root.path().join("project/pookie.toml"), pookie_toml).expect("write pookie.toml");
-        Project { root }
+        Project { root, engine: engine().to_string(), user: None }
     }
 
     pub fn dir(&self) -> PathBuf {
@@ -97,8 +174,12 @@ impl Project {
     }
 
     pub fn command(&self) -> std::process::Command {
-        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_pookie"));
-        c.current_dir(self.dir()).env("POOKIE_CACHE_DIR", self.cache());
+        let mut c = match &self.user {
+            None => std::process::Command::new(env!("CARGO_BIN_EXE_pookie")),
+            Some(_) => self.user_command(&self.root.path().join("bin/pookie").to_string_lossy()),
+        };
+        // runuser passes the environment on.
+        c.current_dir(self.dir()).env("POOKIE_CACHE_DIR", self.cache()).env("POOKIE_ENGINE", &self.engine);
         c
     }
 
@@ -164,19 +245,6 @@ fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
             walk(root, &e.path(), out);
         } else {
             out.insert(rel, std::fs::read(e.path()).expect("readable file"));
-        }
-    }
-}
-
-pub fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("create dir");
-    for e in std::fs::read_dir(from).expect("readable dir") {
-        let e = e.expect("dir entry");
-        let dest = to.join(e.file_name());
-        if e.file_type().expect("file type").is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), dest).expect("copy file");
         }
     }
 }
@@ -267,4 +335,77 @@ pub fn stdout(o: &Output) -> String {
 
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// An override that makes the fixture's tests fail for cp314 only.
+pub const FAILING_CP314: &str = r#"
+[[overrides]]
+select = "cp314-*"
+env = { FIXTURE_FAIL = "1" }
+"#;
+
+/// Runs a project configured with [`FAILING_CP314`]: the run fails, every other job passes, the
+/// summary says why, and only the tested wheel is delivered.
+pub fn a_failing_test_fails_only_its_job(p: &Project) {
+    let report = p.root.path().join("report.json");
+    let out = p.pookie(&["run", "--report", report.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "a failing test must fail the run");
+    let jobs = job_statuses(&p.report(&report));
+    let get = |id: &str, stage: &str| jobs[&(id.to_string(), stage.to_string())].as_str();
+    assert_eq!(get("cp313-manylinux_2_17_x86_64", "build"), "passed");
+    assert_eq!(get("cp313-manylinux_2_17_x86_64", "test"), "passed");
+    assert_eq!(get("cp314-manylinux_2_17_x86_64", "build"), "passed");
+    assert_eq!(get("cp314-manylinux_2_17_x86_64", "test"), "failed");
+    let summary = stdout(&out);
+    let row = summary.lines().find(|l| l.starts_with("cp314-manylinux_2_17_x86_64") && l.contains(" test ")).unwrap();
+    assert!(row.contains("FAILED") && row.contains("the tests failed"), "{row}");
+    assert!(p.log("cp314-manylinux_2_17_x86_64-test.log").contains("this test fails on purpose"));
+    let wheels = p.wheels();
+    assert_eq!(wheels.len(), 1, "{wheels:?}");
+    assert!(wheels[0].contains("-cp313-"), "{wheels:?}");
+}
+
+/// Interrupts a run of a project whose builds sleep, once their containers run: pookie exits
+/// with 130, says what was interrupted, and leaves no container and no wheel.
+pub fn ctrl_c_leaves_no_container_and_no_wheel(p: &Project) {
+    let mut child = p
+        .command()
+        .arg("run")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let ours = ["ps", "-aq", "--filter", "label=org.pookie.managed=true", "--filter", "name=pookie-"];
+    // Wait until the builds' containers run (images may have to be built first).
+    let started = std::time::Instant::now();
+    loop {
+        let ids =
+            p.engine_output(&["ps", "-q", "--filter", "label=org.pookie.managed=true", "--filter", "name=pookie-"]);
+        if ids.split_whitespace().count() >= 1 {
+            break;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(600), "no job container started");
+        assert!(child.try_wait().unwrap().is_none(), "pookie exited before its jobs ran");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    // With runuser in between, the signal goes to pookie itself (runuser's child).
+    let pid = match &p.user {
+        None => child.id() as i32,
+        Some(_) => {
+            let out = std::process::Command::new("pgrep").args(["-P", &child.id().to_string()]).output().unwrap();
+            String::from_utf8_lossy(&out.stdout).trim().parse().expect("pookie runs under runuser")
+        }
+    };
+    unsafe { libc::kill(pid, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    let err = stderr(&out);
+    eprintln!("{err}");
+    assert_eq!(out.status.code(), Some(130), "an interrupted run exits with 130");
+    assert!(err.contains("interrupted"), "{err}");
+    assert!(err.contains("cp313-manylinux_2_17_x86_64/build"), "it must say what was interrupted: {err}");
+    let left = p.engine_output(&ours);
+    assert!(left.trim().is_empty(), "containers left behind: {left}");
+    assert!(p.wheels().is_empty());
+    let partial: Vec<_> = std::fs::read_dir(p.dir()).unwrap().filter_map(|e| e.ok()).collect();
+    assert!(partial.iter().all(|e| !e.file_name().to_string_lossy().contains("partial")));
 }
