@@ -7,6 +7,7 @@
 use crate::binfmt::{self, Status as Binfmt};
 use crate::config::{PythonSource, Settings};
 use crate::engine::Engine;
+use crate::image::build::MANAGED_LABEL;
 use crate::plan::{ContextFile, Layer, Node, Plan, Runner};
 use crate::python::Archive;
 use crate::target::Arch;
@@ -112,10 +113,50 @@ pub fn checks(settings: &Settings, plan: &Plan, engine: Result<&Engine, String>)
     out
 }
 
+/// [`checks`], and a container started as jobs start theirs: what the engine accepts of the
+/// run's arguments (user mapping, ulimits, network, mounts) only a container can tell.
+/// `pookie doctor` runs this; `pookie run` leaves it to its first job.
+pub fn checks_with_trial(settings: &Settings, plan: &Plan, engine: Result<&Engine, String>) -> Vec<Check> {
+    let mut out = checks(settings, plan, engine.clone());
+    if let Ok(engine) = engine
+        && out.iter().all(|c| c.name != "engine" || c.level == Level::Ok)
+    {
+        out.extend(container_check(engine, &Needs::of(plan)));
+    }
+    out
+}
+
 fn engine_check(engine: &Result<&Engine, String>) -> Check {
     match engine {
         Ok(e) => match e.ping() {
-            Ok(()) => Check::ok("engine", format!("{} answers", e.kind.program())),
+            Ok(()) => {
+                let f = e.facts();
+                let mode = if f.rootless { "rootless" } else { "rootful" };
+                let detail = format!(
+                    "{} answers ({mode}; storage {}, cgroups {}, runtime {})",
+                    e.kind.program(),
+                    or_unknown(&f.storage),
+                    or_unknown(&f.cgroups),
+                    or_unknown(&f.runtime)
+                );
+                if f.storage == "vfs" {
+                    // vfs copies the whole image for every container: a zig layer is ~1.5 GB.
+                    Check::warn(
+                        "engine",
+                        format!("{detail}: vfs copies every image into each container, which is slow"),
+                        match e.kind {
+                            crate::engine::EngineKind::Podman => {
+                                "use overlay: `[storage] driver = \"overlay\"` in ~/.config/containers/storage.conf (rootless) or /etc/containers/storage.conf, then `podman system reset`"
+                            }
+                            crate::engine::EngineKind::Docker => {
+                                "use the overlay2 storage driver (`\"storage-driver\": \"overlay2\"` in /etc/docker/daemon.json)"
+                            }
+                        },
+                    )
+                } else {
+                    Check::ok("engine", detail)
+                }
+            }
             Err(err) => Check::fail("engine", err.to_string(), e.kind.start_hint()),
         },
         Err(why) => Check::fail(
@@ -123,6 +164,59 @@ fn engine_check(engine: &Result<&Engine, String>) -> Check {
             why.clone(),
             "install Docker (`sudo apt-get install docker.io`) or podman, or set POOKIE_ENGINE",
         ),
+    }
+}
+
+fn or_unknown(s: &str) -> &str {
+    if s.is_empty() { "unknown" } else { s }
+}
+
+/// Starts a container of the first base image the engine has, with the arguments jobs get
+/// (`Engine::run_as_caller`) and a mounted directory, and checks that a file written there
+/// belongs to the caller. Nothing when no base image is there yet (the image checks say so).
+fn container_check(engine: &Engine, needs: &Needs) -> Option<Check> {
+    use std::os::unix::fs::MetadataExt;
+    let image = needs.images.iter().find(|i| engine.image_exists(i))?;
+    let name = "container";
+    let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+    let dir = match tempfile::Builder::new().prefix("pookie-doctor-").tempdir() {
+        Ok(d) => d,
+        Err(e) => return Some(Check::fail(name, format!("cannot make a directory to mount: {e}"), "check $TMPDIR")),
+    };
+    let mut args: Vec<String> = vec!["run".into(), "--rm".into(), "--label".into(), format!("{MANAGED_LABEL}=true")];
+    args.extend(engine.run_as_caller(uid, gid));
+    args.extend([
+        "--volume".into(),
+        format!("{}:/pookie/probe", dir.path().display()),
+        image.clone(),
+        "sh".into(),
+        "-c".into(),
+        "id -u > /pookie/probe/id".into(),
+    ]);
+    let shown = format!("{} {}", engine.kind.program(), args.join(" "));
+    let fix = match (engine.kind, engine.facts().rootless) {
+        (crate::engine::EngineKind::Podman, true) => {
+            "rootless podman needs subordinate ids for the user (/etc/subuid, /etc/subgid), newuidmap (uidmap) and, for its network, slirp4netns with /dev/net/tun usable by the user; `podman info` and the error above say which"
+        }
+        (crate::engine::EngineKind::Podman, false) => {
+            "as root, podman's defaults must be allowed here: the error above names what was refused (ulimits: `default_ulimits` in containers.conf; the runtime: `runtime = \"runc\"` under cgroups v1)"
+        }
+        (crate::engine::EngineKind::Docker, _) => "the error above says what the daemon refused",
+    };
+    match engine.output(&args) {
+        Err(e) => Some(Check::fail(name, format!("a job's container cannot start: {e}"), fix)),
+        Ok(_) => match std::fs::metadata(dir.path().join("id")) {
+            Ok(m) if m.uid() == uid => Some(Check::ok(
+                name,
+                format!("jobs start as the caller (uid {uid}); files they write are yours ({image})"),
+            )),
+            Ok(m) => Some(Check::fail(
+                name,
+                format!("a job's file on the host belongs to uid {}, not to the caller ({uid}): `{shown}`", m.uid()),
+                fix,
+            )),
+            Err(e) => Some(Check::fail(name, format!("a job could not write its mounted directory: {e}"), fix)),
+        },
     }
 }
 

@@ -31,15 +31,16 @@ impl EngineKind {
         }
     }
 
-    /// podman runs rootless by default: its root is the caller, and `--userns=keep-id` maps the
-    /// caller's uid into the container unchanged.
-    pub const fn needs_keep_id(self) -> bool {
+    /// podman asks the kernel for its default ulimits (nofile and nproc 1048576), which fails
+    /// where root lacks CAP_SYS_RESOURCE (inside CI containers, under hybrid cgroups): its jobs
+    /// get explicit limits within the caller's own.
+    pub const fn needs_explicit_ulimits(self) -> bool {
         matches!(self, EngineKind::Podman)
     }
 
-    /// podman under hybrid cgroups needs explicit ulimits (its defaults fail to apply).
-    pub const fn needs_explicit_ulimits(self) -> bool {
-        matches!(self, EngineKind::Podman)
+    /// `info --format` template of the whole answer, as JSON.
+    const fn info_json_format(self) -> &'static str {
+        "{{json .}}"
     }
 
     /// `info --format` template of the directory where the engine keeps images.
@@ -59,6 +60,35 @@ impl EngineKind {
             EngineKind::Podman => "check `podman info`; rootless podman needs subuids for your user (see `man podman`)",
         }
     }
+}
+
+/// [`Engine::run_as_caller`]'s arguments; `limits` are the caller's hard limits of open files and
+/// processes, when the engine needs explicit ulimits.
+fn caller_args(kind: EngineKind, rootless: bool, uid: u32, gid: u32, limits: Option<(u64, u64)>) -> Vec<String> {
+    let mut args = match (kind, rootless) {
+        (EngineKind::Docker, true) => vec![],
+        (EngineKind::Podman, true) => vec!["--userns=keep-id".into(), "--user".into(), format!("{uid}:{gid}")],
+        (_, false) => vec!["--user".into(), format!("{uid}:{gid}")],
+    };
+    if let Some((nofile, nproc)) = limits {
+        args.extend([
+            "--ulimit".into(),
+            format!("nofile={}:{}", nofile.min(1024), nofile.min(1 << 20)),
+            "--ulimit".into(),
+            format!("nproc={n}:{n}", n = nproc.min(4096)),
+        ]);
+    }
+    args
+}
+
+/// This process's hard limit of `resource` (what a container may be given without privileges).
+fn own_limit(resource: libc::__rlimit_resource_t) -> u64 {
+    let mut l = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: `l` is a valid out-parameter.
+    if unsafe { libc::getrlimit(resource, &mut l) } != 0 || l.rlim_max == libc::RLIM_INFINITY {
+        return u64::MAX;
+    }
+    l.rlim_max
 }
 
 #[derive(Debug, thiserror::Error, Diagnostic)]
@@ -85,6 +115,48 @@ pub enum EngineError {
     Command { command: String, detail: String },
 }
 
+/// What the engine says of itself (`info`), as far as jobs depend on it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Facts {
+    /// The engine runs as an unprivileged user: its root is that user, and other uids are
+    /// mapped to the user's subordinate ids.
+    pub rootless: bool,
+    /// Storage driver (`overlay`, `vfs`, …).
+    pub storage: String,
+    /// cgroup version, as the engine reports it (`1`, `2`, `v1`, `v2`).
+    pub cgroups: String,
+    /// OCI runtime (`runc`, `crun`, …).
+    pub runtime: String,
+}
+
+impl Facts {
+    /// Reads `info --format '{{json .}}'` of either engine.
+    fn parse(kind: EngineKind, json: &str) -> Option<Facts> {
+        let v: serde_json::Value = serde_json::from_str(json.trim()).ok()?;
+        let text = |x: &serde_json::Value| match x {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Null => String::new(),
+            other => other.to_string(),
+        };
+        Some(match kind {
+            EngineKind::Docker => Facts {
+                rootless: v["SecurityOptions"]
+                    .as_array()
+                    .is_some_and(|o| o.iter().any(|x| x.as_str().is_some_and(|x| x.contains("name=rootless")))),
+                storage: text(&v["Driver"]),
+                cgroups: text(&v["CgroupVersion"]),
+                runtime: text(&v["DefaultRuntime"]),
+            },
+            EngineKind::Podman => Facts {
+                rootless: v["host"]["security"]["rootless"].as_bool().unwrap_or(false),
+                storage: text(&v["store"]["graphDriverName"]),
+                cgroups: text(&v["host"]["cgroupVersion"]),
+                runtime: text(&v["host"]["ociRuntime"]["name"]),
+            },
+        })
+    }
+}
+
 /// The detected engine.
 #[derive(Clone, Debug)]
 pub struct Engine {
@@ -92,6 +164,8 @@ pub struct Engine {
     program: PathBuf,
     /// docker without the buildx plugin needs the legacy builder (DOCKER_BUILDKIT=0).
     legacy_builder: bool,
+    /// Asked once, when first needed (a command that starts no container never asks).
+    facts: std::sync::OnceLock<Facts>,
 }
 
 impl Engine {
@@ -125,7 +199,32 @@ impl Engine {
                 .unchecked()
                 .run()
                 .map_or(true, |o| !o.status.success());
-        Ok(Engine { kind, program, legacy_builder })
+        Ok(Engine { kind, program, legacy_builder, facts: std::sync::OnceLock::new() })
+    }
+
+    /// What the engine says of itself; defaults (rootful, unknown driver) when it does not answer.
+    pub fn facts(&self) -> &Facts {
+        self.facts.get_or_init(|| {
+            self.output(["info", "--format", self.kind.info_json_format()])
+                .ok()
+                .and_then(|json| Facts::parse(self.kind, &json))
+                .unwrap_or_default()
+        })
+    }
+
+    /// The arguments of `run` that make a job's processes the caller's: whatever they write
+    /// into mounted directories belongs to `uid:gid` on the host.
+    /// - rootful engines run the container as `uid:gid`;
+    /// - rootless podman maps the caller's uid into the container unchanged (`keep-id`), which
+    ///   it refuses in rootful mode;
+    /// - rootless docker's container root is the caller, while any other uid would be one of
+    ///   the caller's subordinate ids: jobs run as the container's root.
+    ///
+    /// podman also gets explicit ulimits (see [`EngineKind::needs_explicit_ulimits`]).
+    pub fn run_as_caller(&self, uid: u32, gid: u32) -> Vec<String> {
+        let limits =
+            self.kind.needs_explicit_ulimits().then(|| (own_limit(libc::RLIMIT_NOFILE), own_limit(libc::RLIMIT_NPROC)));
+        caller_args(self.kind, self.facts().rootless, uid, gid, limits)
     }
 
     /// Fails with the fix when the daemon does not answer.
@@ -257,5 +356,40 @@ impl Engine {
             command: format!("{} rm -f (containers labelled {label})", self.kind.program()),
             detail: "containers are still there after 10 s".into(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn facts_are_read_from_either_engines_info() {
+        let docker = r#"{"Driver":"overlay2","CgroupVersion":"1","DefaultRuntime":"runc","SecurityOptions":["name=seccomp,profile=default"]}"#;
+        let f = Facts::parse(EngineKind::Docker, docker).unwrap();
+        assert_eq!(
+            f,
+            Facts { rootless: false, storage: "overlay2".into(), cgroups: "1".into(), runtime: "runc".into() }
+        );
+        let rootless = r#"{"Driver":"overlay2","SecurityOptions":["name=seccomp,profile=default","name=rootless"]}"#;
+        assert!(Facts::parse(EngineKind::Docker, rootless).unwrap().rootless);
+        let podman = r#"{"host":{"cgroupVersion":"v1","ociRuntime":{"name":"runc"},"security":{"rootless":true}},"store":{"graphDriverName":"vfs"}}"#;
+        let f = Facts::parse(EngineKind::Podman, podman).unwrap();
+        assert_eq!(f, Facts { rootless: true, storage: "vfs".into(), cgroups: "v1".into(), runtime: "runc".into() });
+        assert_eq!(Facts::parse(EngineKind::Podman, "not json"), None);
+    }
+
+    #[test]
+    fn jobs_run_as_the_caller_on_every_kind_of_engine() {
+        let args = |kind, rootless| caller_args(kind, rootless, 1000, 100, None).join(" ");
+        assert_eq!(args(EngineKind::Docker, false), "--user 1000:100");
+        assert_eq!(args(EngineKind::Podman, false), "--user 1000:100", "keep-id is refused by rootful podman");
+        assert_eq!(args(EngineKind::Podman, true), "--userns=keep-id --user 1000:100");
+        assert_eq!(args(EngineKind::Docker, true), "", "rootless docker's root is the caller");
+        // Explicit ulimits never exceed the caller's own hard limits.
+        let limited = caller_args(EngineKind::Podman, false, 0, 0, Some((20_000, 96_363))).join(" ");
+        assert_eq!(limited, "--user 0:0 --ulimit nofile=1024:20000 --ulimit nproc=4096:4096");
+        let low = caller_args(EngineKind::Podman, true, 1, 1, Some((512, 100))).join(" ");
+        assert!(low.ends_with("--ulimit nofile=512:512 --ulimit nproc=100:100"), "{low}");
     }
 }

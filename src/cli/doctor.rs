@@ -19,7 +19,7 @@ pub fn run(project: &ProjectArgs, args: &[String]) -> Result<(), Failure> {
         Err(_) => Plan { graph: Default::default(), release: None, warnings: vec![] },
     };
     let engine = Engine::detect(settings.engine).map_err(|e| e.to_string());
-    let checks = doctor::checks(&settings, &plan, engine.as_ref().map_err(Clone::clone));
+    let checks = doctor::checks_with_trial(&settings, &plan, engine.as_ref().map_err(Clone::clone));
     let jobs = plan.jobs().count();
     println!("pookie doctor: what the plan of {} ({jobs} jobs) needs of this host", settings.workspace.display());
     print!("{}", doctor::render(&checks));

@@ -22,10 +22,12 @@ impl JobCache {
 
     /// The key of a job: everything it reads. `upstream` is the key of the build whose wheel a
     /// test job installs.
-    pub fn key(job: &JobNode, image_tag: &str, project_digest: &str, upstream: Option<&str>) -> String {
+    pub fn key(job: &JobNode, engine: &str, image_tag: &str, project_digest: &str, upstream: Option<&str>) -> String {
         let mut h = Sha256::new();
         for part in [
             FORMAT,
+            // A result proves the job ran on that engine: another engine runs it once itself.
+            engine,
             image_tag,
             project_digest,
             upstream.unwrap_or(""),

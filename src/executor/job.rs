@@ -63,18 +63,11 @@ pub fn run(ctx: &Context, job: &JobNode, image: &str, wheels: &[PathBuf]) -> Res
         format!("{RUN_LABEL}={}", ctx.run_id),
         "--label".into(),
         format!("{MANAGED_LABEL}=true"),
-        // Outputs belong to the caller, not to root.
-        "--user".into(),
-        format!("{}:{}", ctx.uid, ctx.gid),
         "--workdir".into(),
         format!("{JOB_MOUNT}/src"),
     ];
-    if ctx.engine.kind.needs_keep_id() {
-        args.push("--userns=keep-id".into());
-    }
-    if ctx.engine.kind.needs_explicit_ulimits() {
-        args.extend(["--ulimit".into(), "nofile=1024:20000".into(), "--ulimit".into(), "nproc=4096:4096".into()]);
-    }
+    // Outputs belong to the caller, not to root.
+    args.extend(ctx.engine.run_as_caller(ctx.uid, ctx.gid));
     for m in &job.mounts {
         let host = match &m.host {
             HostDir::Workspace(p) => ctx.workspace.join(p),

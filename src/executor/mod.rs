@@ -142,7 +142,13 @@ pub fn execute(plan: &Plan, engine: &Engine, opts: &Options, cancel: &Cancel, pr
                     Node::Job(j) => {
                         let image = j.image.as_deref().and_then(|n| tags.get(n)).copied().unwrap_or("");
                         let upstream = deps(plan, i).iter().find_map(|d| done.get(d).and_then(|d| d.key.clone()));
-                        Some(cache::JobCache::key(j, image, &opts.project_digest, upstream.as_deref()))
+                        Some(cache::JobCache::key(
+                            j,
+                            engine.kind.program(),
+                            image,
+                            &opts.project_digest,
+                            upstream.as_deref(),
+                        ))
                     }
                     Node::Image(_) => None,
                 };
