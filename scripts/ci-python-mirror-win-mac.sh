@@ -37,12 +37,10 @@ if [ "${1:-}" = --in-container ]; then
     apt-get install -y -q --no-install-recommends make xz-utils >/dev/null
     cd "$work"
     # The newest source version whose files the archive serves (a superseded one may be gone).
-    for v in $(apt-cache showsrc "python$version" | sed -n 's/^Version: //p' | sort -rV); do
-        apt-get source -q --download-only "python$version=$v" >/dev/null 2>&1 && break
-    done
-    set -- "$work"/python"$version"_*.orig.tar.*
-    [ -f "$1" ] || { echo "no source package of python$version could be downloaded" >&2; exit 1; }
-    tar -xf "$1"
+    # shellcheck source=scripts/apt-source.sh
+    . /scripts/apt-source.sh
+    apt_source "$work" "python$version"
+    tar -xf "$(ls "$work"/python"$version"_*.orig.tar.[gx]z)"
     src=$(echo "$work"/Python-"$version".*)
     full=$(sed -n 's/^#define PY_VERSION[[:space:]]*"\(.*\)"/\1/p' "$src/Include/patchlevel.h")
     "python$version" -m venv "$work/zig" && "$work/zig/bin/pip" install -q "ziglang==$ZIG_VERSION"
@@ -142,7 +140,7 @@ image=${IMAGE:-debian-pythons:sid}
 zig_version=$(sed -n 's/^pub const ZIG_VERSION: &str = "\(.*\)";/\1/p' "$here/../src/image/mod.rs")
 image_id=$(docker image inspect --format '{{.Id}}' "$image") \
     || { echo "image $image is missing (scripts/setup.sh makes it)" >&2; exit 1; }
-stamp="$(sha256sum "${BASH_SOURCE[0]}" | cut -c1-16)-$zig_version-${image_id#sha256:}"
+stamp="$(cat "${BASH_SOURCE[0]}" "$here/apt-source.sh" | sha256sum | cut -c1-16)-$zig_version-${image_id#sha256:}"
 if [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$stamp" ]; then
     echo "python mirror in $out is up to date"
     exit 0

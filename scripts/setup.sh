@@ -1,13 +1,26 @@
 #!/usr/bin/env bash
-# Makes a Debian/Ubuntu machine ready to run pookie and its tests, without any image registry
-# (only the package registries): installs what is missing from apt (the Docker engine included),
-# starts dockerd when no daemon answers, builds pookie, registers QEMU with binfmt_misc, makes
-# the base images the example and the tests use with `pookie base-image` (debootstrap; archives
-# cached in /var/cache/pookie-ci, so a second run takes seconds) and the CPython mirrors of
-# the musl, Windows and macOS tests. Run as root. Idempotent.
+# Makes a Debian/Ubuntu machine ready to run pookie, without any image registry (only the
+# package registries). Run as root. Idempotent: a second run takes seconds. Prints how long each
+# step took.
+#
+#   scripts/setup.sh          what the quick start needs: the Docker engine (installed and started
+#                             when no daemon answers), pookie itself, and the base image of the
+#                             example (`pookie base-image`: Debian sid with CPython 3.13 and 3.14).
+#   scripts/setup.sh --tests  also what the test suite needs (scripts/test.sh runs this): QEMU
+#                             registered with binfmt_misc, the bookworm base images (x86_64; arm64
+#                             and armhf made under QEMU; x86_64 with musl), the CPython mirrors of
+#                             the musl, Windows and macOS tests, and podman, rootful and rootless.
+#
+# Base image archives and mirrors are cached in $POOKIE_CI_CACHE (default /var/cache/pookie-ci).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+for_tests=
+case ${1:-} in
+    "") ;;
+    --tests) for_tests=1 ;;
+    *) echo "usage: scripts/setup.sh [--tests]" >&2; exit 2 ;;
+esac
 export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 export DEBIAN_FRONTEND=noninteractive
 CACHE_DIR=${POOKIE_CI_CACHE:-/var/cache/pookie-ci}
@@ -66,36 +79,45 @@ on_exit() {
 trap on_exit EXIT
 
 # --- steps --------------------------------------------------------------------------------------
+# apt_install PACKAGE...: installs those of the packages that are missing.
+apt_install() {
+    local missing=() pkg
+    for pkg in "$@"; do
+        if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+            missing+=("$pkg")
+        fi
+    done
+    if [ "${#missing[@]}" -eq 0 ]; then
+        echo "all needed packages are installed"
+        return
+    fi
+    echo "installing: ${missing[*]}"
+    apt-get -o DPkg::Lock::Timeout=300 update -q
+    apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends "${missing[@]}"
+}
+
 install_packages() {
     if [ "$(id -u)" -ne 0 ]; then
         echo "scripts/setup.sh must run as root (it installs packages, starts dockerd and runs debootstrap)" >&2
         exit 1
     fi
-    local missing=() pkg
-    # qemu-user-static: foreign-architecture images and tests; musl-tools: the musl CPython of
-    # the CPython mirror; binutils: the tests read ELF files with readelf.
-    # python3-wheel: the Windows/macOS tests check RECORD with `python3 -m wheel unpack`.
-    for pkg in debootstrap jq graphviz patchelf python3-venv python3-wheel ca-certificates \
-        qemu-user-static binfmt-support musl musl-tools binutils; do
-        if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
-            missing+=("$pkg")
-        fi
-    done
-    # Any Docker daemon will do; Debian's docker.io brings one (a newer client on PATH is fine).
-    if ! command -v dockerd >/dev/null 2>&1; then
-        missing+=(docker.io)
-    fi
-    if [ "${#missing[@]}" -eq 0 ]; then
-        echo "all needed packages are installed"
-    else
-        echo "installing: ${missing[*]}"
-        apt-get -o DPkg::Lock::Timeout=300 update -q
-        apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends "${missing[@]}"
-    fi
     if ! command -v cargo >/dev/null 2>&1; then
         echo "cargo is not on PATH: install a Rust toolchain (rustup, Rust 1.85 or newer)" >&2
         exit 1
     fi
+    local packages=(debootstrap ca-certificates)
+    # Any Docker daemon will do; Debian's docker.io brings one (a newer client on PATH is fine).
+    command -v dockerd >/dev/null 2>&1 || packages+=(docker.io)
+    apt_install "${packages[@]}"
+}
+
+install_test_packages() {
+    # qemu-user-static: foreign-architecture images and tests; musl-tools: the musl CPython of
+    # the CPython mirror; binutils: the tests read ELF files with readelf; python3-wheel: the
+    # Windows/macOS tests check RECORD with `python3 -m wheel unpack`; podman with what rootless
+    # podman needs (uidmap for subordinate ids, slirp4netns for its network, runc).
+    apt_install jq graphviz patchelf python3-venv python3-wheel qemu-user-static binfmt-support musl \
+        musl-tools binutils podman runc uidmap slirp4netns
 }
 
 docker_answers() {
@@ -204,13 +226,51 @@ python_mirror_win_mac() {
     scripts/ci-python-mirror-win-mac.sh "$CACHE_DIR/python-mirror-win-mac"
 }
 
+# Podman for its end-to-end tests (tests/e2e_podman.rs), as users run it: rootful (root runs
+# pookie) and rootless (the user below, with subordinate ids). Each store gets the example's base
+# image from the cache. /dev/net/tun is made usable by every user, as on a stock Debian (this
+# machine kind ships it 0600), since rootless podman's network (slirp4netns) opens it.
+ROOTLESS_USER=${POOKIE_TEST_ROOTLESS_USER:-pookie-rootless}
+
+setup_podman() {
+    POOKIE_ENGINE=podman target/debug/pookie base-image "${SID_PYTHONS[@]}" --tag debian-pythons:sid
+    if ! id "$ROOTLESS_USER" >/dev/null 2>&1; then
+        useradd --create-home --shell /bin/bash "$ROOTLESS_USER"
+    fi
+    for f in /etc/subuid /etc/subgid; do
+        grep -q "^$ROOTLESS_USER:" "$f" 2>/dev/null || usermod --add-subuids 200000-265535 --add-subgids 200000-265535 "$ROOTLESS_USER"
+    done
+    chmod 0666 /dev/net/tun
+    local home
+    home=$(getent passwd "$ROOTLESS_USER" | cut -d: -f6)
+    # podman 4.3 picks vfs for a new rootless store when nothing is configured: overlay is what
+    # rootless users configure (the kernel mounts it unprivileged), and `pookie doctor` says so.
+    if [ ! -f "$home/.config/containers/storage.conf" ]; then
+        runuser -u "$ROOTLESS_USER" -- mkdir -p "$home/.config/containers"
+        printf '[storage]\ndriver = "overlay"\n' | runuser -u "$ROOTLESS_USER" -- tee "$home/.config/containers/storage.conf" >/dev/null
+        (cd / && runuser -u "$ROOTLESS_USER" -- env HOME="$home" podman system reset --force >/dev/null 2>&1) || true
+    fi
+    # The user's store gets root's image (through stdin: the user may not reach the cache).
+    local as_user=(runuser -u "$ROOTLESS_USER" -- env HOME="$home")
+    local id
+    id=$(podman image inspect --format '{{.Id}}' debian-pythons:sid)
+    if [ "$(cd / && "${as_user[@]}" podman image inspect --format '{{.Id}}' debian-pythons:sid 2>/dev/null)" != "$id" ]; then
+        podman save debian-pythons:sid | (cd / && "${as_user[@]}" podman load)
+    fi
+    echo "podman: rootful and rootless ($ROOTLESS_USER) stores hold debian-pythons:sid ($id)"
+}
+
 step "apt packages" install_packages
 step "docker daemon" start_docker
 step "cargo build --locked" build_pookie
+step "base image debian-pythons:sid" base_image_sid_pythons
+[ -n "$for_tests" ] || exit 0
+
+step "apt packages of the tests" install_test_packages
 step "QEMU binfmt registration" register_qemu
 step "base image debian:bookworm-slim" base_image_bookworm
-step "base image debian-pythons:sid" base_image_sid_pythons
 step "base images debian-pythons:bookworm-arm64 and -armhf (under QEMU)" base_images_foreign
 step "base image debian-musl:bookworm" base_image_musl
 step "CPython mirror (musl x86_64 and aarch64)" python_mirror
 step "CPython mirror (Windows and macOS headers)" python_mirror_win_mac
+step "podman, rootful and rootless" setup_podman

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The test suite, from any state of the machine: prepares what the tests need
+# (`scripts/setup.sh --tests`: idempotent, seconds when nothing is missing), then runs
+# `cargo test --locked`. Run as root on a Debian/Ubuntu machine. README.md's test command;
+# .ci/run calls it.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+scripts/setup.sh --tests
+echo
+echo "==> cargo test --locked"
+started=$EPOCHREALTIME
+cargo test --locked "$@"
+echo "<== cargo test --locked: $(awk -v a="$started" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s"
