@@ -42,7 +42,8 @@ fn musl_image() -> String {
 
 /// The CPython mirror (musl x86_64 and aarch64, Debian's x86_64).
 fn python_mirror() -> PathBuf {
-    let dir = PathBuf::from(image("POOKIE_TEST_PYTHON_MIRROR", "/var/cache/pookie-ci/python-mirror"));
+    let dir =
+        std::env::var_os("POOKIE_TEST_PYTHON_MIRROR").map_or_else(|| ci_cache().join("python-mirror"), PathBuf::from);
     assert!(
         dir.join("SHA256SUMS").is_file(),
         "no CPython mirror at {}: scripts/setup.sh builds it with scripts/ci-python-mirror.sh",

@@ -15,6 +15,11 @@ pub fn sid_image() -> String {
     std::env::var("POOKIE_TEST_SID_IMAGE").unwrap_or_else(|_| "debian-pythons:sid".into())
 }
 
+/// Where scripts/setup.sh keeps base image archives and CPython mirrors (`POOKIE_CI_CACHE`).
+pub fn ci_cache() -> PathBuf {
+    std::env::var_os("POOKIE_CI_CACHE").map_or_else(|| PathBuf::from("/var/cache/pookie-ci"), PathBuf::from)
+}
+
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
