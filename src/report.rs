@@ -199,27 +199,6 @@ pub fn write_json(path: &Path, run_id: &str, seconds: f64, reports: &[NodeReport
     std::fs::write(path, text)
 }
 
-const OUTPUTS: &str = ".pookie/outputs.json";
-
-/// Remembers that pookie wrote `wheel` into the output directory.
-pub fn record_output(workspace: &Path, wheel: &str) -> std::io::Result<()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    let _guard = LOCK.lock();
-    let path = workspace.join(OUTPUTS);
-    let mut names = recorded_outputs(workspace);
-    if !names.iter().any(|n| n == wheel) {
-        names.push(wheel.to_string());
-    }
-    let tmp = path.with_extension("json.tmp");
-    std::fs::create_dir_all(path.parent().expect("has a parent"))?;
-    std::fs::write(&tmp, serde_json::to_vec_pretty(&names).map_err(std::io::Error::other)?)?;
-    std::fs::rename(tmp, path)
-}
-
-pub fn recorded_outputs(workspace: &Path) -> Vec<String> {
-    std::fs::read(workspace.join(OUTPUTS)).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
-}
-
 /// Live progress: an overall bar and a spinner per running node on a terminal; one line per
 /// event otherwise (CI logs).
 pub struct Progress {

@@ -394,8 +394,40 @@ fn invalid_env_name() {
 fn output_dir_inside_pookie_state() {
     refused(&with_mirror("output-dir = \".pookie\""), &["plan"])
         .says(&["`.pookie` cannot be the output directory", "`.pookie` is pookie's own"])
-        .points_at("pookie.toml:1:14", "1 │ output-dir = \".pookie\"", "here");
+        .points_at("pookie.toml:1:14", "1 │ output-dir = \".pookie\"", "`.pookie` is not the project's to fill");
     refused(&with_mirror("output-dir = \"\""), &["plan"]).says(&["`` cannot be the output directory"]);
+}
+
+#[test]
+fn output_dir_outside_the_workspace_or_the_workspace_itself() {
+    for (dir, label) in [
+        ("../x", "`..` leaves the workspace"),
+        ("/etc", "an absolute path, outside the workspace"),
+        ("/", "an absolute path, outside the workspace"),
+        (".", "the workspace itself"),
+        ("./", "the workspace itself"),
+        ("src/../..", "`..` leaves the workspace"),
+        (".git", "`.git` is not the project's to fill"),
+        (".git/hooks", "`.git` is not the project's to fill"),
+    ] {
+        refused(&with_mirror(&format!("output-dir = \"{dir}\"")), &["plan"])
+            .says(&[&format!("`{dir}` cannot be the output directory")])
+            .points_at("pookie.toml:1:14", &format!("1 │ output-dir = \"{dir}\""), label);
+    }
+}
+
+#[test]
+fn output_dir_through_a_symlink_or_onto_a_file() {
+    let ws = Workspace::with_config(&with_mirror("output-dir = \"out/wheels\""));
+    std::os::unix::fs::symlink("/tmp", ws.path().join("out")).unwrap();
+    refused_in(&ws, &["plan"]).says(&["`out/wheels` cannot be the output directory"]).points_at(
+        "pookie.toml:1:14",
+        "1 │ output-dir = \"out/wheels\"",
+        "`out` is a symlink, which could lead anywhere",
+    );
+    let ws = Workspace::with_config(&with_mirror("output-dir = \"setup.py\""));
+    ws.write("setup.py", "mine");
+    refused_in(&ws, &["plan"]).says(&["`setup.py` cannot be the output directory", "a file, not a directory"]);
 }
 
 #[test]
@@ -408,8 +440,41 @@ fn empty_build_command() {
 #[test]
 fn ca_bundle_that_does_not_exist() {
     refused(&with_mirror("ca-bundle = \"certs/ca.pem\""), &["plan"])
-        .says(&["cannot read CA bundle `certs/ca.pem`", "point `ca-bundle` at a PEM file"])
-        .points_at("pookie.toml:1:13", "1 │ ca-bundle = \"certs/ca.pem\"", "here");
+        .says(&["`certs/ca.pem` cannot be the CA bundle", "`--ca-bundle FILE` or $SSL_CERT_FILE"])
+        .points_at("pookie.toml:1:13", "1 │ ca-bundle = \"certs/ca.pem\"", "no such file in the project");
+}
+
+/// A project's `ca-bundle` is copied into every image, where the project's code runs: it may
+/// name only a PEM file of the project, never a host file.
+#[test]
+fn ca_bundle_of_a_project_stays_in_the_project_and_is_pem() {
+    refused(&with_mirror("ca-bundle = \"/etc/shadow\""), &["plan"])
+        .says(&["`/etc/shadow` cannot be the CA bundle", "the user's to give"])
+        .points_at("pookie.toml:1:13", "1 │ ca-bundle = \"/etc/shadow\"", "an absolute path, outside the workspace");
+    refused(&with_mirror("ca-bundle = \"../../etc/passwd\""), &["plan"]).says(&["`..` leaves the workspace"]);
+    let ws = Workspace::with_config(&with_mirror("ca-bundle = \"ca.pem\""));
+    std::os::unix::fs::symlink("/etc/passwd", ws.path().join("ca.pem")).unwrap();
+    refused_in(&ws, &["plan"]).says(&["`ca.pem` is a symlink"]);
+    let ws = Workspace::with_config(&with_mirror("ca-bundle = \"notes.txt\""));
+    ws.write("notes.txt", "root:x:0:0:root:/root:/bin/bash\n");
+    refused_in(&ws, &["plan"]).says(&["`notes.txt` cannot be the CA bundle", "-----BEGIN CERTIFICATE-----"]).points_at(
+        "pookie.toml:1:13",
+        "1 │ ca-bundle = \"notes.txt\"",
+        "holds no PEM certificate",
+    );
+}
+
+#[test]
+fn ca_bundle_flag_must_be_pem() {
+    let ws = Workspace::with_config(&mirror_table());
+    ws.write("x.txt", "not a certificate");
+    let path = ws.path().join("x.txt");
+    let p = path.to_str().unwrap();
+    refused_in(&ws, &["plan", "--ca-bundle", p]).says(&[&format!("`{p}` holds no PEM certificate")]).points_at(
+        "command line:1:25",
+        &format!("1 │ pookie plan --ca-bundle {p}"),
+        "not a CA bundle",
+    );
 }
 
 #[test]
@@ -425,7 +490,84 @@ fn bad_engine() {
 fn bad_image_reference() {
     refused(&with_mirror("[images]\nmusllinux-x86_64 = \"alpine 3.22\""), &["plan"])
         .says(&["`alpine 3.22` is not an image reference"])
-        .points_at("pookie.toml:2:20", "2 │ musllinux-x86_64 = \"alpine 3.22\"", "here");
+        .points_at("pookie.toml:2:20", "2 │ musllinux-x86_64 = \"alpine 3.22\"", "not [registry/]name[:tag][@digest]");
+}
+
+/// Whatever pookie hands the engine as an image must not be taken for one of its options.
+#[test]
+fn image_references_that_would_be_engine_options() {
+    for image in ["--help", "--privileged", "-v/:/host", "UPPER/Case:@@bad", "Debian:12"] {
+        refused(&with_mirror(&format!("[images]\nlinux-x86_64 = \"{image}\"")), &["doctor"])
+            .says(&[&format!("`{image}` is not an image reference")])
+            .points_at(
+                "pookie.toml:2:16",
+                &format!("2 │ linux-x86_64 = \"{image}\""),
+                "not [registry/]name[:tag][@digest]",
+            );
+    }
+}
+
+#[test]
+fn env_values_the_kernel_would_refuse() {
+    refused(&with_mirror("[env]\nFLAG = \"a\\u0000b\""), &["plan"])
+        .says(&["the value of `FLAG` contains a NUL character"])
+        .points_at("pookie.toml:2:8", "2 │ FLAG = \"a\\u0000b\"", "NUL");
+    let big = "x".repeat(140_000);
+    refused(&with_mirror(&format!("[[overrides]]\nselect = \"*\"\nenv = {{ BIG = \"{big}\" }}")), &["plan"])
+        .says(&["the value of `BIG` is 140000 bytes long", "128 KiB"]);
+}
+
+/// A pookie.toml that links to a host file is not read: its lines would land in the diagnostic.
+#[test]
+fn config_file_linked_from_outside_is_not_read() {
+    let secret = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(secret.path(), "password = \"hunter2-secret\"\n").unwrap();
+    let ws = Workspace::new();
+    std::os::unix::fs::symlink(secret.path(), ws.path().join("pookie.toml")).unwrap();
+    let d = refused_in(&ws, &["plan"]);
+    d.says(&["pookie.toml is a symlink to a file outside the workspace"]);
+    assert!(!d.raw.contains("hunter2"), "the linked file's content was printed:\n{}", d.raw);
+    // A link inside the project is fine.
+    let ws = Workspace::new();
+    ws.write("ci/pookie.toml", &mirror_table());
+    std::os::unix::fs::symlink("ci/pookie.toml", ws.path().join("pookie.toml")).unwrap();
+    let out = ws.pookie(&["plan"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+}
+
+#[test]
+fn config_file_that_is_a_directory() {
+    let ws = Workspace::new();
+    std::fs::create_dir_all(ws.path().join("pookie.toml")).unwrap();
+    refused_in(&ws, &["plan"]).says(&["pookie.toml is a directory, not a file"]);
+}
+
+#[test]
+fn state_directory_that_is_a_symlink() {
+    let ws = Workspace::with_config(&mirror_table());
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(elsewhere.path(), ws.path().join(".pookie")).unwrap();
+    let out = ws.pookie(&["plan"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert!(
+        flat(&stderr_of(&out)).contains("`.pookie` is not a directory (a symlink or a file)"),
+        "{}",
+        stderr_of(&out)
+    );
+    let out = ws.pookie(&["clean"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert!(elsewhere.path().exists());
+}
+
+/// Terminal escape sequences written into pookie.toml never reach the terminal raw.
+#[test]
+fn escape_sequences_are_not_printed_raw() {
+    let d = refused(&with_mirror("targets = [\"\\u001b]0;owned\\u0007red\"]"), &["plan"]);
+    assert!(!d.raw.contains('\u{1b}') && !d.raw.contains('\u{7}'), "raw control characters:\n{:?}", d.raw);
+    d.says(&["unknown target `\\u{1b}]0;owned\\u{7}red`"]);
+    // Raw control characters in the file itself (TOML refuses them) are not quoted raw either.
+    let d = refused(&with_mirror("# \u{1b}]0;owned\u{7}\ntargets = 1"), &["plan"]);
+    assert!(!d.raw.contains('\u{1b}') && !d.raw.contains('\u{7}'), "raw control characters:\n{:?}", d.raw);
 }
 
 // The same checks guard every command that reads the configuration.

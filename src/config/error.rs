@@ -93,7 +93,8 @@ struct Inner {
 impl ConfigError {
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
         ConfigError(Box::new(Inner {
-            message: message.into(),
+            // Messages quote what the user wrote: never let it drive the terminal.
+            message: printable(&message.into()),
             code,
             help: None,
             label: String::new(),
@@ -103,14 +104,14 @@ impl ConfigError {
     }
 
     pub fn help(mut self, help: impl Into<String>) -> Self {
-        self.0.help = Some(help.into());
+        self.0.help = Some(printable(&help.into()));
         self
     }
 
     /// Points the error at `origin`, with `label` under the quoted text.
     pub fn at(mut self, sources: &Sources, origin: &Origin, label: impl Into<String>) -> Self {
         let e = &mut self.0;
-        e.label = label.into();
+        e.label = printable(&label.into());
         match origin {
             Origin::File(r) => {
                 if let Some((name, text)) = &sources.file {
@@ -151,6 +152,33 @@ impl Diagnostic for ConfigError {
         let label = (!self.0.label.is_empty()).then(|| self.0.label.clone());
         Some(Box::new(std::iter::once(LabeledSpan::new_with_span(label, span))))
     }
+}
+
+/// `s` with its control characters escaped (`\u{1b}`), except the line breaks and tabs of
+/// multi-line messages.
+pub fn printable(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() && c != '\n' && c != '\t' {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A file's text as diagnostics quote it: every control character but line breaks and tabs
+/// replaced by characters of the same length in bytes, so spans into the text stay right.
+pub fn quotable(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\n' | '\r' | '\t' => c,
+            c if c.is_control() && c.len_utf8() == 1 => '?',
+            c if c.is_control() => '\u{bf}', // C1 controls are two bytes, as is `¿`
+            c => c,
+        })
+        .collect()
 }
 
 /// "did you mean" for `word` among `candidates`.

@@ -5,6 +5,7 @@
 pub mod error;
 pub mod init;
 pub mod matrix;
+pub mod paths;
 pub mod raw;
 mod resolve;
 pub mod selector;
@@ -92,6 +93,8 @@ pub struct CliOverrides {
     pub jobs: Option<usize>,
     pub only: Option<String>,
     pub offline: bool,
+    /// The user's CA bundle (any file; a project's `ca-bundle` must be a file of the project).
+    pub ca_bundle: Option<PathBuf>,
 }
 
 /// The resolved configuration.
@@ -161,24 +164,71 @@ pub fn load(cli: &CliOverrides, args: &[String]) -> Result<Settings, ConfigError
         None => std::env::current_dir()
             .map_err(|e| ConfigError::new("workspace", format!("cannot read the current directory: {e}")))?,
     };
+    check_workspace(&workspace, &sources, cli)?;
     let (raw, config_file) = read_config(&workspace, &mut sources)?;
     resolve::resolve(raw, config_file, workspace, cli, sources)
 }
 
+/// What pookie writes in the workspace and hands to the engine: `.pookie/` must be a directory
+/// of the workspace (never a symlink, which a repository can ship), and the path must survive
+/// the engine's `--volume HOST:CONTAINER` syntax.
+fn check_workspace(workspace: &Path, sources: &Sources, cli: &CliOverrides) -> Result<(), ConfigError> {
+    let origin = cli.workspace.as_ref().map_or(Origin::Default, |w| sources.flag("--workspace", &w.to_string_lossy()));
+    let shown = workspace.display().to_string();
+    if shown.contains([':', '\n', '\r']) {
+        return Err(ConfigError::new(
+            "workspace",
+            format!("the workspace path `{shown}` contains `:` or a line break"),
+        )
+        .at(sources, &origin, "here")
+        .help("container engines split volume arguments at `:`: move or link the project to a path without one"));
+    }
+    let state = workspace.join(crate::workspace::STATE_DIR);
+    if std::fs::symlink_metadata(&state).is_ok_and(|m| !m.file_type().is_dir()) {
+        return Err(ConfigError::new(
+            "workspace",
+            format!("`{}` is not a directory (a symlink or a file)", crate::workspace::STATE_DIR),
+        )
+        .at(sources, &origin, "in this workspace")
+        .help("pookie keeps its state in .pookie/ and never writes through a symlink: remove it"));
+    }
+    Ok(())
+}
+
+/// A configuration file of the workspace, as pookie may read it: a regular file, or a symlink
+/// to one inside the workspace (a symlink elsewhere could make a diagnostic print a host file).
+fn config_file(workspace: &Path, name: &str) -> Result<Option<PathBuf>, ConfigError> {
+    let path = workspace.join(name);
+    let Ok(meta) = std::fs::symlink_metadata(&path) else { return Ok(None) };
+    let refuse = |why: &str| {
+        ConfigError::new("config_file", format!("{name} {why}"))
+            .help(format!("make {name} a file of the project, or remove it"))
+    };
+    if meta.file_type().is_symlink() {
+        let target = path.canonicalize().map_err(|_| refuse("is a symlink to nothing"))?;
+        let root = workspace.canonicalize().map_err(|_| refuse("cannot be resolved"))?;
+        if !target.starts_with(&root) {
+            return Err(refuse("is a symlink to a file outside the workspace; pookie does not read it"));
+        }
+    }
+    if path.is_dir() {
+        return Err(refuse("is a directory, not a file"));
+    }
+    Ok(Some(path))
+}
+
 /// Finds and parses `pookie.toml`, else `[tool.pookie]` of pyproject.toml, else defaults.
 fn read_config(workspace: &Path, sources: &mut Sources) -> Result<(RawConfig, Option<PathBuf>), ConfigError> {
-    let pookie = workspace.join("pookie.toml");
-    let pyproject = workspace.join("pyproject.toml");
     let read = |p: &Path| {
         std::fs::read_to_string(p).map_err(|e| ConfigError::new("read", format!("cannot read {}: {e}", p.display())))
     };
-    if pookie.is_file() {
+    if let Some(pookie) = config_file(workspace, "pookie.toml")? {
         let text = read(&pookie)?;
-        sources.file = Some(("pookie.toml".into(), Arc::new(text.clone())));
+        sources.file = Some(("pookie.toml".into(), Arc::new(error::quotable(&text))));
         let raw = toml::from_str::<RawConfig>(&text).map_err(|e| toml_error(e, sources))?;
         return Ok((raw, Some(pookie)));
     }
-    if pyproject.is_file() {
+    if let Some(pyproject) = config_file(workspace, "pyproject.toml")? {
         #[derive(serde::Deserialize)]
         struct Pyproject {
             tool: Option<Tool>,
@@ -188,7 +238,7 @@ fn read_config(workspace: &Path, sources: &mut Sources) -> Result<(RawConfig, Op
             pookie: Option<RawConfig>,
         }
         let text = read(&pyproject)?;
-        sources.file = Some(("pyproject.toml".into(), Arc::new(text.clone())));
+        sources.file = Some(("pyproject.toml".into(), Arc::new(error::quotable(&text))));
         let parsed = toml::from_str::<Pyproject>(&text).map_err(|e| toml_error(e, sources))?;
         if let Some(raw) = parsed.tool.and_then(|t| t.pookie) {
             return Ok((raw, Some(pyproject)));

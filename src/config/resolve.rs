@@ -1,6 +1,8 @@
 //! Judging the raw configuration and the flags, one setting at a time: each function checks
 //! its values and returns them plain; the first bad one stops with a diagnostic pointing at it.
 
+use super::error::printable;
+use super::paths;
 use super::raw::{self, RawConfig, RawPython, RawTimeout, RawVersion};
 use super::selector::{Glob, Patterns};
 use super::{
@@ -46,7 +48,7 @@ pub(super) fn resolve(
     let mode = mode(raw.linux.non_native_mode.as_ref(), cli, src)?;
     let images = images(&raw.images, src)?;
     let engine = engine(raw.engine.as_ref(), src)?;
-    let ca_bundle = ca_bundle(raw.ca_bundle.as_ref(), &workspace, src)?;
+    let ca_bundle = ca_bundle(raw.ca_bundle.as_ref(), cli, &workspace, src)?;
     Ok(Settings {
         workspace,
         config_file,
@@ -227,16 +229,28 @@ fn build(raw: Option<&Spanned<String>>, cli: &CliOverrides, src: &Sources) -> Re
     Ok(build)
 }
 
+/// The output directory: a directory of the workspace other than the workspace itself, `.git`
+/// and `.pookie`, reached without symlinks (`clean` and publishing write there).
 fn output_dir(raw: Option<&Spanned<String>>, workspace: &Path, src: &Sources) -> Result<PathBuf, ConfigError> {
-    let output_dir = raw.map_or("dist".to_string(), |o| o.get_ref().clone());
-    if output_dir.trim().is_empty() || output_dir.split(['/', '\\']).any(|c| c == ".pookie") {
-        let origin = raw.map_or(Origin::Default, span_of);
-        return Err(ConfigError::new("output_dir", format!("`{output_dir}` cannot be the output directory"))
-            .at(src, &origin, "here")
-            .help("name a directory such as \"dist\" or \"wheelhouse\"; `.pookie` is pookie's own"));
+    let written = raw.map_or("dist".to_string(), |o| o.get_ref().clone());
+    let origin = raw.map_or(Origin::Default, span_of);
+    let refuse = |why: String| {
+        ConfigError::new("output_dir", format!("`{}` cannot be the output directory", printable(&written)))
+            .at(src, &origin, why)
+            .help("name a directory of the project such as \"dist\" or \"wheelhouse\" (`.pookie` is pookie's own)")
+    };
+    let (below, absolute) = paths::inside(workspace, &written).map_err(|r| refuse(r.to_string()))?;
+    match below.components().next().map(|c| c.as_os_str().to_string_lossy().into_owned()) {
+        None => return Err(refuse("the workspace itself".into())),
+        Some(first) if first == ".git" || first == crate::workspace::STATE_DIR => {
+            return Err(refuse(format!("`{first}` is not the project's to fill")));
+        }
+        Some(_) => {}
     }
-    let output_dir = workspace.join(output_dir);
-    Ok(output_dir)
+    if absolute.exists() && !absolute.is_dir() {
+        return Err(refuse("a file, not a directory".into()));
+    }
+    Ok(absolute)
 }
 
 fn jobs(raw: Option<&Spanned<i64>>, cli: &CliOverrides, src: &Sources) -> Result<usize, ConfigError> {
@@ -266,6 +280,7 @@ fn env(
     if let Some(e) = raw {
         for (k, v) in e.get_ref() {
             check_env_name(k.get_ref(), &span_of(k), src)?;
+            check_env_value(k.get_ref(), v.get_ref(), &span_of(v), src)?;
             env.insert(k.get_ref().clone(), v.get_ref().clone());
         }
     }
@@ -321,6 +336,7 @@ fn overrides(raw: Vec<raw::RawOverride>, src: &Sources) -> Result<Vec<Override>,
         let mut env = BTreeMap::new();
         for (k, v) in o.env.unwrap_or_default() {
             check_env_name(k.get_ref(), &span_of(&k), src)?;
+            check_env_value(k.get_ref(), v.get_ref(), &span_of(&v), src)?;
             env.insert(k.into_inner(), v.into_inner());
         }
         overrides.push(Override {
@@ -374,10 +390,10 @@ fn images(raw: &raw::RawImages, src: &Sources) -> Result<BTreeMap<Family, String
     for (key, value) in raw.entries() {
         let family = Family::from_key(key).expect("every [images] key is a family");
         let image = match value {
-            Some(v) if v.get_ref().trim().is_empty() || v.get_ref().contains(char::is_whitespace) => {
-                return Err(ConfigError::new("image", format!("`{}` is not an image reference", v.get_ref()))
-                    .at(src, &span_of(v), "here")
-                    .help("write a reference such as \"debian:bookworm-slim\" or \"registry.example/base:1\""));
+            Some(v) if !is_image_reference(v.get_ref()) => {
+                return Err(ConfigError::new("image", format!("`{}` is not an image reference", printable(v.get_ref())))
+                    .at(src, &span_of(v), "not [registry/]name[:tag][@digest]")
+                    .help("write a reference such as \"debian:bookworm-slim\" or \"registry.example:5000/base:1\" (names are lowercase)"));
             }
             Some(v) => v.get_ref().clone(),
             None => family.info().default_image.to_string(),
@@ -385,6 +401,28 @@ fn images(raw: &raw::RawImages, src: &Sources) -> Result<BTreeMap<Family, String
         images.insert(family, image);
     }
     Ok(images)
+}
+
+/// An OCI image reference as the engines parse it (the grammar of distribution/reference):
+/// `[host[:port]/]path[:tag][@algorithm:hex]`, the path lowercase. So nothing pookie passes as
+/// an image can be taken for an option (`--privileged`).
+pub fn is_image_reference(s: &str) -> bool {
+    static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        let component = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
+        let host = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*(?::[0-9]+)?";
+        let tag = r"[\w][\w.-]{0,127}";
+        let digest = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}";
+        regex::Regex::new(&format!(r"^(?:({host})/)?({component}(?:/{component})*)(?::{tag})?(?:@{digest})?$"))
+            .expect("valid regex")
+    });
+    let Some(c) = RE.captures(s) else { return false };
+    // A first part without `.` or `:` (and not localhost) is a path component, not a host.
+    c.get(1).is_none_or(|h| {
+        let h = h.as_str();
+        h.contains(['.', ':'])
+            || h == "localhost"
+            || h.chars().all(|x| x.is_ascii_lowercase() || x.is_ascii_digit() || "._-".contains(x))
+    }) && s.len() <= 255 + 128 + 80
 }
 
 fn engine(raw: Option<&Spanned<String>>, src: &Sources) -> Result<Option<EngineKind>, ConfigError> {
@@ -399,24 +437,53 @@ fn engine(raw: Option<&Spanned<String>>, src: &Sources) -> Result<Option<EngineK
     Ok(engine)
 }
 
-fn ca_bundle(raw: Option<&Spanned<String>>, workspace: &Path, src: &Sources) -> Result<Option<CaBundle>, ConfigError> {
-    let ca_bundle = match raw {
-        Some(c) => {
-            let path = workspace.join(c.get_ref());
-            let bytes = std::fs::read(&path).map_err(|e| {
-                ConfigError::new("ca_bundle", format!("cannot read CA bundle `{}`: {e}", c.get_ref()))
-                    .at(src, &span_of(c), "here")
-                    .help("point `ca-bundle` at a PEM file of certificate authorities, or remove it")
-            })?;
-            Some(CaBundle { path, sha256: hex::encode(sha2::Sha256::digest(&bytes)) })
+/// Certificate authorities for image builds and jobs. `--ca-bundle` and `$SSL_CERT_FILE` are
+/// the user's and may name any file; a project's `ca-bundle` names a file of the project (it is
+/// copied into every image, where the project's code can read it).
+fn ca_bundle(
+    raw: Option<&Spanned<String>>,
+    cli: &CliOverrides,
+    workspace: &Path,
+    src: &Sources,
+) -> Result<Option<CaBundle>, ConfigError> {
+    let bundle = |path: PathBuf, bytes: &[u8]| CaBundle { path, sha256: hex::encode(sha2::Sha256::digest(bytes)) };
+    let not_pem = "point it at a PEM file of certificate authorities (`-----BEGIN CERTIFICATE-----`)";
+    if let Some(path) = &cli.ca_bundle {
+        let shown = path.display().to_string();
+        let origin = src.flag("--ca-bundle", &shown);
+        let bytes = std::fs::read(path).map_err(|e| {
+            ConfigError::new("ca_bundle", format!("cannot read CA bundle `{shown}`: {e}")).at(src, &origin, "here")
+        })?;
+        if !paths::is_pem_certificates(&bytes) {
+            return Err(ConfigError::new("ca_bundle", format!("`{shown}` holds no PEM certificate"))
+                .at(src, &origin, "not a CA bundle")
+                .help(not_pem));
         }
-        // The host's bundle is a convenience: an unreadable one is simply not used.
-        None => std::env::var_os("SSL_CERT_FILE").map(PathBuf::from).and_then(|path| {
-            let bytes = std::fs::read(&path).ok()?;
-            Some(CaBundle { path, sha256: hex::encode(sha2::Sha256::digest(&bytes)) })
-        }),
-    };
-    Ok(ca_bundle)
+        return Ok(Some(bundle(path.clone(), &bytes)));
+    }
+    if let Some(c) = raw {
+        let origin = span_of(c);
+        let refuse = |why: String, help: &str| {
+            ConfigError::new("ca_bundle", format!("`{}` cannot be the CA bundle", printable(c.get_ref())))
+                .at(src, &origin, why)
+                .help(help.to_string())
+        };
+        let outside = "a project's `ca-bundle` is a file of the project; a CA bundle elsewhere on this machine is the user's to give: `--ca-bundle FILE` or $SSL_CERT_FILE";
+        let (_, path) = paths::inside(workspace, c.get_ref()).map_err(|r| refuse(r.to_string(), outside))?;
+        if !std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_file()) {
+            return Err(refuse("no such file in the project".into(), outside));
+        }
+        let bytes = std::fs::read(&path).map_err(|e| refuse(format!("cannot read it: {e}"), not_pem))?;
+        if !paths::is_pem_certificates(&bytes) {
+            return Err(refuse("holds no PEM certificate".into(), not_pem));
+        }
+        return Ok(Some(bundle(path, &bytes)));
+    }
+    // The host's bundle is a convenience: one that is unreadable or not PEM is simply not used.
+    Ok(std::env::var_os("SSL_CERT_FILE").map(PathBuf::from).and_then(|path| {
+        let bytes = std::fs::read(&path).ok()?;
+        paths::is_pem_certificates(&bytes).then(|| bundle(path, &bytes))
+    }))
 }
 
 fn source_name_origin(s: &Option<Spanned<String>>) -> Origin {
@@ -436,6 +503,23 @@ fn check_env_name(name: &str, origin: &Origin, src: &Sources) -> Result<(), Conf
         return Err(ConfigError::new("env", format!("`{name}` is reserved"))
             .at(src, origin, "reserved name")
             .help("pookie sets the POOKIE_* variables of each job itself"));
+    }
+    Ok(())
+}
+
+/// Linux refuses a single argument or environment string over 128 KiB (MAX_ARG_STRLEN), and
+/// no C string holds a NUL: such a value would only fail once its job starts.
+fn check_env_value(name: &str, value: &str, origin: &Origin, src: &Sources) -> Result<(), ConfigError> {
+    const MAX_ARG_STRLEN: usize = 128 * 1024;
+    if value.contains('\0') {
+        return Err(ConfigError::new("env", format!("the value of `{name}` contains a NUL character"))
+            .at(src, origin, "NUL")
+            .help("environment variables cannot hold NUL characters"));
+    }
+    if name.len() + 1 + value.len() >= MAX_ARG_STRLEN {
+        return Err(ConfigError::new("env", format!("the value of `{name}` is {} bytes long", value.len()))
+            .at(src, origin, "over 128 KiB")
+            .help("Linux refuses environment strings of 128 KiB or more: put the data in a file of the project"));
     }
     Ok(())
 }
@@ -461,6 +545,26 @@ fn parse_timeout(t: &RawTimeout) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn image_references() {
+        for ok in [
+            "debian:bookworm-slim",
+            "arm64v8/debian:bookworm-slim",
+            "quay.io/pypa/manylinux2014_x86_64",
+            "localhost:5000/base:1",
+            "debian-pythons:sid",
+            "registry.example/a/b_c__d:v1.2-rc",
+            "alpine@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        ] {
+            assert!(is_image_reference(ok), "{ok}");
+        }
+        for bad in
+            ["--help", "--privileged", "UPPER/Case:@@bad", "", " debian", "debian:", "a b", "Debian", "x/../y", "-x/y"]
+        {
+            assert!(!is_image_reference(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn timeouts() {

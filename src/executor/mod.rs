@@ -408,6 +408,7 @@ fn publish_if_final(
 fn publish(wheel: &Path, opts: &Options) -> std::io::Result<String> {
     let name =
         wheel.file_name().and_then(|n| n.to_str()).ok_or_else(|| std::io::Error::other("no file name"))?.to_string();
+    crate::outputs::note_output_dir(opts.workspace, opts.output_dir)?;
     std::fs::create_dir_all(opts.output_dir)?;
     let dest = opts.output_dir.join(&name);
     let staging = opts.workspace.join(crate::workspace::STATE_DIR).join("tmp");
@@ -427,6 +428,6 @@ fn publish(wheel: &Path, opts: &Options) -> std::io::Result<String> {
         }
         copied?;
     }
-    crate::report::record_output(opts.workspace, &name)?;
+    crate::outputs::record(opts.workspace, &dest)?;
     Ok(name)
 }

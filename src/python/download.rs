@@ -35,26 +35,12 @@ fn io_err(path: &Path) -> impl Fn(std::io::Error) -> DownloadError + '_ {
     move |e| DownloadError::Io { path: path.display().to_string(), reason: e.to_string() }
 }
 
-fn sha256_file(path: &Path) -> std::io::Result<String> {
-    let mut f = std::fs::File::open(path)?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(hex::encode(h.finalize()))
-}
-
 /// Returns the path of a verified copy of `archive` in `cache_dir`, downloading it if needed.
 pub fn fetch_archive(archive: &Archive, cache_dir: &Path, offline: bool) -> Result<PathBuf, DownloadError> {
     let dir = cache_dir.join("python").join(&archive.sha256);
     let path = dir.join(&archive.filename);
     if path.is_file() {
-        let actual = sha256_file(&path).map_err(io_err(&path))?;
+        let actual = crate::digest::sha256_file(&path).map_err(io_err(&path))?;
         if actual == archive.sha256 {
             return Ok(path);
         }
