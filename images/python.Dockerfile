@@ -10,5 +10,6 @@ COPY python/ /opt/pookie/archives/
 COPY python.sh /opt/pookie/bin/
 RUN sh /opt/pookie/bin/python.sh "$PYTHON_SOURCE" "$PYTHON_VERSION" "$PYTHON_PATH"
 ENV VIRTUAL_ENV=/opt/pookie/venv \
+    POOKIE_TARGET_INCLUDE=/opt/pookie/python-include \
     PATH=/opt/pookie/venv/bin:/opt/pookie/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 LABEL org.pookie.layer=python

@@ -47,6 +47,19 @@ for path in glob.glob(os.path.join(root, "lib", "python3*", "_sysconfigdata_*.py
     print(f"{os.path.basename(path)}: {old} -> {root}")
 PY
 fi
+# Debian's pyconfig.h includes <MULTIARCH/pythonX.Y/pyconfig.h>, from the include root that a
+# zig build must not search (its glibc headers would shadow zig's): a root of its own holding
+# just that folder (zig-cc searches $POOKIE_TARGET_INCLUDE).
+mkdir -p /opt/pookie/python-include
+"$interpreter" - /opt/pookie/python-include <<'PY'
+import os, sys, sysconfig
+
+include, multiarch = sysconfig.get_config_var("INCLUDEPY"), sysconfig.get_config_var("MULTIARCH")
+per_arch = os.path.join(os.path.dirname(include or ""), multiarch or "", os.path.basename(include or ""))
+if include and multiarch and os.path.isdir(per_arch):
+    os.makedirs(os.path.join(sys.argv[1], multiarch))
+    os.symlink(per_arch, os.path.join(sys.argv[1], multiarch, os.path.basename(include)))
+PY
 "$interpreter" -m venv /opt/pookie/venv
 # Jobs run as the calling user: let them install into the (throwaway) environment.
 chmod -R a+rwX /opt/pookie/venv

@@ -17,7 +17,13 @@
 #   input). Extension modules need none, and setuptools would put it in the wheel: it goes to a
 #   temporary file instead. (Their PDB files are avoided by linking without debug information,
 #   `-s` in the Windows sysconfig data, as MSVC builds link without /DEBUG.)
-# - POOKIE_TARGET_INCLUDE (cross layers) holds only the target CPython's include folders; its
+# - GNU flags that distributions' CPythons put in sysconfig (Debian's LDSHARED links with
+#   -Wl,-Bsymbolic-functions) or that build systems add, which zig's driver refuses, are
+#   translated or dropped: -Bsymbolic-functions and --exclude-libs (symbol binding and export
+#   niceties, without effect on what a module imports), -flto=MODE (LTO is left off),
+#   -march=x86-64-vN (zig's spelling is -mcpu=x86_64_vN), -march=native (the build machine is
+#   not the target).
+# - POOKIE_TARGET_INCLUDE (Python and cross layers) holds only the target CPython's include folders; its
 #   root must be searched because Debian's pyconfig.h includes <MULTIARCH/python3.X/pyconfig.h>.
 case ${0##*/} in
     *c++) driver=c++ ;;
@@ -28,6 +34,8 @@ for arg; do
     case $arg in
         *.cc | *.cpp | *.cxx | *.c++ | *.C) driver=c++ ;;
         -bundle) arg=-shared ;;
+        -Wl,-Bsymbolic-functions | -Wl,--exclude-libs,* | -flto=* | -march=native | -mtune=native) continue ;;
+        -march=x86-64-v[234]) arg=-mcpu=x86_64_v${arg#-march=x86-64-v} ;;
     esac
     [ "$arg" = -shared ] && shared=1
     set -- "$@" "$arg"

@@ -248,8 +248,8 @@ pub struct TargetInfo {
     pub family: Family,
     /// Runs natively on an x86_64 Linux host.
     pub native: bool,
-    /// zig target: of cross builds, and of every build of musl targets (see
-    /// [`TargetInfo::zig_in_own_family`]). None: built only by the family's own compiler.
+    /// zig target: of cross builds, of every build of musl targets (see
+    /// [`TargetInfo::zig_in_own_family`]) and of x86_64 builds with `x86_64-compiler = "zig"`.
     pub zig_target: Option<&'static str>,
     /// Can be built inside an emulated container of its own architecture.
     pub emulate: bool,
@@ -270,7 +270,7 @@ const MACOS_11: &[(&str, &str)] = &[("MACOSX_DEPLOYMENT_TARGET", "11.0")];
 pub const CATALOG: &[TargetInfo] = &[
     TargetInfo { target: Target::ManylinuxX86_64, tag: "manylinux_2_17_x86_64", os: Os::Linux, arch: Arch::X86_64, libc: Libc::Glibc,
         pbs_triple: "x86_64-unknown-linux-gnu", family: Family::LinuxX86_64, native: true,
-        zig_target: None, emulate: false, test: TestRunner::Native, repair: Repair::Auditwheel,
+        zig_target: Some("x86_64-linux-gnu.2.17"), emulate: false, test: TestRunner::Native, repair: Repair::Auditwheel,
         sysconfig_platform: "linux-x86_64", build_env: &[] },
     TargetInfo { target: Target::ManylinuxAarch64, tag: "manylinux_2_17_aarch64", os: Os::Linux, arch: Arch::Aarch64, libc: Libc::Glibc,
         pbs_triple: "aarch64-unknown-linux-gnu", family: Family::LinuxAarch64, native: false,

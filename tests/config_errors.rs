@@ -333,8 +333,8 @@ fn workspace_that_does_not_exist() {
 #[test]
 fn bad_compiler() {
     refused(&with_mirror("[linux]\nx86_64-compiler = \"msvc\""), &["plan"])
-        .says(&["unknown compiler `msvc`", "x86_64-compiler = \"gcc\""])
-        .points_at("pookie.toml:2:19", "2 │ x86_64-compiler = \"msvc\"", "expected `gcc` or `clang`");
+        .says(&["unknown compiler `msvc`", "x86_64-compiler = \"zig\"` (the default)"])
+        .points_at("pookie.toml:2:19", "2 │ x86_64-compiler = \"msvc\"", "expected `zig`, `gcc` or `clang`");
 }
 
 #[test]

@@ -68,21 +68,27 @@ fn python_image(plan: &serde_json::Value, cp: &str) -> String {
         .as_array()
         .unwrap()
         .iter()
-        .find(|i| i["layer"] == "python" && i["name"].as_str().unwrap().ends_with(cp))
+        .find(|i| i["layer"] == "python" && i["name"].as_str().unwrap().split('/').any(|part| part == cp))
         .and_then(|i| i["tag"].as_str())
         .expect("python layer with a tag")
         .to_string()
 }
 
-fn cpp_module_was_built_by_clang(p: &Project, cp: &str) -> bool {
+/// Who built the C++ module of the `cp` wheel, by what it records in `.comment`: clang writes
+/// "clang version", GCC only its own banner, and zig's clang links with LLD ("Linker: LLD").
+fn cpp_module_compiler(p: &Project, cp: &str) -> &'static str {
     let wheel = p.wheels().into_iter().find(|w| w.contains(cp)).expect("wheel");
     let so = wheel_member(&p.dir().join("dist").join(wheel), ".so");
-    // clang records "clang version" in .comment; GCC only its own banner.
-    so.windows(13).any(|w| w == b"clang version")
+    let has = |s: &[u8]| so.windows(s.len()).any(|w| w == s);
+    match (has(b"clang version"), has(b"Linker: LLD")) {
+        (true, true) => "zig",
+        (true, false) => "clang",
+        _ => "gcc",
+    }
 }
 
 #[test]
-fn gcc_and_clang_wheels_are_repaired_tested_and_cached() {
+fn zig_and_clang_wheels_are_repaired_tested_and_cached() {
     require(&[&sid_image()]);
     let _serial = serial();
     let p = Project::new(&config(""));
@@ -97,7 +103,7 @@ fn gcc_and_clang_wheels_are_repaired_tested_and_cached() {
     let plan = p.plan(&[]);
     for (wheel, cp) in p.wheels().iter().zip(["cp313", "cp314"]) {
         auditwheel_agrees(&p, &python_image(&plan, cp), wheel);
-        assert!(!cpp_module_was_built_by_clang(&p, cp), "gcc is the default compiler");
+        assert_eq!(cpp_module_compiler(&p, cp), "zig", "zig is the default compiler");
     }
     assert!(stdout(&out).contains("4 jobs: 4 passed, 0 cached, 0 failed"), "{}", stdout(&out));
     assert_eq!(p.user_tree(), before, "the user's tree changed outside dist/ and .pookie/");
@@ -109,7 +115,7 @@ fn gcc_and_clang_wheels_are_repaired_tested_and_cached() {
     let plan = p.plan(&["--linux-x86_64-compiler", "clang"]);
     for (wheel, cp) in p.wheels().iter().zip(["cp313", "cp314"]) {
         auditwheel_agrees(&p, &python_image(&plan, cp), wheel);
-        assert!(cpp_module_was_built_by_clang(&p, cp), "--linux-x86_64-compiler clang did not use clang");
+        assert_eq!(cpp_module_compiler(&p, cp), "clang", "--linux-x86_64-compiler clang did not use clang");
     }
     assert_eq!(p.user_tree(), before, "the user's tree changed outside dist/ and .pookie/");
 
@@ -398,8 +404,11 @@ fn pip_and_compiler_caches_are_shared_between_runs() {
     require(&[&sid_image()]);
     let _serial = serial();
     let p = Project::new(
-        &config("build = 'python -m pip cache dir && python -m pip wheel . --no-deps -w \"$POOKIE_WHEEL_DIR\"'")
-            .replace("\"3.13\", \"3.14\"", "\"3.13\""),
+        &config(
+            "build = 'python -m pip cache dir && python -m pip wheel . --no-deps -w \"$POOKIE_WHEEL_DIR\"'\n\
+             [linux]\nx86_64-compiler = \"gcc\"",
+        )
+        .replace("\"3.13\", \"3.14\"", "\"3.13\""),
     );
     let out = p.pookie(&["run"]);
     assert!(out.status.success(), "{}", stderr(&out));

@@ -223,8 +223,9 @@ fn tags(ws: &Workspace, args: &[&str]) -> (BTreeMap<String, String>, BTreeMap<St
 #[test]
 fn tags_are_content_hashes() {
     let ws = Workspace::example();
-    let (gcc, gcc_jobs) = tags(&ws, &[]);
-    assert_eq!(tags(&ws, &[]).0, gcc, "tags differ between two identical runs");
+    let gcc_args = ["--linux-x86_64-compiler", "gcc"];
+    let (gcc, gcc_jobs) = tags(&ws, &gcc_args);
+    assert_eq!(tags(&ws, &gcc_args).0, gcc, "tags differ between two identical runs");
 
     let (clang, clang_jobs) = tags(&ws, &["--linux-x86_64-compiler", "clang"]);
     let image_of = |images: &BTreeMap<String, String>, jobs: &BTreeMap<String, String>, job: &str| {
@@ -241,6 +242,12 @@ fn tags_are_content_hashes() {
     let (_, gcc_musl) = image_of(&gcc, &gcc_jobs, "cp312-musllinux_1_2_x86_64/build");
     let (_, clang_musl) = image_of(&clang, &clang_jobs, "cp312-musllinux_1_2_x86_64/build");
     assert_eq!(gcc_musl, clang_musl, "musl targets compile with zig, whatever `x86_64-compiler` says");
+    // zig, the default, builds x86_64 wheels in the zig layer of the policy's glibc, as it does
+    // the cross targets'.
+    let (zig, zig_jobs) = tags(&ws, &[]);
+    let (zig_name, _) = image_of(&zig, &zig_jobs, "cp312-manylinux_2_17_x86_64/build");
+    assert_eq!(zig_name, "python/linux-x86_64/zig/cp312/manylinux_2_17_x86_64");
+    assert!(zig.contains_key("toolchain/linux-x86_64/zig/x86_64-linux-gnu.2.17"));
 
     // ...while the base layers and everything the compiler does not reach keep their tags.
     assert_eq!(gcc["base/linux-x86_64"], clang["base/linux-x86_64"], "the base layer depends on the compiler");
@@ -254,7 +261,7 @@ fn tags_are_content_hashes() {
     let (other, _) = tags(&ws, &["--target", "manylinux_2_17_x86_64", "musllinux_1_2_x86_64"]);
     assert_eq!(other["base/linux-x86_64"], gcc["base/linux-x86_64"], "tags depend on the other targets");
     ws.write("pookie.toml", &support::example().replace("\"debian:bookworm-slim\"", "\"debian:trixie-slim\""));
-    let (trixie, _) = tags(&ws, &[]);
+    let (trixie, _) = tags(&ws, &gcc_args);
     assert_ne!(trixie["base/linux-x86_64"], gcc["base/linux-x86_64"]);
     assert_ne!(trixie["python/linux-x86_64/gcc/cp312"], gcc["python/linux-x86_64/gcc/cp312"]);
     assert_eq!(trixie["base/musllinux-x86_64"], gcc["base/musllinux-x86_64"]);

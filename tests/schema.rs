@@ -155,7 +155,7 @@ fn closed_values_are_enums() {
             .collect()
     };
     assert_eq!(enum_of(&["properties", "engine"]), ["docker", "podman"]);
-    assert_eq!(enum_of(&["$defs", "RawLinux", "properties", "x86_64-compiler"]), ["gcc", "clang"]);
+    assert_eq!(enum_of(&["$defs", "RawLinux", "properties", "x86_64-compiler"]), ["zig", "gcc", "clang"]);
     assert_eq!(enum_of(&["$defs", "RawLinux", "properties", "non-native-mode"]), ["cross", "emulate"]);
     assert_eq!(enum_of(&["$defs", "RawPythonTable", "properties", "source"]), ["pbs", "image"]);
 }

@@ -31,7 +31,7 @@ build = 'python -m pip wheel . --no-deps --wheel-dir "$POOKIE_WHEEL_DIR"'
 # MY_FEATURE = "1"
 
 [linux]
-# x86_64-compiler = "gcc"      # or "clang"
+# x86_64-compiler = "zig"      # or the base image's "gcc" or "clang"
 # non-native-mode = "cross"    # or "emulate": build under QEMU instead of cross-compiling
 
 # [python]

@@ -33,14 +33,20 @@ pub const DEFAULT_PYTHON_COUNT: usize = 4;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Compiler {
+    /// zig's clang against the policy's glibc (as the cross targets), libc++ linked statically:
+    /// C++ wheels meet the policy whatever the base image's glibc and libstdc++.
     #[default]
+    Zig,
+    /// The base image's gcc, its glibc and libstdc++.
     Gcc,
+    /// The base image's clang, its glibc and libstdc++.
     Clang,
 }
 
 impl Compiler {
     pub fn as_str(self) -> &'static str {
         match self {
+            Compiler::Zig => "zig",
             Compiler::Gcc => "gcc",
             Compiler::Clang => "clang",
         }

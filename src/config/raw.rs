@@ -97,7 +97,8 @@ pub struct RawCaches {
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RawLinux {
-    /// Compiler for x86_64 Linux targets: `gcc` (default) or `clang`.
+    /// Compiler for x86_64 Linux targets: `zig` (default: the policy's glibc, libc++ linked
+    /// statically), or the base image's `gcc` or `clang` (its glibc and libstdc++).
     // kebab-case would spell it `x86-64-compiler`; the architecture keeps its underscore.
     #[serde(rename = "x86_64-compiler")]
     #[schemars(rename = "x86_64-compiler", with = "Option<CompilerSchema>")]
@@ -364,6 +365,7 @@ enum EngineSchema {
 #[serde(rename_all = "lowercase")]
 #[allow(dead_code)]
 enum CompilerSchema {
+    Zig,
     Gcc,
     Clang,
 }

@@ -355,12 +355,13 @@ fn compiler(raw: Option<&Spanned<String>>, cli: &CliOverrides, src: &Sources) ->
         (Some(c), _) => c,
         (None, None) => Compiler::default(),
         (None, Some(s)) => match s.get_ref().as_str() {
+            "zig" => Compiler::Zig,
             "gcc" => Compiler::Gcc,
             "clang" => Compiler::Clang,
             other => {
                 return Err(ConfigError::new("compiler", format!("unknown compiler `{other}`"))
-                    .at(src, &span_of(s), "expected `gcc` or `clang`")
-                    .help("set `x86_64-compiler = \"gcc\"` or `\"clang\"`"));
+                    .at(src, &span_of(s), "expected `zig`, `gcc` or `clang`")
+                    .help("set `x86_64-compiler = \"zig\"` (the default), `\"gcc\"` or `\"clang\"`"));
             }
         },
     };

@@ -220,6 +220,7 @@ impl Builder<'_> {
 
     fn compiler(&self) -> Toolchain {
         match self.settings.compiler {
+            Compiler::Zig => Toolchain::Zig,
             Compiler::Gcc => Toolchain::Gcc,
             Compiler::Clang => Toolchain::Clang,
         }
