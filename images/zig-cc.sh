@@ -15,12 +15,14 @@
 #   API to the interpreter that loads them (no libpython load command).
 # - zig writes an import library beside every Windows DLL it links (named after its first
 #   input). Extension modules need none, and setuptools would put it in the wheel: it goes to a
-#   temporary file instead. (Their PDB files are avoided by linking without debug information,
+#   temporary file instead, unless the build asks for one (meson does, and packs none of it). (Their PDB files are avoided by linking without debug information,
 #   `-s` in the Windows sysconfig data, as MSVC builds link without /DEBUG.)
 # - GNU flags that distributions' CPythons put in sysconfig (Debian's LDSHARED links with
 #   -Wl,-Bsymbolic-functions) or that build systems add, which zig's driver refuses, are
 #   translated or dropped: -Bsymbolic-functions and --exclude-libs (symbol binding and export
-#   niceties, without effect on what a module imports), -flto=MODE (LTO is left off),
+#   niceties, without effect on what a module imports), -flto[=MODE] (LTO is left off: zig
+#   builds its libc++ again for LTO links, 40 s in every job, and pybind11 asks for it in
+#   Release builds),
 #   -march=x86-64-vN (zig's spelling is -mcpu=x86_64_vN), -march=native (the build machine is
 #   not the target).
 # - POOKIE_TARGET_INCLUDE (Python and cross layers) holds only the target CPython's include folders; its
@@ -34,14 +36,25 @@ for arg; do
     case $arg in
         *.cc | *.cpp | *.cxx | *.c++ | *.C) driver=c++ ;;
         -bundle) arg=-shared ;;
-        -Wl,-Bsymbolic-functions | -Wl,--exclude-libs,* | -flto=* | -march=native | -mtune=native) continue ;;
+        -Wl,-Bsymbolic-functions | -Wl,--exclude-libs,* | -flto | -flto=* | -ffat-lto-objects | -fno-fat-lto-objects) continue ;;
+        -march=native | -mtune=native) continue ;;
         -march=x86-64-v[234]) arg=-mcpu=x86_64_v${arg#-march=x86-64-v} ;;
     esac
     [ "$arg" = -shared ] && shared=1
+    case $arg in
+        -Wl,--out-implib,* | -Wl,--out-implib=*) implib=1 ;;
+        -c | -E | -S | -M | -MM) compile_only=1 ;;
+    esac
     set -- "$@" "$arg"
 done
-case ${POOKIE_ZIG_TARGET:-}/${shared:-} in
-    *-windows-*/1) set -- "$@" "-Wl,--out-implib=$(mktemp "${TMPDIR:-/tmp}/pookie-implib.XXXXXX")" ;;
+case ${POOKIE_ZIG_TARGET:-}/${shared:-}/${implib:-}/${compile_only:-} in
+    *-windows-*/1//) set -- "$@" "-Wl,--out-implib=$(mktemp "${TMPDIR:-/tmp}/pookie-implib.XXXXXX")" ;;
+esac
+# Every Windows link strips (-s): zig keys its cached libc++ by it, and the zig-target layer
+# built the stripped one (an unstripped executable link, as CMake's compiler check makes,
+# rebuilt libc++ for two minutes).
+case ${POOKIE_ZIG_TARGET:-}/${compile_only:-} in
+    *-windows-*/) set -- "$@" -s ;;
 esac
 if [ -z "${POOKIE_ZIG_TARGET:-}" ]; then
     echo "zig-cc: POOKIE_ZIG_TARGET is not set (pookie sets it in the jobs of zig toolchains)" >&2

@@ -209,8 +209,10 @@ base_images_foreign() {
 }
 
 # musllinux_1_2_x86_64's family: Debian with musl's loader, which runs the mirror's musl CPython.
+# trixie's musl 1.2.5 is Alpine 3.22's: musllinux wheels built on Alpine (numpy's, cmake's)
+# crash or fail on bookworm's 1.2.3.
 base_image_musl() {
-    target/debug/pookie base-image --suite bookworm --package musl --tag debian-musl:bookworm --cache-dir "$CACHE_DIR"
+    target/debug/pookie base-image --suite trixie --package musl --tag debian-musl:trixie --cache-dir "$CACHE_DIR"
 }
 
 # CPython builds python-build-standalone would provide (unreachable here): musl x86_64 and
@@ -270,7 +272,7 @@ step "apt packages of the tests" install_test_packages
 step "QEMU binfmt registration" register_qemu
 step "base image debian:bookworm-slim" base_image_bookworm
 step "base images debian-pythons:bookworm-arm64 and -armhf (under QEMU)" base_images_foreign
-step "base image debian-musl:bookworm" base_image_musl
+step "base image debian-musl:trixie" base_image_musl
 step "CPython mirror (musl x86_64 and aarch64)" python_mirror
 step "CPython mirror (Windows and macOS headers)" python_mirror_win_mac
 step "podman, rootful and rootless" setup_podman

@@ -5,7 +5,7 @@
 //! `pookie doctor` reporting a missing QEMU registration with its fix.
 //!
 //! Needs what scripts/setup.sh prepares: the engine, QEMU registered with binfmt_misc, the
-//! bookworm base images (x86_64, arm64 and armhf with CPython 3.11, x86_64 with musl) and the
+//! base images (bookworm x86_64, arm64 and armhf with CPython 3.11; trixie x86_64 with musl) and the
 //! CPython mirror of scripts/ci-python-mirror.sh. A missing piece fails with its fix.
 
 mod e2e_support;
@@ -35,9 +35,9 @@ fn armhf_image() -> String {
     image("POOKIE_TEST_ARMHF_IMAGE", "debian-pythons:bookworm-armhf")
 }
 
-/// Debian 12 with the `musl` package, whose loader runs a musl CPython.
+/// Debian 13 with the `musl` package (1.2.5, as Alpine 3.22), whose loader runs a musl CPython.
 fn musl_image() -> String {
-    image("POOKIE_TEST_MUSL_IMAGE", "debian-musl:bookworm")
+    image("POOKIE_TEST_MUSL_IMAGE", "debian-musl:trixie")
 }
 
 /// The CPython mirror (musl x86_64 and aarch64, Debian's x86_64).
@@ -281,10 +281,8 @@ fn musl_project(target: &str, images: &[(&str, String)], test: bool) -> Project 
     } else {
         ""
     };
-    // -v: pip shows the build requirements it installs.
     Project::new(&format!(
         r#"targets = ["{target}"]
-build = "python -m pip wheel -v . --no-deps --wheel-dir \"$POOKIE_WHEEL_DIR\""
 {test}
 [python]
 versions = ["3.11"]

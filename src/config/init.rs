@@ -17,8 +17,9 @@ targets = ["manylinux_2_17_x86_64", "manylinux_2_17_aarch64", "musllinux_1_2_x86
 # CPython minor versions. Default: the newest four that every chosen target has.
 # python = ["3.12", "3.13"]
 
-# Builds a wheel into $POOKIE_WHEEL_DIR, with the target's `python` and `pip` on PATH.
-build = 'python -m pip wheel . --no-deps --wheel-dir "$POOKIE_WHEEL_DIR"'
+# Builds a wheel into $POOKIE_WHEEL_DIR, with the target's `python` and `pip` on PATH. The default,
+# pookie's PEP 517 frontend, builds with any build backend, natively and cross.
+build = "pookie-build-wheel"
 
 # Runs in an empty directory once the wheel is installed; {{project}} is the project's path.
 {test}

@@ -23,7 +23,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub const DEFAULT_BUILD: &str = r#"python -m pip wheel . --no-deps --wheel-dir "$POOKIE_WHEEL_DIR""#;
+/// pookie's PEP 517 frontend (images/build-wheel.py): any build backend, natively and in cross
+/// builds, where build requirements are installed for the build machine.
+pub const DEFAULT_BUILD: &str = "pookie-build-wheel";
 pub const DEFAULT_PYTHON_PATH: &str = "/usr/bin/python{major}.{minor}";
 pub(crate) const GLOB_HELP: &str = "patterns are globs: `*`, `?`, `[abc]`, `[!abc]` and `{a,b}`, e.g. \"cp31[23]-*\"";
 /// How many of the newest minor versions are built when `python` is not set.

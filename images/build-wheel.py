@@ -1,0 +1,395 @@
+"""pookie-build-wheel: the default build command, a PEP 517 frontend (pypa/build's API) that
+builds the project in the current directory into a wheel in $POOKIE_WHEEL_DIR, for any build
+backend (setuptools with or without pyproject.toml, scikit-build-core, meson-python, ...).
+
+Natively (and under QEMU) it is `python -m build --wheel`: an isolated environment of the job's
+Python with the build requirements, then the backend. In cross jobs (pookie set
+_PYTHON_HOST_PLATFORM and _PYTHON_SYSCONFIGDATA_NAME, see cross-python.sh) it splits the build
+the way crossenv and cibuildwheel's Android platform do:
+
+- build requirements (setuptools, Cython, cmake, ninja, meson, pybind11, numpy, ...) are
+  installed for the build machine, so that they run here; `get_requires_for_build_wheel` is
+  asked in the target's environment (it may depend on the target) and installed the same way;
+- what the build needs *of the target* is installed for the target beside them: for each
+  requirement with compiled code that ships C headers or libraries (numpy's
+  `_numpyconfig.h` and `libnpymath.a`), the target's wheel of the same version is downloaded
+  and its headers, static libraries and pkg-config files replace the build machine's, so that
+  `numpy.get_include()`, run here, answers with the target's headers;
+- the backend runs with the target's sysconfig (EXT_SUFFIX, SOABI, platform tag), zig's
+  compilers, a CMake toolchain file (CMAKE_TOOLCHAIN_FILE, read by CMake and scikit-build-core)
+  and, for meson-python, a meson cross file.
+
+usage: pookie-build-wheel [SRCDIR] [--outdir DIR] [-C KEY=VALUE]...   (run by the tools Python)
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+
+import build
+import build.env
+from packaging.requirements import Requirement
+
+CROSS_VARS = ("_PYTHON_HOST_PLATFORM", "_PYTHON_SYSCONFIGDATA_NAME")
+# Where cross layers keep the target CPython's headers (and Windows import libraries).
+TARGET_ROOT = "/opt/pookie/target"
+# Files of a target wheel a build reads: headers, static and import libraries, pkg-config.
+TARGET_FILES = (".h", ".hpp", ".hh", ".a", ".lib", ".pc")
+# Extension modules of the build machine's CPython (what installed build requirements hold).
+EXTENSION_SUFFIXES = (".abi3.so", ".so") if os.name == "posix" else (".pyd",)
+
+
+def log(message):
+    print(f"::pookie:: pookie-build-wheel: {message}", flush=True)
+
+
+def run(cmd, env):
+    print("+ " + " ".join(cmd), flush=True)
+    subprocess.run(cmd, env=env, check=True)
+
+
+class Env(build.env.IsolatedEnv):
+    """A virtual environment of the job's Python whose requirements are installed for the build
+    machine, while the backend runs with the environment `backend_env` adds."""
+
+    def __init__(self, path, python, native_env, backend_env):
+        self.path, self.native_env, self.backend_env = path, native_env, backend_env
+        run([python, "-m", "venv", "--without-pip", path], native_env)
+        self.python = os.path.join(path, "bin", "python")
+        self.job_python = python
+        # Asked of the job's Python: this script's own interpreter (the tools environment's) may be
+        # another version, and must not read sysconfig while the cross variables are set.
+        self.version_nodot = subprocess.run(
+            [python, "-c", "import sys; print('%d%d' % sys.version_info[:2])"], env=native_env, check=True,
+            capture_output=True, text=True).stdout.strip()
+
+    @property
+    def python_executable(self):
+        return self.python
+
+    def make_extra_environ(self):
+        scripts = os.path.join(self.path, "bin")
+        return {**self.backend_env, "PATH": scripts + os.pathsep + os.environ.get("PATH", ""), "PYTHONPATH": ""}
+
+    def install(self, requirements):
+        if not requirements:
+            return
+        # The job's pip installs into this environment, for the machine it runs on.
+        run([self.job_python, "-m", "pip", "--python", self.python, "install", "--no-input", *sorted(requirements)],
+            self.native_env)
+
+    def distributions(self):
+        """(name, version, files) of what is installed, read by the environment's Python."""
+        script = (
+            "import importlib.metadata as m, json\n"
+            "print(json.dumps([[d.metadata['Name'], d.version, d.read_text('WHEEL') or '',"
+            " str(d.locate_file('')), [str(f) for f in (d.files or [])]] for d in m.distributions()]))"
+        )
+        out = subprocess.run([self.python, "-c", script], env=self.native_env, check=True, capture_output=True, text=True)
+        return json.loads(out.stdout)
+
+
+def target_platforms():
+    """Platform tags whose wheels the target takes, best first (pip download --platform)."""
+    tag = os.environ.get("POOKIE_PLATFORM", "")
+    if tag.startswith("manylinux_"):
+        _, major, minor, arch = tag.split("_", 3)
+        tags = [f"manylinux_{major}_{m}_{arch}" for m in range(int(minor), 4, -1)]
+        legacy = {17: "manylinux2014", 12: "manylinux2010", 5: "manylinux1"}
+        return tags + [f"{name}_{arch}" for m, name in legacy.items() if m <= int(minor)]
+    if tag.startswith("musllinux_"):
+        _, major, minor, arch = tag.split("_", 3)
+        return [f"musllinux_{major}_{m}_{arch}" for m in range(int(minor), 0, -1)]
+    if tag.startswith("macosx_"):
+        _, major, minor, arch = tag.split("_", 3)
+        versions = [(int(major), 0)] if int(major) >= 11 else []
+        versions += [(10, m) for m in range(16, 8, -1)] if arch == "x86_64" else []
+        out = []
+        for ma, mi in versions:
+            out += [f"macosx_{ma}_{mi}_{arch}", f"macosx_{ma}_{mi}_universal2"]
+        return out
+    return [tag]
+
+
+def download_target_wheel(env, requirement, dest, platforms):
+    """The target's wheel satisfying `requirement`, or None when the index has none."""
+    version = env.version_nodot
+    cmd = [env.job_python, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--dest", dest,
+           "--python-version", version, "--implementation", "cp", "--abi", f"cp{version}"]
+    for p in platforms:
+        cmd += ["--platform", p]
+    try:
+        run([*cmd, requirement], env.native_env)
+    except subprocess.CalledProcessError:
+        return None
+    wheels = [os.path.join(dest, f) for f in os.listdir(dest) if f.endswith(".whl")]
+    return wheels[0] if wheels else None
+
+
+def canonical(name):
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def overlay_target_files(env, work, requirements):
+    """Replaces the headers and libraries of compiled build requirements with the target's. When
+    the target has no wheel of the version installed here (numpy's newest aarch64 wheels need a
+    newer glibc than the policy), the newest version the target has is installed here instead."""
+    platforms = target_platforms()
+    specs = {canonical(Requirement(r).name): r for r in requirements}
+    for name, installed, wheel, location, files in env.distributions():
+        # A library of Python extension modules that ships headers or libraries to build against
+        # (numpy); tools with headers of their own (cmake) and header-only packages (pybind11)
+        # serve the build as they are.
+        extensions = any(f.endswith(EXTENSION_SUFFIXES) for f in files)
+        if "Root-Is-Purelib: true" in wheel or not extensions or not any(f.endswith(TARGET_FILES) for f in files):
+            continue
+        dest = os.path.join(work, "target-wheels", name)
+        target_wheel = download_target_wheel(env, f"{name}=={installed}", dest, platforms)
+        if target_wheel is None and canonical(name) in specs:
+            target_wheel = download_target_wheel(env, specs[canonical(name)], dest, platforms)
+            if target_wheel is not None:
+                version = os.path.basename(target_wheel).split("-")[1]
+                log(f"{name}: {platforms[0]} has no wheel of {installed}; building against {version}")
+                env.install([f"{name}=={version}"])
+                [(_, _, _, location, _)] = [d for d in env.distributions() if canonical(d[0]) == canonical(name)]
+        if target_wheel is None:
+            raise SystemExit(
+                f"pookie-build-wheel: the build requires {name}, which has compiled code, and the index has no wheel "
+                f"of it for {platforms[0]} (cp{env.version_nodot}): its headers for the "
+                "target cannot be had without building it for the target. Build this project in emulate mode "
+                "([linux] non-native-mode = \"emulate\")."
+            )
+        replaced = 0
+        with zipfile.ZipFile(target_wheel) as z:
+            for member in z.namelist():
+                if member.endswith(TARGET_FILES) and ".dist-info/" not in member:
+                    path = os.path.join(location, member)
+                    os.makedirs(os.path.dirname(path), exist_ok=True)
+                    with z.open(member) as src, open(path, "wb") as out:
+                        shutil.copyfileobj(src, out)
+                    replaced += 1
+        log(f"{name}: {replaced} headers and libraries of {os.path.basename(target_wheel)}")
+
+
+# Installed into cross build environments: in the backend's processes (where pookie's cross
+# variables are set) sysconfig's include paths name the target CPython's headers, as its config
+# vars (INCLUDEPY) already do. scikit-build-core and CMake's FindPython read the paths.
+CROSS_SITE = """import os, sysconfig
+if os.environ.get("_PYTHON_HOST_PLATFORM") and sysconfig.get_config_var("INCLUDEPY"):
+    _get_paths, _get_path = sysconfig.get_paths, sysconfig.get_path
+    def _target(paths):
+        paths = dict(paths)
+        paths["include"] = paths["platinclude"] = sysconfig.get_config_var("INCLUDEPY")
+        return paths
+    sysconfig.get_paths = lambda *a, **k: _target(_get_paths(*a, **k))
+    sysconfig.get_path = lambda name, *a, **k: _target(_get_paths(*a, **k))[name] if name in ("include", "platinclude") else _get_path(name, *a, **k)
+"""
+
+
+# zig target -> (CMake system, CMake processor, meson system, meson cpu family, meson cpu, endian)
+def target_machine(zig_target):
+    arch, _, rest = zig_target.partition("-")
+    system = rest.split("-")[0].split(".")[0]
+    cmake_system = {"linux": "Linux", "windows": "Windows", "macos": "Darwin"}[system]
+    meson_system = {"linux": "linux", "windows": "windows", "macos": "darwin"}[system]
+    cpu = {"arm": ("armv7l", "arm"), "powerpc64le": ("ppc64le", "ppc64"), "aarch64": ("aarch64", "aarch64"),
+           "x86_64": ("x86_64", "x86_64"), "s390x": ("s390x", "s390x"), "riscv64": ("riscv64", "riscv64"),
+           "x86": ("i686", "x86")}[arch]
+    processor = "arm64" if (system == "macos" and arch == "aarch64") else cpu[0]
+    endian = "big" if arch == "s390x" else "little"
+    return cmake_system, processor, meson_system, cpu[1], cpu[0], endian
+
+
+def target_python(env):
+    """What the target CPython is, as its sysconfig (the backend's) says."""
+    script = (
+        "import json, sys, sysconfig\n"
+        "keys = ('VERSION', 'EXT_SUFFIX', 'INCLUDEPY', 'ABIFLAGS', 'py_version_nodot')\n"
+        "print(json.dumps({'platform': sysconfig.get_platform(), 'version': list(sys.version_info[:3]),\n"
+        "                  'vars': {k: sysconfig.get_config_var(k) for k in keys}}))"
+    )
+    out = subprocess.run([env.python, "-c", script], env={**env.native_env, **env.backend_env}, check=True,
+                         capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+def build_details(work, target):
+    """PEP 739 build-details.json of the target CPython, which meson reads (python.build_config)
+    where it cannot ask a Windows interpreter."""
+    v, version = target["vars"], target["version"]
+    nodot = v["py_version_nodot"]
+    details = {
+        "schema_version": "1.0",
+        "base_prefix": TARGET_ROOT,
+        "platform": target["platform"],
+        "language": {"version": f"{version[0]}.{version[1]}", "version_info": {
+            "major": version[0], "minor": version[1], "micro": version[2], "releaselevel": "final", "serial": 0}},
+        "implementation": {"name": "cpython", "cache_tag": f"cpython-{nodot}"},
+        "abi": {"flags": list(v.get("ABIFLAGS") or ""), "extension_suffix": v["EXT_SUFFIX"],
+                "stable_abi_suffix": ".pyd" if target["platform"].startswith("win") else ".abi3.so"},
+        "libpython": {"dynamic": f"{TARGET_ROOT}/libs/python{nodot}.lib",
+                      "dynamic_stableabi": f"{TARGET_ROOT}/libs/python3.lib",
+                      "dynamic-stableabi": f"{TARGET_ROOT}/libs/python3.lib",
+                      "link_extensions": target["platform"].startswith("win")},
+        "c_api": {"headers": v["INCLUDEPY"]},
+    }
+    path = os.path.join(work, "build-details.json")
+    with open(path, "w") as f:
+        json.dump(details, f, indent=2)
+    return path
+
+
+def python_config(env, target):
+    """The target's python-config, first on the backend's PATH: CMake's FindPython and
+    configure scripts otherwise find the build machine's (Debian's python3.X-config, which
+    says -ldl -lm)."""
+    v = target["vars"]
+    nodot, windows = v["py_version_nodot"], target["platform"].startswith("win")
+    libs = f"-L{TARGET_ROOT}/libs -lpython{nodot}" if windows else ""
+    script = f"""#!/bin/sh
+# pookie: python-config of the target CPython ({target['platform']}), for cross builds.
+out=
+for arg; do
+    case $arg in
+        --includes | --cflags) out="$out -I{v['INCLUDEPY']}" ;;
+        --libs | --ldflags) out="$out {libs}" ;;
+        --extension-suffix) out="$out {v['EXT_SUFFIX']}" ;;
+        --abiflags) out="$out {v.get('ABIFLAGS') or ''}" ;;
+        --prefix | --exec-prefix) out="$out {TARGET_ROOT}" ;;
+        --embed) ;;
+        *) echo "usage: $0 --includes|--cflags|--libs|--ldflags|--extension-suffix|--abiflags|--prefix" >&2; exit 1 ;;
+    esac
+done
+echo $out
+"""
+    major_minor = v["VERSION"] if "." in str(v["VERSION"]) else f"{nodot[0]}.{nodot[1:]}"
+    for name in (f"python{major_minor}-config", "python3-config", "python-config"):
+        path = os.path.join(env.path, "bin", name)
+        with open(path, "w") as f:
+            f.write(script)
+        os.chmod(path, 0o755)
+
+
+def cross_files(work, env_python, target):
+    """A CMake toolchain file and a meson cross file for the target zig compiles for."""
+    zig_target = os.environ["POOKIE_ZIG_TARGET"]
+    cmake_system, processor, meson_system, family, cpu, endian = target_machine(zig_target)
+    target_root = TARGET_ROOT
+    nodot = target["vars"]["py_version_nodot"]
+    # Windows extensions link the import library of python3XY.dll, which FindPython cannot
+    # find from a Linux interpreter.
+    windows = "".join(
+        f'set({p}_LIBRARY {target_root}/libs/python{nodot}.lib CACHE FILEPATH "" FORCE)\n'
+        for p in ("Python", "Python3")
+    ) if cmake_system == "Windows" else ""
+    cmake = os.path.join(work, "toolchain.cmake")
+    with open(cmake, "w") as f:
+        f.write(f"""# pookie: cross-compiling for {zig_target} with zig
+set(CMAKE_SYSTEM_NAME {cmake_system})
+set(CMAKE_SYSTEM_PROCESSOR {processor})
+set(CMAKE_C_COMPILER /opt/pookie/bin/zig-cc)
+set(CMAKE_CXX_COMPILER /opt/pookie/bin/zig-c++)
+set(CMAKE_AR /opt/pookie/bin/zig-ar CACHE FILEPATH "")
+set(CMAKE_RANLIB /opt/pookie/bin/zig-ranlib CACHE FILEPATH "")
+# Libraries and headers of the target only; programs and packages (pybind11's CMake config in
+# the build environment) of the build machine too.
+set(CMAKE_FIND_ROOT_PATH {target_root})
+set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
+set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
+set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
+set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE BOTH)
+# The build machine's Python answers with the target's sysconfig (_PYTHON_SYSCONFIGDATA_NAME):
+# FindPython may run it although the build is a cross build.
+set(CMAKE_CROSSCOMPILING_EMULATOR /bin/sh -c [["$0" "$@"]])
+set(Python_EXECUTABLE {env_python} CACHE FILEPATH "")
+set(Python3_EXECUTABLE {env_python} CACHE FILEPATH "")
+{windows}""")
+    meson = os.path.join(work, "cross.ini")
+    with open(meson, "w") as f:
+        f.write(f"""# pookie: cross-compiling for {zig_target} with zig
+[binaries]
+c = '/opt/pookie/bin/zig-cc'
+cpp = '/opt/pookie/bin/zig-c++'
+ar = '/opt/pookie/bin/zig-ar'
+ranlib = '/opt/pookie/bin/zig-ranlib'
+python = '{env_python}'
+
+[host_machine]
+system = '{meson_system}'
+cpu_family = '{family}'
+cpu = '{cpu}'
+endian = '{endian}'
+
+[properties]
+needs_exe_wrapper = true
+""")
+    return cmake, meson
+
+
+def main():
+    parser = argparse.ArgumentParser(prog="pookie-build-wheel")
+    parser.add_argument("srcdir", nargs="?", default=".")
+    parser.add_argument("--outdir", default=os.environ.get("POOKIE_WHEEL_DIR", "dist"))
+    parser.add_argument("-C", "--config-setting", action="append", default=[], metavar="KEY=VALUE")
+    args = parser.parse_args()
+    config = {}
+    for item in args.config_setting:
+        key, _, value = item.partition("=")
+        config.setdefault(key, []).append(value)
+    config = {k: v[0] if len(v) == 1 else v for k, v in config.items()}
+
+    python = shutil.which("python") or sys.exit("pookie-build-wheel: no `python` on PATH")
+    cross = all(v in os.environ for v in CROSS_VARS)
+    # The cross variables leave this process (another Python, which has no such sysconfig
+    # module) and go only to the backend's processes, with the rest of its environment.
+    backend_env = {v: os.environ.pop(v) for v in CROSS_VARS if v in os.environ}
+    native_env = dict(os.environ)
+    if cross:
+        # Requirements built from source here are for this machine, by zig too.
+        native_env["POOKIE_ZIG_TARGET"] = "native"
+        for v in ("LDSHARED", "LDCXXSHARED", "CFLAGS", "CXXFLAGS", "LDFLAGS"):
+            native_env.pop(v, None)
+    with tempfile.TemporaryDirectory(prefix="pookie-build-") as work:
+        env = Env(os.path.join(work, "env"), python, native_env, backend_env)
+        builder = build.ProjectBuilder.from_isolated_env(env, args.srcdir)
+        # pinned `build`: its parsed [build-system] table, with setuptools' legacy backend filled in
+        backend = builder._build_system.get("build-backend", "")
+        log(f"backend {backend}; requirements {sorted(builder.build_system_requires)}"
+            + (f"; cross-compiling for {backend_env['_PYTHON_HOST_PLATFORM']}" if cross else ""))
+        requirements = set(builder.build_system_requires)
+        env.install(requirements)
+        dynamic = builder.get_requires_for_build("wheel", config or None)
+        env.install(dynamic)
+        if cross:
+            overlay_target_files(env, work, requirements | set(dynamic))
+            site = subprocess.run([env.python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                                  env=native_env, check=True, capture_output=True, text=True).stdout.strip()
+            with open(os.path.join(site, "_pookie_cross.py"), "w") as f:
+                f.write(CROSS_SITE)
+            with open(os.path.join(site, "_pookie_cross.pth"), "w") as f:
+                f.write("import _pookie_cross\n")
+            target = target_python(env)
+            python_config(env, target)
+            cmake, meson = cross_files(work, env.python, target)
+            if "CMAKE_TOOLCHAIN_FILE" not in os.environ:
+                backend_env["CMAKE_TOOLCHAIN_FILE"] = cmake
+            if backend == "mesonpy":
+                setup_args = config.get("setup-args", [])
+                setup_args = [setup_args] if isinstance(setup_args, str) else list(setup_args)
+                extra = [f"--cross-file={meson}"]
+                if target["platform"].startswith("win"):
+                    extra.append(f"-Dpython.build_config={build_details(work, target)}")
+                config["setup-args"] = [*extra, *setup_args]
+        os.makedirs(args.outdir, exist_ok=True)
+        wheel = builder.build("wheel", args.outdir, config or None)
+        log(f"built {os.path.basename(wheel)}")
+
+
+if __name__ == "__main__":
+    main()
