@@ -17,12 +17,8 @@
 # Chosen over crossenv (which patches more: platform.machine(), os.uname(), …) and over
 # bdist_wheel's --plat-name (which tags the wheel but leaves EXT_SUFFIX and the ABI tag the
 # host's): two variables and one module CPython itself defines, and no third-party layer between
-# pip and the build backend. Both share one limit: pip sees the target platform too, so build
-# requirements with compiled code (Cython, numpy) would be installed for the target and cannot
-# run here; pure Python ones (setuptools, hatchling, flit, scikit-build-core) are unaffected.
-# Projects with compiled build requirements need emulate mode (Linux) or --no-build-isolation
-# with the tools installed natively, e.g.
-# `env -u _PYTHON_HOST_PLATFORM -u _PYTHON_SYSCONFIGDATA_NAME pip install cython`.
+# the frontend and the build backend. The frontend, pookie-build-wheel (build-wheel.py), keeps
+# the two variables from the installs of build requirements, which are for this machine.
 #
 # usage: cross-python.sh pbs   OS VERSION GNU_TYPE            (archives in /opt/pookie/archives)
 #        cross-python.sh pick  ROOT VERSION                   (a Linux target's files under ROOT)

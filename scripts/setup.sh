@@ -160,6 +160,9 @@ build_pookie() {
 # archive when there is one.
 base_image_bookworm() {
     target/debug/pookie base-image --suite bookworm --tag debian:bookworm-slim --cache-dir "$CACHE_DIR"
+    # With CPython 3.11's headers: gcc builds on glibc 2.36 (the manylinux_2_36 policy).
+    target/debug/pookie base-image --suite bookworm --package python3.11-dev,python3.11-venv \
+        --tag debian-pythons:bookworm --cache-dir "$CACHE_DIR"
 }
 
 SID_PYTHONS=(
@@ -180,17 +183,18 @@ register_qemu() {
 
 # Foreign-architecture images, made under QEMU (minutes each: bookworm's CPython 3.11, the
 # smallest set that serves the tests). The package sets of pookie's base and toolchain layers
-# are included, so those layers skip apt (apt-get update alone takes minutes under QEMU): arm64
-# also builds under emulation (gcc, the tools' python3); armhf only runs tests.
+# are included, so those layers skip apt (apt-get update alone takes minutes under QEMU): both
+# also build under emulation (gcc, the tools' python3).
 BASE_SET=bash,ca-certificates,tar,gzip,xz-utils,zstd
+GCC_SET=gcc,g++,make,libc6-dev,ccache,python3,python3-venv
 ARM64_PYTHONS=(
     --suite bookworm --arch arm64
-    --package "$BASE_SET,python3.11-dev,python3.11-venv,gcc,g++,make,libc6-dev,ccache,python3,python3-venv"
+    --package "$BASE_SET,python3.11-dev,python3.11-venv,$GCC_SET"
     --cache-dir "$CACHE_DIR"
 )
 ARMHF_PYTHONS=(
     --suite bookworm --arch armhf
-    --package "$BASE_SET,python3.11-dev,python3.11-venv"
+    --package "$BASE_SET,python3.11-dev,python3.11-venv,$GCC_SET"
     --cache-dir "$CACHE_DIR"
 )
 
@@ -270,7 +274,7 @@ step "base image debian-pythons:sid" base_image_sid_pythons
 
 step "apt packages of the tests" install_test_packages
 step "QEMU binfmt registration" register_qemu
-step "base image debian:bookworm-slim" base_image_bookworm
+step "base images debian:bookworm-slim and debian-pythons:bookworm" base_image_bookworm
 step "base images debian-pythons:bookworm-arm64 and -armhf (under QEMU)" base_images_foreign
 step "base image debian-musl:trixie" base_image_musl
 step "CPython mirror (musl x86_64 and aarch64)" python_mirror

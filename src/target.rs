@@ -7,10 +7,10 @@
 use serde::Serialize;
 use std::fmt;
 
-/// A wheel platform pookie can build for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(into = "&'static str")]
-pub enum Target {
+/// A platform of the catalog: CPU, OS and libc. manylinux platforms take a policy besides (see
+/// [`Target`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Platform {
     ManylinuxX86_64,
     ManylinuxAarch64,
     ManylinuxArmv7l,
@@ -235,8 +235,9 @@ pub enum Repair {
 }
 
 pub struct TargetInfo {
-    pub target: Target,
-    /// Wheel platform tag, which is also the target's name in pookie.toml.
+    pub platform: Platform,
+    /// Wheel platform tag, which is also the target's name in pookie.toml; of manylinux
+    /// platforms, with the default policy (see [`Target::tag`] for the others).
     pub tag: &'static str,
     pub os: Os,
     pub arch: Arch,
@@ -249,7 +250,8 @@ pub struct TargetInfo {
     /// Runs natively on an x86_64 Linux host.
     pub native: bool,
     /// zig target: of cross builds, of every build of musl targets (see
-    /// [`TargetInfo::zig_in_own_family`]) and of x86_64 builds with `x86_64-compiler = "zig"`.
+    /// [`TargetInfo::zig_in_own_family`]) and of x86_64 builds with `x86_64-compiler = "zig"`;
+    /// of manylinux platforms, for the default policy (see [`Target::zig_target`]).
     pub zig_target: Option<&'static str>,
     /// Can be built inside an emulated container of its own architecture.
     pub emulate: bool,
@@ -268,45 +270,45 @@ const MACOS_11: &[(&str, &str)] = &[("MACOSX_DEPLOYMENT_TARGET", "11.0")];
 
 #[rustfmt::skip]
 pub const CATALOG: &[TargetInfo] = &[
-    TargetInfo { target: Target::ManylinuxX86_64, tag: "manylinux_2_17_x86_64", os: Os::Linux, arch: Arch::X86_64, libc: Libc::Glibc,
+    TargetInfo { platform: Platform::ManylinuxX86_64, tag: "manylinux_2_17_x86_64", os: Os::Linux, arch: Arch::X86_64, libc: Libc::Glibc,
         pbs_triple: "x86_64-unknown-linux-gnu", family: Family::LinuxX86_64, native: true,
         zig_target: Some("x86_64-linux-gnu.2.17"), emulate: false, test: TestRunner::Native, repair: Repair::Auditwheel,
         sysconfig_platform: "linux-x86_64", build_env: &[] },
-    TargetInfo { target: Target::ManylinuxAarch64, tag: "manylinux_2_17_aarch64", os: Os::Linux, arch: Arch::Aarch64, libc: Libc::Glibc,
+    TargetInfo { platform: Platform::ManylinuxAarch64, tag: "manylinux_2_17_aarch64", os: Os::Linux, arch: Arch::Aarch64, libc: Libc::Glibc,
         pbs_triple: "aarch64-unknown-linux-gnu", family: Family::LinuxAarch64, native: false,
         zig_target: Some("aarch64-linux-gnu.2.17"), emulate: true, test: TestRunner::Qemu, repair: Repair::Auditwheel,
         sysconfig_platform: "linux-aarch64", build_env: &[] },
-    TargetInfo { target: Target::ManylinuxArmv7l, tag: "manylinux_2_17_armv7l", os: Os::Linux, arch: Arch::Armv7l, libc: Libc::Glibc,
+    TargetInfo { platform: Platform::ManylinuxArmv7l, tag: "manylinux_2_17_armv7l", os: Os::Linux, arch: Arch::Armv7l, libc: Libc::Glibc,
         pbs_triple: "armv7-unknown-linux-gnueabihf", family: Family::LinuxArmv7l, native: false,
         zig_target: Some("arm-linux-gnueabihf.2.17"), emulate: true, test: TestRunner::Qemu, repair: Repair::Auditwheel,
         sysconfig_platform: "linux-armv7l", build_env: &[] },
     // glibc's ppc64le port began with 2.19, its symbols versioned GLIBC_2.17 (the manylinux_2_17
     // baseline); zig provides its libc from 2.19 on. auditwheel still proves the 2.17 policy.
-    TargetInfo { target: Target::ManylinuxPpc64le, tag: "manylinux_2_17_ppc64le", os: Os::Linux, arch: Arch::Ppc64le, libc: Libc::Glibc,
+    TargetInfo { platform: Platform::ManylinuxPpc64le, tag: "manylinux_2_17_ppc64le", os: Os::Linux, arch: Arch::Ppc64le, libc: Libc::Glibc,
         pbs_triple: "ppc64le-unknown-linux-gnu", family: Family::LinuxPpc64le, native: false,
         zig_target: Some("powerpc64le-linux-gnu.2.19"), emulate: true, test: TestRunner::Qemu, repair: Repair::Auditwheel,
         sysconfig_platform: "linux-ppc64le", build_env: &[] },
-    TargetInfo { target: Target::ManylinuxS390x, tag: "manylinux_2_17_s390x", os: Os::Linux, arch: Arch::S390x, libc: Libc::Glibc,
+    TargetInfo { platform: Platform::ManylinuxS390x, tag: "manylinux_2_17_s390x", os: Os::Linux, arch: Arch::S390x, libc: Libc::Glibc,
         pbs_triple: "s390x-unknown-linux-gnu", family: Family::LinuxS390x, native: false,
         zig_target: Some("s390x-linux-gnu.2.17"), emulate: true, test: TestRunner::Qemu, repair: Repair::Auditwheel,
         sysconfig_platform: "linux-s390x", build_env: &[] },
-    TargetInfo { target: Target::MusllinuxX86_64, tag: "musllinux_1_2_x86_64", os: Os::Linux, arch: Arch::X86_64, libc: Libc::Musl,
+    TargetInfo { platform: Platform::MusllinuxX86_64, tag: "musllinux_1_2_x86_64", os: Os::Linux, arch: Arch::X86_64, libc: Libc::Musl,
         pbs_triple: "x86_64-unknown-linux-musl", family: Family::MusllinuxX86_64, native: true,
         zig_target: Some("x86_64-linux-musl"), emulate: false, test: TestRunner::Native, repair: Repair::Auditwheel,
         sysconfig_platform: "linux-x86_64", build_env: &[] },
-    TargetInfo { target: Target::MusllinuxAarch64, tag: "musllinux_1_2_aarch64", os: Os::Linux, arch: Arch::Aarch64, libc: Libc::Musl,
+    TargetInfo { platform: Platform::MusllinuxAarch64, tag: "musllinux_1_2_aarch64", os: Os::Linux, arch: Arch::Aarch64, libc: Libc::Musl,
         pbs_triple: "aarch64-unknown-linux-musl", family: Family::MusllinuxAarch64, native: false,
         zig_target: Some("aarch64-linux-musl"), emulate: true, test: TestRunner::Qemu, repair: Repair::Auditwheel,
         sysconfig_platform: "linux-aarch64", build_env: &[] },
-    TargetInfo { target: Target::WinAmd64, tag: "win_amd64", os: Os::Windows, arch: Arch::X86_64, libc: Libc::System,
+    TargetInfo { platform: Platform::WinAmd64, tag: "win_amd64", os: Os::Windows, arch: Arch::X86_64, libc: Libc::System,
         pbs_triple: "x86_64-pc-windows-msvc", family: Family::LinuxX86_64, native: false,
         zig_target: Some("x86_64-windows-gnu"), emulate: false, test: TestRunner::Wine, repair: Repair::Delvewheel,
         sysconfig_platform: "win-amd64", build_env: &[] },
-    TargetInfo { target: Target::MacosX86_64, tag: "macosx_11_0_x86_64", os: Os::Macos, arch: Arch::X86_64, libc: Libc::System,
+    TargetInfo { platform: Platform::MacosX86_64, tag: "macosx_11_0_x86_64", os: Os::Macos, arch: Arch::X86_64, libc: Libc::System,
         pbs_triple: "x86_64-apple-darwin", family: Family::LinuxX86_64, native: false,
         zig_target: Some("x86_64-macos.11.0"), emulate: false, test: TestRunner::NotRunnable, repair: Repair::None,
         sysconfig_platform: "macosx-11.0-x86_64", build_env: MACOS_11 },
-    TargetInfo { target: Target::MacosArm64, tag: "macosx_11_0_arm64", os: Os::Macos, arch: Arch::Aarch64, libc: Libc::System,
+    TargetInfo { platform: Platform::MacosArm64, tag: "macosx_11_0_arm64", os: Os::Macos, arch: Arch::Aarch64, libc: Libc::System,
         pbs_triple: "aarch64-apple-darwin", family: Family::LinuxX86_64, native: false,
         zig_target: Some("aarch64-macos.11.0"), emulate: false, test: TestRunner::NotRunnable, repair: Repair::None,
         sysconfig_platform: "macosx-11.0-arm64", build_env: MACOS_11 },
@@ -354,21 +356,119 @@ pub enum NonNativeMode {
     Emulate,
 }
 
-impl Target {
+/// The manylinux policies pookie builds for: glibc 2.N for each N here, those auditwheel 6.8
+/// knows from 2_17 on. zig compiles against that glibc version's symbols (ppc64le's from 2.19,
+/// where glibc's port began); auditwheel proves the policy and writes its tag.
+pub const MANYLINUX_POLICIES: &[u8] = &[17, 24, 26, 27, 28, 31, 34, 35, 36, 37, 38, 39, 40, 41];
+/// The policy of manylinux targets unless `[linux] manylinux` or a target's tag says otherwise.
+pub const DEFAULT_MANYLINUX: u8 = 17;
+
+/// Tag and zig target of a manylinux platform under one policy.
+type PolicyVariant = (&'static str, Option<&'static str>);
+
+/// Tag and zig target of each manylinux platform under each policy: a fixed set, made once.
+static POLICY_VARIANTS: std::sync::LazyLock<std::collections::HashMap<(Platform, u8), PolicyVariant>> =
+    std::sync::LazyLock::new(|| {
+        let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+        let mut variants = std::collections::HashMap::new();
+        for info in CATALOG.iter().filter(|i| i.libc == Libc::Glibc) {
+            for &n in MANYLINUX_POLICIES {
+                let tag = leak(info.tag.replacen(&format!("_2_{DEFAULT_MANYLINUX}_"), &format!("_2_{n}_"), 1));
+                let zig = info.zig_target.map(|z| match z.rsplit_once(".2.") {
+                    Some((arch_os, minimum)) => {
+                        let minimum: u8 = minimum.parse().unwrap_or(DEFAULT_MANYLINUX);
+                        leak(format!("{arch_os}.2.{}", n.max(minimum)))
+                    }
+                    None => z,
+                });
+                variants.insert((info.platform, n), (tag, zig));
+            }
+        }
+        variants
+    });
+
+/// A wheel platform pookie can build for: a platform of the catalog and, for manylinux, the
+/// policy — the glibc version the wheel may need (`manylinux_2_28_x86_64`: glibc 2.28).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Target {
+    platform: Platform,
+    /// glibc's minor version of the manylinux policy; 0 for other targets.
+    glibc: u8,
+}
+
+impl Platform {
     pub fn info(self) -> &'static TargetInfo {
         &CATALOG[self as usize]
     }
 
+    /// The platform as a target: manylinux with the default policy.
+    pub fn target(self) -> Target {
+        let glibc = if self.info().libc == Libc::Glibc { DEFAULT_MANYLINUX } else { 0 };
+        Target { platform: self, glibc }
+    }
+}
+
+impl Target {
+    pub fn info(self) -> &'static TargetInfo {
+        self.platform.info()
+    }
+
+    pub fn platform(self) -> Platform {
+        self.platform
+    }
+
+    /// glibc's minor version of a manylinux target's policy.
+    pub fn manylinux_policy(self) -> Option<u8> {
+        (self.glibc != 0).then_some(self.glibc)
+    }
+
+    /// The same platform with another manylinux policy; None for other targets or policies
+    /// pookie does not know.
+    pub fn with_policy(self, glibc: u8) -> Option<Target> {
+        (self.glibc != 0 && MANYLINUX_POLICIES.contains(&glibc)).then_some(Target { glibc, ..self })
+    }
+
+    /// The wheel platform tag, which is also the target's name: `manylinux_2_28_aarch64`.
     pub fn tag(self) -> &'static str {
-        self.info().tag
+        match self.glibc {
+            0 | DEFAULT_MANYLINUX => self.info().tag,
+            _ => POLICY_VARIANTS[&(self.platform, self.glibc)].0,
+        }
     }
 
+    /// The zig target of the target's builds, with the policy's glibc for manylinux
+    /// (`aarch64-linux-gnu.2.28`); never older than the catalog's (ppc64le: 2.19).
+    pub fn zig_target(self) -> Option<&'static str> {
+        match self.glibc {
+            0 | DEFAULT_MANYLINUX => self.info().zig_target,
+            _ => POLICY_VARIANTS[&(self.platform, self.glibc)].1,
+        }
+    }
+
+    /// The catalog's targets, manylinux ones with the policy `glibc`.
+    pub fn all_with_policy(glibc: u8) -> impl Iterator<Item = Target> {
+        CATALOG.iter().map(move |t| {
+            let target = t.platform.target();
+            target.with_policy(glibc).unwrap_or(target)
+        })
+    }
+
+    /// The catalog's targets, manylinux ones with the default policy.
     pub fn all() -> impl Iterator<Item = Target> {
-        CATALOG.iter().map(|t| t.target)
+        Target::all_with_policy(DEFAULT_MANYLINUX)
     }
 
+    /// The target a tag names: a catalog tag, or a manylinux one with any known policy.
     pub fn from_tag(tag: &str) -> Option<Target> {
-        CATALOG.iter().find(|t| t.tag == tag).map(|t| t.target)
+        if let Some(t) = CATALOG.iter().find(|t| t.tag == tag) {
+            return Some(t.platform.target());
+        }
+        let (policy, arch) = tag.strip_prefix("manylinux_2_")?.split_once('_')?;
+        let glibc: u8 = policy.parse().ok()?;
+        CATALOG
+            .iter()
+            .filter(|t| t.libc == Libc::Glibc && t.tag.ends_with(&format!("_{arch}")))
+            .find_map(|t| t.platform.target().with_policy(glibc))
     }
 
     /// The catalog tag closest to `tag`, for "did you mean" hints.
@@ -385,7 +485,7 @@ impl Target {
     /// Windows and macOS are always cross-compiled (there is nothing to emulate them with).
     pub fn build_how(self, mode: NonNativeMode) -> BuildHow {
         let info = self.info();
-        match (info.native, info.zig_target, info.emulate, mode) {
+        match (info.native, self.zig_target(), info.emulate, mode) {
             (true, _, _, _) => BuildHow::Native,
             (false, _, true, NonNativeMode::Emulate) => BuildHow::Emulated,
             (false, Some(zig_target), _, _) => BuildHow::Cross { zig_target },
@@ -402,9 +502,9 @@ impl Target {
     }
 }
 
-impl From<Target> for &'static str {
-    fn from(t: Target) -> Self {
-        t.tag()
+impl Serialize for Target {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.tag())
     }
 }
 
@@ -421,7 +521,7 @@ mod tests {
     #[test]
     fn tables_are_indexed_by_their_enums() {
         for (i, t) in CATALOG.iter().enumerate() {
-            assert_eq!(t.target as usize, i, "{} out of place", t.tag);
+            assert_eq!(t.platform as usize, i, "{} out of place", t.tag);
         }
         for (i, f) in FAMILIES.iter().enumerate() {
             assert_eq!(f.family as usize, i, "{} out of place", f.key);
@@ -439,11 +539,14 @@ mod tests {
     #[test]
     fn mode_decides_only_for_non_native_linux() {
         use NonNativeMode::*;
-        assert_eq!(Target::ManylinuxX86_64.build_how(Emulate), BuildHow::Native);
-        assert_eq!(Target::ManylinuxAarch64.build_how(Emulate), BuildHow::Emulated);
-        assert_eq!(Target::ManylinuxAarch64.build_how(Cross), BuildHow::Cross { zig_target: "aarch64-linux-gnu.2.17" });
-        assert!(matches!(Target::WinAmd64.build_how(Emulate), BuildHow::Cross { .. }));
-        assert!(matches!(Target::MacosArm64.build_how(Emulate), BuildHow::Cross { .. }));
+        assert_eq!(Platform::ManylinuxX86_64.target().build_how(Emulate), BuildHow::Native);
+        assert_eq!(Platform::ManylinuxAarch64.target().build_how(Emulate), BuildHow::Emulated);
+        assert_eq!(
+            Platform::ManylinuxAarch64.target().build_how(Cross),
+            BuildHow::Cross { zig_target: "aarch64-linux-gnu.2.17" }
+        );
+        assert!(matches!(Platform::WinAmd64.target().build_how(Emulate), BuildHow::Cross { .. }));
+        assert!(matches!(Platform::MacosArm64.target().build_how(Emulate), BuildHow::Cross { .. }));
     }
 
     #[test]
@@ -457,7 +560,6 @@ mod tests {
 
     #[test]
     fn cross_builds_announce_the_targets_platform() {
-        let info = |t: Target| t.info();
         // The platform names the tag is made from.
         for t in CATALOG {
             assert_eq!(
@@ -468,10 +570,10 @@ mod tests {
             );
         }
         // Debian's armhf CPython and python-build-standalone's name the CPU differently.
-        assert_eq!(info(Target::ManylinuxArmv7l).gnu_type_pattern().as_deref(), Some("arm*-*-linux-gnu*"));
-        assert_eq!(info(Target::MusllinuxX86_64).gnu_type_pattern().as_deref(), Some("x86_64-*-linux-musl*"));
-        assert_eq!(info(Target::MacosArm64).gnu_type_pattern().as_deref(), Some("aarch64-apple-darwin*"));
-        assert_eq!(info(Target::WinAmd64).gnu_type_pattern(), None);
+        assert_eq!(Platform::ManylinuxArmv7l.info().gnu_type_pattern().as_deref(), Some("arm*-*-linux-gnu*"));
+        assert_eq!(Platform::MusllinuxX86_64.info().gnu_type_pattern().as_deref(), Some("x86_64-*-linux-musl*"));
+        assert_eq!(Platform::MacosArm64.info().gnu_type_pattern().as_deref(), Some("aarch64-apple-darwin*"));
+        assert_eq!(Platform::WinAmd64.info().gnu_type_pattern(), None);
         for t in CATALOG.iter().filter(|t| t.libc == Libc::Musl) {
             assert!(t.zig_in_own_family() && t.zig_target.is_some_and(|z| z.ends_with("-linux-musl")), "{}", t.tag);
         }
@@ -482,7 +584,39 @@ mod tests {
         assert_eq!(Target::suggest("manylinux_2_17_x86_65"), Some("manylinux_2_17_x86_64"));
         assert_eq!(Target::suggest("musllinux_1_2_arm64"), Some("musllinux_1_2_aarch64"));
         assert_eq!(Target::suggest("zzz"), None);
-        assert!(Target::ManylinuxX86_64.accepts_platform_tag("manylinux2014_x86_64"));
-        assert!(!Target::ManylinuxX86_64.accepts_platform_tag("linux_x86_64"));
+        assert!(Platform::ManylinuxX86_64.target().accepts_platform_tag("manylinux2014_x86_64"));
+        assert!(!Platform::ManylinuxX86_64.target().accepts_platform_tag("linux_x86_64"));
+    }
+}
+
+#[cfg(test)]
+mod policy_tests {
+    use super::*;
+
+    #[test]
+    fn manylinux_policies_name_their_glibc_in_tag_and_zig_target() {
+        let t = Target::from_tag("manylinux_2_28_aarch64").unwrap();
+        assert_eq!(t.platform(), Platform::ManylinuxAarch64);
+        assert_eq!((t.tag(), t.zig_target()), ("manylinux_2_28_aarch64", Some("aarch64-linux-gnu.2.28")));
+        assert_eq!(t.manylinux_policy(), Some(28));
+        // ppc64le's zig libc begins at 2.19: the 2_17 policy builds against it.
+        let ppc = Platform::ManylinuxPpc64le.target();
+        assert_eq!(ppc.zig_target(), Some("powerpc64le-linux-gnu.2.19"));
+        assert_eq!(ppc.with_policy(34).unwrap().zig_target(), Some("powerpc64le-linux-gnu.2.34"));
+        // The default policy is the catalog's; policies pookie does not know, and other libcs, are not.
+        assert_eq!(Target::from_tag("manylinux_2_17_x86_64"), Some(Platform::ManylinuxX86_64.target()));
+        assert_eq!(Target::from_tag("manylinux_2_29_x86_64"), None);
+        assert_eq!(Target::from_tag("manylinux_2_28_riscv64"), None);
+        assert_eq!(Platform::MusllinuxX86_64.target().with_policy(28), None);
+        assert_eq!(Platform::WinAmd64.target().tag(), "win_amd64");
+        // Every policy of every manylinux platform round-trips through its tag.
+        for t in Target::all().filter(|t| t.manylinux_policy().is_some()) {
+            for &n in MANYLINUX_POLICIES {
+                let v = t.with_policy(n).unwrap();
+                assert_eq!(Target::from_tag(v.tag()), Some(v), "{}", v.tag());
+            }
+        }
+        let all_28: Vec<&str> = Target::all_with_policy(28).map(Target::tag).collect();
+        assert!(all_28.contains(&"manylinux_2_28_armv7l") && all_28.contains(&"musllinux_1_2_x86_64"));
     }
 }

@@ -104,7 +104,6 @@ pub fn wheel_tags(path: &Path) -> Result<BTreeSet<String>, String> {
 mod tests {
     use super::*;
     use crate::python::PythonVersion;
-    use crate::target::Target;
     use std::io::Write;
 
     fn make_wheel(dir: &Path, name: &str, tags: &[&str]) -> std::path::PathBuf {
@@ -123,7 +122,7 @@ mod tests {
     #[test]
     fn checks_names_and_recorded_tags() {
         let tmp = tempfile::tempdir().unwrap();
-        let id = BuildId { target: Target::ManylinuxX86_64, python: PythonVersion::new(12) };
+        let id = BuildId { target: crate::target::Platform::ManylinuxX86_64.target(), python: PythonVersion::new(12) };
         let good = make_wheel(
             tmp.path(),
             "pkg-1.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",

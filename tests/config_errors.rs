@@ -338,6 +338,16 @@ fn bad_compiler() {
 }
 
 #[test]
+fn unknown_manylinux_policy() {
+    refused(&with_mirror("[linux]\nmanylinux = \"2_30\""), &["plan"])
+        .says(&["`2_30` is not a manylinux policy pookie builds for", "2_17, 2_24", "2_28", "2_41"])
+        .points_at("pookie.toml:2:13", "2 │ manylinux = \"2_30\"", "unknown policy");
+    refused(&with_mirror("targets = [\"manylinux_2_29_aarch64\"]"), &["plan"])
+        .says(&["unknown target `manylinux_2_29_aarch64`", "manylinux_POLICY_ARCH", "2_28, 2_31"])
+        .points_at("pookie.toml:1:12", "1 │ targets = [\"manylinux_2_29_aarch64\"]", "not a known target");
+}
+
+#[test]
 fn bad_non_native_mode() {
     refused(&with_mirror("[linux]\nnon-native-mode = \"native\""), &["plan"])
         .says(&["unknown non-native mode `native`", "`emulate` builds under QEMU"])

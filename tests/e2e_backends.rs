@@ -226,6 +226,44 @@ fn every_backend_cross_compiles_for_windows_and_macos() {
     }
 }
 
+/// A manylinux policy other than 2_17: zig compiles against glibc 2.28's symbols, auditwheel
+/// proves the policy and the wheel carries its tag; and gcc, the base image's compiler, meets
+/// the policy of that image's glibc (Debian 12: 2.36) with C++ that needs its libstdc++.
+#[test]
+fn manylinux_policies_are_chosen_built_for_and_proven() {
+    let bookworm = image("POOKIE_TEST_BOOKWORM_PYTHONS_IMAGE", "debian-pythons:bookworm");
+    require(&[&sid_image(), &bookworm]);
+    let _serial = serial();
+    let zig = config(
+        "cpp-stdlib",
+        &format!(
+            "targets = [\"manylinux_*\"]\nonly = \"*-manylinux_2_28_x86_64\"\n[linux]\nmanylinux = \"2_28\"\n[python]\nsource = \"image\"\nversions = [\"3.13\"]\n\
+             [images]\nlinux-x86_64 = \"{}\"\n",
+            sid_image()
+        ),
+    );
+    let (p, r) = run("cpp-stdlib", &zig, &[]);
+    all_passed("cpp-stdlib", &p, &r);
+    wheels_for("cpp-stdlib", &p, &["manylinux_2_28_x86_64"]);
+    let plan = p.plan(&[]);
+    let build = plan["jobs"].as_array().unwrap().iter().find(|j| j["stage"] == "build").unwrap();
+    assert_eq!(build["env"]["POOKIE_ZIG_TARGET"], "x86_64-linux-gnu.2.28");
+    assert!(p.log("cp313-manylinux_2_28_x86_64-build.log").contains("--plat manylinux_2_28_x86_64"));
+
+    let gcc = config(
+        "cpp-stdlib",
+        &format!(
+            "targets = [\"manylinux_2_36_x86_64\"]\n[linux]\nx86_64-compiler = \"gcc\"\n[python]\nsource = \"image\"\nversions = [\"3.11\"]\n\
+             [images]\nlinux-x86_64 = \"{bookworm}\"\n"
+        ),
+    );
+    let (p, r) = run("cpp-stdlib", &gcc, &[]);
+    all_passed("cpp-stdlib", &p, &r);
+    wheels_for("cpp-stdlib", &p, &["manylinux_2_36_x86_64"]);
+    let test = p.log("cp311-manylinux_2_36_x86_64-test.log");
+    assert!(test.contains("with libstdc++"), "gcc's module links libstdc++:\n{test}");
+}
+
 /// Emulate mode runs the build's own tools under QEMU: meson and ninja of the target's
 /// architecture configure and compile in the arm64 image.
 #[test]

@@ -2,7 +2,7 @@
 
 use super::{EXIT_BAD_INPUT, Failure, ProjectArgs};
 use crate::config;
-use crate::target::{CATALOG, TestRunner};
+use crate::target::{CATALOG, MANYLINUX_POLICIES, TestRunner};
 use std::fmt::Write;
 
 pub fn targets() -> String {
@@ -30,7 +30,12 @@ pub fn targets() -> String {
             test.to_string(),
         ]);
     }
-    table(&rows)
+    let policies: Vec<String> = MANYLINUX_POLICIES.iter().map(|m| format!("2_{m}")).collect();
+    format!(
+        "{}\nmanylinux targets take any of the policies {} in place of 2_17\n(`manylinux_2_28_aarch64`, or `[linux] manylinux = \"2_28\"`): zig then builds against that glibc.\n",
+        table(&rows),
+        policies.join(", ")
+    )
 }
 
 fn yes(b: bool) -> String {

@@ -103,6 +103,11 @@ pub struct RawLinux {
     #[serde(rename = "x86_64-compiler")]
     #[schemars(rename = "x86_64-compiler", with = "Option<CompilerSchema>")]
     pub x86_64_compiler: Option<Spanned<String>>,
+    /// The manylinux policy of manylinux targets given by a glob or by default: the glibc
+    /// version wheels may need, `"2_17"` (default), `"2_28"`, `"2_34"`, … (a target named with
+    /// its full tag, `manylinux_2_28_aarch64`, keeps its own).
+    #[schemars(with = "Option<PolicySchema>")]
+    pub manylinux: Option<Spanned<String>>,
     /// How targets the host cannot run natively are built: `cross` (default: compile on the
     /// host with a cross toolchain, test under QEMU) or `emulate` (build and test under QEMU).
     #[schemars(with = "Option<ModeSchema>")]
@@ -369,6 +374,11 @@ enum CompilerSchema {
     Gcc,
     Clang,
 }
+
+/// A manylinux policy: `2_17`, or as its tag begins, `manylinux_2_17`.
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+struct PolicySchema(#[schemars(regex(pattern = r"^(manylinux_)?2_[0-9]+$"))] String);
 
 #[derive(JsonSchema)]
 #[serde(rename_all = "lowercase")]

@@ -12,7 +12,7 @@ use super::{
 use crate::engine::EngineKind;
 use crate::python::PythonVersion;
 use crate::python::fetch::{Location, Source};
-use crate::target::{Family, NonNativeMode, Target};
+use crate::target::{DEFAULT_MANYLINUX, Family, MANYLINUX_POLICIES, NonNativeMode, Target};
 use sha2::Digest;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -31,7 +31,8 @@ pub(super) fn resolve(
     sources: Sources,
 ) -> Result<Settings, ConfigError> {
     let src = &sources;
-    let (targets, targets_origin) = targets(raw.targets.as_ref(), cli, src)?;
+    let policy = manylinux(raw.linux.manylinux.as_ref(), src)?;
+    let (targets, targets_origin) = targets(raw.targets.as_ref(), cli, policy, src)?;
     let python = python(raw.python, cli, &workspace, src)?;
     let build = build(raw.build.as_ref(), cli, src)?;
     let test =
@@ -77,10 +78,28 @@ pub(super) fn resolve(
     })
 }
 
-/// Targets: the flags replace the file's list; globs expand against the catalog.
+/// `[linux] manylinux`: the policy of manylinux targets named by globs or by default.
+fn manylinux(raw: Option<&Spanned<String>>, src: &Sources) -> Result<u8, ConfigError> {
+    let Some(p) = raw else { return Ok(DEFAULT_MANYLINUX) };
+    let text = p.get_ref();
+    let minor = text.strip_prefix("manylinux_").unwrap_or(text).strip_prefix("2_").and_then(|m| m.parse::<u8>().ok());
+    match minor {
+        Some(m) if MANYLINUX_POLICIES.contains(&m) => Ok(m),
+        _ => {
+            let known: Vec<String> = MANYLINUX_POLICIES.iter().map(|m| format!("2_{m}")).collect();
+            Err(ConfigError::new("manylinux", format!("`{text}` is not a manylinux policy pookie builds for"))
+                .at(src, &span_of(p), "unknown policy")
+                .help(format!("choose one of {}: the glibc version wheels may need", known.join(", "))))
+        }
+    }
+}
+
+/// Targets: the flags replace the file's list; globs expand against the catalog, manylinux
+/// targets with the policy `policy`; a full tag names its own policy.
 fn targets(
     raw: Option<&Spanned<Vec<Spanned<String>>>>,
     cli: &CliOverrides,
+    policy: u8,
     src: &Sources,
 ) -> Result<(Vec<Target>, Origin), ConfigError> {
     let (target_names, targets_origin): (Vec<(String, Origin)>, Origin) = if !cli.targets.is_empty() {
@@ -89,7 +108,7 @@ fn targets(
     } else if let Some(t) = raw {
         (t.get_ref().iter().map(|n| (n.get_ref().clone(), span_of(n))).collect(), span_of(t))
     } else {
-        (Target::all().map(|t| (t.tag().to_string(), Origin::Default)).collect(), Origin::Default)
+        (Target::all_with_policy(policy).map(|t| (t.tag().to_string(), Origin::Default)).collect(), Origin::Default)
     };
     if target_names.is_empty() {
         return Err(ConfigError::new("targets", "no targets are selected")
@@ -102,17 +121,27 @@ fn targets(
     for (name, origin) in &target_names {
         let glob = Glob::new(name)
             .map_err(|e| ConfigError::new("targets", e).at(src, origin, "bad pattern").help(GLOB_HELP))?;
-        let matched: Vec<Target> = Target::all().filter(|t| glob.matches(t.tag())).collect();
+        let matched: Vec<Target> = match Target::from_tag(name) {
+            Some(t) if glob.is_literal() => vec![t],
+            _ => Target::all_with_policy(policy).filter(|t| glob.matches(t.tag())).collect(),
+        };
         if matched.is_empty() && !glob.is_literal() {
             return Err(ConfigError::new("unknown_target", format!("the pattern `{name}` matches no target"))
                 .at(src, origin, "matches nothing")
                 .help("`pookie targets` lists the targets pookie builds for"));
         }
         if matched.is_empty() {
-            let hint = match Target::suggest(name) {
+            let mut hint = match Target::suggest(name) {
                 Some(s) => format!("did you mean `{s}`? `pookie targets` lists all targets"),
                 None => "`pookie targets` lists the targets pookie builds for".to_string(),
             };
+            if name.starts_with("manylinux_2_") {
+                let known: Vec<String> = MANYLINUX_POLICIES.iter().map(|m| format!("2_{m}")).collect();
+                hint.push_str(&format!(
+                    "; manylinux targets are manylinux_POLICY_ARCH, POLICY one of {}",
+                    known.join(", ")
+                ));
+            }
             return Err(ConfigError::new("unknown_target", format!("unknown target `{name}`"))
                 .at(src, origin, "not a known target")
                 .help(hint));

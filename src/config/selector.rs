@@ -131,7 +131,7 @@ mod tests {
 
     #[test]
     fn identifiers() {
-        let id = BuildId { target: Target::WinAmd64, python: PythonVersion::new(12) };
+        let id = BuildId { target: crate::target::Platform::WinAmd64.target(), python: PythonVersion::new(12) };
         assert_eq!(id.to_string(), "cp312-win_amd64");
     }
 }

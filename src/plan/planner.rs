@@ -12,7 +12,7 @@ use crate::config::matrix::{Cell, Interpreter};
 use crate::config::{Compiler, Settings};
 use crate::image::{self, Recipe};
 use crate::python::PythonVersion;
-use crate::target::{BuildHow, Family, Repair, Target, TargetInfo, TestRunner};
+use crate::target::{BuildHow, Family, Repair, Target, TestRunner};
 use petgraph::graph::{DiGraph, NodeIndex};
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -117,7 +117,7 @@ impl Builder<'_> {
         };
         let dir = PathBuf::from(".pookie/jobs").join(format!("{id}-test"));
         let mut test_env = env;
-        test_env.extend(pookie_env(&id.to_string(), Stage::Test, id.python, info.tag));
+        test_env.extend(pookie_env(&id.to_string(), Stage::Test, id.python, id.target.tag()));
         let mut test_mounts = vec![job_mount(&dir)];
         self.cache_mounts(cell, None, &mut test_mounts, &mut test_env);
         test_env.insert("POOKIE_WHEEL_DIR".into(), format!("{JOB_MOUNT}/wheel"));
@@ -163,10 +163,10 @@ impl Builder<'_> {
         let build_name = format!("{id}/build");
         let dir = PathBuf::from(".pookie/jobs").join(format!("{id}-build"));
         let mut build_env = env.clone();
-        build_env.extend(compiler_env(toolchain, info, how));
+        build_env.extend(compiler_env(toolchain, id.target, how));
         let mut build_mounts = vec![job_mount(&dir)];
         self.cache_mounts(cell, Some((info.family, toolchain)), &mut build_mounts, &mut build_env);
-        build_env.extend(pookie_env(&id.to_string(), Stage::Build, id.python, info.tag));
+        build_env.extend(pookie_env(&id.to_string(), Stage::Build, id.python, id.target.tag()));
         build_env.insert("POOKIE_WHEEL_DIR".into(), format!("{JOB_MOUNT}/wheels"));
         build_env.insert("POOKIE_REPAIR".into(), repair_name(info.repair).into());
         let build = self.add(Node::Job(JobNode {
@@ -291,11 +291,11 @@ impl Builder<'_> {
     /// builds, and tests). zig layers serve one target each, so their names carry it.
     fn python_layer(&mut self, family: Family, toolchain: Toolchain, cell: &Cell) -> NodeIndex {
         let version = cell.id.python;
-        let info = cell.id.target.info();
+        let target = cell.id.target;
         let mut name = format!("python/{family}/{}/{}", toolchain.as_str(), version.cp_tag());
-        let parent = match (toolchain, info.zig_target) {
+        let parent = match (toolchain, target.zig_target()) {
             (Toolchain::Zig, Some(zig_target)) => {
-                name = format!("{name}/{}", info.tag);
+                name = format!("{name}/{}", target.tag());
                 if let Some(&i) = self.by_name.get(&name) {
                     return i;
                 }
@@ -337,7 +337,7 @@ impl Builder<'_> {
         let version = cell.id.python;
         let info = cell.id.target.info();
         let family = Family::LinuxX86_64;
-        let name = format!("python/{family}/zig/{}/{}", version.cp_tag(), info.tag);
+        let name = format!("python/{family}/zig/{}/{}", version.cp_tag(), cell.id.target.tag());
         if let Some(&i) = self.by_name.get(&name) {
             return i;
         }
@@ -454,7 +454,8 @@ fn with_placeholders(command: &str) -> String {
 /// The compiler a build job's tools should use. zig jobs name their target for the `zig-cc`
 /// wrappers; cross jobs also announce the target to CPython's sysconfig (see
 /// images/cross-python.sh for why these two variables).
-fn compiler_env(toolchain: Toolchain, info: &TargetInfo, how: BuildHow) -> Vec<(String, String)> {
+fn compiler_env(toolchain: Toolchain, target: Target, how: BuildHow) -> Vec<(String, String)> {
+    let info = target.info();
     let (cc, cxx) = match toolchain {
         Toolchain::Gcc => ("gcc", "g++"),
         Toolchain::Clang => ("clang", "clang++"),
@@ -463,7 +464,7 @@ fn compiler_env(toolchain: Toolchain, info: &TargetInfo, how: BuildHow) -> Vec<(
     };
     let mut env = vec![("CC".to_string(), cc.to_string()), ("CXX".to_string(), cxx.to_string())];
     if toolchain == Toolchain::Zig {
-        let zig_target = info.zig_target.expect("zig builds have a zig target");
+        let zig_target = target.zig_target().expect("zig builds have a zig target");
         env.push(("AR".into(), "zig-ar".into()));
         env.push(("POOKIE_ZIG_TARGET".into(), zig_target.into()));
     }
