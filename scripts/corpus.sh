@@ -36,9 +36,9 @@ fetch() {
     python3 - "$1" "$2" "$work/sdists" <<'PY'
 import hashlib, json, os, sys, urllib.parse, urllib.request
 name, version, dest = sys.argv[1:]
-url = f"https://pypi.org/pypi/{name}/{version}/json"
+url = f"https://pypi.org/pypi/{name}/json"
 info = json.load(urllib.request.urlopen(url, timeout=60))
-[sdist] = [u for u in info["urls"] if u["packagetype"] == "sdist"]
+[sdist] = [u for u in info["releases"][version] if u["packagetype"] == "sdist"]
 path = os.path.join(dest, sdist["filename"])
 if not os.path.isfile(path) or hashlib.sha256(open(path, "rb").read()).hexdigest() != sdist["digests"]["sha256"]:
     data = urllib.request.urlopen(urllib.parse.urljoin(url, sdist["url"]), timeout=300).read()
