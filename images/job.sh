@@ -6,7 +6,8 @@
 #   out/              build: the repaired wheels pookie collects
 #   wheel/            test: the wheel to install ($POOKIE_WHEEL_DIR)
 #   test-requires.txt test: requirements to install first
-# Exit codes tell pookie which step failed (see executor/job.rs); 30: no Windows CPython to test with.
+# Exit codes tell pookie which step failed (see executor/job.rs); 22: the tests were killed by
+# SIGBUS with QEMU's core dumps kept; 30: no Windows CPython to test with.
 set -uo pipefail
 job=/pookie/job
 export HOME=/tmp/pookie-home
@@ -65,10 +66,23 @@ run_test() {
         step "install test requirements"
         python -m pip install --no-input -r "$job/test-requires.txt" || fail 20 "installing the test requirements failed"
     fi
-    # An empty directory, so the project's sources cannot shadow the installed wheel.
-    mkdir -p /tmp/pookie-test && cd /tmp/pookie-test || fail 2 "cannot enter the test directory"
+    # An empty directory, so the project's sources cannot shadow the installed wheel. Where
+    # pookie asks for QEMU's core dumps (32-bit ARM, see executor/fault.rs) it is the job's own,
+    # so that pookie finds the dump of a test killed by SIGBUS.
+    local cwd=/tmp/pookie-test
+    if [ -n "${POOKIE_CORE_DUMPS:-}" ]; then
+        cwd=$job/cwd
+        ulimit -c unlimited 2>/dev/null || ulimit -c "$(ulimit -H -c)"
+    fi
+    mkdir -p "$cwd" && cd "$cwd" || fail 2 "cannot enter the test directory"
     step "test"
-    bash -eo pipefail "$job/command.sh" || fail 21 "the test command failed (exit $?)"
+    bash -eo pipefail "$job/command.sh"
+    local rc=$?
+    if [ "$rc" -eq 135 ] && [ -n "${POOKIE_CORE_DUMPS:-}" ]; then
+        rm -f "$cwd/core" # QEMU's own dump; the target's is qemu_*.core
+        fail 22 "the tests were killed by SIGBUS (exit 135)"
+    fi
+    [ "$rc" -eq 0 ] || fail 21 "the test command failed (exit $rc)"
     step "test command done"
 }
 

@@ -29,6 +29,9 @@ pub enum Status {
     /// A Windows test whose Windows CPython archive holds no interpreter (only headers and the
     /// import library, as a mirror made without access to Windows CPythons): never passed.
     NoWindowsPython,
+    /// A test killed under QEMU by an access a real kernel of the target performs (see
+    /// executor/fault.rs): neither passed nor failed, and said so.
+    EmulationLimit,
     Interrupted,
 }
 
@@ -40,7 +43,7 @@ impl Status {
     /// A test that could not run here: neither passed nor failed. Its wheel is published like
     /// one without a runnable test, and the run does not fail for it.
     pub fn is_untested(self) -> bool {
-        matches!(self, Status::NotRunnable | Status::NoWindowsPython)
+        matches!(self, Status::NotRunnable | Status::NoWindowsPython | Status::EmulationLimit)
     }
 
     pub fn label(self) -> &'static str {
@@ -52,6 +55,7 @@ impl Status {
             Status::Skipped => "skipped",
             Status::NotRunnable => "not runnable on Linux",
             Status::NoWindowsPython => "skipped: no Windows CPython",
+            Status::EmulationLimit => "not verified: QEMU",
             Status::Interrupted => "interrupted",
         }
     }
@@ -164,7 +168,7 @@ pub fn summary(reports: &[NodeReport]) -> String {
     let n = |s: Status| jobs.iter().filter(|r| r.status == s).count();
     let _ = writeln!(
         out,
-        "{} jobs: {} passed, {} cached, {} failed, {} skipped, {} not runnable on Linux{}{}",
+        "{} jobs: {} passed, {} cached, {} failed, {} skipped, {} not runnable on Linux{}{}{}",
         jobs.len(),
         n(Status::Passed),
         n(Status::Cached),
@@ -174,6 +178,10 @@ pub fn summary(reports: &[NodeReport]) -> String {
         match n(Status::NoWindowsPython) {
             0 => String::new(),
             k => format!(", {k} skipped: no Windows CPython"),
+        },
+        match n(Status::EmulationLimit) {
+            0 => String::new(),
+            k => format!(", {k} not verified: stopped by QEMU's user mode"),
         },
         match n(Status::Interrupted) {
             0 => String::new(),

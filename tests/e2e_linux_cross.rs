@@ -365,6 +365,60 @@ fn musllinux_aarch64_wheels_are_cross_compiled_and_check_out_structurally() {
     assert_eq!(u16::from_le_bytes([listing.stdout[18], listing.stdout[19]]), EM_AARCH64);
 }
 
+/// C code that reads and writes 64-bit words through casted, unaligned pointers (as bit-array,
+/// hashing and compression libraries do): on aarch64 its tests pass under QEMU; on armv7l the
+/// LDRD QEMU's user mode refuses (SIGBUS) is found in the core dump and reported as what it is —
+/// an access a real ARMv7 kernel performs — instead of a failed test, and the wheel is published.
+#[test]
+fn armv7l_unaligned_accesses_are_reported_with_their_instruction_not_as_failures() {
+    require(&[&x86_64_image(), &arm64_image(), &armhf_image()]);
+    require_qemu(&["qemu-aarch64", "qemu-arm"]);
+    let _serial = serial();
+    let p = Project::of(
+        &repo().join("tests/fixtures/unaligned"),
+        &format!(
+            "targets = [\"manylinux_2_17_aarch64\", \"manylinux_2_17_armv7l\"]\ntest = \"{TEST}\"\n\
+             [python]\nsource = \"image\"\nversions = [\"3.11\"]\n\
+             [images]\nlinux-x86_64 = \"{}\"\nlinux-aarch64 = \"{}\"\nlinux-armv7l = \"{}\"\n",
+            x86_64_image(),
+            arm64_image(),
+            armhf_image()
+        ),
+    );
+    let report = p.root.path().join("report.json");
+    let out = p.pookie(&["run", "--report", report.to_str().unwrap()]);
+    assert!(out.status.success(), "an emulation limit must not fail the run:\n{}", stderr(&out));
+    let r = p.report(&report);
+    let jobs = job_statuses(&r);
+    assert_eq!(jobs[&("cp311-manylinux_2_17_aarch64".to_string(), "test".to_string())], "passed");
+    assert_eq!(jobs[&("cp311-manylinux_2_17_armv7l".to_string(), "test".to_string())], "emulation-limit");
+    let node = r["nodes"].as_array().unwrap().iter().find(|n| n["name"] == "cp311-manylinux_2_17_armv7l/test").unwrap();
+    let reason = node["reason"].as_str().unwrap();
+    let re = regex::Regex::new(
+        r"^LDRD at unaligned/_words\.cpython-311-arm-linux-gnueabihf\.so\+0x[0-9a-f]+ accessed 0x[0-9a-f]*[1235679abdef], not 4-byte aligned: QEMU's user mode",
+    )
+    .unwrap();
+    assert!(re.is_match(reason), "{reason}");
+    assert!(stdout(&out).contains("1 not verified: stopped by QEMU's user mode"), "{}", stdout(&out));
+    assert_eq!(p.wheels().len(), 2, "both wheels are published: {:?}", p.wheels());
+    let cwd = p.dir().join(".pookie/jobs/cp311-manylinux_2_17_armv7l-test/cwd");
+    let left: Vec<_> = std::fs::read_dir(&cwd).unwrap().filter_map(|e| e.ok()).map(|e| e.file_name()).collect();
+    assert!(left.is_empty(), "core dumps left in {}: {left:?}", cwd.display());
+}
+
+/// The same kind of access on a real ARMv7 kernel (Debian 12's, booted by qemu-system-arm):
+/// scripts/armv7-alignment.sh shows QEMU's user mode stopping it with SIGBUS and the kernel
+/// fixing it up.
+#[test]
+fn an_armv7_kernel_fixes_up_what_qemu_user_mode_refuses() {
+    require(&[&armhf_image()]);
+    require_qemu(&["qemu-arm"]);
+    let out = std::process::Command::new(repo().join("scripts/armv7-alignment.sh")).arg(ci_cache()).output().unwrap();
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}\n{}", stderr(&out));
+    assert!(text.contains("exit 135") && text.contains("(fixup)") && text.contains("DWord:\t\t8"), "{text}");
+}
+
 #[test]
 fn doctor_reports_a_missing_qemu_registration_with_its_fix() {
     require(&[]);

@@ -32,6 +32,8 @@ pub enum NotPassed {
     Failed(String),
     /// A Windows test whose image holds no Windows CPython (job.sh's exit code 30).
     NoWindowsPython(String),
+    /// A test killed under QEMU by an access the target's kernel would have performed.
+    EmulationLimit(String),
 }
 
 impl From<String> for NotPassed {
@@ -42,6 +44,8 @@ impl From<String> for NotPassed {
 
 /// job.sh's exit code for a Windows test without a Windows CPython.
 const EXIT_NO_WINDOWS_PYTHON: i32 = 30;
+/// job.sh's exit code for tests killed by SIGBUS where it kept QEMU's core dumps.
+const EXIT_SIGBUS: i32 = 22;
 
 /// Runs `job` in the image `image`; test jobs install `wheels`. Returns the job's finished
 /// wheels (build jobs) or nothing.
@@ -95,6 +99,7 @@ pub fn run(ctx: &Context, job: &JobNode, image: &str, wheels: &[PathBuf]) -> Res
         Exit::Code(EXIT_NO_WINDOWS_PYTHON) => {
             return Err(NotPassed::NoWindowsPython(last_lines(&log_path, 1).replace("::pookie:: ", "")));
         }
+        Exit::Code(EXIT_SIGBUS) => return Err(sigbus(&dir, &log_path)),
         Exit::Code(code) => return Err(reason(code, &log_path).into()),
         Exit::Signal => return Err("the container was killed".to_string().into()),
         Exit::TimedOut => return Err(format!("timed out after {}s", job.timeout_secs.unwrap_or(0)).into()),
@@ -130,6 +135,55 @@ fn prepare(ctx: &Context, job: &JobNode, dir: &Path, wheels: &[PathBuf]) -> std:
         }
     }
     Ok(())
+}
+
+/// What a SIGBUS in the tests means, from QEMU's core dump in the job's test directory and the
+/// extension modules of the wheels under test; the verdict goes into the log too. The core
+/// dumps (hundreds of MB) are removed.
+fn sigbus(dir: &Path, log_path: &Path) -> NotPassed {
+    let cores: Vec<PathBuf> = std::fs::read_dir(dir.join("cwd"))
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    let core = cores.iter().find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("qemu_")));
+    let verdict = match core {
+        Some(core) => super::fault::analyze(core, &wheel_modules(&dir.join("wheel"))),
+        None => {
+            super::fault::Verdict::Fault("the tests were killed by SIGBUS under QEMU (no core dump was written)".into())
+        }
+    };
+    for c in &cores {
+        let _ = std::fs::remove_file(c);
+    }
+    let (outcome, reason) = match verdict {
+        super::fault::Verdict::KernelFixesUp(r) => (NotPassed::EmulationLimit(r.clone()), r),
+        super::fault::Verdict::Fault(r) => (NotPassed::Failed(r.clone()), r),
+    };
+    if let Ok(mut log) = open_log(log_path) {
+        let _ = writeln!(log, "::pookie:: {reason}");
+    }
+    outcome
+}
+
+/// The ELF members of the wheels in `dir`: name inside the wheel, bytes.
+fn wheel_modules(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    for wheel in std::fs::read_dir(dir).into_iter().flatten().filter_map(|e| e.ok().map(|e| e.path())) {
+        let Ok(mut z) =
+            std::fs::File::open(&wheel).map_err(|_| ()).and_then(|f| zip::ZipArchive::new(f).map_err(|_| ()))
+        else {
+            continue;
+        };
+        for i in 0..z.len() {
+            let Ok(mut f) = z.by_index(i) else { continue };
+            let Some(name) = f.name().ok().filter(|n| n.ends_with(".so")).map(|n| n.to_string()) else { continue };
+            let mut bytes = Vec::new();
+            if f.read_to_end(&mut bytes).is_ok() && bytes.starts_with(b"\x7fELF") {
+                out.push((name, bytes));
+            }
+        }
+    }
+    out
 }
 
 /// The one-line reason for a failed job, from job.sh's exit code and the job's log.

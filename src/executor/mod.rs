@@ -9,6 +9,7 @@
 //! busy without running more heavy (emulated) builds than the memory allows.
 
 pub mod cache;
+pub mod fault;
 pub mod job;
 
 use crate::config::selector::Patterns;
@@ -274,6 +275,7 @@ impl Workers<'_> {
                         (Status::Passed, None, wheels)
                     }
                     Err(job::NotPassed::NoWindowsPython(e)) => (Status::NoWindowsPython, Some(e), vec![]),
+                    Err(job::NotPassed::EmulationLimit(e)) => (Status::EmulationLimit, Some(e), vec![]),
                     Err(job::NotPassed::Failed(e)) => (failed_or_interrupted(cancel), Some(e), vec![]),
                 }
             }

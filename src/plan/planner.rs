@@ -12,7 +12,7 @@ use crate::config::matrix::{Cell, Interpreter};
 use crate::config::{Compiler, Settings};
 use crate::image::{self, Recipe};
 use crate::python::PythonVersion;
-use crate::target::{BuildHow, Family, Repair, Target, TestRunner};
+use crate::target::{Arch, BuildHow, Family, Repair, Target, TestRunner};
 use petgraph::graph::{DiGraph, NodeIndex};
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -121,6 +121,15 @@ impl Builder<'_> {
         let mut test_mounts = vec![job_mount(&dir)];
         self.cache_mounts(cell, None, &mut test_mounts, &mut test_env);
         test_env.insert("POOKIE_WHEEL_DIR".into(), format!("{JOB_MOUNT}/wheel"));
+        // 32-bit ARM under QEMU: keep the core dump of a SIGBUS, to tell an unaligned access the
+        // kernel fixes up from a real fault (executor/fault.rs). Elsewhere a test that crashes
+        // the interpreter prints where, in Python (faulthandler, which would re-raise the signal
+        // from its handler and leave a core dump of that instead of the fault).
+        if runner == (Runner::Qemu { arch: Arch::Armv7l }) {
+            test_env.insert("POOKIE_CORE_DUMPS".into(), "1".into());
+        } else {
+            test_env.insert("PYTHONFAULTHANDLER".into(), "1".into());
+        }
         let job = self.add(Node::Job(JobNode {
             name: format!("{id}/test"),
             id,
