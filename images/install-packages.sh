@@ -8,9 +8,10 @@ set_name=$1
 if command -v apt-get >/dev/null 2>&1; then
     case $set_name in
         base) pkgs="bash ca-certificates tar gzip xz-utils zstd" ;;
-        gcc) pkgs="gcc g++ make libc6-dev ccache" ;;
-        clang) pkgs="clang lld make libc6-dev ccache" ;;
-        zig) pkgs="make" ;;
+        # git: meson's wrap subprojects and build backends that ask it for versions.
+        gcc) pkgs="gcc g++ make libc6-dev ccache git" ;;
+        clang) pkgs="clang lld make libc6-dev ccache git" ;;
+        zig) pkgs="make git" ;;
         # 64-bit Wine only: Windows CPythons for x86_64 need nothing else.
         wine) pkgs="wine64 wine" ;;
         tools) pkgs="python3 python3-venv" ;;
@@ -32,9 +33,9 @@ if command -v apt-get >/dev/null 2>&1; then
 elif command -v apk >/dev/null 2>&1; then
     case $set_name in
         base) pkgs="bash ca-certificates tar gzip xz zstd" ;;
-        gcc) pkgs="gcc g++ make musl-dev ccache" ;;
-        clang) pkgs="clang lld make musl-dev gcc g++ ccache" ;;
-        zig) pkgs="make" ;;
+        gcc) pkgs="gcc g++ make musl-dev ccache git" ;;
+        clang) pkgs="clang lld make musl-dev gcc g++ ccache git" ;;
+        zig) pkgs="make git" ;;
         wine) pkgs="wine" ;;
         tools) pkgs="python3" ;;
         *) echo "unknown package set $set_name" >&2; exit 2 ;;
@@ -45,9 +46,9 @@ elif command -v dnf >/dev/null 2>&1 || command -v yum >/dev/null 2>&1; then
     pm=$(command -v dnf || command -v yum)
     case $set_name in
         base) pkgs="bash ca-certificates tar gzip xz zstd" ;;
-        gcc) pkgs="gcc gcc-c++ make" ;;
-        clang) pkgs="clang lld make" ;;
-        zig) pkgs="make" ;;
+        gcc) pkgs="gcc gcc-c++ make git" ;;
+        clang) pkgs="clang lld make git" ;;
+        zig) pkgs="make git" ;;
         wine) pkgs="wine" ;;
         tools) pkgs="python3" ;;
         *) echo "unknown package set $set_name" >&2; exit 2 ;;

@@ -21,7 +21,7 @@ mkdir -p "$work/sdists"
 PROJECTS='
 bitarray|3.12.3|C|python -c "import bitarray, sys; sys.exit(not bitarray.test().wasSuccessful())"|
 ujson|6.1.0|C + bundled C++ (double-conversion)|python -m pytest -q -p no:cacheprovider --import-mode=importlib {project}/tests/test_ujson.py|pytest
-pysimdjson|7.0.2|C++ (simdjson) + Cython|python -m pytest -q -p no:cacheprovider --import-mode=importlib {project}/tests|pytest
+pysimdjson|7.0.2|C++ (simdjson) + Cython|python -m pytest -q -p no:cacheprovider --import-mode=importlib {project}/tests|pytest pytest-benchmark
 bottleneck|1.6.1|numpy C API|python -m pytest -q -p no:cacheprovider --pyargs bottleneck|pytest numpy
 msgpack|1.2.4|Cython|python -m pytest -q -p no:cacheprovider --import-mode=importlib {project}/test|pytest
 frozenlist|1.8.0|Cython, in-tree backend|python -m pytest -q -p no:cacheprovider --import-mode=importlib -o addopts= {project}/tests|pytest
@@ -50,11 +50,14 @@ PY
 }
 
 # The pookie.toml of a target: its Python and images (those scripts/setup.sh --tests makes).
+# Emulate mode builds with the image's gcc, which links Debian 12's glibc 2.36 and libstdc++:
+# its wheels meet manylinux_2_36 (manylinux_2_17 needs zig, as in cross mode, or a manylinux image).
 config() { # config TARGET MODE TEST REQUIRES
-    local target=$1 mode=$2 test=$3 requires=$4 reqs=""
+    local target=$1 mode=$2 test=$3 requires=$4 reqs="" policy=2_17
     for r in $requires; do reqs="$reqs\"$r\", "; done
-    printf 'targets = ["%s"]\ntest = %s\ntest-requires = [%s]\ntimeout = "40m"\n[linux]\nnon-native-mode = "%s"\n' \
-        "$target" "$(python3 -c 'import json, sys; print(json.dumps(sys.argv[1]))' "$test")" "$reqs" "$mode"
+    [ "$mode" = emulate ] && policy=2_36 && target=${target/manylinux_2_17_/manylinux_2_36_}
+    printf 'targets = ["%s"]\ntest = %s\ntest-requires = [%s]\ntimeout = "40m"\n[linux]\nnon-native-mode = "%s"\nmanylinux = "%s"\n' \
+        "$target" "$(python3 -c 'import json, sys; print(json.dumps(sys.argv[1]))' "$test")" "$reqs" "$mode" "$policy"
     case $target in
         manylinux_2_17_x86_64)
             printf '[python]\nsource = "image"\nversions = ["3.13"]\n[images]\nlinux-x86_64 = "debian-pythons:sid"\n' ;;

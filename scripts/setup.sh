@@ -187,7 +187,7 @@ register_qemu() {
 # are included, so those layers skip apt (apt-get update alone takes minutes under QEMU): both
 # also build under emulation (gcc, the tools' python3).
 BASE_SET=bash,ca-certificates,tar,gzip,xz-utils,zstd
-GCC_SET=gcc,g++,make,libc6-dev,ccache,python3,python3-venv
+GCC_SET=gcc,g++,make,libc6-dev,ccache,git,python3,python3-venv
 ARM64_PYTHONS=(
     --suite bookworm --arch arm64
     --package "$BASE_SET,python3.11-dev,python3.11-venv,$GCC_SET"

@@ -1,6 +1,8 @@
 //! The user's project tree and the private copies jobs work in. Jobs never write into the
-//! user's tree: each gets its own copy (respecting .gitignore, without `.git`, `.pookie/` and
-//! the output directory), so parallel builds cannot share `build/` or `*.egg-info`.
+//! user's tree: each gets its own copy (without `.git`, `.pookie/` and the output directory;
+//! in a git checkout without what .gitignore ignores), so parallel builds cannot share `build/`
+//! or `*.egg-info`. Outside a git checkout — an unpacked sdist — .gitignore means nothing: an
+//! sdist ships files its repository ignores on purpose (Cython's generated `.cxx`).
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -15,15 +17,23 @@ struct Entry {
     kind: std::fs::FileType,
 }
 
-/// The project's entries, in a stable order: what git would keep (.gitignore respected, even
-/// outside a git repository), without `.git`, `.pookie/` and the absolute paths in `exclude`.
+/// Whether `root` is in a git checkout: it or a directory above holds `.git`.
+fn in_git_checkout(root: &Path) -> bool {
+    root.ancestors().any(|d| d.join(".git").exists())
+}
+
+/// The project's entries, in a stable order: in a git checkout what git would keep (.gitignore
+/// respected), otherwise all of them; never `.git`, `.pookie/` or the absolute paths in
+/// `exclude`.
 fn entries(root: &Path, exclude: &[PathBuf]) -> io::Result<Vec<Entry>> {
     let excluded: Vec<PathBuf> = exclude.iter().cloned().chain([root.join(".git"), root.join(STATE_DIR)]).collect();
+    let git = in_git_checkout(root);
     let walker = ignore::WalkBuilder::new(root)
         .hidden(false)
-        .git_ignore(true)
+        .ignore(false)
+        .git_ignore(git)
         .git_global(false)
-        .git_exclude(true)
+        .git_exclude(git)
         .require_git(false)
         .parents(false)
         .follow_links(false)
@@ -91,6 +101,30 @@ pub fn digest(root: &Path, exclude: &[PathBuf]) -> io::Result<String> {
 mod tests {
     use super::*;
 
+    /// An unpacked sdist is no git checkout: files its repository ignores, shipped on purpose
+    /// (Cython's generated sources), are part of the project; and a subdirectory of a checkout
+    /// follows the checkout's rules.
+    #[test]
+    fn outside_a_git_checkout_gitignore_means_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let sdist = tmp.path().join("levenshtein-0.27.5");
+        for (p, c) in [(".gitignore", "*.cxx\n"), ("src/mod.cxx", "// generated"), ("src/mod.pyx", "# cython")] {
+            let f = sdist.join(p);
+            std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+            std::fs::write(f, c).unwrap();
+        }
+        let dest = tmp.path().join("copy");
+        copy_project(&sdist, &dest, &[]).unwrap();
+        assert!(dest.join("src/mod.cxx").is_file(), "the sdist's generated source was left out");
+        let checkout = tmp.path().join("repo");
+        std::fs::create_dir_all(checkout.join(".git")).unwrap();
+        std::fs::rename(&sdist, checkout.join("pkg")).unwrap();
+        let dest = tmp.path().join("copy2");
+        copy_project(&checkout.join("pkg"), &dest, &[]).unwrap();
+        assert!(!dest.join("src/mod.cxx").exists(), "in a checkout, ignored files stay out");
+        assert!(dest.join("src/mod.pyx").is_file());
+    }
+
     #[test]
     fn copies_what_git_would_keep() {
         let tmp = tempfile::tempdir().unwrap();
@@ -128,6 +162,7 @@ mod tests {
     fn digest_sees_content_and_modes_but_not_ignored_files() {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path();
+        std::fs::create_dir_all(root.join(".git")).unwrap();
         std::fs::write(root.join(".gitignore"), "build/\n").unwrap();
         std::fs::write(root.join("a.c"), "int a;").unwrap();
         let d0 = digest(root, &[]).unwrap();
