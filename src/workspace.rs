@@ -17,6 +17,26 @@ struct Entry {
     kind: std::fs::FileType,
 }
 
+/// The exclusive use of a workspace by one pookie command that writes into it (run, images,
+/// clean): two runs in one workspace would share `.pookie/jobs` and the output directory. The
+/// lock is the workspace directory's own (flock), so removing `.pookie/` cannot lose it; it
+/// goes with the process.
+pub struct Lock(#[allow(dead_code)] std::fs::File);
+
+impl Lock {
+    /// Takes the lock, or says that another process holds it.
+    pub fn take(workspace: &Path) -> io::Result<Option<Lock>> {
+        use std::os::fd::AsRawFd;
+        let dir = std::fs::File::open(workspace)?;
+        // SAFETY: a valid descriptor of ours; flock has no other preconditions.
+        if unsafe { libc::flock(dir.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+            return Ok(Some(Lock(dir)));
+        }
+        let e = io::Error::last_os_error();
+        if e.raw_os_error() == Some(libc::EWOULDBLOCK) { Ok(None) } else { Err(e) }
+    }
+}
+
 /// Whether `root` is in a git checkout: it or a directory above holds `.git`.
 fn in_git_checkout(root: &Path) -> bool {
     root.ancestors().any(|d| d.join(".git").exists())
@@ -100,6 +120,16 @@ pub fn digest(root: &Path, exclude: &[PathBuf]) -> io::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_command_at_a_time_per_workspace() {
+        let tmp = tempfile::tempdir().unwrap();
+        let first = Lock::take(tmp.path()).unwrap();
+        assert!(first.is_some());
+        assert!(Lock::take(tmp.path()).unwrap().is_none(), "a second lock was granted");
+        drop(first);
+        assert!(Lock::take(tmp.path()).unwrap().is_some(), "the lock outlived its holder");
+    }
 
     /// An unpacked sdist is no git checkout: files its repository ignores, shipped on purpose
     /// (Cython's generated sources), are part of the project; and a subdirectory of a checkout

@@ -338,6 +338,26 @@ fn bad_compiler() {
 }
 
 #[test]
+fn mirrors_that_cannot_serve() {
+    refused("[python]\nmirror = \"no/such/dir\"", &["plan"])
+        .says(&["`no/such/dir` cannot be a mirror", "SHA256SUMS"])
+        .points_at("pookie.toml:2:10", "2 │ mirror = \"no/such/dir\"", "no such directory");
+    refused("[python]\nmirror = \"ftp://mirror.example/pbs\"", &["plan"])
+        .says(&["`ftp://mirror.example/pbs` cannot be a mirror", "https://, http:// or file://"])
+        .points_at("pookie.toml:2:10", "2 │ mirror = \"ftp://mirror.example/pbs\"", "not an http(s) or file URL");
+}
+
+/// The report's path is judged before anything starts, not once every job ran.
+#[test]
+fn report_that_cannot_be_written() {
+    refused(&mirror_table(), &["run", "--report", "/no/such/dir/report.json"])
+        .says(&["cannot write the report to `/no/such/dir/report.json`: /no/such/dir is not a directory"])
+        .points_at("command line:1:21", "1 │ pookie run --report /no/such/dir/report.json", "here");
+    let d = refused(&mirror_table(), &["run", "--report", "/tmp"]);
+    d.says(&["cannot write the report to `/tmp`: it is a directory"]);
+}
+
+#[test]
 fn unknown_manylinux_policy() {
     refused(&with_mirror("[linux]\nmanylinux = \"2_30\""), &["plan"])
         .says(&["`2_30` is not a manylinux policy pookie builds for", "2_17, 2_24", "2_28", "2_41"])

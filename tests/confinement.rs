@@ -54,3 +54,24 @@ fn an_output_directory_pookie_did_not_make_stays() {
     assert!(out.status.success(), "{}", stderr_of(&out));
     assert!(ws.path().join("wheelhouse").is_dir(), "clean removed a directory it did not make");
 }
+
+/// Two commands that write into one workspace do not run at once: while one holds it, the
+/// other stops before it touches anything, and says why.
+#[test]
+fn a_second_command_in_the_same_workspace_waits_its_turn() {
+    use std::os::fd::AsRawFd;
+    let ws = Workspace::with_config(&mirror_table());
+    ws.write("dist/x-1.0-py3-none-any.whl", "kept");
+    let dir = std::fs::File::open(ws.path()).unwrap();
+    // The lock pookie takes, held here as another pookie would.
+    assert_eq!(unsafe { libc::flock(dir.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) }, 0);
+    for args in [&["clean"][..], &["run"], &["images"]] {
+        let out = ws.pookie(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr_of(&out));
+        assert!(stderr_of(&out).contains("another pookie command is running in"), "{}", stderr_of(&out));
+    }
+    assert_eq!(ws.read("dist/x-1.0-py3-none-any.whl"), "kept");
+    drop(dir);
+    let out = ws.pookie(&["clean"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+}

@@ -45,6 +45,44 @@ fn resolve(project: &ProjectArgs, args: &[String]) -> Result<(Settings, Plan), F
     Ok((settings, plan))
 }
 
+/// `--report FILE` can be written: found out before the jobs run, not after.
+fn report_writable(settings: &Settings, path: &Path) -> Result<(), Failure> {
+    let shown = path.display().to_string();
+    let bad = |why: String| {
+        let origin = settings.sources.flag("--report", &shown);
+        Failure::from(
+            crate::config::ConfigError::new("report", format!("cannot write the report to `{shown}`: {why}"))
+                .at(&settings.sources, &origin, "here")
+                .help("name a file in a directory you can write to"),
+        )
+    };
+    if path.is_dir() {
+        return Err(bad("it is a directory".into()));
+    }
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if !parent.is_dir() {
+        return Err(bad(format!("{} is not a directory", parent.display())));
+    }
+    tempfile::NamedTempFile::new_in(parent)
+        .map(drop)
+        .map_err(|e| bad(format!("{} cannot be written to ({})", parent.display(), e.kind())))
+}
+
+/// The workspace for this command alone, or the reason it is not.
+fn lock(workspace: &Path) -> Result<crate::workspace::Lock, Failure> {
+    match crate::workspace::Lock::take(workspace) {
+        Ok(Some(lock)) => Ok(lock),
+        Ok(None) => Err(Failure::msg(
+            EXIT_FAILURE,
+            format!(
+                "another pookie command is running in {} (run, images or clean): wait for it to end; nothing was started",
+                workspace.display()
+            ),
+        )),
+        Err(e) => Err(Failure::msg(EXIT_FAILURE, format!("cannot lock {}: {e}", workspace.display()))),
+    }
+}
+
 fn engine(settings: &Settings) -> Result<Engine, Failure> {
     let engine = Engine::detect(settings.engine).map_err(|e| Failure { report: e.into(), code: EXIT_FAILURE })?;
     engine.ping().map_err(|e| Failure { report: e.into(), code: EXIT_FAILURE })?;
@@ -113,6 +151,10 @@ pub fn run(project: &ProjectArgs, run: &RunArgs, args: &[String]) -> Result<(), 
             Failure::from(crate::config::ConfigError::new("force", e).at(&settings.sources, &origin, "bad pattern"))
         })?])),
     };
+    if let Some(path) = &run.report {
+        report_writable(&settings, path)?;
+    }
+    let _lock = lock(&settings.workspace)?;
     let engine = engine(&settings)?;
     super::doctor::preflight(&settings, &plan, &engine)?;
     if run.clean {
@@ -147,6 +189,7 @@ pub fn run(project: &ProjectArgs, run: &RunArgs, args: &[String]) -> Result<(), 
 
 pub fn images(project: &ProjectArgs, args: &[String]) -> Result<(), Failure> {
     let (settings, plan) = resolve(project, args)?;
+    let _lock = lock(&settings.workspace)?;
     let engine = engine(&settings)?;
     super::doctor::preflight(&settings, &plan, &engine)?;
     // The same executor, on the image nodes alone.
@@ -200,6 +243,7 @@ pub fn clean(workspace: Option<&Path>, images: bool, caches: bool) -> Result<(),
     let project = ProjectArgs { workspace: workspace.map(Path::to_path_buf), ..Default::default() };
     let args: Vec<String> = std::env::args().collect();
     let settings = config::load(&project.overrides(), &args)?;
+    let _lock = lock(&settings.workspace)?;
     clean_workspace(&settings.workspace, &settings.output_dir)?;
     println!("removed pookie's files from {}", settings.workspace.display());
     if images {

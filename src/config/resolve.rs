@@ -204,6 +204,29 @@ fn python(
     };
     let source_name = table.source.as_ref().map(|s| (s.get_ref().as_str(), span_of(s)));
     let mirror = table.mirror.as_ref().map(|m| Location::parse(m.get_ref(), workspace));
+    // A mirror that cannot serve is bad input: said here, not after images were built.
+    if let (Some(m), Some(loc)) = (&table.mirror, &mirror) {
+        let refuse = |why: &str, help: &str| {
+            ConfigError::new("python_mirror", format!("`{}` cannot be a mirror", m.get_ref()))
+                .at(src, &span_of(m), why.to_string())
+                .help(help.to_string())
+        };
+        match loc {
+            Location::Dir(d) if !d.is_dir() => {
+                return Err(refuse(
+                    "no such directory",
+                    "a mirror directory holds a python-build-standalone release: its SHA256SUMS beside the archives",
+                ));
+            }
+            Location::Url(u) if !(u.starts_with("https://") || u.starts_with("http://")) => {
+                return Err(refuse(
+                    "not an http(s) or file URL",
+                    "pookie fetches mirrors over https://, http:// or file://",
+                ));
+            }
+            _ => {}
+        }
+    }
     let release = table.release.as_ref().map(|r| r.get_ref().clone());
     let source = match source_name {
         None | Some(("pbs", _)) => PythonSource::Pbs(match mirror {
