@@ -167,8 +167,10 @@ fn unreachable_mirror_gives_the_network_hint() {
 }
 
 #[test]
-fn missing_mirror_directory() {
+fn mirror_directory_without_a_release() {
+    // (A directory that does not exist is bad input: tests/config_errors.rs.)
     let ws = workspace_with_mirror("no-such-mirror", "");
+    std::fs::create_dir_all(ws.path().join("no-such-mirror")).unwrap();
     let text = fails(&ws, &["plan"]);
     assert!(text.contains("no-such-mirror/SHA256SUMS"), "{text}");
     assert!(text.contains("a mirror directory holds a release's SHA256SUMS"), "{text}");
