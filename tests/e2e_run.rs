@@ -339,9 +339,10 @@ fn unchanged_jobs_are_cached_and_changes_rerun_exactly_what_they_affect() {
 fn a_wheel_that_cannot_meet_the_policy_fails_with_auditwheels_reason() {
     require(&[&sid_image()]);
     let _serial = serial();
-    let p = Project::new(&config("").replace("\"3.13\", \"3.14\"", "\"3.13\""));
     // std::string from the base image's modern libstdc++ needs symbol versions newer than
-    // manylinux_2_17 allows.
+    // manylinux_2_17 allows when the image's own g++ builds it (zig, the default, links libc++
+    // statically and meets the policy).
+    let p = Project::new(&config("[linux]\nx86_64-compiler = \"gcc\"").replace("\"3.13\", \"3.14\"", "\"3.13\""));
     std::fs::write(
         p.dir().join("src/fixturepkg/_cppmod.cpp"),
         r#"#include <Python.h>
