@@ -312,3 +312,22 @@ linux-aarch64 = "example.org/arm64-pythons:1"
     assert_eq!(build["runner"], "qemu-aarch64");
     assert!(build["env"].get("_PYTHON_HOST_PLATFORM").is_none());
 }
+
+/// Selectors that select nothing are said in `plan` (and `run`): a target's tag given to
+/// `skip` (identifiers are PYTHON-TARGET), an override matching no build. A skip pattern of
+/// versions the run does not build is not one (configurations are shared).
+#[test]
+fn selectors_that_select_nothing_are_warned_about() {
+    let ws = Workspace::with_config(&format!(
+        "targets = [\"manylinux_2_17_x86_64\", \"win_amd64\"]\nskip = [\"win_amd64\", \"cp39-*\"]\n\
+         [[overrides]]\nselect = \"*-macosx*\"\nenv = {{ A = \"1\" }}\n{}",
+        support::mirror_table().replace("[python]", "[python]\nversions = [\"3.12\"]")
+    ));
+    let out = ws.pookie(&["plan"]).output().unwrap();
+    assert!(out.status.success(), "{}", support::stderr_of(&out));
+    let text = support::stdout_of(&out);
+    assert!(text.contains("`skip` pattern `win_amd64` matches no build identifier: it names a target, and identifiers are PYTHON-TARGET (`*-win_amd64`)"), "{text}");
+    assert!(text.contains("[[overrides]] #1 (select = [\"*-macosx*\"]) matches no build of this run"), "{text}");
+    assert!(!text.contains("cp39-*"), "{text}");
+    assert!(text.contains("cp312-win_amd64"), "the target was not skipped: {text}");
+}

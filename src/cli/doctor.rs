@@ -15,7 +15,7 @@ pub fn run(project: &ProjectArgs, args: &[String]) -> Result<(), Failure> {
     // python-source check then says why), else check the host without a plan.
     let index = crate::python::index_for(&settings, Some(&|_| {})).ok().flatten();
     let plan = match matrix::resolve(&settings, index.as_ref()) {
-        Ok(cells) => plan::plan(&settings, &cells, index.as_ref().map(|i| i.release.as_str())),
+        Ok(matrix) => plan::plan(&settings, &matrix, index.as_ref().map(|i| i.release.as_str())),
         Err(_) => Plan { graph: Default::default(), release: None, warnings: vec![] },
     };
     let engine = Engine::detect(settings.engine).map_err(|e| e.to_string());

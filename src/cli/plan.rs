@@ -7,8 +7,8 @@ use crate::plan::{self, render};
 pub fn run(project: &ProjectArgs, format: PlanFormat, args: &[String]) -> Result<(), Failure> {
     let settings = config::load(&project.overrides(), args)?;
     let index = crate::python::index_for(&settings, Some(&|w: &str| eprintln!("warning: {w}")))?;
-    let cells = matrix::resolve(&settings, index.as_ref())?;
-    let plan = plan::plan(&settings, &cells, index.as_ref().map(|i| i.release.as_str()));
+    let matrix = matrix::resolve(&settings, index.as_ref())?;
+    let plan = plan::plan(&settings, &matrix, index.as_ref().map(|i| i.release.as_str()));
     let out = match format {
         PlanFormat::Text => render::text(&plan),
         PlanFormat::Json => render::json(&plan),

@@ -40,8 +40,8 @@ pub struct RunArgs {
 fn resolve(project: &ProjectArgs, args: &[String]) -> Result<(Settings, Plan), Failure> {
     let settings = config::load(&project.overrides(), args)?;
     let index = crate::python::index_for(&settings, None)?;
-    let cells = matrix::resolve(&settings, index.as_ref())?;
-    let plan = plan::plan(&settings, &cells, index.as_ref().map(|i| i.release.as_str()));
+    let matrix = matrix::resolve(&settings, index.as_ref())?;
+    let plan = plan::plan(&settings, &matrix, index.as_ref().map(|i| i.release.as_str()));
     Ok((settings, plan))
 }
 

@@ -27,11 +27,20 @@ pub struct Cell {
     pub interpreter: Interpreter,
 }
 
+/// The cells to build, and what the selectors say that had no effect.
+#[derive(Clone, Debug, Default)]
+pub struct Matrix {
+    pub cells: Vec<Cell>,
+    /// Selectors that select nothing: a `skip` pattern matching no identifier (a target's tag
+    /// alone, `win_amd64`, is no identifier), an override whose `select` matches no build.
+    pub warnings: Vec<String>,
+}
+
 const HOST_TRIPLE: &str = "x86_64-unknown-linux-gnu";
 
 /// Resolves the matrix. `index` is None when the python-build-standalone index is not needed
 /// (source = "image") or could not be had (then cells are [`Interpreter::Unresolved`]).
-pub fn resolve(settings: &Settings, index: Option<&PythonIndex>) -> Result<Vec<Cell>, ConfigError> {
+pub fn resolve(settings: &Settings, index: Option<&PythonIndex>) -> Result<Matrix, ConfigError> {
     let src = &settings.sources;
     let py = &settings.python;
     if let (Some((release, origin)), Some(index)) = (&py.release, index)
@@ -115,7 +124,50 @@ pub fn resolve(settings: &Settings, index: Option<&PythonIndex>) -> Result<Vec<C
                 ids.join(", ")
             )));
     }
-    Ok(cells)
+    let all: Vec<BuildId> = settings
+        .targets
+        .iter()
+        .flat_map(|t| versions.iter().map(move |v| BuildId { target: *t, python: *v }))
+        .collect();
+    let warnings = useless_selectors(settings, &all, &cells);
+    Ok(Matrix { cells, warnings })
+}
+
+/// Selectors that select nothing, said in plain words (`--strict` is for later; today they
+/// warn in `plan` and `run`).
+fn useless_selectors(settings: &Settings, all: &[BuildId], cells: &[Cell]) -> Vec<String> {
+    let example = all.first().map(|id| id.to_string()).unwrap_or_default();
+    let mut out = Vec::new();
+    // A skip pattern of versions or targets this run does not build is common and harmless
+    // (configurations are shared); one that no identifier of any version could match is a
+    // mistake.
+    let any_id: Vec<String> = crate::target::Target::all()
+        .flat_map(|t| (6..=15).map(move |minor| BuildId { target: t, python: PythonVersion::new(minor) }.to_string()))
+        .chain(all.iter().map(|id| id.to_string()))
+        .collect();
+    if let Some((patterns, _)) = &settings.skip {
+        for g in &patterns.0 {
+            if !any_id.iter().any(|id| g.matches(id)) {
+                let hint = if crate::target::Target::from_tag(g.text.as_str()).is_some() {
+                    format!(": it names a target, and identifiers are PYTHON-TARGET (`*-{}`)", g.text.as_str())
+                } else {
+                    format!(" (identifiers look like {example})")
+                };
+                out.push(format!("`skip` pattern `{}` matches no build identifier{hint}", g.text.as_str()));
+            }
+        }
+    }
+    for (i, o) in settings.overrides.iter().enumerate() {
+        if o.select.0.is_empty() || !cells.iter().any(|c| o.select.matches(&c.id)) {
+            let patterns: Vec<&str> = o.select.0.iter().map(|g| g.text.as_str()).collect();
+            out.push(format!(
+                "[[overrides]] #{} (select = {:?}) matches no build of this run, so it changes nothing (identifiers look like {example})",
+                i + 1,
+                patterns
+            ));
+        }
+    }
+    out
 }
 
 /// Windows and macOS wheels build against the target CPython's headers (and import library, or

@@ -8,7 +8,7 @@
 //! tests run in the target's family, under QEMU.
 
 use super::{ContextFile, HostDir, ImageNode, JobNode, Layer, Mount, Node, Plan, Runner, Stage, Toolchain};
-use crate::config::matrix::{Cell, Interpreter};
+use crate::config::matrix::{Cell, Interpreter, Matrix};
 use crate::config::{Compiler, Settings};
 use crate::image::{self, Recipe};
 use crate::python::PythonVersion;
@@ -32,7 +32,8 @@ struct Builder<'a> {
     by_name: HashMap<String, NodeIndex>,
 }
 
-pub fn plan(settings: &Settings, cells: &[Cell], release: Option<&str>) -> Plan {
+pub fn plan(settings: &Settings, matrix: &Matrix, release: Option<&str>) -> Plan {
+    let cells = &matrix.cells;
     let mut b = Builder { settings, graph: DiGraph::new(), by_name: HashMap::new() };
     let mut unresolved = Vec::new();
     // With `abi3`, a target's first cell (its oldest Python) builds for all of them.
@@ -47,7 +48,7 @@ pub fn plan(settings: &Settings, cells: &[Cell], release: Option<&str>) -> Plan 
             abi3_builds.entry(cell.id.target).or_insert(build);
         }
     }
-    let mut warnings = Vec::new();
+    let mut warnings = matrix.warnings.clone();
     if !unresolved.is_empty() {
         warnings.push(format!(
             "the python-build-standalone index is unavailable, so the patch versions (and image tags) of {} are unresolved; `pookie run` needs the index",
