@@ -206,6 +206,10 @@ fn unsupported_old_version() {
     refused("[python]\nversions = [\"2.7\"]\n", &["plan"])
         .says(&["CPython 2.7 is not supported: pookie builds for CPython 3.8 and newer"])
         .points_at("pookie.toml:2:13", "2 │ versions = [\"2.7\"]", "not a Python minor version");
+    // A lone number is the minor version: "3" is CPython 3.3, and is said so.
+    refused("[python]\nversions = [\"3\"]\n", &["plan"])
+        .says(&["`3` reads as CPython 3.3 (a lone number is the minor version)", "3.8 and newer"])
+        .points_at("pookie.toml:2:13", "2 │ versions = [\"3\"]", "not a Python minor version");
 }
 
 #[test]
@@ -316,6 +320,12 @@ fn bad_glob() {
     refused(&mirror_table(), &["plan", "--only", "{cp312,cp313-*"])
         .says(&["unclosed `{` in `{cp312,cp313-*`"])
         .points_at("command line:1:20", "1 │ pookie plan --only {cp312,cp313-*", "bad pattern");
+    // Said in glob terms, never the regex the glob becomes.
+    let out = refused(&with_mirror("skip = [\"[]\"]"), &["plan"]);
+    out.says(&["empty `[]` in `[]`"]).points_at("pookie.toml:1:8", "1 │ skip = [\"[]\"]", "bad pattern");
+    let out = refused(&with_mirror("skip = \"cp3[9-1]-*\""), &["plan"]);
+    out.says(&["`cp3[9-1]-*` is not a valid pattern", "malformed"]);
+    assert!(!out.text.contains("regex"), "{}", out.text);
 }
 
 // Other values.
@@ -379,7 +389,11 @@ fn bad_timeout() {
     refused(&with_mirror("timeout = \"soon\""), &["plan"])
         .says(&["the timeout is not a duration", "\"1h30m\""])
         .points_at("pookie.toml:1:11", "1 │ timeout = \"soon\"", "expected seconds or e.g. \"30m\"");
-    refused(&with_mirror("timeout = 0"), &["plan"]).says(&["the timeout is not a duration"]);
+    for zero in ["timeout = 0", "timeout = \"0\"", "timeout = \"0m\""] {
+        refused(&with_mirror(zero), &["plan"])
+            .says(&["a timeout of 0 would stop every job as it starts", "leave `timeout` out"])
+            .points_at("pookie.toml:1:11", &format!("1 │ {zero}"), "zero");
+    }
 }
 
 #[test]
@@ -387,6 +401,15 @@ fn zero_jobs_in_file() {
     refused(&with_mirror("jobs = 0"), &["plan"])
         .says(&["`jobs = 0` is out of range", "one job per CPU core"])
         .points_at("pookie.toml:1:8", "1 │ jobs = 0", "must be between 1 and 1024");
+}
+
+#[test]
+fn too_many_jobs_on_the_command_line() {
+    refused(&mirror_table(), &["plan", "-j", "100000"]).says(&["--jobs 100000 is out of range"]).points_at(
+        "command line:1:16",
+        "1 │ pookie plan -j 100000",
+        "must be between 1 and 1024",
+    );
 }
 
 #[test]
@@ -621,4 +644,16 @@ fn run_with_bad_input_starts_nothing() {
         assert_eq!(ws.read(".pookie/logs/old.log"), "old", "{args:?} touched .pookie/");
         assert_eq!(ws.read("dist/old-1.0-py3-none-any.whl"), "old", "{args:?} touched dist/");
     }
+}
+
+#[test]
+fn useless_selectors_are_refused_with_strict() {
+    let config = "targets = [\"manylinux_2_17_x86_64\", \"win_amd64\"]\nskip = \"win_amd64\"\n";
+    refused(&with_mirror(config), &["plan", "--strict"])
+        .says(&["`skip` pattern `win_amd64` matches no build identifier", "`*-win_amd64`", "without --strict"])
+        .points_at("pookie.toml:2:8", "2 │ skip = \"win_amd64\"", "matches nothing");
+    let config = "[[overrides]]\nselect = []\nenv = { A = \"1\" }\n";
+    refused(&format!("{}\n{config}", mirror_table()), &["plan", "--strict"])
+        .says(&["[[overrides]] #1 (select = []) matches no build of this run"])
+        .points_at("pookie.toml:6:10", "6 │ select = []", "matches no build");
 }

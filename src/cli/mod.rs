@@ -147,6 +147,10 @@ pub struct ProjectArgs {
     /// `ca-bundle` and $SSL_CERT_FILE)
     #[arg(long = "ca-bundle", value_name = "FILE")]
     pub ca_bundle: Option<PathBuf>,
+    /// Refuse selectors that select nothing (a `skip` no build matches, an override that
+    /// applies to no build) instead of warning about them
+    #[arg(long)]
+    pub strict: bool,
 }
 
 impl ProjectArgs {
@@ -162,6 +166,7 @@ impl ProjectArgs {
             jobs: self.jobs,
             only: self.only.clone(),
             offline: self.offline,
+            strict: self.strict,
             ca_bundle: self.ca_bundle.clone(),
         }
     }

@@ -129,13 +129,20 @@ pub fn resolve(settings: &Settings, index: Option<&PythonIndex>) -> Result<Matri
         .iter()
         .flat_map(|t| versions.iter().map(move |v| BuildId { target: *t, python: *v }))
         .collect();
-    let warnings = useless_selectors(settings, &all, &cells);
-    Ok(Matrix { cells, warnings })
+    let useless = useless_selectors(settings, &all, &cells);
+    if settings.strict
+        && let Some((message, origin, label)) = useless.first()
+    {
+        return Err(ConfigError::new("useless_selector", message.clone())
+            .at(src, origin, *label)
+            .help("remove it or correct it; without --strict this is a warning"));
+    }
+    Ok(Matrix { cells, warnings: useless.into_iter().map(|(m, _, _)| m).collect() })
 }
 
 /// Selectors that select nothing, said in plain words (`--strict` is for later; today they
 /// warn in `plan` and `run`).
-fn useless_selectors(settings: &Settings, all: &[BuildId], cells: &[Cell]) -> Vec<String> {
+fn useless_selectors(settings: &Settings, all: &[BuildId], cells: &[Cell]) -> Vec<(String, Origin, &'static str)> {
     let example = all.first().map(|id| id.to_string()).unwrap_or_default();
     let mut out = Vec::new();
     // A skip pattern of versions or targets this run does not build is common and harmless
@@ -145,7 +152,7 @@ fn useless_selectors(settings: &Settings, all: &[BuildId], cells: &[Cell]) -> Ve
         .flat_map(|t| (6..=15).map(move |minor| BuildId { target: t, python: PythonVersion::new(minor) }.to_string()))
         .chain(all.iter().map(|id| id.to_string()))
         .collect();
-    if let Some((patterns, _)) = &settings.skip {
+    if let Some((patterns, origin)) = &settings.skip {
         for g in &patterns.0 {
             if !any_id.iter().any(|id| g.matches(id)) {
                 let hint = if crate::target::Target::from_tag(g.text.as_str()).is_some() {
@@ -153,18 +160,20 @@ fn useless_selectors(settings: &Settings, all: &[BuildId], cells: &[Cell]) -> Ve
                 } else {
                     format!(" (identifiers look like {example})")
                 };
-                out.push(format!("`skip` pattern `{}` matches no build identifier{hint}", g.text.as_str()));
+                let message = format!("`skip` pattern `{}` matches no build identifier{hint}", g.text.as_str());
+                out.push((message, origin.clone(), "matches nothing"));
             }
         }
     }
     for (i, o) in settings.overrides.iter().enumerate() {
         if o.select.0.is_empty() || !cells.iter().any(|c| o.select.matches(&c.id)) {
             let patterns: Vec<&str> = o.select.0.iter().map(|g| g.text.as_str()).collect();
-            out.push(format!(
+            let message = format!(
                 "[[overrides]] #{} (select = {:?}) matches no build of this run, so it changes nothing (identifiers look like {example})",
                 i + 1,
                 patterns
-            ));
+            );
+            out.push((message, o.origin.clone(), "matches no build"));
         }
     }
     out

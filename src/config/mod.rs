@@ -82,6 +82,8 @@ pub struct PythonSettings {
 #[derive(Clone, Debug)]
 pub struct Override {
     pub select: Patterns,
+    /// Where `select` was written.
+    pub origin: Origin,
     pub build: Option<String>,
     pub test: Option<String>,
     pub test_requires: Option<Vec<String>>,
@@ -101,6 +103,8 @@ pub struct CliOverrides {
     pub jobs: Option<usize>,
     pub only: Option<String>,
     pub offline: bool,
+    /// Selectors that select nothing are errors, not warnings.
+    pub strict: bool,
     /// The user's CA bundle (any file; a project's `ca-bundle` must be a file of the project).
     pub ca_bundle: Option<PathBuf>,
 }
@@ -132,6 +136,8 @@ pub struct Settings {
     pub ca_bundle: Option<CaBundle>,
     pub caches: Caches,
     pub offline: bool,
+    /// `--strict`: selectors that select nothing are errors.
+    pub strict: bool,
     pub sources: Sources,
 }
 

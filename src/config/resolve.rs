@@ -74,6 +74,7 @@ pub(super) fn resolve(
         ca_bundle,
         caches: super::Caches { pip: raw.caches.pip.unwrap_or(true), compiler: raw.caches.compiler.unwrap_or(true) },
         offline: cli.offline,
+        strict: cli.strict,
         sources,
     })
 }
@@ -305,6 +306,9 @@ fn output_dir(raw: Option<&Spanned<String>>, workspace: &Path, src: &Sources) ->
     Ok(absolute)
 }
 
+/// More jobs at once than any machine runs containers for is a typo.
+const MAX_JOBS: usize = 1024;
+
 fn jobs(raw: Option<&Spanned<i64>>, cli: &CliOverrides, src: &Sources) -> Result<usize, ConfigError> {
     let jobs = match (cli.jobs, raw) {
         (Some(0), _) => {
@@ -312,8 +316,13 @@ fn jobs(raw: Option<&Spanned<i64>>, cli: &CliOverrides, src: &Sources) -> Result
                 .at(src, &src.flag_any(&["--jobs", "-j"], "0"), "zero")
                 .help("pass -j N with N ≥ 1, or leave it out to use every core"));
         }
+        (Some(j), _) if j > MAX_JOBS => {
+            return Err(ConfigError::new("jobs", format!("--jobs {j} is out of range"))
+                .at(src, &src.flag_any(&["--jobs", "-j"], &j.to_string()), "must be between 1 and 1024")
+                .help("leave -j out to run one job per CPU core"));
+        }
         (Some(j), _) => j,
-        (None, Some(j)) if *j.get_ref() < 1 || *j.get_ref() > 1024 => {
+        (None, Some(j)) if *j.get_ref() < 1 || *j.get_ref() > MAX_JOBS as i64 => {
             return Err(ConfigError::new("jobs", format!("`jobs = {}` is out of range", j.get_ref()))
                 .at(src, &span_of(j), "must be between 1 and 1024")
                 .help("leave `jobs` out to run one job per CPU core"));
@@ -342,7 +351,12 @@ fn env(
 fn timeout(raw: Option<&Spanned<RawTimeout>>, src: &Sources) -> Result<Option<Duration>, ConfigError> {
     let timeout = match raw {
         None => None,
-        Some(t) => Some(parse_timeout(t.get_ref()).ok_or_else(|| {
+        Some(t) if parse_timeout(t.get_ref()) == Some(0) => {
+            return Err(ConfigError::new("timeout", "a timeout of 0 would stop every job as it starts")
+                .at(src, &span_of(t), "zero")
+                .help("give at least one second, e.g. `timeout = \"30m\"`, or leave `timeout` out (no limit)"));
+        }
+        Some(t) => Some(parse_timeout(t.get_ref()).map(Duration::from_secs).ok_or_else(|| {
             ConfigError::new("timeout", "the timeout is not a duration")
                 .at(src, &span_of(t), "expected seconds or e.g. \"30m\"")
                 .help("write seconds (`timeout = 1800`) or a duration such as \"90s\", \"30m\", \"1h30m\"")
@@ -384,7 +398,7 @@ fn only(
 fn overrides(raw: Vec<raw::RawOverride>, src: &Sources) -> Result<Vec<Override>, ConfigError> {
     let mut overrides = Vec::new();
     for o in raw {
-        let (select, _) = patterns(&o.select, src)?;
+        let (select, origin) = patterns(&o.select, src)?;
         let mut env = BTreeMap::new();
         for (k, v) in o.env.unwrap_or_default() {
             check_env_name(k.get_ref(), &span_of(&k), src)?;
@@ -393,6 +407,7 @@ fn overrides(raw: Vec<raw::RawOverride>, src: &Sources) -> Result<Vec<Override>,
         }
         overrides.push(Override {
             select,
+            origin,
             build: o.build.map(|b| b.into_inner()),
             test: o.test.map(|t| t.into_inner()),
             test_requires: o.test_requires,
@@ -578,7 +593,8 @@ fn check_env_value(name: &str, value: &str, origin: &Origin, src: &Sources) -> R
 }
 
 /// `600`, `"90s"`, `"30m"`, `"1h30m"`; zero is not a timeout.
-fn parse_timeout(t: &RawTimeout) -> Option<Duration> {
+/// Seconds.
+fn parse_timeout(t: &RawTimeout) -> Option<u64> {
     let secs = match t {
         RawTimeout::Seconds(n) => u64::try_from(*n).ok()?,
         RawTimeout::Text(s) => {
@@ -592,7 +608,7 @@ fn parse_timeout(t: &RawTimeout) -> Option<Duration> {
             n(1)?.checked_mul(3600)?.checked_add(n(2)?.checked_mul(60)?)?.checked_add(n(3)?)?
         }
     };
-    (secs > 0).then(|| Duration::from_secs(secs))
+    Some(secs)
 }
 
 #[cfg(test)]
@@ -622,12 +638,12 @@ mod tests {
     #[test]
     fn timeouts() {
         let t = |s: &str| parse_timeout(&RawTimeout::Text(s.into()));
-        assert_eq!(t("90s"), Some(Duration::from_secs(90)));
-        assert_eq!(t("30m"), Some(Duration::from_secs(1800)));
-        assert_eq!(t("1h30m"), Some(Duration::from_secs(5400)));
-        assert_eq!(t("45"), Some(Duration::from_secs(45)));
+        assert_eq!(t("90s"), Some(90));
+        assert_eq!(t("30m"), Some(1800));
+        assert_eq!(t("1h30m"), Some(5400));
+        assert_eq!(t("45"), Some(45));
         assert_eq!(t("soon"), None);
-        assert_eq!(t("0s"), None);
+        assert_eq!(t("0s"), Some(0));
         assert_eq!(parse_timeout(&RawTimeout::Seconds(-5)), None);
     }
 }

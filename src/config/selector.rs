@@ -62,6 +62,9 @@ impl Glob {
                     if !closed {
                         return Err(format!("unclosed `[` in `{text}`"));
                     }
+                    if class == "[" || class == "[^" {
+                        return Err(format!("empty `[]` in `{text}`: a class names at least one character"));
+                    }
                     class.push(']');
                     re.push_str(&class);
                 }
@@ -81,7 +84,9 @@ impl Glob {
             return Err(format!("unclosed `{{` in `{text}`"));
         }
         re.push('$');
-        let re = regex::Regex::new(&re).map_err(|e| format!("`{text}` is not a valid pattern: {e}"))?;
+        let re = regex::Regex::new(&re).map_err(|_| {
+            format!("`{text}` is not a valid pattern: a `[…]` class in it is malformed (a range such as `z-a`?)")
+        })?;
         Ok(Glob { text: text.to_string(), re })
     }
 

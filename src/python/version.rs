@@ -24,6 +24,10 @@ pub enum VersionError {
     HasPatch(String, String),
     #[error("CPython {0} is not supported: pookie builds for CPython 3.{OLDEST_MINOR} and newer")]
     TooOld(String),
+    #[error(
+        "`{0}` reads as CPython 3.{0} (a lone number is the minor version), which is not supported: pookie builds for CPython 3.{OLDEST_MINOR} and newer"
+    )]
+    LoneMinorTooOld(String),
 }
 
 impl FromStr for PythonVersion {
@@ -47,6 +51,9 @@ impl FromStr for PythonVersion {
             }
             _ => return Err(VersionError::Malformed(s.to_string())),
         };
+        if parts.len() == 1 && v.minor < OLDEST_MINOR {
+            return Err(VersionError::LoneMinorTooOld(t.to_string()));
+        }
         if v.major != 3 || v.minor < OLDEST_MINOR {
             return Err(VersionError::TooOld(s.to_string()));
         }
