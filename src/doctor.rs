@@ -183,11 +183,11 @@ fn container_check(engine: &Engine, needs: &Needs) -> Option<Check> {
         Ok(d) => d,
         Err(e) => return Some(Check::fail(name, format!("cannot make a directory to mount: {e}"), "check $TMPDIR")),
     };
-    let mut args: Vec<String> = vec!["run".into(), "--rm".into(), "--label".into(), format!("{MANAGED_LABEL}=true")];
+    let mut args: Vec<String> = vec!["run".into(), "--rm".into(), format!("--label={MANAGED_LABEL}=true")];
     args.extend(engine.run_as_caller(uid, gid));
     args.extend([
-        "--volume".into(),
-        format!("{}:/pookie/probe", dir.path().display()),
+        format!("--volume={}:/pookie/probe", dir.path().display()),
+        "--".into(),
         image.clone(),
         "sh".into(),
         "-c".into(),

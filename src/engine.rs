@@ -67,15 +67,13 @@ impl EngineKind {
 fn caller_args(kind: EngineKind, rootless: bool, uid: u32, gid: u32, limits: Option<(u64, u64)>) -> Vec<String> {
     let mut args = match (kind, rootless) {
         (EngineKind::Docker, true) => vec![],
-        (EngineKind::Podman, true) => vec!["--userns=keep-id".into(), "--user".into(), format!("{uid}:{gid}")],
-        (_, false) => vec!["--user".into(), format!("{uid}:{gid}")],
+        (EngineKind::Podman, true) => vec!["--userns=keep-id".into(), format!("--user={uid}:{gid}")],
+        (_, false) => vec![format!("--user={uid}:{gid}")],
     };
     if let Some((nofile, nproc)) = limits {
         args.extend([
-            "--ulimit".into(),
-            format!("nofile={}:{}", nofile.min(1024), nofile.min(1 << 20)),
-            "--ulimit".into(),
-            format!("nproc={n}:{n}", n = nproc.min(4096)),
+            format!("--ulimit=nofile={}:{}", nofile.min(1024), nofile.min(1 << 20)),
+            format!("--ulimit=nproc={n}:{n}", n = nproc.min(4096)),
         ]);
     }
     args
@@ -294,7 +292,7 @@ impl Engine {
     }
 
     pub fn image_exists(&self, reference: &str) -> bool {
-        self.cmd(["image", "inspect", "--format", "{{.Id}}", reference])
+        self.cmd(["image", "inspect", "--format={{.Id}}", "--", reference])
             .stdout_null()
             .stderr_null()
             .unchecked()
@@ -304,7 +302,7 @@ impl Engine {
 
     /// Loads an image archive (`docker save` format) into the engine.
     pub fn load(&self, archive: &Path) -> Result<String, EngineError> {
-        self.output([OsString::from("load"), OsString::from("-i"), archive.as_os_str().to_owned()])
+        self.output([OsString::from("load"), OsString::from("--input"), archive.as_os_str().to_owned()])
     }
 
     /// Removes the images carrying `label`, newest first so that layers go before the layers
@@ -323,7 +321,7 @@ impl Engine {
             let mut last_error = None;
             let before = removed;
             for (_, id) in images {
-                match self.output(["rmi", "--force", id]) {
+                match self.output(["rmi", "--force", "--", id]) {
                     Ok(_) => removed += 1,
                     Err(e) => last_error = Some(e),
                 }
@@ -345,7 +343,7 @@ impl Engine {
             if ids.is_empty() {
                 return Ok(removed);
             }
-            let mut args = vec!["rm", "-f"];
+            let mut args = vec!["rm", "-f", "--"];
             args.extend(&ids);
             if self.output(args).is_ok() {
                 removed += ids.len();
@@ -382,14 +380,14 @@ mod tests {
     #[test]
     fn jobs_run_as_the_caller_on_every_kind_of_engine() {
         let args = |kind, rootless| caller_args(kind, rootless, 1000, 100, None).join(" ");
-        assert_eq!(args(EngineKind::Docker, false), "--user 1000:100");
-        assert_eq!(args(EngineKind::Podman, false), "--user 1000:100", "keep-id is refused by rootful podman");
-        assert_eq!(args(EngineKind::Podman, true), "--userns=keep-id --user 1000:100");
+        assert_eq!(args(EngineKind::Docker, false), "--user=1000:100");
+        assert_eq!(args(EngineKind::Podman, false), "--user=1000:100", "keep-id is refused by rootful podman");
+        assert_eq!(args(EngineKind::Podman, true), "--userns=keep-id --user=1000:100");
         assert_eq!(args(EngineKind::Docker, true), "", "rootless docker's root is the caller");
         // Explicit ulimits never exceed the caller's own hard limits.
         let limited = caller_args(EngineKind::Podman, false, 0, 0, Some((20_000, 96_363))).join(" ");
-        assert_eq!(limited, "--user 0:0 --ulimit nofile=1024:20000 --ulimit nproc=4096:4096");
+        assert_eq!(limited, "--user=0:0 --ulimit=nofile=1024:20000 --ulimit=nproc=4096:4096");
         let low = caller_args(EngineKind::Podman, true, 1, 1, Some((512, 100))).join(" ");
-        assert!(low.ends_with("--ulimit nofile=512:512 --ulimit nproc=100:100"), "{low}");
+        assert!(low.ends_with("--ulimit=nofile=512:512 --ulimit=nproc=100:100"), "{low}");
     }
 }

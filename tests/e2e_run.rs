@@ -333,6 +333,44 @@ fn unchanged_jobs_are_cached_and_changes_rerun_exactly_what_they_affect() {
         let want = if id.starts_with("cp313-") { "passed" } else { "cached" };
         assert_eq!(status, want, "{id} {stage}");
     }
+
+    // A damaged cached wheel is found by its digest: that build runs again, and the wheel
+    // delivered is a good one.
+    // (The newest cp314 entry: the one before the C file changed is there too.)
+    let cached = walk(&p.cache().join("jobs"))
+        .into_iter()
+        .filter(|w| w.file_name().unwrap().to_string_lossy().starts_with("fixturepkg-0.1.0-cp314"))
+        .max_by_key(|w| std::fs::metadata(w).unwrap().modified().unwrap())
+        .expect("a cached cp314 wheel");
+    let mut bytes = std::fs::read(&cached).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&cached, bytes).unwrap();
+    std::fs::remove_dir_all(p.dir().join("dist")).unwrap();
+    let (jobs, started) = run(&[]);
+    for ((id, stage), status) in &jobs {
+        let want = if id.starts_with("cp314-") && stage == "build" { "passed" } else { "cached" };
+        assert_eq!(status, want, "{id} {stage}");
+    }
+    assert_eq!(started, 1, "only the damaged build runs again");
+    for w in p.wheels() {
+        let zip = std::process::Command::new("python3")
+            .args(["-m", "zipfile", "-t"])
+            .arg(p.dir().join("dist").join(&w))
+            .output()
+            .unwrap();
+        assert!(zip.status.success(), "{w} is damaged: {}", stderr(&zip));
+    }
+}
+
+/// Every file under `dir`.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let path = e.unwrap().path();
+        if path.is_dir() { out.extend(walk(&path)) } else { out.push(path) }
+    }
+    out
 }
 
 #[test]
@@ -506,4 +544,93 @@ fn an_abi3_wheel_is_built_once_and_tested_with_every_python() {
     let out = p.pookie(&["run"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout(&out).contains("not a stable-ABI wheel"), "{}", stdout(&out));
+}
+
+#[test]
+fn a_job_container_killed_from_outside_fails_only_its_job() {
+    require(&[&sid_image()]);
+    let _serial = serial();
+    let p = Project::new(&config("[[overrides]]\nselect = \"cp314-*\"\nbuild = \"sleep 600\""));
+    let report = p.root.path().join("report.json");
+    let child = p
+        .command()
+        .args(["run", "-j", "2", "--report", report.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let sleeper =
+        ["ps", "-q", "--filter", "label=org.pookie.managed=true", "--filter", "name=cp314-manylinux_2_17_x86_64-build"];
+    let started = std::time::Instant::now();
+    let id = loop {
+        let ids = p.engine_output(&sleeper);
+        if let Some(id) = ids.split_whitespace().next() {
+            break id.to_string();
+        }
+        assert!(started.elapsed() < Duration::from_secs(600), "the build container never started");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    p.engine_output(&["kill", &id]);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let r = p.report(&report);
+    let jobs = job_statuses(&r);
+    let job = |id: &str, stage: &str| jobs[&(id.to_string(), stage.to_string())].clone();
+    assert_eq!(job("cp313-manylinux_2_17_x86_64", "build"), "passed");
+    assert_eq!(job("cp313-manylinux_2_17_x86_64", "test"), "passed");
+    assert_eq!(job("cp314-manylinux_2_17_x86_64", "build"), "failed");
+    assert_eq!(job("cp314-manylinux_2_17_x86_64", "test"), "skipped");
+    let summary = stdout(&out);
+    assert!(summary.contains("the container was killed"), "{summary}");
+    let wheels = p.wheels();
+    assert!(wheels.len() == 1 && wheels[0].contains("-cp313-"), "{wheels:?}");
+    let left = p.engine_output(&["ps", "-aq", "--filter", "label=org.pookie.managed=true", "--filter", "name=pookie-"]);
+    assert!(left.trim().is_empty(), "containers left behind: {left}");
+}
+
+/// A full output directory (a 16 KiB tmpfs) fails the builds whose wheels cannot be written,
+/// leaves no partial wheel, and a re-run with room delivers them from the job cache.
+#[test]
+fn a_full_disk_fails_the_delivery_and_a_rerun_resumes_from_the_cache() {
+    require(&[&sid_image()]);
+    assert_eq!(unsafe { libc::geteuid() }, 0, "this test mounts a small tmpfs and must run as root (as CI does)");
+    let _serial = serial();
+    let p = Project::new(&config("").replace("\"3.13\", \"3.14\"", "\"3.13\""));
+    let dist = p.dir().join("dist");
+    std::fs::create_dir_all(&dist).unwrap();
+    let mount = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=16k", "pookie-full", dist.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(mount.success(), "cannot mount a tmpfs at {}", dist.display());
+    struct Unmount(std::path::PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount").arg(&self.0).status();
+        }
+    }
+    let unmount = Unmount(dist.clone());
+    // The disk is full before the wheel arrives.
+    let _ = std::fs::write(dist.join("filler"), vec![1u8; 64 * 1024]);
+
+    let report = p.root.path().join("report.json");
+    let out = p.pookie(&["run", "--report", report.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let jobs = job_statuses(&p.report(&report));
+    assert_eq!(jobs[&("cp313-manylinux_2_17_x86_64".to_string(), "build".to_string())], "failed");
+    let summary = stdout(&out);
+    assert!(
+        summary.contains("its wheel could not be written to") && summary.contains("No space left on device"),
+        "{summary}"
+    );
+    let left: Vec<_> = std::fs::read_dir(&dist).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, vec![std::ffi::OsString::from("filler")], "a partial wheel was left");
+
+    // Room again: the build is not run again, its wheel comes from the job cache.
+    drop(unmount);
+    let out = p.pookie(&["run", "--report", report.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let jobs = job_statuses(&p.report(&report));
+    assert!(jobs.values().all(|s| s == "cached"), "{jobs:?}");
+    assert_eq!(p.wheels().len(), 1);
 }

@@ -18,7 +18,7 @@ pub(super) fn inspect(engine: &Engine, reference: &str) -> Result<Option<Tagged>
     if !engine.image_exists(reference) {
         return Ok(None);
     }
-    let out = engine.output(["image", "inspect", reference])?;
+    let out = engine.output(["image", "inspect", "--", reference])?;
     let v: serde_json::Value = serde_json::from_str(&out).map_err(|e| BaseImageError::Io {
         what: format!("cannot read `image inspect {reference}`"),
         source: io::Error::other(e),
@@ -54,13 +54,13 @@ pub(super) fn load_and_tag(
         }
         progress(&format!("loaded in {}", secs(started.elapsed())));
     }
-    engine.output(["tag", image_id, tag])?;
+    engine.output(["tag", "--", image_id, tag])?;
     // The image the tag named before, if pookie made it and nothing else names it, is garbage now.
     if let Some(prev) = previous
         && prev.id != image_id
         && prev.key.is_some()
     {
-        let _ = engine.output(["image", "rm", prev.id.as_str()]);
+        let _ = engine.output(["image", "rm", "--", prev.id.as_str()]);
     }
     Ok(())
 }

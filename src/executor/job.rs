@@ -46,6 +46,8 @@ impl From<String> for NotPassed {
 const EXIT_NO_WINDOWS_PYTHON: i32 = 30;
 /// job.sh's exit code for tests killed by SIGBUS where it kept QEMU's core dumps.
 const EXIT_SIGBUS: i32 = 22;
+/// The exit codes job.sh gives (images/job.sh); any other comes from outside the job.
+const JOB_CODES: [i32; 9] = [0, 2, 10, 11, 12, 20, 21, EXIT_SIGBUS, EXIT_NO_WINDOWS_PYTHON];
 
 /// Runs `job` in the image `image`; test jobs install `wheels`. Returns the job's finished
 /// wheels (build jobs) or nothing.
@@ -61,14 +63,10 @@ pub fn run(ctx: &Context, job: &JobNode, image: &str, wheels: &[PathBuf]) -> Res
     let mut args: Vec<String> = vec![
         "run".into(),
         "--rm".into(),
-        "--name".into(),
-        name.clone(),
-        "--label".into(),
-        format!("{RUN_LABEL}={}", ctx.run_id),
-        "--label".into(),
-        format!("{MANAGED_LABEL}=true"),
-        "--workdir".into(),
-        format!("{JOB_MOUNT}/src"),
+        format!("--name={name}"),
+        format!("--label={RUN_LABEL}={}", ctx.run_id),
+        format!("--label={MANAGED_LABEL}=true"),
+        format!("--workdir={JOB_MOUNT}/src"),
     ];
     // Outputs belong to the caller, not to root.
     args.extend(ctx.engine.run_as_caller(ctx.uid, ctx.gid));
@@ -80,16 +78,17 @@ pub fn run(ctx: &Context, job: &JobNode, image: &str, wheels: &[PathBuf]) -> Res
         // The engine would create a missing directory as root.
         std::fs::create_dir_all(&host).map_err(|e| format!("cannot create {}: {e}", host.display()))?;
         let ro = if m.read_only { ":ro" } else { "" };
-        args.extend(["--volume".into(), format!("{}:{}{ro}", host.display(), m.container)]);
+        args.push(format!("--volume={}:{}{ro}", host.display(), m.container));
     }
     for (k, v) in &job.env {
-        args.extend(["--env".into(), format!("{k}={v}")]);
+        args.push(format!("--env={k}={v}"));
     }
-    args.extend([image.to_string(), "bash".into(), format!("{JOB_MOUNT}/job.sh")]);
+    // Values ride in `--opt=value` form and positionals after `--`: none can be read as a flag.
+    args.extend(["--".into(), image.to_string(), "bash".into(), format!("{JOB_MOUNT}/job.sh")]);
 
     let timeout = job.timeout_secs.map(Duration::from_secs);
     let stop = || {
-        let _ = ctx.engine.output(["rm", "-f", &name]);
+        let _ = ctx.engine.output(["rm", "-f", "--", &name]);
     };
     let exit = process::run_logged(ctx.engine.cmd(&args), &log, timeout, ctx.cancel, stop)
         .map_err(|e| format!("cannot run the engine: {e}"))?;
@@ -100,6 +99,10 @@ pub fn run(ctx: &Context, job: &JobNode, image: &str, wheels: &[PathBuf]) -> Res
             return Err(NotPassed::NoWindowsPython(last_lines(&log_path, 1).replace("::pookie:: ", "")));
         }
         Exit::Code(EXIT_SIGBUS) => return Err(sigbus(&dir, &log_path)),
+        // Not job.sh's own verdict: the engine, or something outside, ended the container.
+        Exit::Code(code) if !JOB_CODES.contains(&code) && ctx.engine.ping().is_err() => {
+            return Err(format!("the container engine stopped answering during the job (exit code {code})").into());
+        }
         Exit::Code(code) => return Err(reason(code, &log_path).into()),
         Exit::Signal => return Err("the container was killed".to_string().into()),
         Exit::TimedOut => return Err(format!("timed out after {}s", job.timeout_secs.unwrap_or(0)).into()),
@@ -200,6 +203,9 @@ fn reason(code: i32, log: &Path) -> String {
         20 => "installing the wheel (or the test requirements) failed".into(),
         21 => "the tests failed".into(),
         125..=127 => format!("the engine could not run the container: {}", last_lines(log, 1)),
+        // `docker run` exits 128+N when the container's process died of signal N.
+        137 => "the container was killed (SIGKILL: stopped from outside, or out of memory)".into(),
+        143 => "the container was stopped from outside (SIGTERM)".into(),
         c => format!("exited with code {c}: {}", last_lines(log, 1)),
     }
 }

@@ -371,7 +371,7 @@ fn finish(
 fn publish_if_final(
     plan: &Plan,
     i: NodeIndex,
-    done: &HashMap<NodeIndex, Done>,
+    done: &mut HashMap<NodeIndex, Done>,
     published: &mut HashMap<NodeIndex, Vec<String>>,
     opts: &Options,
 ) {
@@ -398,7 +398,14 @@ fn publish_if_final(
     for w in wheels {
         match publish(&w, opts) {
             Ok(name) => names.push(name),
-            Err(e) => eprintln!("pookie: cannot publish {}: {e}", w.display()),
+            // A wheel that was built but cannot be delivered (a full disk, a read-only output
+            // directory) fails its build: the run must not look like it delivered it.
+            Err(e) => {
+                if let Some(d) = done.get_mut(&build) {
+                    d.status = Status::Failed;
+                    d.reason = Some(format!("its wheel could not be written to {}: {e}", opts.output_dir.display()));
+                }
+            }
         }
     }
     published.insert(build, names);

@@ -57,19 +57,15 @@ impl Builder<'_> {
             "build".into(),
             // Failed builds must not leave intermediate containers behind.
             "--force-rm".into(),
-            "--tag".into(),
-            tag.into(),
-            "--label".into(),
-            format!("{MANAGED_LABEL}=true"),
-            "--label".into(),
-            format!("org.pookie.layer-name={}", node.name),
-            "--label".into(),
-            format!("{FROM_ID_LABEL}={from_id}"),
+            format!("--tag={tag}"),
+            format!("--label={MANAGED_LABEL}=true"),
+            format!("--label=org.pookie.layer-name={}", node.name),
+            format!("--label={FROM_ID_LABEL}={from_id}"),
         ];
         for (k, v) in &node.args {
-            args.extend(["--build-arg".into(), format!("{k}={v}")]);
+            args.push(format!("--build-arg={k}={v}"));
         }
-        args.push(context.path().display().to_string());
+        args.extend(["--".into(), context.path().display().to_string()]);
         let log_file = open_log(log)?;
         let exit = process::run_logged(self.engine.cmd(args), &log_file, None, self.cancel, || {})
             .map_err(|e| format!("cannot run the engine: {e}"))?;
@@ -121,7 +117,7 @@ impl Builder<'_> {
     }
 
     fn image_id(&self, reference: &str) -> Option<String> {
-        self.engine.output(["image", "inspect", "--format", "{{.Id}}", reference]).ok().map(|s| s.trim().to_string())
+        self.engine.output(["image", "inspect", "--format={{.Id}}", "--", reference]).ok().map(|s| s.trim().to_string())
     }
 
     /// The ID of the base image, pulling it when the engine does not have it.
@@ -130,7 +126,7 @@ impl Builder<'_> {
             return Ok(id);
         }
         let log_file = open_log(log)?;
-        let exit = process::run_logged(self.engine.cmd(["pull", reference]), &log_file, None, self.cancel, || {})
+        let exit = process::run_logged(self.engine.cmd(["pull", "--", reference]), &log_file, None, self.cancel, || {})
             .map_err(|e| format!("cannot run the engine: {e}"))?;
         if exit != Exit::Code(0) {
             return Err(format!(
@@ -143,7 +139,10 @@ impl Builder<'_> {
 
     fn label(&self, image: &str, label: &str) -> Option<String> {
         let format = format!("{{{{index .Config.Labels \"{label}\"}}}}");
-        self.engine.output(["image", "inspect", "--format", &format, image]).ok().map(|s| s.trim().to_string())
+        self.engine
+            .output(["image", "inspect", &format!("--format={format}"), "--", image])
+            .ok()
+            .map(|s| s.trim().to_string())
     }
 }
 

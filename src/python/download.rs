@@ -44,13 +44,9 @@ pub fn fetch_archive(archive: &Archive, cache_dir: &Path, offline: bool) -> Resu
         if actual == archive.sha256 {
             return Ok(path);
         }
-        // A cached file that no longer matches is as bad as a bad download.
-        let _ = std::fs::remove_file(&path);
-        return Err(DownloadError::Checksum {
-            file: archive.filename.clone(),
-            expected: archive.sha256.clone(),
-            actual,
-        });
+        // A cached file that no longer matches (a damaged disk, a killed copy from an older
+        // pookie) is never used: it is fetched again, and verified like any download.
+        std::fs::remove_file(&path).map_err(io_err(&path))?;
     }
     let local = archive.local_path();
     if offline && local.is_none() {
@@ -132,9 +128,17 @@ mod tests {
         let a = archive(format!("file://{}", src.display()), sha.clone());
         let got = fetch_archive(&a, &cache, true).unwrap();
         assert_eq!(std::fs::read(&got).unwrap(), b"archive bytes");
+        // A damaged cached copy is fetched again, not used.
+        std::fs::write(&got, b"archive bytez").unwrap();
+        assert_eq!(fetch_archive(&a, &cache, true).unwrap(), got);
+        assert_eq!(std::fs::read(&got).unwrap(), b"archive bytes");
         // Served from the cache once the source is gone.
         std::fs::remove_file(&src).unwrap();
         assert_eq!(fetch_archive(&a, &cache, true).unwrap(), got);
+        // Damaged with no source left: an error, and the damaged file is gone.
+        std::fs::write(&got, b"archive bytez").unwrap();
+        assert!(fetch_archive(&a, &cache, true).is_err());
+        assert!(!got.exists());
     }
 
     #[test]
