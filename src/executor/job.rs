@@ -46,8 +46,6 @@ impl From<String> for NotPassed {
 const EXIT_NO_WINDOWS_PYTHON: i32 = 30;
 /// job.sh's exit code for tests killed by SIGBUS where it kept QEMU's core dumps.
 const EXIT_SIGBUS: i32 = 22;
-/// The exit codes job.sh gives (images/job.sh); any other comes from outside the job.
-const JOB_CODES: [i32; 9] = [0, 2, 10, 11, 12, 20, 21, EXIT_SIGBUS, EXIT_NO_WINDOWS_PYTHON];
 
 /// Runs `job` in the image `image`; test jobs install `wheels`. Returns the job's finished
 /// wheels (build jobs) or nothing.
@@ -99,10 +97,6 @@ pub fn run(ctx: &Context, job: &JobNode, image: &str, wheels: &[PathBuf]) -> Res
             return Err(NotPassed::NoWindowsPython(last_lines(&log_path, 1).replace("::pookie:: ", "")));
         }
         Exit::Code(EXIT_SIGBUS) => return Err(sigbus(&dir, &log_path)),
-        // Not job.sh's own verdict: the engine, or something outside, ended the container.
-        Exit::Code(code) if !JOB_CODES.contains(&code) && ctx.engine.ping().is_err() => {
-            return Err(format!("the container engine stopped answering during the job (exit code {code})").into());
-        }
         Exit::Code(code) => return Err(reason(code, &log_path).into()),
         Exit::Signal => return Err("the container was killed".to_string().into()),
         Exit::TimedOut => return Err(format!("timed out after {}s", job.timeout_secs.unwrap_or(0)).into()),

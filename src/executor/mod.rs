@@ -125,11 +125,12 @@ pub fn execute(plan: &Plan, engine: &Engine, opts: &Options, cancel: &Cancel, pr
         jobs_cache: &jobs_cache,
         tags: &tags,
         workspace: opts.workspace,
+        engine_lost: Default::default(),
     };
 
     pool.in_place_scope(|scope| {
         loop {
-            stopping |= cancel.is_cancelled();
+            stopping |= cancel.is_cancelled() || workers.engine_lost.load(std::sync::atomic::Ordering::SeqCst);
             while let Some(i) = ready.peek().filter(|_| !stopping) {
                 let c = cost(&g[i]);
                 let slots = c.slots.min(opts.jobs);
@@ -191,7 +192,13 @@ pub fn execute(plan: &Plan, engine: &Engine, opts: &Options, cancel: &Cancel, pr
     });
     progress.end();
 
-    let why_not = if cancel.is_cancelled() { "interrupted before it started" } else { "not started: --fail-fast" };
+    let why_not = if cancel.is_cancelled() {
+        "interrupted before it started"
+    } else if workers.engine_lost.load(std::sync::atomic::Ordering::SeqCst) {
+        "not started: the container engine stopped answering"
+    } else {
+        "not started: --fail-fast"
+    };
     g.node_indices()
         .map(|i| {
             let d = done.remove(&i);
@@ -248,12 +255,24 @@ struct Workers<'a> {
     jobs_cache: &'a cache::JobCache,
     tags: &'a HashMap<&'a str, &'a str>,
     workspace: &'a Path,
+    /// Set when a node failed and the engine no longer answers: nothing more can start.
+    engine_lost: std::sync::atomic::AtomicBool,
 }
 
 impl Workers<'_> {
     /// Runs one node to its end: an image layer is found or built; a job runs in its container
     /// and, once passed, is remembered under `key`.
     fn run(&self, node: &Node, key: Option<&str>, input: &[PathBuf]) -> (Status, Option<String>, Vec<PathBuf>) {
+        let (status, reason, wheels) = self.run_node(node, key, input);
+        if status == Status::Failed && self.jobs.engine.ping().is_err() {
+            self.engine_lost.store(true, std::sync::atomic::Ordering::SeqCst);
+            let what = if matches!(node, Node::Image(_)) { "image build" } else { "job" };
+            return (status, Some(format!("the container engine stopped answering during the {what}")), wheels);
+        }
+        (status, reason, wheels)
+    }
+
+    fn run_node(&self, node: &Node, key: Option<&str>, input: &[PathBuf]) -> (Status, Option<String>, Vec<PathBuf>) {
         let cancel = self.jobs.cancel;
         match node {
             Node::Image(n) => {
