@@ -114,7 +114,11 @@ fn execute(
     fail_fast: bool,
     force: Option<Patterns>,
 ) -> Result<(Vec<report::NodeReport>, String, f64, bool), Failure> {
-    let project_digest = crate::workspace::digest(&settings.workspace, std::slice::from_ref(&settings.output_dir))
+    // pookie.toml is pookie's alone: what it says reaches a job through the job's own fields
+    // (command, environment, image), so an edit re-runs only the jobs it changes.
+    let mut exclude = vec![settings.output_dir.clone()];
+    exclude.extend(settings.config_file.iter().filter(|f| f.file_name().is_some_and(|n| n == "pookie.toml")).cloned());
+    let project_digest = crate::workspace::digest(&settings.workspace, &exclude)
         .map_err(|e| Failure::msg(EXIT_FAILURE, format!("cannot read the project: {e}")))?;
     let run_id = run_id();
     let cancel = Arc::new(Cancel::default());
