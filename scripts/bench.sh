@@ -64,8 +64,8 @@ test = "python -m pytest"
 [python]
 versions = ["3.10", "3.11", "3.12", "3.13", "3.14", "3.15"]
 prereleases = true
-mirror = "$repo/tests/fixtures/pbs-20260814"
 TOML
+export POOKIE_PYTHON_MIRROR=$repo/tests/fixtures/pbs-20260814
 plan_ms=$(python3 - "$pookie" "$work/plan" <<'PY'
 import subprocess, sys, time
 best = None

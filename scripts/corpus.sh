@@ -62,7 +62,7 @@ config() { # config TARGET MODE TEST REQUIRES
         manylinux_2_17_x86_64)
             printf '[python]\nsource = "image"\nversions = ["3.13"]\n[images]\nlinux-x86_64 = "debian-pythons:sid"\n' ;;
         musllinux_*)
-            printf '[python]\nversions = ["3.11"]\nmirror = "%s/python-mirror"\n[images]\nmusllinux-x86_64 = "debian-musl:trixie"\n' "$cache" ;;
+            printf '[python]\nversions = ["3.11"]\n[images]\nmusllinux-x86_64 = "debian-musl:trixie"\n' ;;
         *)
             printf '[python]\nsource = "image"\nversions = ["3.11"]\n[images]\nlinux-x86_64 = "debian:bookworm-slim"\n'
             printf 'linux-aarch64 = "debian-pythons:bookworm-arm64"\nlinux-armv7l = "debian-pythons:bookworm-armhf"\n' ;;
@@ -83,7 +83,8 @@ while IFS='|' read -r name version kind test requires; do
             tar -xzf "$sdist" -C "$dir" --strip-components=1
             config "$target" "${mode/native/cross}" "$test" "$requires" > "$dir/pookie.toml"
             started=$EPOCHREALTIME
-            "$pookie" run --workspace "$dir" --report "$dir/report.json" > "$dir/pookie.out" 2>&1 || true
+            # The musl CPython comes from the mirror setup.sh made: the user's to name, not the project's.
+            POOKIE_PYTHON_MIRROR=$cache/python-mirror "$pookie" run --workspace "$dir" --report "$dir/report.json" > "$dir/pookie.out" 2>&1 || true
             took=$(awk -v a="$started" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }')
             status() { jq -r --arg s "$1" '[.nodes[] | select(.kind == "job" and .stage == $s)][0] | if . == null then "-" else .status + (if .status == "failed" then ": " + (.reason // "" | .[0:70]) else "" end) end' "$dir/report.json" 2>/dev/null || echo "no report"; }
             rows+=("$(printf '%-12s %-8s %-24s %-8s %-10s %-8s %s' "$name" "$version" "$target" "$mode" "$(status test | cut -c1-10)" "${took}s" "$(status build)")")

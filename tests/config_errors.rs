@@ -81,7 +81,7 @@ fn unknown_key_in_python() {
     let config = format!("{}verions = [\"3.12\"]\n", mirror_table());
     refused(&config, &["plan"])
         .says(&["unknown key `verions`", "did you mean `versions`?", "mirror, release, prereleases"])
-        .points_at("pookie.toml:4:1", "4 │ verions = [\"3.12\"]", "not a pookie setting");
+        .points_at("pookie.toml:3:1", "3 │ verions = [\"3.12\"]", "not a pookie setting");
 }
 
 #[test]
@@ -229,7 +229,7 @@ fn version_missing_from_the_index() {
             "available there: 3.10, 3.11, 3.12, 3.13, 3.14;",
             "skip = \"cp39-manylinux_2_17_x86_64\"",
         ])
-        .points_at("pookie.toml:4:13", "4 │ versions = [\"3.9\", \"3.12\"]", "requested here");
+        .points_at("pookie.toml:3:13", "3 │ versions = [\"3.9\", \"3.12\"]", "requested here");
 }
 
 #[test]
@@ -240,7 +240,7 @@ fn prerelease_only_version() {
             "CPython 3.15 exists only as the pre-release 3.15.0rc1 for manylinux_2_17_x86_64",
             "set `prereleases = true` under [python]",
         ])
-        .points_at("pookie.toml:4:21", "4 │ versions = [\"3.14\", \"3.15\"]", "requested here");
+        .points_at("pookie.toml:3:21", "3 │ versions = [\"3.14\", \"3.15\"]", "requested here");
 }
 
 #[test]
@@ -248,7 +248,7 @@ fn pinned_release_differs_from_the_mirror() {
     let config = format!("{}release = \"20250101\"\n", mirror_table());
     refused(&config, &["plan"])
         .says(&["the python-build-standalone index is of release 20260814, not 20250101", "release = \"20260814\""])
-        .points_at("pookie.toml:4:11", "4 │ release = \"20250101\"", "pinned here");
+        .points_at("pookie.toml:3:11", "3 │ release = \"20250101\"", "pinned here");
 }
 
 #[test]
@@ -655,5 +655,23 @@ fn useless_selectors_are_refused_with_strict() {
     let config = "[[overrides]]\nselect = []\nenv = { A = \"1\" }\n";
     refused(&format!("{}\n{config}", mirror_table()), &["plan", "--strict"])
         .says(&["[[overrides]] #1 (select = []) matches no build of this run"])
-        .points_at("pookie.toml:6:10", "6 │ select = []", "matches no build");
+        .points_at("pookie.toml:5:10", "5 │ select = []", "matches no build");
+}
+
+/// A project's mirror is a URL or a directory of the project; the user names any other
+/// directory (`--python-mirror`, `POOKIE_PYTHON_MIRROR`, which every test here uses).
+#[test]
+fn a_projects_mirror_directory_stays_in_the_project() {
+    refused("[python]\nmirror = \"/etc\"\n", &["plan"])
+        .says(&["`/etc` cannot be a mirror", "--python-mirror DIR or POOKIE_PYTHON_MIRROR=DIR"])
+        .points_at("pookie.toml:2:10", "2 │ mirror = \"/etc\"", "an absolute path, outside the workspace");
+    refused("[python]\nmirror = \"file://../../etc\"\n", &["plan"]).says(&["`file://../../etc` cannot be a mirror"]);
+    // A link in the project to a directory elsewhere is not followed.
+    let ws = Workspace::with_config("[python]\nmirror = \"pbs\"\n");
+    std::os::unix::fs::symlink(support::fixture_mirror(), ws.path().join("pbs")).unwrap();
+    refused_in(&ws, &["plan"]).says(&["`pbs` cannot be a mirror"]);
+    // The same directory is the user's to name.
+    let ws = Workspace::with_config("[python]\nversions = [\"3.12\"]\n");
+    let out = ws.pookie(&["plan", "--python-mirror", support::fixture_mirror().to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
 }

@@ -39,7 +39,13 @@ fn image(var: &str, default: &str) -> String {
 
 /// Runs pookie on a copy of the fixture; returns the project and the report.
 fn run(name: &str, toml: &str, extra: &[&str]) -> (Project, serde_json::Value) {
-    let p = Project::of(&fixture(name), toml);
+    run_with(name, toml, extra, None)
+}
+
+/// [`run`] with `mirror` as the user's CPython mirror.
+fn run_with(name: &str, toml: &str, extra: &[&str], mirror: Option<&Path>) -> (Project, serde_json::Value) {
+    let mut p = Project::of(&fixture(name), toml);
+    p.mirror = mirror.map(Path::to_path_buf);
     let report = p.root.path().join("report.json");
     let mut args = vec!["run", "--report", report.to_str().unwrap()];
     args.extend(extra);
@@ -151,11 +157,10 @@ fn every_backend_builds_for_musllinux_x86_64_and_passes_its_tests() {
         let toml = config(
             name,
             &format!(
-                "targets = [\"musllinux_1_2_x86_64\"]\n[python]\nversions = [\"3.11\"]\nmirror = \"{}\"\n[images]\nmusllinux-x86_64 = \"{musl}\"\n",
-                mirror.display()
+                "targets = [\"musllinux_1_2_x86_64\"]\n[python]\nversions = [\"3.11\"]\n[images]\nmusllinux-x86_64 = \"{musl}\"\n",
             ),
         );
-        let (p, r) = run(name, &toml, &[]);
+        let (p, r) = run_with(name, &toml, &[], Some(&mirror));
         all_passed(name, &p, &r);
         wheels_for(name, &p, &["musllinux_1_2_x86_64"]);
     }
@@ -188,13 +193,12 @@ fn every_backend_cross_compiles_for_windows_and_macos() {
         let toml = config(
             name,
             &format!(
-                "targets = [\"win_amd64\", \"macosx_11_0_x86_64\", \"macosx_11_0_arm64\"]\n[python]\nversions = [\"3.13\"]\nmirror = \"{}\"\n\
+                "targets = [\"win_amd64\", \"macosx_11_0_x86_64\", \"macosx_11_0_arm64\"]\n[python]\nversions = [\"3.13\"]\n\
                  [images]\nlinux-x86_64 = \"{}\"\n",
-                mirror.display(),
                 sid_image()
             ),
         );
-        let (p, r) = run(name, &toml, &[]);
+        let (p, r) = run_with(name, &toml, &[], Some(&mirror));
         for ((id, stage), status) in job_statuses(&r) {
             // Tests: macOS's cannot run here; Windows's need a Windows CPython the mirror lacks.
             let expected: &[&str] =

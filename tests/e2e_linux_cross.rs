@@ -286,12 +286,11 @@ fn musl_project(target: &str, images: &[(&str, String)], test: bool) -> Project 
 {test}
 [python]
 versions = ["3.11"]
-mirror = "{}"
 
 [images]
-{images}"#,
-        mirror.display()
+{images}"#
     ))
+    .with_mirror(&mirror)
 }
 
 /// The extension modules need no glibc, and musl's libc under the musllinux policy's name

@@ -32,7 +32,8 @@ fn mirror() -> PathBuf {
     dir
 }
 
-fn config(mirror: &Path, targets: &[&str]) -> String {
+/// The project's configuration; the mirror is the user's (see [`Project::with_mirror`]).
+fn config(targets: &[&str]) -> String {
     let targets: Vec<String> = targets.iter().map(|t| format!("\"{t}\"")).collect();
     format!(
         r#"targets = [{}]
@@ -40,13 +41,11 @@ test = "python -m unittest discover -v -s {{project}}/tests"
 
 [python]
 versions = ["3.13"]
-mirror = "{}"
 
 [images]
 linux-x86_64 = "{}"
 "#,
         targets.join(", "),
-        mirror.display(),
         sid_image()
     )
 }
@@ -194,7 +193,7 @@ fn summary_row<'a>(stdout: &'a str, id: &str, stage: &str) -> &'a str {
 fn windows_and_macos_wheels_are_built_tagged_and_linked_right() {
     let _guard = serial();
     require(&[&sid_image()]);
-    let p = Project::new(&config(&mirror(), &["win_amd64", "macosx_11_0_x86_64", "macosx_11_0_arm64"]));
+    let p = Project::new(&config(&["win_amd64", "macosx_11_0_x86_64", "macosx_11_0_arm64"])).with_mirror(&mirror());
     let report = p.dir().join("report.json");
     let out = p.pookie(&["run", "--report", report.to_str().unwrap()]);
     assert!(out.status.success(), "pookie run failed");
@@ -310,7 +309,7 @@ fn windows_tests_run_under_wine_when_a_windows_cpython_is_available() {
     let real = windows_python();
     let own_mirror = real.as_deref().map(mirror_with);
     let mirror = own_mirror.as_ref().map_or_else(mirror, |d| d.path().to_path_buf());
-    let p = Project::new(&config(&mirror, &["win_amd64"]));
+    let p = Project::new(&config(&["win_amd64"])).with_mirror(&mirror);
     let report = p.dir().join("report.json");
     let out = p.pookie(&["run", "--report", report.to_str().unwrap()]);
     let statuses = job_statuses(&p.report(&report));
@@ -343,7 +342,7 @@ fn a_windows_wheel_needing_a_dll_windows_lacks_fails_with_delvewheels_reason() {
     // The extensions import `pookie_absent` from libabsent-1.dll, which nothing provides: an
     // import library for it is made on the fly, as a project linking a third-party DLL would.
     let build = r#"printf 'LIBRARY "libabsent-1.dll"\nEXPORTS\npookie_absent\n' > /tmp/absent.def && zig dlltool -m i386:x86-64 -d /tmp/absent.def -l /tmp/absent.lib && LDFLAGS="/tmp/absent.lib -Wl,-u,pookie_absent" python -m pip wheel . --no-deps --wheel-dir "$POOKIE_WHEEL_DIR""#;
-    let p = Project::new(&format!("build = '''{build}'''\n{}", config(&mirror(), &["win_amd64"])));
+    let p = Project::new(&format!("build = '''{build}'''\n{}", config(&["win_amd64"]))).with_mirror(&mirror());
     let report = p.dir().join("report.json");
     let out = p.pookie(&["run", "--report", report.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "the run must fail");

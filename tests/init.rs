@@ -76,7 +76,9 @@ fn commented_suggestions_are_real_settings() {
                 uncommented += 1;
                 match c[1].split_once(" = ") {
                     Some(("mirror", _)) => {
-                        format!("mirror = {}", toml_str(&support::fixture_mirror().to_string_lossy()))
+                        // A project's mirror directory lies in the project.
+                        ws.write("pbs/SHA256SUMS", &support::fixture_sums());
+                        "mirror = \"pbs\"".to_string()
                     }
                     _ => c[1].to_string(),
                 }

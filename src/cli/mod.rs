@@ -147,6 +147,10 @@ pub struct ProjectArgs {
     /// `ca-bundle` and $SSL_CERT_FILE)
     #[arg(long = "ca-bundle", value_name = "FILE")]
     pub ca_bundle: Option<PathBuf>,
+    /// python-build-standalone release to use instead of GitHub: a directory or URL holding its
+    /// SHA256SUMS beside the archives (replaces `[python] mirror`)
+    #[arg(long = "python-mirror", value_name = "DIR|URL", env = "POOKIE_PYTHON_MIRROR")]
+    pub python_mirror: Option<String>,
     /// Refuse selectors that select nothing (a `skip` no build matches, an override that
     /// applies to no build) instead of warning about them
     #[arg(long)]
@@ -167,6 +171,7 @@ impl ProjectArgs {
             only: self.only.clone(),
             offline: self.offline,
             strict: self.strict,
+            python_mirror: self.python_mirror.clone(),
             ca_bundle: self.ca_bundle.clone(),
         }
     }

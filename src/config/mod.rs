@@ -105,6 +105,8 @@ pub struct CliOverrides {
     pub offline: bool,
     /// Selectors that select nothing are errors, not warnings.
     pub strict: bool,
+    /// The user's CPython mirror (`--python-mirror`, `POOKIE_PYTHON_MIRROR`): any directory or URL.
+    pub python_mirror: Option<String>,
     /// The user's CA bundle (any file; a project's `ca-bundle` must be a file of the project).
     pub ca_bundle: Option<PathBuf>,
 }

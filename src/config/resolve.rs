@@ -204,14 +204,29 @@ fn python(
         }
     };
     let source_name = table.source.as_ref().map(|s| (s.get_ref().as_str(), span_of(s)));
-    let mirror = table.mirror.as_ref().map(|m| Location::parse(m.get_ref(), workspace));
+    // The user's mirror (command line, environment) may be anywhere on the machine; a project's
+    // is a URL or a directory of the project.
+    let written = match &cli.python_mirror {
+        Some(m) => Some((m.clone(), src.flag("--python-mirror", m), true)),
+        None => table.mirror.as_ref().map(|m| (m.get_ref().clone(), span_of(m), false)),
+    };
+    let mirror = written.as_ref().map(|(m, _, _)| Location::parse(m, workspace));
     // A mirror that cannot serve is bad input: said here, not after images were built.
-    if let (Some(m), Some(loc)) = (&table.mirror, &mirror) {
+    if let (Some((m, origin, users)), Some(loc)) = (&written, &mirror) {
         let refuse = |why: &str, help: &str| {
-            ConfigError::new("python_mirror", format!("`{}` cannot be a mirror", m.get_ref()))
-                .at(src, &span_of(m), why.to_string())
+            ConfigError::new("python_mirror", format!("`{}` cannot be a mirror", printable(m)))
+                .at(src, origin, why.to_string())
                 .help(help.to_string())
         };
+        if let (Location::Dir(_), false) = (loc, users) {
+            let relative = m.strip_prefix("file://").unwrap_or(m);
+            paths::inside(workspace, relative).map_err(|r| {
+                refuse(
+                    &r.to_string(),
+                    "a project's mirror is a URL or a directory of the project; a directory elsewhere on this machine is the user's to name: --python-mirror DIR or POOKIE_PYTHON_MIRROR=DIR",
+                )
+            })?;
+        }
         match loc {
             Location::Dir(d) if !d.is_dir() => {
                 return Err(refuse(

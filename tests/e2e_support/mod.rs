@@ -101,6 +101,9 @@ pub struct Project {
     pub engine: String,
     /// The user pookie runs as (with `runuser`), when not the caller.
     pub user: Option<String>,
+    /// The user's CPython mirror (`POOKIE_PYTHON_MIRROR`): a directory outside the project,
+    /// which a project's own configuration may not name.
+    pub mirror: Option<PathBuf>,
 }
 
 impl Project {
@@ -109,6 +112,12 @@ impl Project {
     }
 
     /// The same project, run on `engine`.
+    /// Runs pookie with `dir` as the user's CPython mirror.
+    pub fn with_mirror(mut self, dir: &Path) -> Self {
+        self.mirror = Some(dir.to_path_buf());
+        self
+    }
+
     pub fn on_engine(mut self, engine: &str) -> Self {
         self.engine = engine.to_string();
         self
@@ -167,7 +176,7 @@ impl Project {
         pookie::workspace::copy_project(source, &root.path().join("project"), &[source.join("dist")])
             .expect("copy the project");
         std::fs::write(root.path().join("project/pookie.toml"), pookie_toml).expect("write pookie.toml");
-        Project { root, engine: engine().to_string(), user: None }
+        Project { root, engine: engine().to_string(), user: None, mirror: None }
     }
 
     pub fn dir(&self) -> PathBuf {
@@ -185,6 +194,10 @@ impl Project {
         };
         // runuser passes the environment on.
         c.current_dir(self.dir()).env("POOKIE_CACHE_DIR", self.cache()).env("POOKIE_ENGINE", &self.engine);
+        match &self.mirror {
+            Some(m) => c.env("POOKIE_PYTHON_MIRROR", m),
+            None => c.env_remove("POOKIE_PYTHON_MIRROR"),
+        };
         c
     }
 

@@ -26,9 +26,11 @@ pub fn example() -> String {
     std::fs::read_to_string(repo().join("pookie.toml.example")).expect("pookie.toml.example")
 }
 
-/// `[python] mirror = "<fixture>"`, to append to configurations that need an index.
+/// A `[python]` table, to append to configurations that need an index: the fixture release is
+/// the user's mirror (`POOKIE_PYTHON_MIRROR`, see [`Workspace::pookie`]), as a directory outside
+/// the project may only be.
 pub fn mirror_table() -> String {
-    format!("\n[python]\nmirror = {}\n", toml_str(&fixture_mirror().to_string_lossy()))
+    "\n[python]\n".to_string()
 }
 
 /// A TOML basic string holding `s`.
@@ -83,10 +85,15 @@ impl Workspace {
         std::fs::read_to_string(self.path().join(name)).expect("read")
     }
 
-    /// `pookie <args>` in this workspace, with the cache in this workspace's cache directory.
+    /// `pookie <args>` in this workspace, with the cache in this workspace's cache directory and
+    /// the fixture release as the user's mirror, unless pookie.toml names a mirror itself.
     pub fn pookie(&self, args: &[&str]) -> Command {
         let mut cmd = pookie(self.cache.path());
         cmd.current_dir(self.path()).args(args);
+        let config = std::fs::read_to_string(self.path().join("pookie.toml")).unwrap_or_default();
+        if !config.lines().any(|l| l.trim_start().starts_with("mirror")) {
+            cmd.env("POOKIE_PYTHON_MIRROR", fixture_mirror());
+        }
         cmd
     }
 
@@ -109,6 +116,7 @@ pub fn pookie(cache: &Path) -> Command {
         .env("NO_COLOR", "1")
         .env_remove("SSL_CERT_FILE")
         .env_remove("GITHUB_TOKEN")
+        .env_remove("POOKIE_PYTHON_MIRROR")
         .env_remove("POOKIE_ENGINE")
         .env_remove("XDG_CACHE_HOME")
         .env_remove("CLICOLOR_FORCE")
