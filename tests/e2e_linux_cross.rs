@@ -244,12 +244,21 @@ fn armv7l_wheels_are_cross_compiled_tagged_manylinux_2_17_armv7l_and_tested_unde
     require(&[&x86_64_image(), &armhf_image()]);
     require_qemu(&["qemu-arm"]);
     let _serial = serial();
+    // psutil, a test requirement with no armv7l wheel on PyPI, builds from its sdist in the
+    // test environment under QEMU, as it would on an ARMv7 machine.
     let p = Project::new(&config(
         "manylinux_2_17_armv7l",
         &[("linux-x86_64", x86_64_image()), ("linux-armv7l", armhf_image())],
-        &format!("test = \"{TEST}\""),
+        &format!(
+            "test = \"python -c 'import psutil; assert psutil.cpu_count() >= 1' && {TEST}\"\ntest-requires = [\"psutil\"]"
+        ),
     ));
     run_ok(&p, &[]);
+    let test_log = p.log("cp311-manylinux_2_17_armv7l-test.log");
+    assert!(
+        test_log.contains("Building wheel for psutil") && test_log.contains("linux_armv7l.whl"),
+        "psutil was not built from its sdist for armv7l:\n{test_log}"
+    );
     let plan = p.plan(&[]);
     assert_eq!(plan_job(&plan, "test")["runner"], "qemu-armv7l");
     let (wheel, sos) = the_wheel(&p, "manylinux_2_17_armv7l", EM_ARM, ".cpython-311-arm-linux-gnueabihf.so");
