@@ -2,6 +2,7 @@
 # Runs one pookie job inside its container. pookie mounts the job's own directory at /pookie/job:
 #   src/              the job's private copy of the project (the working directory of builds)
 #   command.sh        the user's build or test command
+#   before.sh         before-build or before-test, when set (run in src/ first)
 #   wheels/           build: where the command leaves wheels ($POOKIE_WHEEL_DIR)
 #   out/              build: the repaired wheels pookie collects
 #   wheel/            test: the wheel to install ($POOKIE_WHEEL_DIR)
@@ -20,6 +21,10 @@ fail() { printf '::pookie:: %s\n' "$2" >&2; exit "$1"; }
 run_build() {
     cd "$job/src" || fail 2 "no project copy at $job/src"
     mkdir -p "$POOKIE_WHEEL_DIR" "$job/out"
+    if [ -f "$job/before.sh" ]; then
+        step "before-build"
+        bash -eo pipefail "$job/before.sh" || fail 13 "the before-build command failed (exit $?)"
+    fi
     step "build: $(python --version 2>&1) at $(command -v python)"
     bash -eo pipefail "$job/command.sh" || fail 10 "the build command failed (exit $?)"
     step "build command done"
@@ -60,6 +65,10 @@ run_test() {
     [ ${#wheels[@]} -gt 0 ] || fail 2 "no wheel to test in $POOKIE_WHEEL_DIR"
     # Wine layers made from an archive without python.exe (see wine-python.sh).
     [ -f /opt/pookie/no-windows-python ] && fail 30 "no Windows CPython: $(cat /opt/pookie/no-windows-python)"
+    if [ -f "$job/before.sh" ]; then
+        step "before-test"
+        (cd "$job/src" && bash -eo pipefail "$job/before.sh") || fail 23 "the before-test command failed (exit $?)"
+    fi
     step "install: ${wheels[*]##*/} into $(python --version 2>&1)"
     python -m pip install --no-input "${wheels[@]}" || fail 20 "installing the wheel failed"
     if [ -s "$job/test-requires.txt" ]; then

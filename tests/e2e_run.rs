@@ -634,3 +634,40 @@ fn a_full_disk_fails_the_delivery_and_a_rerun_resumes_from_the_cache() {
     assert!(jobs.values().all(|s| s == "cached"), "{jobs:?}");
     assert_eq!(p.wheels().len(), 1);
 }
+
+/// `before-build` runs in the build's copy of the project before the build command, with its
+/// environment; `before-test` runs before the wheel is installed; a failing hook fails its job
+/// with its own reason, and an override replaces the hook for the builds it selects.
+#[test]
+fn before_build_and_before_test_hooks_run_first_and_fail_with_their_own_reason() {
+    require(&[&sid_image()]);
+    let _serial = serial();
+    let p = Project::new(&config(
+        r#"before-build = 'echo "hook for $POOKIE_BUILD_ID with $(python -c "import sys; print(sys.version_info[:2])")" > before-build.txt'
+before-test = "python -c 'import fixturepkg' 2>/dev/null && exit 9 || echo wheel-not-yet-installed"
+[[overrides]]
+select = "cp314-*"
+before-build = "exit 7"
+"#,
+    ));
+    let report = p.root.path().join("report.json");
+    let out = p.pookie(&["run", "--report", report.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let jobs = job_statuses(&p.report(&report));
+    let job = |id: &str, stage: &str| jobs[&(id.to_string(), stage.to_string())].clone();
+    assert_eq!(job("cp313-manylinux_2_17_x86_64", "build"), "passed");
+    assert_eq!(job("cp313-manylinux_2_17_x86_64", "test"), "passed");
+    assert_eq!(job("cp314-manylinux_2_17_x86_64", "build"), "failed");
+    let written =
+        std::fs::read_to_string(p.dir().join(".pookie/jobs/cp313-manylinux_2_17_x86_64-build/src/before-build.txt"))
+            .unwrap();
+    assert_eq!(written.trim(), "hook for cp313-manylinux_2_17_x86_64 with (3, 13)");
+    let test_log = p.log("cp313-manylinux_2_17_x86_64-test.log");
+    let (hook, install) = (test_log.find("wheel-not-yet-installed"), test_log.find("] install: "));
+    assert!(hook.is_some() && install.is_some() && hook < install, "before-test did not run first:\n{test_log}");
+    let summary = stdout(&out);
+    assert!(
+        summary_row(&summary, "cp314-manylinux_2_17_x86_64", "build").contains("the before-build command failed"),
+        "{summary}"
+    );
+}

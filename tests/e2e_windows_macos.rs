@@ -182,13 +182,6 @@ fn check_macho(module: &str, bytes: &[u8], arch: Architecture) {
     );
 }
 
-fn summary_row<'a>(stdout: &'a str, id: &str, stage: &str) -> &'a str {
-    stdout
-        .lines()
-        .find(|l| l.split_whitespace().take(2).eq([id, stage]))
-        .unwrap_or_else(|| panic!("no summary row for {id} {stage}:\n{stdout}"))
-}
-
 #[test]
 fn windows_and_macos_wheels_are_built_tagged_and_linked_right() {
     let _guard = serial();

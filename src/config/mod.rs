@@ -87,6 +87,8 @@ pub struct Override {
     pub build: Option<String>,
     pub test: Option<String>,
     pub test_requires: Option<Vec<String>>,
+    pub before_build: Option<String>,
+    pub before_test: Option<String>,
     pub env: BTreeMap<String, String>,
 }
 
@@ -122,6 +124,9 @@ pub struct Settings {
     pub build: String,
     pub test: Option<String>,
     pub test_requires: Vec<String>,
+    /// Hooks run before the build command and before a test job installs the wheel.
+    pub before_build: Option<String>,
+    pub before_test: Option<String>,
     /// One stable-ABI build per target, tested with every Python (`abi3`).
     pub abi3: bool,
     pub output_dir: PathBuf,

@@ -34,6 +34,14 @@ pub struct RawConfig {
     /// Requirements pip-installs before the test command (e.g. `["pytest"]`).
     #[schemars(with = "Option<Vec<String>>")]
     pub test_requires: Option<Spanned<Vec<String>>>,
+    /// Command run by bash in each build job's copy of the project before `build`, with the
+    /// same environment (e.g. generating sources, `pip install` of a build-time tool).
+    #[schemars(with = "Option<String>")]
+    pub before_build: Option<Spanned<String>>,
+    /// Command run by bash in each test job, in its copy of the project, before the wheel and
+    /// the test requirements are installed.
+    #[schemars(with = "Option<String>")]
+    pub before_test: Option<Spanned<String>>,
     /// The build makes stable-ABI wheels (`cp3X-abi3-…`, e.g. setuptools' `py_limited_api`):
     /// build once per target with the oldest chosen Python, test with every chosen Python.
     /// Default: false.
@@ -318,6 +326,12 @@ pub struct RawOverride {
     pub test: Option<Spanned<String>>,
     /// Replaces the test requirements.
     pub test_requires: Option<Vec<String>>,
+    /// Replaces the before-build command.
+    #[schemars(with = "Option<String>")]
+    pub before_build: Option<Spanned<String>>,
+    /// Replaces the before-test command.
+    #[schemars(with = "Option<String>")]
+    pub before_test: Option<Spanned<String>>,
     /// Added to (and overriding) the environment.
     #[schemars(with = "Option<BTreeMap<String, String>>")]
     pub env: Option<BTreeMap<Spanned<String>, Spanned<String>>>,

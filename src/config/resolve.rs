@@ -38,6 +38,8 @@ pub(super) fn resolve(
     let test =
         cli.test.clone().or_else(|| raw.test.as_ref().map(|t| t.get_ref().clone())).filter(|t| !t.trim().is_empty());
     let test_requires = raw.test_requires.map(|t| t.into_inner()).unwrap_or_default();
+    let hook = |h: Option<Spanned<String>>| h.map(|h| h.into_inner()).filter(|h| !h.trim().is_empty());
+    let (before_build, before_test) = (hook(raw.before_build), hook(raw.before_test));
     let output_dir = output_dir(raw.output_dir.as_ref(), &workspace, src)?;
     let jobs = jobs(raw.jobs.as_ref(), cli, src)?;
     let env = env(raw.env.as_ref(), src)?;
@@ -59,6 +61,8 @@ pub(super) fn resolve(
         build,
         test,
         test_requires,
+        before_build,
+        before_test,
         abi3: raw.abi3.unwrap_or(false),
         output_dir,
         jobs,
@@ -426,6 +430,8 @@ fn overrides(raw: Vec<raw::RawOverride>, src: &Sources) -> Result<Vec<Override>,
             build: o.build.map(|b| b.into_inner()),
             test: o.test.map(|t| t.into_inner()),
             test_requires: o.test_requires,
+            before_build: o.before_build.map(|h| h.into_inner()),
+            before_test: o.before_test.map(|h| h.into_inner()),
             env,
         });
     }

@@ -116,6 +116,9 @@ fn prepare(ctx: &Context, job: &JobNode, dir: &Path, wheels: &[PathBuf]) -> std:
     workspace::copy_project(ctx.workspace, &dir.join("src"), &[ctx.output_dir.to_path_buf()])?;
     std::fs::write(dir.join("job.sh"), crate::image::JOB_SCRIPT)?;
     std::fs::write(dir.join("command.sh"), format!("{}\n", job.command))?;
+    if let Some(before) = &job.before {
+        std::fs::write(dir.join("before.sh"), format!("{before}\n"))?;
+    }
     match job.stage {
         Stage::Build => {
             std::fs::create_dir_all(dir.join("wheels"))?;
@@ -189,6 +192,8 @@ fn reason(code: i32, log: &Path) -> String {
     let find = |needle: &str| text.lines().rev().find(|l| l.contains(needle)).map(|l| l.trim().to_string());
     match code {
         10 => "the build command failed".into(),
+        13 => "the before-build command failed".into(),
+        23 => "the before-test command failed".into(),
         11 => "the build command left no wheel in $POOKIE_WHEEL_DIR or ./dist".into(),
         12 => match find("auditwheel: error:") {
             Some(line) => format!("repair failed: {}", line.trim_start_matches("auditwheel: error:").trim()),

@@ -167,6 +167,9 @@ pub struct JobNode {
     pub runner: Runner,
     /// The user's command (build or test), run by bash.
     pub command: String,
+    /// `before-build` or `before-test`: run by bash in the job's copy of the project first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub before: Option<String>,
     pub test_requires: Vec<String>,
     pub env: BTreeMap<String, String>,
     /// The job's own directory (its copy of the project, its outputs), relative to the workspace.

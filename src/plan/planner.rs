@@ -88,11 +88,14 @@ impl Builder<'_> {
         let mut command = s.build.clone();
         let mut test = s.test.clone();
         let mut test_requires = s.test_requires.clone();
+        let (mut before_build, mut before_test) = (s.before_build.clone(), s.before_test.clone());
         let mut env = s.env.clone();
         for o in s.overrides.iter().filter(|o| o.select.matches(&id)) {
             command = o.build.clone().unwrap_or(command);
             test = o.test.clone().or(test);
             test_requires = o.test_requires.clone().unwrap_or(test_requires);
+            before_build = o.before_build.clone().or(before_build);
+            before_test = o.before_test.clone().or(before_test);
             env.extend(o.env.clone());
         }
 
@@ -100,7 +103,8 @@ impl Builder<'_> {
             Some(build) => build,
             None => {
                 let build_image = own_image(self);
-                self.build_job(cell, how, toolchain, runner, build_image, &command, &env)
+                let hook = before_build.filter(|h| !h.trim().is_empty());
+                self.build_job(cell, how, toolchain, runner, build_image, &command, hook.as_deref(), &env)
             }
         };
 
@@ -138,6 +142,7 @@ impl Builder<'_> {
             image: test_image.map(|i| self.graph[i].name().to_string()),
             runner,
             command: with_placeholders(&test),
+            before: before_test.filter(|h| !h.trim().is_empty()).map(|h| with_placeholders(&h)),
             test_requires,
             env: test_env,
             log: PathBuf::from(".pookie/logs").join(format!("{id}-test.log")),
@@ -165,6 +170,7 @@ impl Builder<'_> {
         runner: Runner,
         build_image: NodeIndex,
         command: &str,
+        before: Option<&str>,
         env: &BTreeMap<String, String>,
     ) -> NodeIndex {
         let s = self.settings;
@@ -186,6 +192,7 @@ impl Builder<'_> {
             image: Some(self.graph[build_image].name().to_string()),
             runner,
             command: with_placeholders(command),
+            before: before.map(with_placeholders),
             test_requires: Vec::new(),
             env: build_env,
             log: PathBuf::from(".pookie/logs").join(format!("{id}-build.log")),

@@ -427,3 +427,11 @@ pub fn ctrl_c_leaves_no_container_and_no_wheel(p: &Project) {
     let partial: Vec<_> = std::fs::read_dir(p.dir()).unwrap().filter_map(|e| e.ok()).collect();
     assert!(partial.iter().all(|e| !e.file_name().to_string_lossy().contains("partial")));
 }
+
+/// The summary table's row of one job.
+pub fn summary_row<'a>(stdout: &'a str, id: &str, stage: &str) -> &'a str {
+    stdout
+        .lines()
+        .find(|l| l.split_whitespace().take(2).eq([id, stage]))
+        .unwrap_or_else(|| panic!("no summary row for {id} {stage}:\n{stdout}"))
+}
