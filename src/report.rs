@@ -32,6 +32,8 @@ pub enum Status {
     /// A test killed under QEMU by an access a real kernel of the target performs (see
     /// executor/fault.rs): neither passed nor failed, and said so.
     EmulationLimit,
+    /// A test the configuration skips (`test-skip`): its wheel is delivered untested.
+    TestSkipped,
     Interrupted,
 }
 
@@ -43,7 +45,7 @@ impl Status {
     /// A test that could not run here: neither passed nor failed. Its wheel is published like
     /// one without a runnable test, and the run does not fail for it.
     pub fn is_untested(self) -> bool {
-        matches!(self, Status::NotRunnable | Status::NoWindowsPython | Status::EmulationLimit)
+        matches!(self, Status::NotRunnable | Status::NoWindowsPython | Status::EmulationLimit | Status::TestSkipped)
     }
 
     pub fn label(self) -> &'static str {
@@ -56,6 +58,7 @@ impl Status {
             Status::NotRunnable => "not runnable on Linux",
             Status::NoWindowsPython => "skipped: no Windows CPython",
             Status::EmulationLimit => "not verified: QEMU",
+            Status::TestSkipped => "skipped: test-skip",
             Status::Interrupted => "interrupted",
         }
     }
@@ -168,7 +171,7 @@ pub fn summary(reports: &[NodeReport]) -> String {
     let n = |s: Status| jobs.iter().filter(|r| r.status == s).count();
     let _ = writeln!(
         out,
-        "{} jobs: {} passed, {} cached, {} failed, {} skipped, {} not runnable on Linux{}{}{}",
+        "{} jobs: {} passed, {} cached, {} failed, {} skipped, {} not runnable on Linux{}{}{}{}",
         jobs.len(),
         n(Status::Passed),
         n(Status::Cached),
@@ -182,6 +185,10 @@ pub fn summary(reports: &[NodeReport]) -> String {
         match n(Status::EmulationLimit) {
             0 => String::new(),
             k => format!(", {k} not verified: stopped by QEMU's user mode"),
+        },
+        match n(Status::TestSkipped) {
+            0 => String::new(),
+            k => format!(", {k} tests skipped by test-skip"),
         },
         match n(Status::Interrupted) {
             0 => String::new(),

@@ -671,3 +671,25 @@ before-build = "exit 7"
         "{summary}"
     );
 }
+
+/// `test-skip`: the matching builds' tests do not run (a test that would fail is not started),
+/// their wheels are delivered, and the run says the tests were skipped.
+#[test]
+fn test_skip_delivers_the_wheel_untested_and_says_so() {
+    require(&[&sid_image()]);
+    let _serial = serial();
+    let p = Project::new(
+        &config("test-skip = \"cp313-*\"")
+            .replace("\"3.13\", \"3.14\"", "\"3.13\"")
+            .replace("test = \"python -m unittest discover -v -s {project}/tests\"", "test = \"exit 1\""),
+    );
+    let report = p.root.path().join("report.json");
+    let out = p.pookie(&["run", "--report", report.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let jobs = job_statuses(&p.report(&report));
+    assert_eq!(jobs[&("cp313-manylinux_2_17_x86_64".to_string(), "test".to_string())], "test-skipped");
+    assert_eq!(p.wheels().len(), 1);
+    let summary = stdout(&out);
+    assert!(summary.contains("1 tests skipped by test-skip"), "{summary}");
+    assert!(summary_row(&summary, "cp313-manylinux_2_17_x86_64", "test").contains("skipped: test-skip"), "{summary}");
+}

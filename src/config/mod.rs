@@ -134,6 +134,7 @@ pub struct Settings {
     pub env: BTreeMap<String, String>,
     pub timeout: Option<Duration>,
     pub skip: Option<(Patterns, Origin)>,
+    pub test_skip: Option<(Patterns, Origin)>,
     pub only: Option<(Patterns, Origin)>,
     pub overrides: Vec<Override>,
     pub compiler: Compiler,

@@ -62,6 +62,10 @@ pub struct RawConfig {
     /// or a list of them.
     #[schemars(with = "Option<Patterns>")]
     pub skip: Option<Spanned<RawPatterns>>,
+    /// Build identifiers whose tests are skipped: their wheels are built, repaired and
+    /// delivered untested, and the run says so. Globs like `skip`.
+    #[schemars(with = "Option<Patterns>")]
+    pub test_skip: Option<Spanned<RawPatterns>>,
     /// Build only the identifiers matching these globs (e.g. `"cp312-manylinux_2_17_x86_64"`).
     #[schemars(with = "Option<Patterns>")]
     pub only: Option<Spanned<RawPatterns>>,

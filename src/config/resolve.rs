@@ -45,6 +45,7 @@ pub(super) fn resolve(
     let env = env(raw.env.as_ref(), src)?;
     let timeout = timeout(raw.timeout.as_ref(), src)?;
     let skip = raw.skip.as_ref().map(|p| patterns(p, src)).transpose()?;
+    let test_skip = raw.test_skip.as_ref().map(|p| patterns(p, src)).transpose()?;
     let only = only(raw.only.as_ref(), cli, src)?;
     let overrides = overrides(raw.overrides, src)?;
     let compiler = compiler(raw.linux.x86_64_compiler.as_ref(), cli, src)?;
@@ -69,6 +70,7 @@ pub(super) fn resolve(
         env,
         timeout,
         skip,
+        test_skip,
         only,
         overrides,
         compiler,

@@ -306,8 +306,14 @@ impl Workers<'_> {
 /// whose cached result stands (unless `--force` names it).
 fn settle_without_container(node: &Node, key: Option<&str>, cache: &cache::JobCache, opts: &Options) -> Option<Done> {
     let Node::Job(j) = node else { return None };
-    if let Runner::NotRunnable { reason } = &j.runner {
-        return Some(Done::instant(Status::NotRunnable, Some(reason.clone()), vec![], None));
+    match &j.runner {
+        Runner::NotRunnable { reason } => {
+            return Some(Done::instant(Status::NotRunnable, Some(reason.clone()), vec![], None));
+        }
+        Runner::Skipped { reason } => {
+            return Some(Done::instant(Status::TestSkipped, Some(reason.clone()), vec![], None));
+        }
+        _ => {}
     }
     let key = key?;
     if opts.force.as_ref().is_some_and(|f| f.matches(&j.id)) {
@@ -407,7 +413,7 @@ fn publish_if_final(
     };
     let tests_passed = g
         .neighbors_directed(build, Direction::Outgoing)
-        .filter(|n| matches!(&g[*n], Node::Job(t) if t.stage == Stage::Test && !matches!(t.runner, Runner::NotRunnable { .. })))
+        .filter(|n| matches!(&g[*n], Node::Job(t) if t.stage == Stage::Test && t.runner.not_run_reason().is_none()))
         .all(|t| done.get(&t).is_some_and(|d| d.status.is_success() || d.status.is_untested()));
     if !tests_passed || published.contains_key(&build) {
         return;

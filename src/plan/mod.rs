@@ -124,6 +124,8 @@ pub enum Runner {
     Wine,
     /// Cannot run on this host; the reason is shown instead of a result.
     NotRunnable { reason: String },
+    /// A test the configuration skips (`test-skip`): its wheel is delivered untested.
+    Skipped { reason: String },
 }
 
 impl Runner {
@@ -133,6 +135,15 @@ impl Runner {
             Runner::Qemu { arch } => format!("qemu-{}", arch.as_str()),
             Runner::Wine => "wine".into(),
             Runner::NotRunnable { .. } => "not runnable on Linux".into(),
+            Runner::Skipped { .. } => "skipped".into(),
+        }
+    }
+
+    /// Why the job runs no container, when it does not.
+    pub fn not_run_reason(&self) -> Option<&str> {
+        match self {
+            Runner::NotRunnable { reason } | Runner::Skipped { reason } => Some(reason),
+            _ => None,
         }
     }
 }

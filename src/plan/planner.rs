@@ -109,7 +109,9 @@ impl Builder<'_> {
         };
 
         let Some(test) = test else { return build };
+        let skipped = s.test_skip.as_ref().is_some_and(|(p, _)| p.matches(&id));
         let (test_image, runner) = match info.test {
+            _ if skipped => (None, Runner::Skipped { reason: "test-skip".into() }),
             TestRunner::Native => (Some(own_image(self)), Runner::Native),
             TestRunner::Qemu if how == BuildHow::Emulated => (Some(own_image(self)), Runner::Qemu { arch: info.arch }),
             TestRunner::Qemu => {

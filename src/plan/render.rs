@@ -17,6 +17,7 @@ pub fn text(plan: &Plan) -> String {
     let builds = jobs.iter().filter(|j| j.stage == super::Stage::Build).count();
     let tests: Vec<_> = jobs.iter().filter(|j| j.stage == super::Stage::Test).collect();
     let not_runnable = tests.iter().filter(|j| matches!(j.runner, Runner::NotRunnable { .. })).count();
+    let skipped = tests.iter().filter(|j| matches!(j.runner, Runner::Skipped { .. })).count();
     let targets: BTreeSet<_> = jobs.iter().map(|j| j.id.target).collect();
     let pythons: BTreeSet<_> = jobs.iter().map(|j| j.id.python).collect();
     let _ = writeln!(
@@ -29,7 +30,12 @@ pub fn text(plan: &Plan) -> String {
         pythons.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", "),
         builds,
         tests.len(),
-        if not_runnable > 0 { format!(" ({not_runnable} not runnable on Linux)") } else { String::new() },
+        match (not_runnable, skipped) {
+            (0, 0) => String::new(),
+            (n, 0) => format!(" ({n} not runnable on Linux)"),
+            (0, k) => format!(" ({k} skipped by test-skip)"),
+            (n, k) => format!(" ({n} not runnable on Linux, {k} skipped by test-skip)"),
+        },
     );
     if let Some(r) = &plan.release {
         let _ = writeln!(out, "Python from python-build-standalone {r}");
@@ -58,9 +64,9 @@ pub fn text(plan: &Plan) -> String {
     let rows: Vec<[String; 5]> = plan
         .jobs()
         .map(|(i, j)| {
-            let after = match &j.runner {
-                Runner::NotRunnable { reason } => format!("({reason})"),
-                _ => plan.dependencies(i).join(", "),
+            let after = match j.runner.not_run_reason() {
+                Some(reason) => format!("({reason})"),
+                None => plan.dependencies(i).join(", "),
             };
             [j.id.to_string(), j.stage.as_str().to_string(), j.runner.label(), after, String::new()]
         })
@@ -165,14 +171,11 @@ pub fn json(plan: &Plan) -> String {
     let jobs: Vec<Value> = plan
         .jobs()
         .map(|(i, j)| {
-            let reason = match &j.runner {
-                Runner::NotRunnable { reason } => Some(reason.clone()),
-                _ => None,
-            };
+            let reason = j.runner.not_run_reason();
             json!({
                 "name": j.name, "build_id": j.id, "target": j.id.target, "python": j.id.python,
                 "stage": j.stage, "image": j.image, "runner": j.runner.label(), "runnable": reason.is_none(),
-                "reason": reason, "command": j.command, "test_requires": j.test_requires, "env": j.env,
+                "reason": reason, "command": j.command, "before": j.before, "test_requires": j.test_requires, "env": j.env,
                 "dir": j.dir, "log": j.log, "mounts": j.mounts, "repair": j.repair, "abi3": j.abi3, "output_dir": j.output_dir,
                 "timeout_secs": j.timeout_secs, "depends_on": plan.dependencies(i),
             })
@@ -212,9 +215,9 @@ pub fn dot(plan: &Plan) -> String {
                 }
             }
             Node::Job(j) => {
-                let (style, runs) = match &j.runner {
-                    Runner::NotRunnable { reason } => ("dashed", reason.clone()),
-                    r => ("solid", r.label()),
+                let (style, runs) = match j.runner.not_run_reason() {
+                    Some(reason) => ("dashed", reason.to_string()),
+                    None => ("solid", j.runner.label()),
                 };
                 let label = lines(&[&format!("{} {}", j.id, j.stage.as_str()), &runs]);
                 let _ = writeln!(out, "  {} [shape=ellipse, style={style}, label={label}];", q(&j.name));
