@@ -693,3 +693,32 @@ fn test_skip_delivers_the_wheel_untested_and_says_so() {
     assert!(summary.contains("1 tests skipped by test-skip"), "{summary}");
     assert!(summary_row(&summary, "cp313-manylinux_2_17_x86_64", "test").contains("skipped: test-skip"), "{summary}");
 }
+
+/// `environment-pass` hands variables of pookie's environment to the jobs by name: the build
+/// sees the value, the plan does not hold it, and a variable not named stays out.
+#[test]
+fn environment_pass_hands_named_variables_to_jobs_and_keeps_their_values_out_of_the_plan() {
+    require(&[&sid_image()]);
+    let _serial = serial();
+    let p = Project::new(
+        &config(
+            r#"environment-pass = ["PKTEST_TOKEN_X"]
+before-build = '[ "${PKTEST_TOKEN_X#s3cret-}" = value ] && [ -z "${PKTEST_NOT_PASSED:-}" ]'"#,
+        )
+        .replace("\"3.13\", \"3.14\"", "\"3.13\""),
+    );
+    let plan = p.command().args(["plan", "--format", "json"]).env("PKTEST_TOKEN_X", "s3cret-value").output().unwrap();
+    let plan_text = stdout(&plan);
+    assert!(
+        plan_text.contains("PKTEST_TOKEN_X") && !plan_text.contains("s3cret-value"),
+        "{plan_text}{}",
+        stderr(&plan)
+    );
+    let out =
+        p.command().arg("run").env("PKTEST_TOKEN_X", "s3cret-value").env("PKTEST_NOT_PASSED", "1").output().unwrap();
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    // Without the variable the hook fails: the build did see it.
+    let out = p.command().args(["run", "--force", "cp313-*"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains("the before-build command failed"), "{}", stdout(&out));
+}

@@ -119,6 +119,7 @@ fn json_has_the_documented_fields() {
             "reason",
             "command",
             "before",
+            "env_pass",
             "test_requires",
             "env",
             "dir",

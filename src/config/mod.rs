@@ -135,6 +135,8 @@ pub struct Settings {
     pub timeout: Option<Duration>,
     pub skip: Option<(Patterns, Origin)>,
     pub test_skip: Option<(Patterns, Origin)>,
+    /// Names of host variables handed to jobs (`environment-pass`).
+    pub environment_pass: Vec<String>,
     pub only: Option<(Patterns, Origin)>,
     pub overrides: Vec<Override>,
     pub compiler: Compiler,

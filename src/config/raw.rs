@@ -55,6 +55,11 @@ pub struct RawConfig {
     /// Environment variables set in every build and test job.
     #[schemars(with = "Option<BTreeMap<String, String>>")]
     pub env: Option<Spanned<BTreeMap<Spanned<String>, Spanned<String>>>>,
+    /// Names of variables of pookie's own environment handed to every build and test job
+    /// (tokens, proxies, compiler flags of the machine). Their values never appear in the plan.
+    /// Default: none.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub environment_pass: Option<Vec<Spanned<String>>>,
     /// Longest a single job may run: seconds, or a duration such as `"90s"`, `"30m"`, `"1h30m"`.
     #[schemars(with = "Option<TimeoutSchema>")]
     pub timeout: Option<Spanned<RawTimeout>>,

@@ -43,6 +43,11 @@ pub(super) fn resolve(
     let output_dir = output_dir(raw.output_dir.as_ref(), &workspace, src)?;
     let jobs = jobs(raw.jobs.as_ref(), cli, src)?;
     let env = env(raw.env.as_ref(), src)?;
+    let mut environment_pass = Vec::new();
+    for name in raw.environment_pass.iter().flatten() {
+        check_env_name(name.get_ref(), &span_of(name), src)?;
+        environment_pass.push(name.get_ref().clone());
+    }
     let timeout = timeout(raw.timeout.as_ref(), src)?;
     let skip = raw.skip.as_ref().map(|p| patterns(p, src)).transpose()?;
     let test_skip = raw.test_skip.as_ref().map(|p| patterns(p, src)).transpose()?;
@@ -71,6 +76,7 @@ pub(super) fn resolve(
         timeout,
         skip,
         test_skip,
+        environment_pass,
         only,
         overrides,
         compiler,

@@ -37,6 +37,14 @@ impl JobCache {
             h.update((part.len() as u64).to_le_bytes());
             h.update(part.as_bytes());
         }
+        // The values of passed variables are inputs too (only their digest is kept here).
+        for name in &job.env_pass {
+            let value = std::env::var_os(name).map(|v| v.into_encoded_bytes());
+            h.update([u8::from(value.is_some())]);
+            let value = value.unwrap_or_default();
+            h.update((value.len() as u64).to_le_bytes());
+            h.update(&value);
+        }
         hex::encode(h.finalize())
     }
 

@@ -81,6 +81,11 @@ pub fn run(ctx: &Context, job: &JobNode, image: &str, wheels: &[PathBuf]) -> Res
     for (k, v) in &job.env {
         args.push(format!("--env={k}={v}"));
     }
+    // By name only: the engine's client takes the value from the environment it inherits, so it
+    // never appears on a command line.
+    for name in job.env_pass.iter().filter(|n| std::env::var_os(n).is_some()) {
+        args.push(format!("--env={name}"));
+    }
     // Values ride in `--opt=value` form and positionals after `--`: none can be read as a flag.
     args.extend(["--".into(), image.to_string(), "bash".into(), format!("{JOB_MOUNT}/job.sh")]);
 

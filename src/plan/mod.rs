@@ -181,6 +181,10 @@ pub struct JobNode {
     /// `before-build` or `before-test`: run by bash in the job's copy of the project first.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub before: Option<String>,
+    /// Variables of pookie's environment handed to the job by name (`environment-pass`): their
+    /// values are read when the job starts, never written into the plan.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub env_pass: Vec<String>,
     pub test_requires: Vec<String>,
     pub env: BTreeMap<String, String>,
     /// The job's own directory (its copy of the project, its outputs), relative to the workspace.

@@ -145,6 +145,7 @@ impl Builder<'_> {
             runner,
             command: with_placeholders(&test),
             before: before_test.filter(|h| !h.trim().is_empty()).map(|h| with_placeholders(&h)),
+            env_pass: s.environment_pass.clone(),
             test_requires,
             env: test_env,
             log: PathBuf::from(".pookie/logs").join(format!("{id}-test.log")),
@@ -195,6 +196,7 @@ impl Builder<'_> {
             runner,
             command: with_placeholders(command),
             before: before.map(with_placeholders),
+            env_pass: s.environment_pass.clone(),
             test_requires: Vec::new(),
             env: build_env,
             log: PathBuf::from(".pookie/logs").join(format!("{id}-build.log")),
@@ -466,8 +468,11 @@ impl Builder<'_> {
 const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 /// `{project}` in commands stands for the job's copy of the project (as in cibuildwheel).
+/// `{project}` and `{package}` (cibuildwheel's name for the same directory): the job's copy of
+/// the project.
 fn with_placeholders(command: &str) -> String {
-    command.replace("{project}", &format!("{JOB_MOUNT}/src"))
+    let project = format!("{JOB_MOUNT}/src");
+    command.replace("{project}", &project).replace("{package}", &project)
 }
 
 /// The compiler a build job's tools should use. zig jobs name their target for the `zig-cc`
