@@ -70,6 +70,8 @@ run_test() {
         (cd "$job/src" && bash -eo pipefail "$job/before.sh") || fail 23 "the before-test command failed (exit $?)"
     fi
     step "install: ${wheels[*]##*/} into $(python --version 2>&1)"
+    # test-extras: `pip install 'x.whl[test]'` brings the extra's requirements along.
+    [ -n "${POOKIE_TEST_EXTRAS:-}" ] && wheels=("${wheels[@]/%/[$POOKIE_TEST_EXTRAS]}")
     python -m pip install --no-input "${wheels[@]}" || fail 20 "installing the wheel failed"
     if [ -s "$job/test-requires.txt" ]; then
         step "install test requirements"
@@ -84,6 +86,11 @@ run_test() {
         ulimit -c unlimited 2>/dev/null || ulimit -c "$(ulimit -H -c)"
     fi
     mkdir -p "$cwd" && cd "$cwd" || fail 2 "cannot enter the test directory"
+    # test-sources: the project's files the tests need, beside them (one path per line).
+    while IFS= read -r source; do
+        [ -n "$source" ] || continue
+        mkdir -p "$(dirname "$source")" && cp -a "$job/src/$source" "$source" || fail 2 "cannot copy $source"
+    done <<< "${POOKIE_TEST_SOURCES:-}"
     step "test"
     bash -eo pipefail "$job/command.sh"
     local rc=$?

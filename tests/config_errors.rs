@@ -675,3 +675,18 @@ fn a_projects_mirror_directory_stays_in_the_project() {
     let out = ws.pookie(&["plan", "--python-mirror", support::fixture_mirror().to_str().unwrap()]).output().unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));
 }
+
+#[test]
+fn test_sources_and_extras_are_checked() {
+    refused(&with_mirror("test-sources = [\"../outside\"]"), &["plan"])
+        .says(&["`../outside` cannot be a test source"])
+        .points_at("pookie.toml:1:17", "1 │ test-sources = [\"../outside\"]", "`..` leaves the workspace");
+    refused(&with_mirror("test-sources = [\"missing\"]"), &["plan"])
+        .says(&["`missing` cannot be a test source"])
+        .points_at("pookie.toml:1:17", "1 │ test-sources = [\"missing\"]", "no such file or directory");
+    refused(&with_mirror("test-extras = [\"a b\"]"), &["plan"]).says(&["`a b` is not an extra's name"]).points_at(
+        "pookie.toml:1:16",
+        "1 │ test-extras = [\"a b\"]",
+        "not a name",
+    );
+}

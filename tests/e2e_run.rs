@@ -722,3 +722,25 @@ before-build = '[ "${PKTEST_TOKEN_X#s3cret-}" = value ] && [ -z "${PKTEST_NOT_PA
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     assert!(stdout(&out).contains("the before-build command failed"), "{}", stdout(&out));
 }
+
+/// `test-sources` copies the project's files into the directory the tests run in, and
+/// `test-extras` installs the wheel with the extra's requirements.
+#[test]
+fn test_sources_and_test_extras_reach_the_test_job() {
+    require(&[&sid_image()]);
+    let _serial = serial();
+    let p = Project::new(
+        &config("test-sources = [\"tests\"]\ntest-extras = [\"test\"]")
+            .replace("\"3.13\", \"3.14\"", "\"3.13\"")
+            .replace("{project}/tests", "tests")
+            .replace("test = \"", "test = \"python -c 'import six' && "),
+    );
+    let pyproject = p.dir().join("pyproject.toml");
+    let text = std::fs::read_to_string(&pyproject).unwrap();
+    std::fs::write(&pyproject, format!("{text}\n[project.optional-dependencies]\ntest = [\"six\"]\n")).unwrap();
+    let out = p.pookie(&["run"]);
+    assert!(out.status.success(), "{}", stdout(&out));
+    let log = p.log("cp313-manylinux_2_17_x86_64-test.log");
+    assert!(log.contains("Successfully installed") && log.contains("six"), "the extra was not installed:\n{log}");
+    assert!(log.contains("Ran 6 tests") && log.contains("OK (skipped=1)"), "the copied tests did not run:\n{log}");
+}

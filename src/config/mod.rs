@@ -124,6 +124,9 @@ pub struct Settings {
     pub build: String,
     pub test: Option<String>,
     pub test_requires: Vec<String>,
+    /// Extras installed with the wheel for its tests; project paths copied where tests run.
+    pub test_extras: Vec<String>,
+    pub test_sources: Vec<PathBuf>,
     /// Hooks run before the build command and before a test job installs the wheel.
     pub before_build: Option<String>,
     pub before_test: Option<String>,

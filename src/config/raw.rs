@@ -34,6 +34,14 @@ pub struct RawConfig {
     /// Requirements pip-installs before the test command (e.g. `["pytest"]`).
     #[schemars(with = "Option<Vec<String>>")]
     pub test_requires: Option<Spanned<Vec<String>>>,
+    /// Extras of the project installed with the wheel for its tests (`pip install
+    /// 'wheel[test]'`), e.g. `["test"]`. Default: none.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub test_extras: Option<Vec<Spanned<String>>>,
+    /// Files and directories of the project copied into the (otherwise empty) directory the
+    /// test command runs in, e.g. `["tests", "pyproject.toml"]`. Default: none.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub test_sources: Option<Vec<Spanned<String>>>,
     /// Command run by bash in each build job's copy of the project before `build`, with the
     /// same environment (e.g. generating sources, `pip install` of a build-time tool).
     #[schemars(with = "Option<String>")]

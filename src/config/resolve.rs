@@ -38,6 +38,8 @@ pub(super) fn resolve(
     let test =
         cli.test.clone().or_else(|| raw.test.as_ref().map(|t| t.get_ref().clone())).filter(|t| !t.trim().is_empty());
     let test_requires = raw.test_requires.map(|t| t.into_inner()).unwrap_or_default();
+    let test_extras = test_extras(raw.test_extras.as_deref(), src)?;
+    let test_sources = test_sources(raw.test_sources.as_deref(), &workspace, src)?;
     let hook = |h: Option<Spanned<String>>| h.map(|h| h.into_inner()).filter(|h| !h.trim().is_empty());
     let (before_build, before_test) = (hook(raw.before_build), hook(raw.before_test));
     let output_dir = output_dir(raw.output_dir.as_ref(), &workspace, src)?;
@@ -67,6 +69,8 @@ pub(super) fn resolve(
         build,
         test,
         test_requires,
+        test_extras,
+        test_sources,
         before_build,
         before_test,
         abi3: raw.abi3.unwrap_or(false),
@@ -331,6 +335,42 @@ fn output_dir(raw: Option<&Spanned<String>>, workspace: &Path, src: &Sources) ->
         return Err(refuse("a file, not a directory".into()));
     }
     Ok(absolute)
+}
+
+fn test_extras(raw: Option<&[Spanned<String>]>, src: &Sources) -> Result<Vec<String>, ConfigError> {
+    let mut out = Vec::new();
+    for e in raw.unwrap_or_default() {
+        // PEP 685 extra names (normalized or not): letters, digits, `.`, `_`, `-`.
+        let name = e.get_ref();
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || ".-_".contains(c)) {
+            return Err(ConfigError::new("test_extras", format!("`{}` is not an extra's name", printable(name)))
+                .at(src, &span_of(e), "not a name")
+                .help("name extras of [project.optional-dependencies], e.g. `test-extras = [\"test\"]`"));
+        }
+        out.push(name.clone());
+    }
+    Ok(out)
+}
+
+/// Each path must be the project's (relative, no `..`, no link out) and exist.
+fn test_sources(raw: Option<&[Spanned<String>]>, workspace: &Path, src: &Sources) -> Result<Vec<PathBuf>, ConfigError> {
+    let mut out = Vec::new();
+    for p in raw.unwrap_or_default() {
+        let refuse = |why: String| {
+            ConfigError::new("test_sources", format!("`{}` cannot be a test source", printable(p.get_ref())))
+                .at(src, &span_of(p), why)
+                .help("name files or directories of the project, relative to it, e.g. `test-sources = [\"tests\"]`")
+        };
+        let (below, absolute) = paths::inside(workspace, p.get_ref()).map_err(|r| refuse(r.to_string()))?;
+        if below.as_os_str().is_empty() {
+            return Err(refuse("the project itself".into()));
+        }
+        if !absolute.exists() {
+            return Err(refuse("no such file or directory".into()));
+        }
+        out.push(below);
+    }
+    Ok(out)
 }
 
 /// More jobs at once than any machine runs containers for is a typo.

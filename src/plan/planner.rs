@@ -128,6 +128,13 @@ impl Builder<'_> {
         let mut test_mounts = vec![job_mount(&dir)];
         self.cache_mounts(cell, None, &mut test_mounts, &mut test_env);
         test_env.insert("POOKIE_WHEEL_DIR".into(), format!("{JOB_MOUNT}/wheel"));
+        if !s.test_extras.is_empty() {
+            test_env.insert("POOKIE_TEST_EXTRAS".into(), s.test_extras.join(","));
+        }
+        if !s.test_sources.is_empty() {
+            let sources: Vec<String> = s.test_sources.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+            test_env.insert("POOKIE_TEST_SOURCES".into(), sources.join("\n"));
+        }
         // 32-bit ARM under QEMU: keep the core dump of a SIGBUS, to tell an unaligned access the
         // kernel fixes up from a real fault (executor/fault.rs). Elsewhere a test that crashes
         // the interpreter prints where, in Python (faulthandler, which would re-raise the signal
