@@ -2,6 +2,7 @@
 //! flags into one immutable [`Settings`]. Everything downstream reads plain values from it;
 //! every judgement of user input happens here, so bad input fails before anything runs.
 
+mod cibuildwheel;
 pub mod error;
 pub mod init;
 pub mod matrix;
@@ -151,6 +152,9 @@ pub struct Settings {
     pub offline: bool,
     /// `--strict`: selectors that select nothing are errors.
     pub strict: bool,
+    /// What reading the configuration left out (keys of `[tool.cibuildwheel]` pookie does not
+    /// honour), said by `plan` and `run`.
+    pub notes: Vec<String>,
     pub sources: Sources,
 }
 
@@ -192,8 +196,10 @@ pub fn load(cli: &CliOverrides, args: &[String]) -> Result<Settings, ConfigError
             .map_err(|e| ConfigError::new("workspace", format!("cannot read the current directory: {e}")))?,
     };
     check_workspace(&workspace, &sources, cli)?;
-    let (raw, config_file) = read_config(&workspace, &mut sources)?;
-    resolve::resolve(raw, config_file, workspace, cli, sources)
+    let (raw, config_file, notes) = read_config(&workspace, &mut sources)?;
+    let mut settings = resolve::resolve(raw, config_file, workspace, cli, sources)?;
+    settings.notes = notes;
+    Ok(settings)
 }
 
 /// What pookie writes in the workspace and hands to the engine: `.pookie/` must be a directory
@@ -244,8 +250,13 @@ fn config_file(workspace: &Path, name: &str) -> Result<Option<PathBuf>, ConfigEr
     Ok(Some(path))
 }
 
-/// Finds and parses `pookie.toml`, else `[tool.pookie]` of pyproject.toml, else defaults.
-fn read_config(workspace: &Path, sources: &mut Sources) -> Result<(RawConfig, Option<PathBuf>), ConfigError> {
+/// Finds and parses `pookie.toml`, else `[tool.pookie]` of pyproject.toml, else
+/// `[tool.cibuildwheel]` of pyproject.toml (with notes on what pookie leaves out of it), else
+/// defaults.
+fn read_config(
+    workspace: &Path,
+    sources: &mut Sources,
+) -> Result<(RawConfig, Option<PathBuf>, Vec<String>), ConfigError> {
     let read = |p: &Path| {
         std::fs::read_to_string(p).map_err(|e| ConfigError::new("read", format!("cannot read {}: {e}", p.display())))
     };
@@ -253,7 +264,7 @@ fn read_config(workspace: &Path, sources: &mut Sources) -> Result<(RawConfig, Op
         let text = read(&pookie)?;
         sources.file = Some(("pookie.toml".into(), Arc::new(error::quotable(&text))));
         let raw = toml::from_str::<RawConfig>(&text).map_err(|e| toml_error(e, sources))?;
-        return Ok((raw, Some(pookie)));
+        return Ok((raw, Some(pookie), Vec::new()));
     }
     if let Some(pyproject) = config_file(workspace, "pyproject.toml")? {
         #[derive(serde::Deserialize)]
@@ -263,15 +274,26 @@ fn read_config(workspace: &Path, sources: &mut Sources) -> Result<(RawConfig, Op
         #[derive(serde::Deserialize)]
         struct Tool {
             pookie: Option<RawConfig>,
+            cibuildwheel: Option<toml::Spanned<toml::Table>>,
         }
         let text = read(&pyproject)?;
         sources.file = Some(("pyproject.toml".into(), Arc::new(error::quotable(&text))));
         let parsed = toml::from_str::<Pyproject>(&text).map_err(|e| toml_error(e, sources))?;
-        if let Some(raw) = parsed.tool.and_then(|t| t.pookie) {
-            return Ok((raw, Some(pyproject)));
+        match parsed.tool {
+            Some(Tool { pookie: Some(raw), .. }) => return Ok((raw, Some(pyproject), Vec::new())),
+            Some(Tool { cibuildwheel: Some(table), .. }) => {
+                let (raw, mut notes) =
+                    cibuildwheel::convert(table.get_ref(), &text, table.span()).map_err(|e| toml_error(e, sources))?;
+                notes.insert(
+                    0,
+                    "configuration from [tool.cibuildwheel] of pyproject.toml (no pookie.toml or [tool.pookie])".into(),
+                );
+                return Ok((raw, Some(pyproject), notes));
+            }
+            _ => {}
         }
     }
-    Ok((RawConfig::default(), None))
+    Ok((RawConfig::default(), None, Vec::new()))
 }
 
 /// Turns a TOML/serde error into a diagnostic at its span, with a "did you mean" for unknown keys.

@@ -91,6 +91,7 @@ pub(super) fn resolve(
         caches: super::Caches { pip: raw.caches.pip.unwrap_or(true), compiler: raw.caches.compiler.unwrap_or(true) },
         offline: cli.offline,
         strict: cli.strict,
+        notes: Vec::new(),
         sources,
     })
 }

@@ -48,7 +48,7 @@ pub fn plan(settings: &Settings, matrix: &Matrix, release: Option<&str>) -> Plan
             abi3_builds.entry(cell.id.target).or_insert(build);
         }
     }
-    let mut warnings = matrix.warnings.clone();
+    let mut warnings: Vec<String> = settings.notes.iter().chain(&matrix.warnings).cloned().collect();
     if !unresolved.is_empty() {
         warnings.push(format!(
             "the python-build-standalone index is unavailable, so the patch versions (and image tags) of {} are unresolved; `pookie run` needs the index",

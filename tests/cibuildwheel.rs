@@ -1,0 +1,132 @@
+//! A project configured only with `[tool.cibuildwheel]` plans without a line of pookie
+//! configuration: cibuildwheel's selectors and identifiers translated, its options honoured, and
+//! every key pookie leaves out listed with the reason.
+
+mod support;
+
+use serde_json::Value;
+use support::{Workspace, stderr_of, stdout_of};
+
+const PYPROJECT: &str = r#"[build-system]
+requires = ["setuptools"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "demo"
+version = "1.0"
+
+[tool.cibuildwheel]
+build = "cp312-* cp313-*"
+skip = ["pp*", "*-musllinux_*", "cp313-manylinux_aarch64"]
+test-skip = "*-macosx_arm64"
+test-requires = "pytest hypothesis"
+test-extras = "test,fast"
+test-command = ["python -c 'import demo'", "pytest {package}/tests"]
+before-build = "python tools/codegen.py"
+environment = 'CFLAGS="-O2 -g0" GREETING=hello PATHS="$PATH:/opt/bin"'
+build-frontend = "build[uv]"
+manylinux-x86_64-image = "manylinux_2_28"
+config-settings = { "setup-args" = ["-Dfast=true", "-Dsimd=false"] }
+
+[tool.cibuildwheel.linux]
+archs = ["auto", "aarch64", "i686"]
+before-build = "yum install -y libffi-devel"
+
+[tool.cibuildwheel.windows]
+archs = ["AMD64", "ARM64"]
+
+[tool.cibuildwheel.macos]
+archs = ["arm64"]
+
+[[tool.cibuildwheel.overrides]]
+select = "cp312-manylinux_x86_64"
+test-command = "pytest -x {project}/tests"
+inherit.test-command = "append"
+"#;
+
+fn plan(ws: &Workspace) -> Value {
+    let out = ws.pookie(&["plan", "--format", "json"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    serde_json::from_str(&stdout_of(&out)).unwrap()
+}
+
+#[test]
+fn a_cibuildwheel_project_plans_with_its_own_configuration() {
+    let ws = Workspace::new();
+    ws.write("pyproject.toml", PYPROJECT);
+    let v = plan(&ws);
+    let jobs = v["jobs"].as_array().unwrap();
+    let ids: std::collections::BTreeSet<&str> = jobs.iter().map(|j| j["build_id"].as_str().unwrap()).collect();
+    // Linux auto (x86_64) and aarch64 (manylinux only: musllinux is skipped; cp313 aarch64
+    // skipped), win_amd64, macOS arm64; i686 and ARM64 Windows are not pookie targets.
+    let expected = [
+        "cp312-manylinux_2_17_x86_64",
+        "cp313-manylinux_2_17_x86_64",
+        "cp312-manylinux_2_17_aarch64",
+        "cp312-win_amd64",
+        "cp313-win_amd64",
+        "cp312-macosx_11_0_arm64",
+        "cp313-macosx_11_0_arm64",
+    ];
+    assert_eq!(ids, expected.into_iter().collect(), "{ids:?}");
+
+    let job = |id: &str, stage: &str| {
+        jobs.iter().find(|j| j["build_id"] == id && j["stage"] == stage).unwrap_or_else(|| panic!("{id} {stage}"))
+    };
+    // The platform table's before-build replaces the general one for Linux.
+    assert_eq!(job("cp312-win_amd64", "build")["before"], "python tools/codegen.py");
+    assert_eq!(job("cp312-manylinux_2_17_x86_64", "build")["before"], "yum install -y libffi-devel");
+    // config-settings reach the backend through pookie-build-wheel.
+    assert_eq!(
+        job("cp312-win_amd64", "build")["command"],
+        "pookie-build-wheel -C setup-args=-Dfast=true -C setup-args=-Dsimd=false"
+    );
+    // A list of test commands runs one after the other; {package} is the project; the
+    // override replaces the test of the one build it selects.
+    assert_eq!(
+        job("cp313-manylinux_2_17_x86_64", "test")["command"],
+        "python -c 'import demo' && pytest /pookie/job/src/tests"
+    );
+    assert_eq!(job("cp312-manylinux_2_17_x86_64", "test")["command"], "pytest -x /pookie/job/src/tests");
+    assert_eq!(job("cp312-win_amd64", "test")["test_requires"], serde_json::json!(["pytest", "hypothesis"]));
+    assert_eq!(job("cp312-win_amd64", "test")["env"]["POOKIE_TEST_EXTRAS"], "test,fast");
+    // test-skip of macOS arm64 (not runnable here anyway): said as test-skip.
+    assert_eq!(job("cp312-macosx_11_0_arm64", "test")["reason"], "test-skip");
+    // Literal variables pass; one that expands $PATH is left out (and said).
+    let env = &job("cp312-win_amd64", "build")["env"];
+    assert_eq!(env["CFLAGS"], "-O2 -g0");
+    assert_eq!(env["GREETING"], "hello");
+    assert!(env.get("PATHS").is_none(), "{env}");
+
+    let warnings: Vec<&str> = v["warnings"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
+    let said =
+        |piece: &str| assert!(warnings.iter().any(|w| w.contains(piece)), "no warning with {piece:?}: {warnings:#?}");
+    said("configuration from [tool.cibuildwheel] of pyproject.toml");
+    said("[tool.cibuildwheel] `build-frontend` is ignored");
+    said("[tool.cibuildwheel] `manylinux-x86_64-image` is ignored: pookie builds on its own layers");
+    said("[tool.cibuildwheel.linux] arch `i686` is ignored");
+    said("[tool.cibuildwheel.windows] arch `ARM64` is ignored");
+    said("environment `PATHS` is ignored: its value expands variables");
+    said("[tool.cibuildwheel.overrides #1] `inherit` is ignored");
+    assert!(!warnings.iter().any(|w| w.contains("pp*")), "PyPy selectors are dropped quietly: {warnings:#?}");
+}
+
+#[test]
+fn pookies_own_configuration_wins_over_cibuildwheels() {
+    let ws = Workspace::new();
+    ws.write("pyproject.toml", &format!("{PYPROJECT}\n[tool.pookie]\ntargets = [\"manylinux_2_17_x86_64\"]\n"));
+    let v = plan(&ws);
+    let warnings = v["warnings"].as_array().unwrap();
+    assert!(!warnings.iter().any(|w| w.as_str().unwrap().contains("cibuildwheel")), "{warnings:?}");
+    assert!(v["jobs"].as_array().unwrap().iter().all(|j| j["target"] == "manylinux_2_17_x86_64"));
+}
+
+#[test]
+fn bad_values_point_into_pyproject() {
+    let ws = Workspace::new();
+    ws.write("pyproject.toml", &PYPROJECT.replace("test-requires = \"pytest hypothesis\"", "test-requires = 3"));
+    let out = ws.pookie(&["plan"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr_of(&out);
+    assert!(err.contains("pyproject.toml:") && err.contains("test-requires = 3"), "{err}");
+}
