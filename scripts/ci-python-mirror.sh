@@ -164,11 +164,17 @@ modules=$(find "$work/root-aarch64/install/lib/python$version/lib-dynload" -name
 [ "$modules" -gt 50 ] || { echo "only $modules extension modules were built for aarch64" >&2; exit 1; }
 pack "$work/root-aarch64/install" aarch64-unknown-linux-musl
 
-# Debian's x86_64 CPython in the same layout (relocatable: it finds its library from its path).
+# Debian's x86_64 CPython in the same layout (relocatable: it finds its library from its path),
+# with its headers (python3.11-dev), so that it is a target interpreter as well as the one that
+# runs pip in cross layers. python-build-standalone has one pyconfig.h; Debian's multiarch one is
+# a wrapper around the real one.
 mkdir -p "$work/debian/bin" "$work/debian/lib" "$work/debian/include"
 cp "/usr/bin/python$version" "$work/debian/bin/"
 ln -s "python$version" "$work/debian/bin/python3"
 cp -a "/usr/lib/python$version" "$work/debian/lib/"
+[ -f "/usr/include/python$version/Python.h" ] || { echo "python$version-dev is needed (its headers)" >&2; exit 1; }
+cp -a "/usr/include/python$version" "$work/debian/include/"
+cp "/usr/include/x86_64-linux-gnu/python$version/pyconfig.h" "$work/debian/include/python$version/pyconfig.h"
 pack "$work/debian" x86_64-unknown-linux-gnu
 
 (cd "$work/mirror" && sha256sum cpython-*.tar.gz > SHA256SUMS)

@@ -116,8 +116,9 @@ install_test_packages() {
     # the CPython mirror; binutils: the tests read ELF files with readelf; python3-wheel: the
     # Windows/macOS tests check RECORD with `python3 -m wheel unpack`; podman with what rootless
     # podman needs (uidmap for subordinate ids, slirp4netns for its network, runc);
-    # qemu-system-arm, cpio, gpgv: scripts/armv7-alignment.sh boots an ARMv7 kernel.
-    apt_install jq graphviz patchelf python3-venv python3-wheel qemu-user-static binfmt-support musl \
+    # qemu-system-arm, cpio, gpgv: scripts/armv7-alignment.sh boots an ARMv7 kernel;
+    # python3.11-dev: the headers of the CPython mirror's x86_64 interpreter.
+    apt_install jq graphviz patchelf python3-venv python3-wheel python3.11-dev qemu-user-static binfmt-support musl \
         musl-tools binutils podman runc uidmap slirp4netns qemu-system-arm cpio gpgv debian-archive-keyring
 }
 

@@ -6,7 +6,7 @@ mod e2e_support;
 
 use e2e_support::*;
 use std::os::unix::fs::MetadataExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 fn config(extra: &str) -> String {
@@ -743,4 +743,50 @@ fn test_sources_and_test_extras_reach_the_test_job() {
     let log = p.log("cp313-manylinux_2_17_x86_64-test.log");
     assert!(log.contains("Successfully installed") && log.contains("six"), "the extra was not installed:\n{log}");
     assert!(log.contains("Ran 6 tests") && log.contains("OK (skipped=1)"), "the copied tests did not run:\n{log}");
+}
+
+/// A project configured only with `[tool.cibuildwheel]` (no pookie.toml): its selectors, hooks,
+/// environment and tests are honoured in a real build, with a CPython from the user's mirror
+/// (the CI mirror's x86_64 interpreter) on the default base image.
+#[test]
+fn a_project_configured_for_cibuildwheel_builds_and_tests_unchanged() {
+    let mirror =
+        std::env::var_os("POOKIE_TEST_PYTHON_MIRROR").map_or_else(|| ci_cache().join("python-mirror"), PathBuf::from);
+    assert!(mirror.join("SHA256SUMS").is_file(), "no CPython mirror at {}: scripts/setup.sh --tests", mirror.display());
+    require(&["debian:bookworm-slim"]);
+    let _serial = serial();
+    let p = Project::new("").with_mirror(&mirror);
+    std::fs::remove_file(p.dir().join("pookie.toml")).unwrap();
+    let pyproject = p.dir().join("pyproject.toml");
+    let text = std::fs::read_to_string(&pyproject).unwrap();
+    std::fs::write(
+        &pyproject,
+        format!(
+            r#"{text}
+[tool.cibuildwheel]
+build = "cp311-manylinux_x86_64"
+skip = "pp*"
+test-requires = "pytest"
+test-command = ["python -c 'import os; assert os.environ[\"FIXTURE_FLAG\"] == \"on\"'", "pytest {{package}}/tests"]
+before-build = "echo from-cibuildwheel > before-build.txt"
+environment = {{ FIXTURE_FLAG = "on" }}
+manylinux-x86_64-image = "manylinux2014"
+"#
+        ),
+    )
+    .unwrap();
+    let report = p.root.path().join("report.json");
+    let out = p.pookie(&["run", "--target", "manylinux_2_17_x86_64", "--report", report.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let jobs = job_statuses(&p.report(&report));
+    let ids: Vec<&str> = jobs.keys().map(|(id, _)| id.as_str()).collect();
+    assert!(ids.iter().all(|id| *id == "cp311-manylinux_2_17_x86_64"), "{ids:?}");
+    assert!(jobs.values().all(|s| s == "passed"), "{jobs:?}");
+    assert_eq!(p.wheels(), ["fixturepkg-0.1.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"]);
+    let before = p.dir().join(".pookie/jobs/cp311-manylinux_2_17_x86_64-build/src/before-build.txt");
+    assert_eq!(std::fs::read_to_string(before).unwrap().trim(), "from-cibuildwheel");
+    let log = p.log("cp311-manylinux_2_17_x86_64-test.log");
+    assert!(log.contains("passed") && log.contains("skipped"), "pytest did not run the fixture's tests:\n{log}");
+    let warnings = stderr(&out) + &stdout(&out);
+    assert!(warnings.contains("`manylinux-x86_64-image` is ignored"), "{warnings}");
 }

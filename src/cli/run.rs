@@ -37,11 +37,16 @@ pub struct RunArgs {
 }
 
 /// Settings and plan of a command that will execute: the index must be complete.
+/// The settings and plan of `run` and `images`; the plan's warnings (selectors that select
+/// nothing, keys of `[tool.cibuildwheel]` left out) are said on stderr, as `plan` says them.
 fn resolve(project: &ProjectArgs, args: &[String]) -> Result<(Settings, Plan), Failure> {
     let settings = config::load(&project.overrides(), args)?;
     let index = crate::python::index_for(&settings, None)?;
     let matrix = matrix::resolve(&settings, index.as_ref())?;
     let plan = plan::plan(&settings, &matrix, index.as_ref().map(|i| i.release.as_str()));
+    for w in &plan.warnings {
+        eprintln!("warning: {}", crate::config::error::printable(w));
+    }
     Ok((settings, plan))
 }
 
