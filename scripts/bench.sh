@@ -14,7 +14,7 @@
 #
 # Needs the engine, QEMU and the images that scripts/setup.sh makes (override with BENCH_IMAGE,
 # BENCH_X86_64_IMAGE and BENCH_ARM64_IMAGE).
-# Usage: scripts/bench.sh
+# Usage: scripts/bench.sh   (BENCH_ONLY_BACKENDS=1: only the build-backend comparison)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 image=${BENCH_IMAGE:-debian-pythons:sid}
@@ -26,6 +26,8 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # A job cache of its own: results of earlier benchmark runs must not count.
 export POOKIE_CACHE_DIR=$work/cache
+# BENCH_ONLY_BACKENDS=1: the build-backend comparison below alone.
+if [ -z "${BENCH_ONLY_BACKENDS:-}" ]; then
 cp -r "$repo/tests/fixtures/project" "$work/project"
 cat > "$work/project/pookie.toml" <<TOML
 targets = ["manylinux_2_17_x86_64"]
@@ -145,6 +147,8 @@ print(f"aarch64 fixture build, CPython 3.11: cross (zig) {cb:5.1f} s (run {cw:5.
 print(f"ratio emulate/cross: build {eb / cb:.1f}x, run {ew / cw:.1f}x (goal: at least 5)")
 PY
 
+fi
+
 # The same for build backends that run tools at build time, where a cross build must keep the
 # tools native (cmake, ninja, Cython, the compiler) and take only headers from the target:
 # scikit-build-core + pybind11 (CMake) and the numpy C API. Both modes at the policy of
@@ -153,8 +157,17 @@ for name in ${BENCH_BACKENDS:-skbuild-pybind11 numpy-capi}; do
     dir=$work/backend-$name
     mkdir -p "$dir"
     cp -r "$repo/tests/fixtures/backends/$name/." "$dir/"
-    sed -e '/^\[python\]/i [linux]\nmanylinux = "2_36"' "$work/aarch64/pookie.toml" \
-        | sed -e 's/manylinux_2_17_aarch64/manylinux_2_36_aarch64/' > "$dir/pookie.toml"
+    cat > "$dir/pookie.toml" <<TOML
+targets = ["manylinux_2_36_aarch64"]
+[linux]
+manylinux = "2_36"
+[python]
+source = "image"
+versions = ["3.11"]
+[images]
+linux-x86_64 = "${BENCH_X86_64_IMAGE:-debian:bookworm-slim}"
+linux-aarch64 = "${BENCH_ARM64_IMAGE:-debian-pythons:bookworm-arm64}"
+TOML
     for mode in cross emulate; do
         "$pookie" images --workspace "$dir" --linux-non-native-mode "$mode" > /dev/null
     done
