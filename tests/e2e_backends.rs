@@ -149,9 +149,7 @@ fn every_backend_cross_compiles_for_aarch64_and_armv7l_and_passes_its_tests_unde
 fn every_backend_builds_for_musllinux_x86_64_and_passes_its_tests() {
     let musl = image("POOKIE_TEST_MUSL_IMAGE", "debian-musl:trixie");
     require(&[&musl]);
-    let mirror =
-        std::env::var_os("POOKIE_TEST_PYTHON_MIRROR").map_or_else(|| ci_cache().join("python-mirror"), PathBuf::from);
-    assert!(mirror.join("SHA256SUMS").is_file(), "no CPython mirror at {}: scripts/setup.sh --tests", mirror.display());
+    let mirror = python_mirror();
     let _serial = serial();
     for name in FIXTURES {
         let toml = config(
@@ -184,9 +182,7 @@ fn modules(wheel: &Path, suffix: &str) -> Vec<(String, Vec<u8>)> {
 
 #[test]
 fn every_backend_cross_compiles_for_windows_and_macos() {
-    let mirror = std::env::var_os("POOKIE_TEST_WIN_MAC_MIRROR")
-        .map_or_else(|| ci_cache().join("python-mirror-win-mac"), PathBuf::from);
-    assert!(mirror.join("SHA256SUMS").is_file(), "no CPython mirror at {}: scripts/setup.sh --tests", mirror.display());
+    let mirror = win_mac_mirror();
     require(&[&sid_image()]);
     let _serial = serial();
     for name in FIXTURES {

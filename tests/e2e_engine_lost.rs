@@ -99,13 +99,7 @@ fn the_engine_stopping_mid_run_fails_with_one_reason_and_a_rerun_resumes() {
         |cp314_build: &str| sid_config(&format!("[[overrides]]\nselect = \"cp314-*\"\nbuild = \"{cp314_build}\""));
     let p = Project::new(&config("sleep 600"));
     let report = p.root.path().join("report.json");
-    let child = p
-        .command()
-        .args(["run", "-j", "2", "--report", report.to_str().unwrap()])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_run(&p, &["-j", "2", "--report", report.to_str().unwrap()]);
     // cp313 is built, tested and delivered while cp314's build sleeps.
     let sleeper = ["ps", "-q", "--filter", "name=cp314-manylinux_2_17_x86_64-build"];
     let started = Instant::now();

@@ -11,7 +11,7 @@
 mod e2e_support;
 
 use e2e_support::*;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 const TEST: &str = "python -m unittest discover -v -s {project}/tests";
 const EM_ARM: u16 = 40;
@@ -38,18 +38,6 @@ fn armhf_image() -> String {
 /// Debian 13 with the `musl` package (1.2.5, as Alpine 3.22), whose loader runs a musl CPython.
 fn musl_image() -> String {
     image("POOKIE_TEST_MUSL_IMAGE", "debian-musl:trixie")
-}
-
-/// The CPython mirror (musl x86_64 and aarch64, Debian's x86_64).
-fn python_mirror() -> PathBuf {
-    let dir =
-        std::env::var_os("POOKIE_TEST_PYTHON_MIRROR").map_or_else(|| ci_cache().join("python-mirror"), PathBuf::from);
-    assert!(
-        dir.join("SHA256SUMS").is_file(),
-        "no CPython mirror at {}: scripts/setup.sh builds it with scripts/ci-python-mirror.sh",
-        dir.display()
-    );
-    dir
 }
 
 /// Fails unless the kernel hands these architectures' binaries to QEMU, visibly to containers.

@@ -6,7 +6,7 @@ mod e2e_support;
 
 use e2e_support::*;
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 fn config(extra: &str) -> String {
@@ -552,13 +552,7 @@ fn a_job_container_killed_from_outside_fails_only_its_job() {
     let _serial = serial();
     let p = Project::new(&config("[[overrides]]\nselect = \"cp314-*\"\nbuild = \"sleep 600\""));
     let report = p.root.path().join("report.json");
-    let child = p
-        .command()
-        .args(["run", "-j", "2", "--report", report.to_str().unwrap()])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_run(&p, &["-j", "2", "--report", report.to_str().unwrap()]);
     let sleeper =
         ["ps", "-q", "--filter", "label=org.pookie.managed=true", "--filter", "name=cp314-manylinux_2_17_x86_64-build"];
     let started = std::time::Instant::now();
@@ -750,9 +744,7 @@ fn test_sources_and_test_extras_reach_the_test_job() {
 /// (the CI mirror's x86_64 interpreter) on the default base image.
 #[test]
 fn a_project_configured_for_cibuildwheel_builds_and_tests_unchanged() {
-    let mirror =
-        std::env::var_os("POOKIE_TEST_PYTHON_MIRROR").map_or_else(|| ci_cache().join("python-mirror"), PathBuf::from);
-    assert!(mirror.join("SHA256SUMS").is_file(), "no CPython mirror at {}: scripts/setup.sh --tests", mirror.display());
+    let mirror = python_mirror();
     require(&["debian:bookworm-slim"]);
     let _serial = serial();
     let p = Project::new("").with_mirror(&mirror);

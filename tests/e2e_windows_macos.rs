@@ -20,16 +20,8 @@ use std::collections::BTreeSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-/// The mirror directory `scripts/setup.sh` makes (`POOKIE_TEST_WIN_MAC_MIRROR` overrides it).
 fn mirror() -> PathBuf {
-    let dir = std::env::var_os("POOKIE_TEST_WIN_MAC_MIRROR")
-        .map_or_else(|| ci_cache().join("python-mirror-win-mac"), PathBuf::from);
-    assert!(
-        dir.join("SHA256SUMS").is_file(),
-        "the Windows/macOS CPython mirror is missing at {}: `scripts/setup.sh` makes it (scripts/ci-python-mirror-win-mac.sh)",
-        dir.display()
-    );
-    dir
+    win_mac_mirror()
 }
 
 /// The project's configuration; the mirror is the user's (see [`Project::with_mirror`]).

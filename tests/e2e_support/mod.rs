@@ -386,13 +386,7 @@ pub fn a_failing_test_fails_only_its_job(p: &Project) {
 /// Interrupts a run of a project whose builds sleep, once their containers run: pookie exits
 /// with 130, says what was interrupted, and leaves no container and no wheel.
 pub fn ctrl_c_leaves_no_container_and_no_wheel(p: &Project) {
-    let mut child = p
-        .command()
-        .arg("run")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_run(p, &[]);
     let ours = ["ps", "-aq", "--filter", "label=org.pookie.managed=true", "--filter", "name=pookie-"];
     // Wait until the builds' containers run (images may have to be built first).
     let started = std::time::Instant::now();
@@ -434,4 +428,37 @@ pub fn summary_row<'a>(stdout: &'a str, id: &str, stage: &str) -> &'a str {
         .lines()
         .find(|l| l.split_whitespace().take(2).eq([id, stage]))
         .unwrap_or_else(|| panic!("no summary row for {id} {stage}:\n{stdout}"))
+}
+
+/// The CPython mirror scripts/setup.sh makes (musl x86_64 and aarch64, Debian's x86_64 with its
+/// headers); `POOKIE_TEST_PYTHON_MIRROR` names another.
+pub fn python_mirror() -> PathBuf {
+    mirror_dir("POOKIE_TEST_PYTHON_MIRROR", "python-mirror", "scripts/ci-python-mirror.sh")
+}
+
+/// The Windows/macOS CPython mirror scripts/setup.sh makes; `POOKIE_TEST_WIN_MAC_MIRROR` names
+/// another.
+pub fn win_mac_mirror() -> PathBuf {
+    mirror_dir("POOKIE_TEST_WIN_MAC_MIRROR", "python-mirror-win-mac", "scripts/ci-python-mirror-win-mac.sh")
+}
+
+fn mirror_dir(var: &str, name: &str, script: &str) -> PathBuf {
+    let dir = std::env::var_os(var).map_or_else(|| ci_cache().join(name), PathBuf::from);
+    assert!(
+        dir.join("SHA256SUMS").is_file(),
+        "no CPython mirror at {}: scripts/setup.sh --tests builds it with {script}",
+        dir.display()
+    );
+    dir
+}
+
+/// `pookie run ARGS` started in the background, its output captured.
+pub fn spawn_run(p: &Project, args: &[&str]) -> std::process::Child {
+    p.command()
+        .arg("run")
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("pookie starts")
 }
