@@ -276,18 +276,30 @@ echo $out
         os.chmod(path, 0o755)
 
 
-def cross_files(work, env_python, target):
-    """A CMake toolchain file and a meson cross file for the target zig compiles for."""
+def cross_files(work, env_python=None, target=None):
+    """A CMake toolchain file and a meson cross file for the target zig compiles for; with
+    `env_python` and `target`, also the target CPython's (without them: for before-all, which
+    runs before any CPython is installed). Libraries before-all installed into
+    $POOKIE_TARGET_PREFIX are found through both."""
     zig_target = os.environ["POOKIE_ZIG_TARGET"]
     cmake_system, processor, meson_system, family, cpu, endian = target_machine(zig_target)
-    target_root = TARGET_ROOT
-    nodot = target["vars"]["py_version_nodot"]
-    # Windows extensions link the import library of python3XY.dll, which FindPython cannot
-    # find from a Linux interpreter.
-    windows = "".join(
-        f'set({p}_LIBRARY {target_root}/libs/python{nodot}.lib CACHE FILEPATH "" FORCE)\n'
-        for p in ("Python", "Python3")
-    ) if cmake_system == "Windows" else ""
+    prefix = os.environ.get("POOKIE_TARGET_PREFIX", "")
+    target_root = " ".join(p for p in (TARGET_ROOT if target else "", prefix) if p)
+    python = ""
+    if target:
+        python = f"""# The build machine's Python answers with the target's sysconfig (_PYTHON_SYSCONFIGDATA_NAME):
+# FindPython may run it although the build is a cross build.
+set(CMAKE_CROSSCOMPILING_EMULATOR /bin/sh -c [["$0" "$@"]])
+set(Python_EXECUTABLE {env_python} CACHE FILEPATH "")
+set(Python3_EXECUTABLE {env_python} CACHE FILEPATH "")
+"""
+        # Windows extensions link the import library of python3XY.dll, which FindPython
+        # cannot find from a Linux interpreter.
+        nodot = target["vars"]["py_version_nodot"]
+        python += "".join(
+            f'set({p}_LIBRARY {TARGET_ROOT}/libs/python{nodot}.lib CACHE FILEPATH "" FORCE)\n'
+            for p in ("Python", "Python3")
+        ) if cmake_system == "Windows" else ""
     cmake = os.path.join(work, "toolchain.cmake")
     with open(cmake, "w") as f:
         f.write(f"""# pookie: cross-compiling for {zig_target} with zig
@@ -304,12 +316,7 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE BOTH)
-# The build machine's Python answers with the target's sysconfig (_PYTHON_SYSCONFIGDATA_NAME):
-# FindPython may run it although the build is a cross build.
-set(CMAKE_CROSSCOMPILING_EMULATOR /bin/sh -c [["$0" "$@"]])
-set(Python_EXECUTABLE {env_python} CACHE FILEPATH "")
-set(Python3_EXECUTABLE {env_python} CACHE FILEPATH "")
-{windows}""")
+{python}""")
     meson = os.path.join(work, "cross.ini")
     with open(meson, "w") as f:
         f.write(f"""# pookie: cross-compiling for {zig_target} with zig
@@ -318,7 +325,8 @@ c = '/opt/pookie/bin/zig-cc'
 cpp = '/opt/pookie/bin/zig-c++'
 ar = '/opt/pookie/bin/zig-ar'
 ranlib = '/opt/pookie/bin/zig-ranlib'
-python = '{env_python}'
+{f"python = '{env_python}'" if env_python else ""}
+{"pkg-config = 'pkg-config'" if prefix else ""}
 
 [host_machine]
 system = '{meson_system}'
@@ -328,6 +336,7 @@ endian = '{endian}'
 
 [properties]
 needs_exe_wrapper = true
+{f"pkg_config_libdir = '{prefix}/lib/pkgconfig'" if prefix else ""}
 """)
     return cmake, meson
 
@@ -337,7 +346,14 @@ def main():
     parser.add_argument("srcdir", nargs="?", default=".")
     parser.add_argument("--outdir", default=os.environ.get("POOKIE_WHEEL_DIR", "dist"))
     parser.add_argument("-C", "--config-setting", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--cross-files", metavar="DIR",
+                        help="only write the CMake toolchain file and meson cross file of $POOKIE_ZIG_TARGET into DIR")
     args = parser.parse_args()
+    if args.cross_files:
+        os.makedirs(args.cross_files, exist_ok=True)
+        for path in cross_files(args.cross_files):
+            print(path)
+        return
     config = {}
     for item in args.config_setting:
         key, _, value = item.partition("=")

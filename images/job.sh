@@ -39,7 +39,9 @@ run_build() {
             auditwheel)
                 step "repair: auditwheel repair --plat $POOKIE_PLATFORM $(basename "$wheel")"
                 # Cross builds' sysconfig variables are for the build, not for auditwheel's Python.
+                # Libraries before-all installed for the target are vendored from its prefix.
                 env -u _PYTHON_HOST_PLATFORM -u _PYTHON_SYSCONFIGDATA_NAME \
+                    ${POOKIE_TARGET_PREFIX:+LD_LIBRARY_PATH=$POOKIE_TARGET_PREFIX/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}} \
                     pookie-auditwheel "$POOKIE_PLATFORM" repair --plat "$POOKIE_PLATFORM" \
                     --wheel-dir "$job/out" "$wheel" \
                     || fail 12 "auditwheel cannot make $(basename "$wheel") meet $POOKIE_PLATFORM (its reason is above)"
@@ -48,9 +50,11 @@ run_build() {
                 # The import table first (in the log), then the repair: delvewheel vendors DLLs a
                 # stock Windows lacks and refuses a wheel that needs one it cannot find.
                 step "repair: delvewheel repair $(basename "$wheel")"
-                env -u _PYTHON_HOST_PLATFORM -u _PYTHON_SYSCONFIGDATA_NAME delvewheel show "$wheel" \
+                env -u _PYTHON_HOST_PLATFORM -u _PYTHON_SYSCONFIGDATA_NAME delvewheel show \
+                    ${POOKIE_TARGET_PREFIX:+"--add-path=$POOKIE_TARGET_PREFIX/bin:$POOKIE_TARGET_PREFIX/lib"} "$wheel" \
                     && env -u _PYTHON_HOST_PLATFORM -u _PYTHON_SYSCONFIGDATA_NAME \
-                        delvewheel repair --wheel-dir "$job/out" "$wheel" \
+                        delvewheel repair --wheel-dir "$job/out" \
+                        ${POOKIE_TARGET_PREFIX:+"--add-path=$POOKIE_TARGET_PREFIX/bin:$POOKIE_TARGET_PREFIX/lib"} "$wheel" \
                     || fail 12 "delvewheel cannot repair $(basename "$wheel") (its reason is above)"
                 ;;
             none) cp "$wheel" "$job/out/" ;;

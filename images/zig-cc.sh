@@ -25,6 +25,9 @@
 #   Release builds),
 #   -march=x86-64-vN (zig's spelling is -mcpu=x86_64_vN), -march=native (the build machine is
 #   not the target).
+# - Libraries a project's before-all installed into $POOKIE_TARGET_PREFIX (for the target) are
+#   found through -I/-L (zig's linker reads no LIBRARY_PATH); not by builds for the build
+#   machine itself (POOKIE_ZIG_TARGET=native).
 # - POOKIE_TARGET_INCLUDE (Python and cross layers) holds only the target CPython's include folders; its
 #   root must be searched because Debian's pyconfig.h includes <MULTIARCH/python3.X/pyconfig.h>.
 case ${0##*/} in
@@ -59,6 +62,11 @@ esac
 if [ -z "${POOKIE_ZIG_TARGET:-}" ]; then
     echo "zig-cc: POOKIE_ZIG_TARGET is not set (pookie sets it in the jobs of zig toolchains)" >&2
     exit 2
+fi
+prefix=${POOKIE_TARGET_PREFIX:-}
+if [ -n "$prefix" ] && [ "$POOKIE_ZIG_TARGET" != native ] && [ -d "$prefix/include" ]; then
+    set -- -isystem "$prefix/include" "$@"
+    [ -z "${compile_only:-}" ] && set -- "$@" -L "$prefix/lib"
 fi
 exec /opt/pookie/bin/zig "$driver" -target "$POOKIE_ZIG_TARGET" -O2 -fno-sanitize=undefined -Wno-error=date-time \
     ${POOKIE_TARGET_INCLUDE:+-isystem "$POOKIE_TARGET_INCLUDE"} "$@"

@@ -325,6 +325,23 @@ impl TargetInfo {
     /// Shell pattern for the `HOST_GNU_TYPE` of the target's CPython (`aarch64-*-linux-gnu*`,
     /// `x86_64-apple-darwin*`): cross layers check that the sysconfig data they take is the
     /// target's. Windows CPythons have no sysconfig data (nor a GNU type).
+    /// The GNU triple of the target as autotools' `--host` takes it (`aarch64-linux-gnu`,
+    /// `arm-linux-gnueabihf`, `x86_64-w64-mingw32`), named to before-all as `$POOKIE_HOST`.
+    pub fn host_triple(&self) -> String {
+        let cpu = match self.arch {
+            Arch::Armv7l => "arm",
+            a => a.gnu_cpu_pattern(),
+        };
+        match (self.os, self.libc) {
+            (Os::Windows, _) => format!("{cpu}-w64-mingw32"),
+            (Os::Macos, _) => format!("{cpu}-apple-darwin"),
+            (_, Libc::Musl) if self.arch == Arch::Armv7l => "arm-linux-musleabihf".into(),
+            (_, Libc::Musl) => format!("{cpu}-linux-musl"),
+            _ if self.arch == Arch::Armv7l => "arm-linux-gnueabihf".into(),
+            _ => format!("{cpu}-linux-gnu"),
+        }
+    }
+
     pub fn gnu_type_pattern(&self) -> Option<String> {
         let cpu = self.arch.gnu_cpu_pattern();
         match self.os {

@@ -94,6 +94,43 @@ pub fn copy_project(root: &Path, dest: &Path, exclude: &[PathBuf]) -> io::Result
 /// A digest of exactly what [`copy_project`] would copy: paths, contents, executable bits and
 /// symlink targets. Equal digests mean jobs would see the same project.
 pub fn digest(root: &Path, exclude: &[PathBuf]) -> io::Result<String> {
+    digest_of(&entries(root, exclude)?)
+}
+
+/// Some files of the project (what a `before-all` hook reads): their paths relative to the
+/// project, and the digest of those files as [`digest`] makes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selection {
+    pub files: Vec<PathBuf>,
+    pub digest: String,
+}
+
+/// The project's files and symlinks (as [`copy_project`] sees them) whose relative path `keep`
+/// accepts.
+pub fn select(root: &Path, exclude: &[PathBuf], keep: impl Fn(&Path) -> bool) -> io::Result<Selection> {
+    let chosen: Vec<Entry> =
+        entries(root, exclude)?.into_iter().filter(|e| !e.kind.is_dir() && keep(&e.relative)).collect();
+    Ok(Selection { digest: digest_of(&chosen)?, files: chosen.into_iter().map(|e| e.relative).collect() })
+}
+
+/// Copies `files` (relative to `root`, as [`select`] gives them) into `dest`, symlinks as
+/// symlinks: their targets are never read.
+pub fn copy_files(root: &Path, files: &[PathBuf], dest: &Path) -> io::Result<()> {
+    for f in files {
+        let (from, to) = (root.join(f), dest.join(f));
+        if let Some(dir) = to.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        if std::fs::symlink_metadata(&from)?.file_type().is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(&from)?, &to)?;
+        } else {
+            std::fs::copy(&from, &to)?;
+        }
+    }
+    Ok(())
+}
+
+fn digest_of(entries: &[Entry]) -> io::Result<String> {
     use sha2::{Digest, Sha256};
     use std::os::unix::fs::PermissionsExt;
     let mut h = Sha256::new();
@@ -102,7 +139,7 @@ pub fn digest(root: &Path, exclude: &[PathBuf]) -> io::Result<String> {
         h.update((bytes.len() as u64).to_le_bytes());
         h.update(bytes);
     };
-    for e in entries(root, exclude)? {
+    for e in entries {
         field(b"path", e.relative.as_os_str().as_encoded_bytes());
         if e.kind.is_dir() {
             field(b"dir", b"");

@@ -48,6 +48,7 @@ struct Options {
     test_sources: Option<Spanned<Strings>>,
     before_build: Option<Spanned<Strings>>,
     before_test: Option<Spanned<Strings>>,
+    before_all: Option<Spanned<Strings>>,
     environment: Option<Spanned<Environment>>,
 }
 
@@ -64,6 +65,7 @@ macro_rules! with_options {
             test_sources: Option<Spanned<Strings>>,
             before_build: Option<Spanned<Strings>>,
             before_test: Option<Spanned<Strings>>,
+            before_all: Option<Spanned<Strings>>,
             environment: Option<Spanned<Environment>>,
         }
 
@@ -76,6 +78,7 @@ macro_rules! with_options {
                     test_sources: self.test_sources.clone(),
                     before_build: self.before_build.clone(),
                     before_test: self.before_test.clone(),
+                    before_all: self.before_all.clone(),
                     environment: self.environment.clone(),
                 }
             }
@@ -99,8 +102,16 @@ with_options!(Override { select: Spanned<RawPatterns>, });
 
 /// Keys of a cibuildwheel table that pookie honours (top level; platform tables and overrides
 /// take the option keys).
-const OPTION_KEYS: &[&str] =
-    &["test-command", "test-requires", "test-extras", "test-sources", "before-build", "before-test", "environment"];
+const OPTION_KEYS: &[&str] = &[
+    "test-command",
+    "test-requires",
+    "test-extras",
+    "test-sources",
+    "before-build",
+    "before-test",
+    "before-all",
+    "environment",
+];
 const TOP_KEYS: &[&str] = &[
     "build",
     "config-settings",
@@ -239,6 +250,7 @@ fn empty_override(select: Spanned<RawPatterns>) -> RawOverride {
         test_requires: None,
         before_build: None,
         before_test: None,
+        before_all: None,
         env: None,
     }
 }
@@ -380,6 +392,8 @@ fn apply(o: &Options, raw: &mut RawConfig, notes: &mut Vec<String>, place: &str)
     raw.test_sources = o.test_sources.clone().map(spanned_each);
     raw.before_build = o.before_build.as_ref().map(joined);
     raw.before_test = o.before_test.as_ref().map(joined);
+    raw.before_all = o.before_all.as_ref().map(joined);
+    before_all_note(o, notes, place);
     if let Some(e) = &o.environment {
         let env = environment(e, notes, place);
         raw.env = Some(Spanned::new(e.span(), env));
@@ -392,6 +406,8 @@ fn apply_override(o: &Options, out: &mut RawOverride, notes: &mut Vec<String>, p
     out.test_requires = o.test_requires.as_ref().map(requirements);
     out.before_build = o.before_build.as_ref().map(joined);
     out.before_test = o.before_test.as_ref().map(joined);
+    out.before_all = o.before_all.as_ref().map(joined);
+    before_all_note(o, notes, place);
     if let Some(e) = &o.environment {
         out.env = Some(environment(e, notes, place));
     }
@@ -404,7 +420,20 @@ fn apply_override(o: &Options, out: &mut RawOverride, notes: &mut Vec<String>, p
         || out.test_requires.is_some()
         || out.before_build.is_some()
         || out.before_test.is_some()
+        || out.before_all.is_some()
         || out.env.as_ref().is_some_and(|e| !e.is_empty())
+}
+
+/// cibuildwheel's before-all runs in manylinux images (RHEL-like); pookie's build images are
+/// Debian's (and zig for cross targets), where yum and dnf are not.
+fn before_all_note(o: &Options, notes: &mut Vec<String>, place: &str) {
+    let Some(cmd) = o.before_all.as_ref().map(|c| joined(c).into_inner()) else { return };
+    let words: Vec<&str> = cmd.split(|c: char| !c.is_ascii_alphanumeric()).collect();
+    if let Some(tool) = ["yum", "dnf", "microdnf"].into_iter().find(|t| words.contains(t)) {
+        notes.push(format!(
+            "[tool.cibuildwheel{place}] `before-all` runs `{tool}`, which pookie's Debian-based build images lack: give pookie its own `before-all` (apt-get, or a library built from source into $POOKIE_TARGET_PREFIX) in pookie.toml"
+        ));
+    }
 }
 
 /// pookie's targets for a platform's `archs` (cibuildwheel's names; `auto` by default).

@@ -90,6 +90,7 @@ pub struct Override {
     pub test_requires: Option<Vec<String>>,
     pub before_build: Option<String>,
     pub before_test: Option<String>,
+    pub before_all: Option<String>,
     pub env: BTreeMap<String, String>,
 }
 
@@ -131,6 +132,11 @@ pub struct Settings {
     /// Hooks run before the build command and before a test job installs the wheel.
     pub before_build: Option<String>,
     pub before_test: Option<String>,
+    /// Run once per build image as a layer of its own (`before-all`).
+    pub before_all: Option<String>,
+    /// The project files the before-all layers hold (and are keyed by): present when a
+    /// `before-all` is configured anywhere.
+    pub before_all_inputs: Option<BeforeAllInputs>,
     /// One stable-ABI build per target, tested with every Python (`abi3`).
     pub abi3: bool,
     pub output_dir: PathBuf,
@@ -167,6 +173,14 @@ pub struct Caches {
 
 /// Certificate authorities to trust inside images and jobs, with the digest that makes a change
 /// of the file rebuild the base layers.
+/// The project files `before-all` reads: `before-all-inputs`, or the whole project.
+#[derive(Clone, Debug)]
+pub struct BeforeAllInputs {
+    /// The globs as written; None for the whole project.
+    pub globs: Option<Vec<String>>,
+    pub selection: crate::workspace::Selection,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CaBundle {
     pub path: PathBuf,

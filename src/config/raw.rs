@@ -50,6 +50,19 @@ pub struct RawConfig {
     /// the test requirements are installed.
     #[schemars(with = "Option<String>")]
     pub before_test: Option<Spanned<String>>,
+    /// Command run by bash once per build image (a target, or an image several targets share),
+    /// as an image layer of its own that later runs reuse while its command and inputs stay the
+    /// same: system libraries the build links against, built or installed. Libraries installed
+    /// into `$POOKIE_TARGET_PREFIX` are found by the builds and vendored by the repair step; in
+    /// cross builds `CC`, `CXX`, `AR`, `RANLIB` and `$POOKIE_HOST` (for `./configure --host`)
+    /// name the target's toolchain, `$POOKIE_CMAKE_TOOLCHAIN` and `$POOKIE_MESON_CROSS` its
+    /// CMake toolchain file and meson cross file. Default: none.
+    #[schemars(with = "Option<String>")]
+    pub before_all: Option<Spanned<String>>,
+    /// Globs of the project's files `before-all` reads: they are copied into its layer, and a
+    /// change to one of them runs it again. Default: every file of the project (as jobs see it).
+    #[schemars(with = "Option<Vec<String>>")]
+    pub before_all_inputs: Option<Vec<Spanned<String>>>,
     /// The build makes stable-ABI wheels (`cp3X-abi3-…`, e.g. setuptools' `py_limited_api`):
     /// build once per target with the oldest chosen Python, test with every chosen Python.
     /// Default: false.
@@ -349,6 +362,10 @@ pub struct RawOverride {
     /// Replaces the before-test command.
     #[schemars(with = "Option<String>")]
     pub before_test: Option<Spanned<String>>,
+    /// Replaces the before-all command of the images of the matching builds (an image's first
+    /// build in the plan decides, as in cibuildwheel).
+    #[schemars(with = "Option<String>")]
+    pub before_all: Option<Spanned<String>>,
     /// Added to (and overriding) the environment.
     #[schemars(with = "Option<BTreeMap<String, String>>")]
     pub env: Option<BTreeMap<Spanned<String>, Spanned<String>>>,

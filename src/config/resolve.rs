@@ -6,8 +6,8 @@ use super::paths;
 use super::raw::{self, RawConfig, RawPython, RawTimeout, RawVersion};
 use super::selector::{Glob, Patterns};
 use super::{
-    CaBundle, CliOverrides, Compiler, ConfigError, DEFAULT_BUILD, DEFAULT_PYTHON_PATH, GLOB_HELP, Origin, Override,
-    PythonSettings, PythonSource, Settings, Sources,
+    BeforeAllInputs, CaBundle, CliOverrides, Compiler, ConfigError, DEFAULT_BUILD, DEFAULT_PYTHON_PATH, GLOB_HELP,
+    Origin, Override, PythonSettings, PythonSource, Settings, Sources,
 };
 use crate::engine::EngineKind;
 use crate::python::PythonVersion;
@@ -42,6 +42,7 @@ pub(super) fn resolve(
     let test_sources = test_sources(raw.test_sources.as_deref(), &workspace, src)?;
     let hook = |h: Option<Spanned<String>>| h.map(|h| h.into_inner()).filter(|h| !h.trim().is_empty());
     let (before_build, before_test) = (hook(raw.before_build), hook(raw.before_test));
+    let before_all = hook(raw.before_all);
     let output_dir = output_dir(raw.output_dir.as_ref(), &workspace, src)?;
     let jobs = jobs(raw.jobs.as_ref(), cli, src)?;
     let env = env(raw.env.as_ref(), src)?;
@@ -55,6 +56,10 @@ pub(super) fn resolve(
     let test_skip = raw.test_skip.as_ref().map(|p| patterns(p, src)).transpose()?;
     let only = only(raw.only.as_ref(), cli, src)?;
     let overrides = overrides(raw.overrides, src)?;
+    let before_all_inputs = match before_all.is_some() || overrides.iter().any(|o| o.before_all.is_some()) {
+        true => Some(before_all_inputs(raw.before_all_inputs.as_deref(), &workspace, &output_dir, src)?),
+        false => None,
+    };
     let compiler = compiler(raw.linux.x86_64_compiler.as_ref(), cli, src)?;
     let mode = mode(raw.linux.non_native_mode.as_ref(), cli, src)?;
     let images = images(&raw.images, src)?;
@@ -73,6 +78,8 @@ pub(super) fn resolve(
         test_sources,
         before_build,
         before_test,
+        before_all,
+        before_all_inputs,
         abi3: raw.abi3.unwrap_or(false),
         output_dir,
         jobs,
@@ -374,6 +381,56 @@ fn test_sources(raw: Option<&[Spanned<String>]>, workspace: &Path, src: &Sources
     Ok(out)
 }
 
+/// `before-all-inputs`: globs of project paths (`*` within a directory, `**` across them; a
+/// pattern naming a directory takes what is below it), each matching some file; by default the
+/// whole project as jobs see it.
+fn before_all_inputs(
+    raw: Option<&[Spanned<String>]>,
+    workspace: &Path,
+    output_dir: &Path,
+    src: &Sources,
+) -> Result<BeforeAllInputs, ConfigError> {
+    let exclude = [output_dir.to_path_buf()];
+    let unreadable = |e: std::io::Error| {
+        ConfigError::new("before_all_inputs", format!("cannot read the project's files for before-all: {e}")).at(
+            src,
+            &Origin::Default,
+            "here",
+        )
+    };
+    let Some(raw) = raw else {
+        let selection = crate::workspace::select(workspace, &exclude, |_| true).map_err(unreadable)?;
+        return Ok(BeforeAllInputs { globs: None, selection });
+    };
+    let mut globs = Vec::new();
+    for g in raw {
+        let refuse = |why: String| {
+            ConfigError::new("before_all_inputs", format!("`{}` cannot be a before-all input", printable(g.get_ref())))
+                .at(src, &span_of(g), why)
+                .help("name files of the project with globs relative to it, e.g. `before-all-inputs = [\"vendor/libfoo/**\", \"scripts/deps.sh\"]`")
+        };
+        let text = g.get_ref();
+        if text.starts_with('/') || text.split('/').any(|c| c == "..") || text.contains('\0') || text.trim().is_empty()
+        {
+            return Err(refuse("not a path inside the project".into()));
+        }
+        let glob = globset::GlobBuilder::new(text.trim_end_matches('/'))
+            .literal_separator(true)
+            .build()
+            .map_err(|e| refuse(format!("not a glob: {}", e.kind())))?
+            .compile_matcher();
+        let matches = |p: &Path| p.ancestors().any(|a| !a.as_os_str().is_empty() && glob.is_match(a));
+        let found = crate::workspace::select(workspace, &exclude, matches).map_err(unreadable)?;
+        if found.files.is_empty() {
+            return Err(refuse("matches no file of the project".into()));
+        }
+        globs.push(glob);
+    }
+    let keep = |p: &Path| p.ancestors().any(|a| !a.as_os_str().is_empty() && globs.iter().any(|g| g.is_match(a)));
+    let selection = crate::workspace::select(workspace, &exclude, keep).map_err(unreadable)?;
+    Ok(BeforeAllInputs { globs: Some(raw.iter().map(|g| g.get_ref().clone()).collect()), selection })
+}
+
 /// More jobs at once than any machine runs containers for is a typo.
 const MAX_JOBS: usize = 1024;
 
@@ -481,6 +538,7 @@ fn overrides(raw: Vec<raw::RawOverride>, src: &Sources) -> Result<Vec<Override>,
             test_requires: o.test_requires,
             before_build: o.before_build.map(|h| h.into_inner()),
             before_test: o.before_test.map(|h| h.into_inner()),
+            before_all: o.before_all.map(|h| h.into_inner()),
             env,
         });
     }

@@ -91,6 +91,7 @@ impl Builder<'_> {
         // COPY of a directory needs the directory even when it holds nothing.
         std::fs::create_dir_all(dir.join("python")).map_err(|e| e.to_string())?;
         write("python/.keep", b"")?;
+        std::fs::create_dir_all(dir.join("project")).map_err(|e| e.to_string())?;
         for c in &node.context {
             match c {
                 ContextFile::CaBundle { path, source, .. } => {
@@ -101,6 +102,10 @@ impl Builder<'_> {
                         None => Vec::new(),
                     };
                     write(path, &bytes)?;
+                }
+                ContextFile::Project { path, root, files, .. } => {
+                    crate::workspace::copy_files(root, files, &dir.join(path))
+                        .map_err(|e| format!("cannot copy the project's files for before-all: {e}"))?;
                 }
                 ContextFile::Archive { path, archive } => {
                     let cached =

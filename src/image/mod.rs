@@ -84,12 +84,19 @@ pub const WINE_PYTHON: Recipe = Recipe {
     files: &[("wine-python.sh", include_str!("../../images/wine-python.sh"))],
 };
 
+/// The project's before-all hook over a build image's toolchain.
+pub const BEFORE_ALL: Recipe = Recipe {
+    name: "before-all",
+    dockerfile: include_str!("../../images/before-all.Dockerfile"),
+    files: &[("before-all.sh", include_str!("../../images/before-all.sh"))],
+};
+
 /// The script every job runs inside its container.
 pub const JOB_SCRIPT: &str = include_str!("../../images/job.sh");
 
 impl Recipe {
     pub fn by_name(name: &str) -> Option<&'static Recipe> {
-        [&BASE, &TOOLCHAIN, &ZIG_TARGET, &PYTHON, &CROSS_PYTHON, &CROSS_PYTHON_IMAGE, &WINE_PYTHON]
+        [&BASE, &TOOLCHAIN, &ZIG_TARGET, &BEFORE_ALL, &PYTHON, &CROSS_PYTHON, &CROSS_PYTHON_IMAGE, &WINE_PYTHON]
             .into_iter()
             .find(|r| r.name == name)
     }

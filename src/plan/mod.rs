@@ -37,6 +37,9 @@ pub enum Node {
 pub enum Layer {
     Base,
     Toolchain,
+    /// The project's `before-all` hook, over a build image's toolchain.
+    #[serde(rename = "before-all")]
+    BeforeAll,
     Python,
 }
 
@@ -74,6 +77,8 @@ pub enum ContextFile {
     Archive { path: String, archive: Archive },
     /// The CA bundle to trust (empty when none is configured).
     CaBundle { path: String, source: Option<PathBuf>, sha256: String },
+    /// Files of the project (`before-all-inputs`), relative to `root`, with their digest.
+    Project { path: String, root: PathBuf, files: Vec<PathBuf>, sha256: String },
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -336,6 +336,8 @@ impl Builder<'_> {
                 self.toolchain_layer(family, toolchain)
             }
         };
+        let how = target.build_how(self.settings.mode);
+        let parent = self.before_all_layer(parent, family, toolchain, cell, how);
         let (source, path, context) = match &cell.interpreter {
             Interpreter::Archive { target, .. } => (
                 "pbs",
@@ -370,6 +372,8 @@ impl Builder<'_> {
             return i;
         }
         let parent = self.zig_target_layer(family, zig_target);
+        let how = cell.id.target.build_how(self.settings.mode);
+        let parent = self.before_all_layer(parent, family, Toolchain::Zig, cell, how);
         let mut args = BTreeMap::from([
             ("PYTHON_VERSION".to_string(), version.to_string()),
             ("TARGET_GNU_TYPE".to_string(), info.gnu_type_pattern().unwrap_or_default()),
@@ -401,6 +405,77 @@ impl Builder<'_> {
         };
         let i = self.image(name, Layer::Python, family, recipe, String::new(), args, context, sources, Some(parent));
         self.unresolved_if(i, &cell.interpreter)
+    }
+
+    /// The `before-all` layer over `parent`, the toolchain layer of `cell`'s build (or `parent`
+    /// itself when no before-all applies): the hook runs once, with the build's toolchain in its
+    /// environment, for every build on that image. The image's first build in the plan decides
+    /// its command and environment, as cibuildwheel's first identifier of a platform does.
+    fn before_all_layer(
+        &mut self,
+        parent: NodeIndex,
+        family: Family,
+        toolchain: Toolchain,
+        cell: &Cell,
+        how: BuildHow,
+    ) -> NodeIndex {
+        let s = self.settings;
+        if !matches!(toolchain, Toolchain::Gcc | Toolchain::Clang | Toolchain::Zig) {
+            return parent;
+        }
+        let mut command = s.before_all.clone();
+        let mut env = s.env.clone();
+        for o in s.overrides.iter().filter(|o| o.select.matches(&cell.id)) {
+            command = o.before_all.clone().or(command);
+            env.extend(o.env.clone());
+        }
+        let (Some(command), Some(inputs)) = (command.filter(|c| !c.trim().is_empty()), &s.before_all_inputs) else {
+            return parent;
+        };
+        let parent_name = self.graph[parent].name().to_string();
+        let name = format!("before-all/{}", parent_name.strip_prefix("toolchain/").unwrap_or(&parent_name));
+        if let Some(&i) = self.by_name.get(&name) {
+            return i;
+        }
+        let target = cell.id.target;
+        env.extend(
+            compiler_env(toolchain, target, how)
+                .into_iter()
+                // The target's sysconfig belongs to the Python layers above, not here.
+                .filter(|(k, _)| !k.starts_with("_PYTHON_")),
+        );
+        if toolchain == Toolchain::Zig {
+            env.insert("RANLIB".into(), "zig-ranlib".into());
+        }
+        env.insert("POOKIE_HOST".into(), target.info().host_triple());
+        if let BuildHow::Cross { .. } = how {
+            env.insert("POOKIE_CROSS".into(), "1".into());
+        }
+        let exports: String = env.iter().map(|(k, v)| format!("export {k}={}\n", shell_quote(v))).collect();
+        let args = BTreeMap::from([
+            (
+                "BEFORE_ALL".to_string(),
+                command.replace("{project}", BEFORE_ALL_SRC).replace("{package}", BEFORE_ALL_SRC),
+            ),
+            ("BEFORE_ALL_ENV".to_string(), exports),
+        ]);
+        let context = vec![ContextFile::Project {
+            path: "project".into(),
+            root: s.workspace.clone(),
+            files: inputs.selection.files.clone(),
+            sha256: inputs.selection.digest.clone(),
+        }];
+        self.image(
+            name,
+            Layer::BeforeAll,
+            family,
+            &image::BEFORE_ALL,
+            String::new(),
+            args,
+            context,
+            vec![],
+            Some(parent),
+        )
     }
 
     /// A layer whose interpreter is unresolved has no tag (nor have its children).
@@ -442,7 +517,9 @@ impl Builder<'_> {
             .iter()
             .map(|c| match c {
                 ContextFile::Archive { path, archive } => (path.as_str(), archive.sha256.as_str()),
-                ContextFile::CaBundle { path, sha256, .. } => (path.as_str(), sha256.as_str()),
+                ContextFile::CaBundle { path, sha256, .. } | ContextFile::Project { path, sha256, .. } => {
+                    (path.as_str(), sha256.as_str())
+                }
             })
             .collect();
         let tag = match parent_tag {
@@ -470,6 +547,14 @@ impl Builder<'_> {
         }
         i
     }
+}
+
+/// Where before-all finds the project's files it reads (images/before-all.Dockerfile).
+const BEFORE_ALL_SRC: &str = "/pookie/before-all/src";
+
+/// `value` as one bash word.
+fn shell_quote(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "'\\''"))
 }
 
 const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";

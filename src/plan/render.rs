@@ -123,12 +123,17 @@ fn tree(plan: &Plan, nodes: &[NodeIndex], prefix: &str, out: &mut String) {
 }
 
 fn describe(n: &ImageNode) -> String {
+    if let Some(ContextFile::Project { files, .. }) =
+        n.context.iter().find(|c| matches!(c, ContextFile::Project { .. }))
+    {
+        return format!("  (before-all, reading {} file(s) of the project)", files.len());
+    }
     let versions: Vec<String> = n
         .context
         .iter()
         .filter_map(|c| match c {
             ContextFile::Archive { archive, .. } => Some(format!("CPython {} {}", archive.version, archive.triple)),
-            ContextFile::CaBundle { .. } => None,
+            ContextFile::CaBundle { .. } | ContextFile::Project { .. } => None,
         })
         .collect();
     if versions.is_empty() {
@@ -158,6 +163,9 @@ pub fn json(plan: &Plan) -> String {
                     }),
                     ContextFile::CaBundle { path, source, sha256 } => json!({
                         "path": path, "kind": "ca-bundle", "source": source, "sha256": sha256,
+                    }),
+                    ContextFile::Project { path, files, sha256, .. } => json!({
+                        "path": path, "kind": "project-files", "files": files, "sha256": sha256,
                     }),
                 })
                 .collect();
