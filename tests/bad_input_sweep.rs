@@ -81,6 +81,16 @@ const CASES: &[Case] = &[
     file("test-sources = [\"../outside\"]", "cannot be a test source", "pookie.toml:1:17"),
     file("test-sources = [\"missing\"]", "cannot be a test source", "pookie.toml:1:17"),
     file("test-extras = [\"a b\"]", "not an extra's name", "pookie.toml:1:16"),
+    file(
+        "before-all = \"make\"\nbefore-all-inputs = [\"/etc/passwd\"]",
+        "cannot be a before-all input",
+        "pookie.toml:2:22",
+    ),
+    file(
+        "before-all = \"make\"\nbefore-all-inputs = [\"nothing/**\"]",
+        "matches no file of the project",
+        "pookie.toml:2:22",
+    ),
     file("[python]\nmirror = \"/etc\"", "cannot be a mirror", "pookie.toml:2:10"),
     file("[python]\nmirror = \"ftp://example.org/pbs\"", "ftp://", "pookie.toml:2:10"),
     file("[python]\nmirror = \"no-such-dir\"", "no-such-dir", "pookie.toml:2:10"),

@@ -690,3 +690,17 @@ fn test_sources_and_extras_are_checked() {
         "not a name",
     );
 }
+
+#[test]
+fn before_all_inputs_are_files_of_the_project() {
+    let with_hook = |inputs: &str| with_mirror(&format!("before-all = \"make\"\nbefore-all-inputs = {inputs}"));
+    refused(&with_hook("[\"../elsewhere\"]"), &["plan"])
+        .says(&["`../elsewhere` cannot be a before-all input"])
+        .points_at("pookie.toml:2:22", "2 │ before-all-inputs = [\"../elsewhere\"]", "not a path inside the project");
+    refused(&with_hook("[\"vendor/**\"]"), &["plan"]).says(&["`vendor/**` cannot be a before-all input"]).points_at(
+        "pookie.toml:2:22",
+        "2 │ before-all-inputs = [\"vendor/**\"]",
+        "matches no file of the project",
+    );
+    refused(&with_hook("[\"src/{a\"]"), &["plan"]).says(&["`src/{a` cannot be a before-all input", "not a glob"]);
+}

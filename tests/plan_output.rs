@@ -335,3 +335,84 @@ fn selectors_that_select_nothing_are_warned_about() {
     assert!(!text.contains("cp39-*"), "{text}");
     assert!(text.contains("cp312-win_amd64"), "the target was not skipped: {text}");
 }
+
+/// `before-all` is one layer per build image, between the toolchain and the Python layers:
+/// shared by the Pythons of a target, not by test-only images; keyed by its command, its
+/// environment and the files it reads; the first build of an image decides its command.
+#[test]
+fn before_all_is_one_layer_per_build_image() {
+    let config = r#"targets = ["manylinux_2_17_x86_64", "manylinux_2_17_aarch64"]
+python = ["3.12", "3.13"]
+before-all = "make -C vendor install PREFIX=$POOKIE_TARGET_PREFIX"
+before-all-inputs = ["vendor"]
+test = "true"
+
+[[overrides]]
+select = "*-manylinux_2_17_aarch64"
+before-all = "echo {project} for aarch64"
+"#;
+    let ws = Workspace::with_config(config);
+    ws.write("vendor/Makefile", "all:\n");
+    ws.write("src/mod.c", "int x;\n");
+    let plan = plan_json(&ws, &[]);
+    let images = plan["images"].as_array().unwrap();
+    let layers: Vec<&Value> = images.iter().filter(|i| i["layer"] == "before-all").collect();
+    let names: Vec<&str> = layers.iter().map(|l| l["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        ["before-all/linux-x86_64/zig/x86_64-linux-gnu.2.17", "before-all/linux-x86_64/zig/aarch64-linux-gnu.2.17"]
+    );
+    for layer in &layers {
+        let files = &layer["context"][0];
+        assert_eq!(files["kind"], "project-files");
+        assert_eq!(files["files"], serde_json::json!(["vendor/Makefile"]), "only the declared inputs");
+        let children: Vec<&Value> =
+            images.iter().filter(|i| i["depends_on"] == serde_json::json!([layer["name"]])).collect();
+        assert_eq!(children.len(), 2, "both Pythons build on {}", layer["name"]);
+        assert!(children.iter().all(|c| c["layer"] == "python"));
+    }
+    let (x86, arm) = (&layers[0]["args"], &layers[1]["args"]);
+    assert_eq!(x86["BEFORE_ALL"], "make -C vendor install PREFIX=$POOKIE_TARGET_PREFIX");
+    assert_eq!(arm["BEFORE_ALL"], "echo /pookie/before-all/src for aarch64", "the override and {{project}}");
+    let arm_env = arm["BEFORE_ALL_ENV"].as_str().unwrap();
+    for line in [
+        "export CC='zig-cc'",
+        "export POOKIE_ZIG_TARGET='aarch64-linux-gnu.2.17'",
+        "export POOKIE_HOST='aarch64-linux-gnu'",
+        "export POOKIE_CROSS='1'",
+        "export RANLIB='zig-ranlib'",
+    ] {
+        assert!(arm_env.lines().any(|l| l == line), "{line} missing from\n{arm_env}");
+    }
+    assert!(!arm_env.contains("_PYTHON_SYSCONFIGDATA_NAME"), "the target's sysconfig leaked into before-all");
+    assert!(!x86["BEFORE_ALL_ENV"].as_str().unwrap().contains("POOKIE_CROSS"));
+    // Test-only images (the aarch64 runtime layers under QEMU) have no before-all below them.
+    assert!(
+        images
+            .iter()
+            .filter(|i| i["family"] == "linux-aarch64")
+            .all(|i| !i["name"].as_str().unwrap().contains("before-all"))
+    );
+
+    // A change to an input changes the layer and the layers above it; a change elsewhere does not.
+    let tag = |ws: &Workspace| {
+        let plan = plan_json(ws, &[]);
+        let tags: BTreeMap<String, String> = plan["images"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| (i["name"].as_str().unwrap().to_string(), i["tag"].as_str().unwrap().to_string()))
+            .collect();
+        tags
+    };
+    let before = tag(&ws);
+    ws.write("src/mod.c", "int y;\n");
+    assert_eq!(tag(&ws), before, "a file before-all does not read changed its layer");
+    ws.write("vendor/Makefile", "all:\n\ttrue\n");
+    let after = tag(&ws);
+    for (name, t) in &before {
+        let moved = after[name] != *t;
+        let above = name.starts_with("before-all/") || name.starts_with("python/linux-x86_64/zig/");
+        assert_eq!(moved, above, "{name}");
+    }
+}
