@@ -132,6 +132,46 @@ def download_target_wheel(env, requirement, dest, platforms):
     return wheels[0] if wheels else None
 
 
+def build_target_wheel(env, requirement, dest):
+    """The target's wheel of `requirement` built from its sdist by this frontend, cross, when the
+    index has none (numpy for armv7l), or None when that fails. It is kept in the job's pip cache
+    (one per target and Python), where later builds, and the test job's pip (job.sh gives it to
+    pip as --find-links), find it: the tests then install the same build instead of compiling it
+    under QEMU."""
+    cache = os.environ.get("PIP_CACHE_DIR")
+    store = os.path.join(cache, "pookie-target-wheels") if cache else os.path.join(dest, "built")
+    name, _, version = requirement.partition("==")
+    prefix = f"{canonical(name).replace('-', '_')}-{version}-"
+    if os.path.isdir(store):
+        for f in sorted(os.listdir(store)):
+            if f.startswith(prefix) and f.endswith(".whl"):
+                log(f"{requirement}: the target's wheel built earlier, {f}")
+                return os.path.join(store, f)
+    log(f"{requirement}: the index has no wheel for the target; building it from its sdist, for the target")
+    sdists = os.path.join(dest, "sdist")
+    try:
+        run([env.job_python, "-m", "pip", "download", "--no-deps", "--no-binary=:all:", "--dest", sdists,
+             requirement], env.native_env)
+        [archive] = [os.path.join(sdists, f) for f in os.listdir(sdists)]
+        src = os.path.join(dest, "src")
+        shutil.unpack_archive(archive, src)
+        [srcdir] = [os.path.join(src, d) for d in os.listdir(src)]
+        out = os.path.join(dest, "built")
+        # The cross environment this build got, whole: the requirement builds as the project does.
+        child = {**os.environ, **env.backend_env}
+        run([sys.executable, os.path.abspath(sys.argv[0]), srcdir, "--outdir", out], child)
+    except (subprocess.CalledProcessError, ValueError, OSError) as e:
+        log(f"{requirement}: building it for the target failed ({e})")
+        return None
+    [wheel] = [f for f in os.listdir(out) if f.endswith(".whl")]
+    os.makedirs(store, exist_ok=True)
+    kept = os.path.join(store, wheel)
+    shutil.copy(os.path.join(out, wheel), kept + ".part")
+    os.replace(kept + ".part", kept)
+    log(f"{requirement}: built {wheel} for the target, kept for later builds and the tests")
+    return kept
+
+
 def canonical(name):
     return re.sub(r"[-_.]+", "-", name).lower()
 
@@ -158,6 +198,8 @@ def overlay_target_files(env, work, requirements):
                 log(f"{name}: {platforms[0]} has no wheel of {installed}; building against {version}")
                 env.install([f"{name}=={version}"])
                 [(_, _, _, location, _)] = [d for d in env.distributions() if canonical(d[0]) == canonical(name)]
+        if target_wheel is None:
+            target_wheel = build_target_wheel(env, f"{name}=={installed}", dest)
         if target_wheel is None:
             raise SystemExit(
                 f"pookie-build-wheel: the build requires {name}, which has compiled code, and the index has no wheel "
@@ -190,6 +232,22 @@ if os.environ.get("_PYTHON_HOST_PLATFORM") and sysconfig.get_config_var("INCLUDE
     sysconfig.get_paths = lambda *a, **k: _target(_get_paths(*a, **k))
     sysconfig.get_path = lambda name, *a, **k: _target(_get_paths(*a, **k))[name] if name in ("include", "platinclude") else _get_path(name, *a, **k)
 """
+
+
+# The layout of C's long double on each target, which numpy's meson build cannot find out by
+# running a program when it cross-compiles (numpy's meson.build names these formats).
+LONGDOUBLE_FORMAT = {
+    ("linux", "x86_64"): "INTEL_EXTENDED_16_BYTES_LE",
+    ("linux", "i686"): "INTEL_EXTENDED_12_BYTES_LE",
+    ("linux", "aarch64"): "IEEE_QUAD_LE",
+    ("linux", "armv7l"): "IEEE_DOUBLE_LE",
+    ("linux", "ppc64le"): "IBM_DOUBLE_DOUBLE_LE",
+    ("linux", "s390x"): "IEEE_QUAD_BE",
+    ("linux", "riscv64"): "IEEE_QUAD_LE",
+    ("windows", "x86_64"): "INTEL_EXTENDED_16_BYTES_LE",
+    ("darwin", "x86_64"): "INTEL_EXTENDED_16_BYTES_LE",
+    ("darwin", "aarch64"): "IEEE_DOUBLE_LE",
+}
 
 
 # zig target -> (CMake system, CMake processor, meson system, meson cpu family, meson cpu, endian)
@@ -336,6 +394,7 @@ endian = '{endian}'
 
 [properties]
 needs_exe_wrapper = true
+longdouble_format = '{LONGDOUBLE_FORMAT.get((meson_system, cpu), "IEEE_DOUBLE_LE")}'
 {f"pkg_config_libdir = '{prefix}/lib/pkgconfig'" if prefix else ""}
 """)
     return cmake, meson

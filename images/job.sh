@@ -73,13 +73,17 @@ run_test() {
         step "before-test"
         (cd "$job/src" && bash -eo pipefail "$job/before.sh") || fail 23 "the before-test command failed (exit $?)"
     fi
+    # Wheels of requirements the build compiled for the target, which the index lacks (see
+    # pookie-build-wheel): the tests install those rather than compile them again under QEMU.
+    local links=()
+    [ -d "${PIP_CACHE_DIR:-/nonexistent}/pookie-target-wheels" ] && links=(--find-links "$PIP_CACHE_DIR/pookie-target-wheels")
     step "install: ${wheels[*]##*/} into $(python --version 2>&1)"
     # test-extras: `pip install 'x.whl[test]'` brings the extra's requirements along.
     [ -n "${POOKIE_TEST_EXTRAS:-}" ] && wheels=("${wheels[@]/%/[$POOKIE_TEST_EXTRAS]}")
-    python -m pip install --no-input "${wheels[@]}" || fail 20 "installing the wheel failed"
+    python -m pip install --no-input "${links[@]}" "${wheels[@]}" || fail 20 "installing the wheel failed"
     if [ -s "$job/test-requires.txt" ]; then
         step "install test requirements"
-        python -m pip install --no-input -r "$job/test-requires.txt" || fail 20 "installing the test requirements failed"
+        python -m pip install --no-input "${links[@]}" -r "$job/test-requires.txt" || fail 20 "installing the test requirements failed"
     fi
     # An empty directory, so the project's sources cannot shadow the installed wheel. Where
     # pookie asks for QEMU's core dumps (32-bit ARM, see executor/fault.rs) it is the job's own,

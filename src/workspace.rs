@@ -42,6 +42,35 @@ fn in_git_checkout(root: &Path) -> bool {
     root.ancestors().any(|d| d.join(".git").exists())
 }
 
+/// The commit time of the last commit of the git checkout `root` is in, when git answers. The
+/// repository may be anyone's: git runs without its hooks, fsmonitor or pager.
+pub fn last_commit_time(root: &Path) -> Option<u64> {
+    if !in_git_checkout(root) {
+        return None;
+    }
+    let out = std::process::Command::new("git")
+        .args([
+            "-c",
+            "core.fsmonitor=false",
+            "-c",
+            "core.hooksPath=/dev/null",
+            "--no-pager",
+            "log",
+            "-1",
+            "--format=%ct",
+        ])
+        .current_dir(root)
+        .env_remove("GIT_DIR")
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    String::from_utf8(out.stdout).ok()?.trim().parse().ok()
+}
+
 /// The project's entries, in a stable order: in a git checkout what git would keep (.gitignore
 /// respected), otherwise all of them; never `.git`, `.pookie/` or the absolute paths in
 /// `exclude`.

@@ -704,3 +704,10 @@ fn before_all_inputs_are_files_of_the_project() {
     );
     refused(&with_hook("[\"src/{a\"]"), &["plan"]).says(&["`src/{a` cannot be a before-all input", "not a glob"]);
 }
+
+#[test]
+fn source_date_epoch_before_zip_time() {
+    refused(&with_mirror("source-date-epoch = 1000"), &["plan"])
+        .says(&["source-date-epoch = 1000 is out of range", "315532800"])
+        .points_at("pookie.toml:1:21", "1 │ source-date-epoch = 1000", "not between 1980 and 9999");
+}

@@ -416,3 +416,51 @@ before-all = "echo {project} for aarch64"
         assert_eq!(moved, above, "{name}");
     }
 }
+
+/// Build jobs get SOURCE_DATE_EPOCH: the project's last commit in a git checkout, else
+/// `source-date-epoch`, with the user's `$SOURCE_DATE_EPOCH` first; tests get none.
+#[test]
+fn builds_get_the_time_of_the_last_commit_as_source_date_epoch() {
+    let epoch = |ws: &Workspace, env: Option<&str>| -> Vec<Option<String>> {
+        let mut cmd = ws.pookie(&["plan", "--format", "json"]);
+        match env {
+            Some(v) => cmd.env("SOURCE_DATE_EPOCH", v),
+            None => cmd.env_remove("SOURCE_DATE_EPOCH"),
+        };
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{}", stderr_of(&out));
+        let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+        plan["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|j| j["env"]["SOURCE_DATE_EPOCH"].as_str().map(str::to_string).filter(|_| j["stage"] == "build"))
+            .collect()
+    };
+    let ws = Workspace::with_config("targets = [\"manylinux_2_17_x86_64\"]\npython = [\"3.12\"]\ntest = \"true\"\n");
+    assert_eq!(epoch(&ws, None), [None, None], "no git checkout, no setting: none");
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(ws.path())
+            .env("GIT_AUTHOR_DATE", "@1712345678 +0000")
+            .env("GIT_COMMITTER_DATE", "@1712345678 +0000")
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.org")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.org")
+            .output()
+            .expect("git runs");
+        assert!(out.status.success(), "git {args:?}: {}", stderr_of(&out));
+    };
+    git(&["init", "-q"]);
+    git(&["add", "pookie.toml"]);
+    git(&["commit", "-q", "-m", "first"]);
+    assert_eq!(epoch(&ws, None), [Some("1712345678".to_string()), None]);
+    assert_eq!(epoch(&ws, Some("1600000000")), [Some("1600000000".to_string()), None], "the user's wins");
+    ws.write(
+        "pookie.toml",
+        "targets = [\"manylinux_2_17_x86_64\"]\npython = [\"3.12\"]\nsource-date-epoch = 1650000000\n",
+    );
+    assert_eq!(epoch(&ws, None), [Some("1650000000".to_string())]);
+}

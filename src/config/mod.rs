@@ -140,6 +140,8 @@ pub struct Settings {
     /// One stable-ABI build per target, tested with every Python (`abi3`).
     pub abi3: bool,
     pub output_dir: PathBuf,
+    /// `SOURCE_DATE_EPOCH` of the build jobs, and where it came from.
+    pub source_date_epoch: Option<(u64, Origin)>,
     pub jobs: usize,
     pub env: BTreeMap<String, String>,
     pub timeout: Option<Duration>,

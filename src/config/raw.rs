@@ -67,6 +67,12 @@ pub struct RawConfig {
     /// build once per target with the oldest chosen Python, test with every chosen Python.
     /// Default: false.
     pub abi3: Option<bool>,
+    /// Seconds since 1970 that build jobs get as `SOURCE_DATE_EPOCH`, the time reproducible
+    /// builds stamp into wheels (zip entries, `__DATE__`), so that equal inputs give
+    /// byte-identical wheels. Default: `$SOURCE_DATE_EPOCH` of pookie's environment, else the
+    /// time of the project's last git commit, else none.
+    #[schemars(with = "Option<u64>", range(min = 315532800))]
+    pub source_date_epoch: Option<Spanned<i64>>,
     /// Where repaired wheels land, relative to the workspace. Default: `dist`.
     #[schemars(with = "Option<String>")]
     pub output_dir: Option<Spanned<String>>,

@@ -44,6 +44,7 @@ pub(super) fn resolve(
     let (before_build, before_test) = (hook(raw.before_build), hook(raw.before_test));
     let before_all = hook(raw.before_all);
     let output_dir = output_dir(raw.output_dir.as_ref(), &workspace, src)?;
+    let source_date_epoch = source_date_epoch(raw.source_date_epoch.as_ref(), &workspace, src)?;
     let jobs = jobs(raw.jobs.as_ref(), cli, src)?;
     let env = env(raw.env.as_ref(), src)?;
     let mut environment_pass = Vec::new();
@@ -82,6 +83,7 @@ pub(super) fn resolve(
         before_all_inputs,
         abi3: raw.abi3.unwrap_or(false),
         output_dir,
+        source_date_epoch,
         jobs,
         env,
         timeout,
@@ -429,6 +431,41 @@ fn before_all_inputs(
     let keep = |p: &Path| p.ancestors().any(|a| !a.as_os_str().is_empty() && globs.iter().any(|g| g.is_match(a)));
     let selection = crate::workspace::select(workspace, &exclude, keep).map_err(unreadable)?;
     Ok(BeforeAllInputs { globs: Some(raw.iter().map(|g| g.get_ref().clone()).collect()), selection })
+}
+
+/// The earliest time a zip entry (and so a wheel) can carry: 1980-01-01.
+const ZIP_EPOCH: i64 = 315_532_800;
+
+/// `SOURCE_DATE_EPOCH` for the build jobs: the user's (environment), else the project's
+/// (`source-date-epoch`), else the time of the project's last git commit.
+fn source_date_epoch(
+    raw: Option<&Spanned<i64>>,
+    workspace: &Path,
+    src: &Sources,
+) -> Result<Option<(u64, Origin)>, ConfigError> {
+    let check = |value: i64, origin: &Origin, shown: &str| {
+        if (ZIP_EPOCH..=253_402_300_799).contains(&value) {
+            Ok(value as u64)
+        } else {
+            Err(ConfigError::new("source_date_epoch", format!("{shown} = {value} is out of range"))
+                .at(src, origin, "not between 1980 and 9999")
+                .help("wheels are zip files, whose times start in 1980: give seconds since 1970, at least 315532800"))
+        }
+    };
+    if let Ok(text) = std::env::var("SOURCE_DATE_EPOCH") {
+        let value = text.trim().parse::<i64>().map_err(|_| {
+            ConfigError::new(
+                "source_date_epoch",
+                format!("$SOURCE_DATE_EPOCH = `{}` is not a number of seconds", printable(&text)),
+            )
+            .help("set it to seconds since 1970 (e.g. `git log -1 --format=%ct`), or unset it")
+        })?;
+        return Ok(Some((check(value, &Origin::Default, "$SOURCE_DATE_EPOCH")?, Origin::Default)));
+    }
+    if let Some(v) = raw {
+        return Ok(Some((check(*v.get_ref(), &span_of(v), "source-date-epoch")?, span_of(v))));
+    }
+    Ok(crate::workspace::last_commit_time(workspace).filter(|t| *t >= ZIP_EPOCH as u64).map(|t| (t, Origin::Default)))
 }
 
 /// More jobs at once than any machine runs containers for is a typo.

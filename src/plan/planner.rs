@@ -195,6 +195,9 @@ impl Builder<'_> {
         build_env.extend(pookie_env(&id.to_string(), Stage::Build, id.python, id.target.tag()));
         build_env.insert("POOKIE_WHEEL_DIR".into(), format!("{JOB_MOUNT}/wheels"));
         build_env.insert("POOKIE_REPAIR".into(), repair_name(info.repair).into());
+        if let Some((epoch, _)) = &s.source_date_epoch {
+            build_env.entry("SOURCE_DATE_EPOCH".into()).or_insert_with(|| epoch.to_string());
+        }
         let build = self.add(Node::Job(JobNode {
             name: build_name,
             id,
