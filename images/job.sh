@@ -58,6 +58,19 @@ run_build() {
                     || fail 12 "delvewheel cannot repair $(basename "$wheel") (its reason is above)"
                 ;;
             none) cp "$wheel" "$job/out/" ;;
+            command)
+                # The project's repair-wheel-command ({wheel} is $1, {dest_dir} $2); an empty
+                # one delivers the wheel as built. pookie checks the tags of what it leaves.
+                if [ -z "${POOKIE_REPAIR_COMMAND//[[:space:]]/}" ]; then
+                    step "repair: none (repair-wheel-command is empty)"
+                    cp "$wheel" "$job/out/"
+                else
+                    step "repair: repair-wheel-command $(basename "$wheel")"
+                    env -u _PYTHON_HOST_PLATFORM -u _PYTHON_SYSCONFIGDATA_NAME \
+                        bash -eo pipefail -c "$POOKIE_REPAIR_COMMAND" repair-wheel-command "$wheel" "$job/out" \
+                        || fail 12 "the repair-wheel-command failed (exit $?)"
+                fi
+                ;;
             *) fail 12 "repair with $POOKIE_REPAIR is not available in this image" ;;
         esac
     done

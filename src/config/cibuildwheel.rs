@@ -49,6 +49,7 @@ struct Options {
     before_build: Option<Spanned<Strings>>,
     before_test: Option<Spanned<Strings>>,
     before_all: Option<Spanned<Strings>>,
+    repair_wheel_command: Option<Spanned<Strings>>,
     environment: Option<Spanned<Environment>>,
 }
 
@@ -66,6 +67,7 @@ macro_rules! with_options {
             before_build: Option<Spanned<Strings>>,
             before_test: Option<Spanned<Strings>>,
             before_all: Option<Spanned<Strings>>,
+            repair_wheel_command: Option<Spanned<Strings>>,
             environment: Option<Spanned<Environment>>,
         }
 
@@ -79,6 +81,7 @@ macro_rules! with_options {
                     before_build: self.before_build.clone(),
                     before_test: self.before_test.clone(),
                     before_all: self.before_all.clone(),
+                    repair_wheel_command: self.repair_wheel_command.clone(),
                     environment: self.environment.clone(),
                 }
             }
@@ -110,6 +113,7 @@ const OPTION_KEYS: &[&str] = &[
     "before-build",
     "before-test",
     "before-all",
+    "repair-wheel-command",
     "environment",
 ];
 const TOP_KEYS: &[&str] = &[
@@ -146,7 +150,6 @@ fn why_ignored(key: &str) -> &'static str {
         }
         "container-engine" => "pookie's engine is `engine` in pookie.toml or $POOKIE_ENGINE",
         "build-frontend" => "pookie builds with pookie-build-wheel, its own PEP 517 frontend",
-        "repair-wheel-command" => "pookie repairs with auditwheel and delvewheel",
         "inherit" => "pookie's overrides replace, they do not append",
         _ => "not supported by pookie",
     }
@@ -251,6 +254,7 @@ fn empty_override(select: Spanned<RawPatterns>) -> RawOverride {
         before_build: None,
         before_test: None,
         before_all: None,
+        repair_wheel_command: None,
         env: None,
     }
 }
@@ -394,6 +398,7 @@ fn apply(o: &Options, raw: &mut RawConfig, notes: &mut Vec<String>, place: &str)
     raw.before_test = o.before_test.as_ref().map(joined);
     raw.before_all = o.before_all.as_ref().map(joined);
     before_all_note(o, notes, place);
+    raw.repair_wheel_command = repair_command(o, notes, place);
     if let Some(e) = &o.environment {
         let env = environment(e, notes, place);
         raw.env = Some(Spanned::new(e.span(), env));
@@ -408,6 +413,7 @@ fn apply_override(o: &Options, out: &mut RawOverride, notes: &mut Vec<String>, p
     out.before_test = o.before_test.as_ref().map(joined);
     out.before_all = o.before_all.as_ref().map(joined);
     before_all_note(o, notes, place);
+    out.repair_wheel_command = repair_command(o, notes, place);
     if let Some(e) = &o.environment {
         out.env = Some(environment(e, notes, place));
     }
@@ -421,7 +427,21 @@ fn apply_override(o: &Options, out: &mut RawOverride, notes: &mut Vec<String>, p
         || out.before_build.is_some()
         || out.before_test.is_some()
         || out.before_all.is_some()
+        || out.repair_wheel_command.is_some()
         || out.env.as_ref().is_some_and(|e| !e.is_empty())
+}
+
+/// `repair-wheel-command`, unless it runs delocate, which macOS wheels need on a Mac: pookie
+/// does not repair them (they link nothing but the system's).
+fn repair_command(o: &Options, notes: &mut Vec<String>, place: &str) -> Option<Spanned<String>> {
+    let command = o.repair_wheel_command.as_ref().map(joined)?;
+    if command.get_ref().contains("delocate") {
+        notes.push(format!(
+            "[tool.cibuildwheel{place}] `repair-wheel-command` runs delocate, which pookie does not have: macOS wheels are not repaired"
+        ));
+        return None;
+    }
+    Some(command)
 }
 
 /// cibuildwheel's before-all runs in manylinux images (RHEL-like); pookie's build images are

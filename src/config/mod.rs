@@ -91,6 +91,7 @@ pub struct Override {
     pub before_build: Option<String>,
     pub before_test: Option<String>,
     pub before_all: Option<String>,
+    pub repair_wheel_command: Option<String>,
     pub env: BTreeMap<String, String>,
 }
 
@@ -132,6 +133,8 @@ pub struct Settings {
     /// Hooks run before the build command and before a test job installs the wheel.
     pub before_build: Option<String>,
     pub before_test: Option<String>,
+    /// Replaces pookie's repair step (`repair-wheel-command`; empty: no repair).
+    pub repair_wheel_command: Option<String>,
     /// Run once per build image as a layer of its own (`before-all`).
     pub before_all: Option<String>,
     /// The project files the before-all layers hold (and are keyed by): present when a

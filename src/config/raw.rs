@@ -59,6 +59,12 @@ pub struct RawConfig {
     /// CMake toolchain file and meson cross file. Default: none.
     #[schemars(with = "Option<String>")]
     pub before_all: Option<Spanned<String>>,
+    /// Replaces pookie's repair of the wheels (auditwheel, delvewheel): a bash command with
+    /// `{wheel}` (the built wheel) and `{dest_dir}` (where repaired wheels go), as in
+    /// cibuildwheel. An empty string copies the wheel unrepaired. pookie still checks each
+    /// wheel's tags against the target. Default: pookie's repair.
+    #[schemars(with = "Option<String>")]
+    pub repair_wheel_command: Option<Spanned<String>>,
     /// Globs of the project's files `before-all` reads: they are copied into its layer, and a
     /// change to one of them runs it again. Default: every file of the project (as jobs see it).
     #[schemars(with = "Option<Vec<String>>")]
@@ -368,6 +374,9 @@ pub struct RawOverride {
     /// Replaces the before-test command.
     #[schemars(with = "Option<String>")]
     pub before_test: Option<Spanned<String>>,
+    /// Replaces the repair-wheel-command.
+    #[schemars(with = "Option<String>")]
+    pub repair_wheel_command: Option<Spanned<String>>,
     /// Replaces the before-all command of the images of the matching builds (an image's first
     /// build in the plan decides, as in cibuildwheel).
     #[schemars(with = "Option<String>")]

@@ -81,6 +81,7 @@ pub(super) fn resolve(
         before_test,
         before_all,
         before_all_inputs,
+        repair_wheel_command: raw.repair_wheel_command.map(|c| c.into_inner()),
         abi3: raw.abi3.unwrap_or(false),
         output_dir,
         source_date_epoch,
@@ -576,6 +577,7 @@ fn overrides(raw: Vec<raw::RawOverride>, src: &Sources) -> Result<Vec<Override>,
             before_build: o.before_build.map(|h| h.into_inner()),
             before_test: o.before_test.map(|h| h.into_inner()),
             before_all: o.before_all.map(|h| h.into_inner()),
+            repair_wheel_command: o.repair_wheel_command.map(|c| c.into_inner()),
             env,
         });
     }

@@ -89,6 +89,7 @@ impl Builder<'_> {
         let mut test = s.test.clone();
         let mut test_requires = s.test_requires.clone();
         let (mut before_build, mut before_test) = (s.before_build.clone(), s.before_test.clone());
+        let mut repair_command = s.repair_wheel_command.clone();
         let mut env = s.env.clone();
         for o in s.overrides.iter().filter(|o| o.select.matches(&id)) {
             command = o.build.clone().unwrap_or(command);
@@ -96,6 +97,7 @@ impl Builder<'_> {
             test_requires = o.test_requires.clone().unwrap_or(test_requires);
             before_build = o.before_build.clone().or(before_build);
             before_test = o.before_test.clone().or(before_test);
+            repair_command = o.repair_wheel_command.clone().or(repair_command);
             env.extend(o.env.clone());
         }
 
@@ -104,7 +106,11 @@ impl Builder<'_> {
             None => {
                 let build_image = own_image(self);
                 let hook = before_build.filter(|h| !h.trim().is_empty());
-                self.build_job(cell, how, toolchain, runner, build_image, &command, hook.as_deref(), &env)
+                let mut build_env = env.clone();
+                if let Some(c) = &repair_command {
+                    build_env.insert("POOKIE_REPAIR_COMMAND".into(), repair_placeholders(c));
+                }
+                self.build_job(cell, how, toolchain, runner, build_image, &command, hook.as_deref(), &build_env)
             }
         };
 
@@ -194,7 +200,13 @@ impl Builder<'_> {
         self.cache_mounts(cell, Some((info.family, toolchain)), &mut build_mounts, &mut build_env);
         build_env.extend(pookie_env(&id.to_string(), Stage::Build, id.python, id.target.tag()));
         build_env.insert("POOKIE_WHEEL_DIR".into(), format!("{JOB_MOUNT}/wheels"));
-        build_env.insert("POOKIE_REPAIR".into(), repair_name(info.repair).into());
+        let repair = if build_env.contains_key("POOKIE_REPAIR_COMMAND") { "command" } else { repair_name(info.repair) };
+        build_env.insert("POOKIE_REPAIR".into(), repair.into());
+        // auditwheel's default policy, as cibuildwheel's manylinux images set it, for
+        // repair-wheel-commands that run auditwheel without --plat.
+        if info.repair == Repair::Auditwheel {
+            build_env.insert("AUDITWHEEL_PLAT".into(), id.target.tag().into());
+        }
         if let Some((epoch, _)) = &s.source_date_epoch {
             build_env.entry("SOURCE_DATE_EPOCH".into()).or_insert_with(|| epoch.to_string());
         }
@@ -550,6 +562,12 @@ impl Builder<'_> {
         }
         i
     }
+}
+
+/// A repair-wheel-command for job.sh, which runs it with the wheel and the destination
+/// directory as `$1` and `$2` (cibuildwheel's `{wheel}` and `{dest_dir}`).
+fn repair_placeholders(command: &str) -> String {
+    with_placeholders(&command.replace("{wheel}", "\"$1\"").replace("{dest_dir}", "\"$2\""))
 }
 
 /// Where before-all finds the project's files it reads (images/before-all.Dockerfile).
