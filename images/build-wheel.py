@@ -148,11 +148,8 @@ def build_target_wheel(env, requirement, dest):
                 log(f"{requirement}: the target's wheel built earlier, {f}")
                 return os.path.join(store, f)
     log(f"{requirement}: the index has no wheel for the target; building it from its sdist, for the target")
-    sdists = os.path.join(dest, "sdist")
     try:
-        run([env.job_python, "-m", "pip", "download", "--no-deps", "--no-binary=:all:", "--dest", sdists,
-             requirement], env.native_env)
-        [archive] = [os.path.join(sdists, f) for f in os.listdir(sdists)]
+        archive = fetch_sdist(name, version, os.path.join(dest, "sdist"))
         src = os.path.join(dest, "src")
         shutil.unpack_archive(archive, src)
         [srcdir] = [os.path.join(src, d) for d in os.listdir(src)]
@@ -170,6 +167,40 @@ def build_target_wheel(env, requirement, dest):
     os.replace(kept + ".part", kept)
     log(f"{requirement}: built {wheel} for the target, kept for later builds and the tests")
     return kept
+
+
+def fetch_sdist(name, version, dest):
+    """The sdist of `name` `version` from the package index (pip's, PIP_INDEX_URL, as its JSON
+    simple API serves it), checked against the index's sha256. Not `pip download`: for that
+    pip would build the package once to learn its metadata."""
+    import hashlib
+    import urllib.parse
+    import urllib.request
+
+    index = os.environ.get("PIP_INDEX_URL", "https://pypi.org/simple").rstrip("/")
+    request = urllib.request.Request(f"{index}/{canonical(name)}/",
+                                     headers={"Accept": "application/vnd.pypi.simple.v1+json"})
+    with urllib.request.urlopen(request, timeout=60) as r:
+        files = json.load(r)["files"]
+    def is_the_sdist(filename):
+        stem, dot, _ = filename.partition(".tar.gz")
+        n, _, v = stem.rpartition("-")
+        return dot and canonical(n) == canonical(name) and v == version
+    entry = next((f for f in files if is_the_sdist(f["filename"])), None)
+    if entry is None:
+        raise ValueError(f"the index has no sdist of {name} {version}")
+    os.makedirs(dest, exist_ok=True)
+    path = os.path.join(dest, entry["filename"])
+    url = urllib.parse.urljoin(f"{index}/{canonical(name)}/", entry["url"])
+    print(f"+ fetch {url}", flush=True)
+    with urllib.request.urlopen(url, timeout=300) as r, open(path, "wb") as out:
+        shutil.copyfileobj(r, out)
+    want = entry.get("hashes", {}).get("sha256")
+    with open(path, "rb") as f:
+        got = hashlib.sha256(f.read()).hexdigest()
+    if not want or got != want:
+        raise ValueError(f"{entry['filename']}: sha256 {got}, the index says {want}")
+    return path
 
 
 def canonical(name):

@@ -711,3 +711,17 @@ fn source_date_epoch_before_zip_time() {
         .says(&["source-date-epoch = 1000 is out of range", "315532800"])
         .points_at("pookie.toml:1:21", "1 │ source-date-epoch = 1000", "not between 1980 and 9999");
 }
+
+#[test]
+fn test_groups_must_be_groups_of_pyproject() {
+    let ws = Workspace::with_config(&with_mirror("test-groups = [\"test\"]"));
+    refused_in(&ws, &["plan"]).says(&["dependency group `test` cannot be installed for the tests"]).points_at(
+        "pookie.toml:1:16",
+        "1 │ test-groups = [\"test\"]",
+        "the project has no pyproject.toml",
+    );
+    ws.write("pyproject.toml", "[dependency-groups]\nlint = [\"ruff\"]\ncycle = [{include-group = \"loop\"}]\nloop = [{include-group = \"cycle\"}]\n");
+    refused_in(&ws, &["plan"]).says(&["pyproject.toml has no dependency group `test`"]);
+    ws.write("pookie.toml", &with_mirror("test-groups = [\"Cycle\"]"));
+    refused_in(&ws, &["plan"]).says(&["includes itself"]);
+}

@@ -717,21 +717,23 @@ before-build = '[ "${PKTEST_TOKEN_X#s3cret-}" = value ] && [ -z "${PKTEST_NOT_PA
     assert!(stdout(&out).contains("the before-build command failed"), "{}", stdout(&out));
 }
 
-/// `test-sources` copies the project's files into the directory the tests run in, and
-/// `test-extras` installs the wheel with the extra's requirements.
+/// `test-sources` copies the project's files into the directory the tests run in,
+/// `test-extras` installs the wheel with the extra's requirements, and `test-groups` the
+/// requirements of PEP 735 dependency groups (includes resolved).
 #[test]
-fn test_sources_and_test_extras_reach_the_test_job() {
+fn test_sources_extras_and_groups_reach_the_test_job() {
     require(&[&sid_image()]);
     let _serial = serial();
     let p = Project::new(
-        &config("test-sources = [\"tests\"]\ntest-extras = [\"test\"]")
+        &config("test-sources = [\"tests\"]\ntest-extras = [\"test\"]\ntest-groups = [\"checks\"]")
             .replace("\"3.13\", \"3.14\"", "\"3.13\"")
             .replace("{project}/tests", "tests")
-            .replace("test = \"", "test = \"python -c 'import six' && "),
+            .replace("test = \"", "test = \"python -c 'import six, iniconfig' && "),
     );
     let pyproject = p.dir().join("pyproject.toml");
     let text = std::fs::read_to_string(&pyproject).unwrap();
-    std::fs::write(&pyproject, format!("{text}\n[project.optional-dependencies]\ntest = [\"six\"]\n")).unwrap();
+    let extra = "[project.optional-dependencies]\ntest = [\"six\"]\n[dependency-groups]\nchecks = [{include-group = \"base\"}]\nbase = [\"iniconfig\"]\n";
+    std::fs::write(&pyproject, format!("{text}\n{extra}")).unwrap();
     let out = p.pookie(&["run"]);
     assert!(out.status.success(), "{}", stdout(&out));
     let log = p.log("cp313-manylinux_2_17_x86_64-test.log");

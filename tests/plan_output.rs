@@ -464,3 +464,19 @@ fn builds_get_the_time_of_the_last_commit_as_source_date_epoch() {
     );
     assert_eq!(epoch(&ws, None), [Some("1650000000".to_string())]);
 }
+
+/// `test-groups`: the requirements of PEP 735 groups (names compared normalized, includes
+/// resolved) join `test-requires` in every test job.
+#[test]
+fn test_groups_join_the_test_requirements() {
+    let ws = Workspace::with_config(
+        "targets = [\"manylinux_2_17_x86_64\"]\npython = [\"3.12\"]\ntest = \"pytest\"\ntest-requires = [\"pytest\"]\ntest-groups = [\"Test_Suite\"]\n",
+    );
+    ws.write(
+        "pyproject.toml",
+        "[project]\nname = \"x\"\nversion = \"1\"\n[dependency-groups]\ntest-suite = [\"hypothesis>=6\", {include-group = \"typing\"}]\ntyping = [\"mypy\"]\n",
+    );
+    let plan = plan_json(&ws, &[]);
+    let test = plan["jobs"].as_array().unwrap().iter().find(|j| j["stage"] == "test").unwrap();
+    assert_eq!(test["test_requires"], serde_json::json!(["pytest", "hypothesis>=6", "mypy"]));
+}

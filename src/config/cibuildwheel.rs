@@ -45,6 +45,7 @@ struct Options {
     test_command: Option<Spanned<Strings>>,
     test_requires: Option<Spanned<Strings>>,
     test_extras: Option<Spanned<Strings>>,
+    test_groups: Option<Spanned<Strings>>,
     test_sources: Option<Spanned<Strings>>,
     before_build: Option<Spanned<Strings>>,
     before_test: Option<Spanned<Strings>>,
@@ -63,6 +64,7 @@ macro_rules! with_options {
             test_command: Option<Spanned<Strings>>,
             test_requires: Option<Spanned<Strings>>,
             test_extras: Option<Spanned<Strings>>,
+            test_groups: Option<Spanned<Strings>>,
             test_sources: Option<Spanned<Strings>>,
             before_build: Option<Spanned<Strings>>,
             before_test: Option<Spanned<Strings>>,
@@ -77,6 +79,7 @@ macro_rules! with_options {
                     test_command: self.test_command.clone(),
                     test_requires: self.test_requires.clone(),
                     test_extras: self.test_extras.clone(),
+                    test_groups: self.test_groups.clone(),
                     test_sources: self.test_sources.clone(),
                     before_build: self.before_build.clone(),
                     before_test: self.before_test.clone(),
@@ -109,6 +112,7 @@ const OPTION_KEYS: &[&str] = &[
     "test-command",
     "test-requires",
     "test-extras",
+    "test-groups",
     "test-sources",
     "before-build",
     "before-test",
@@ -393,6 +397,7 @@ fn apply(o: &Options, raw: &mut RawConfig, notes: &mut Vec<String>, place: &str)
     raw.test_requires = o.test_requires.as_ref().map(|p| Spanned::new(p.span(), requirements(p)));
     // cibuildwheel's test-extras string is comma-separated.
     raw.test_extras = o.test_extras.clone().map(|p| split(p, |c| c == ','));
+    raw.test_groups = o.test_groups.clone().map(|p| split(p, char::is_whitespace));
     raw.test_sources = o.test_sources.clone().map(spanned_each);
     raw.before_build = o.before_build.as_ref().map(joined);
     raw.before_test = o.before_test.as_ref().map(joined);
@@ -417,7 +422,11 @@ fn apply_override(o: &Options, out: &mut RawOverride, notes: &mut Vec<String>, p
     if let Some(e) = &o.environment {
         out.env = Some(environment(e, notes, place));
     }
-    for (key, set) in [("test-extras", o.test_extras.is_some()), ("test-sources", o.test_sources.is_some())] {
+    for (key, set) in [
+        ("test-extras", o.test_extras.is_some()),
+        ("test-sources", o.test_sources.is_some()),
+        ("test-groups", o.test_groups.is_some()),
+    ] {
         if set {
             notes.push(format!("[tool.cibuildwheel{place}] `{key}` is ignored: pookie takes it for all builds only"));
         }

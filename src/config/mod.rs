@@ -130,6 +130,8 @@ pub struct Settings {
     /// Extras installed with the wheel for its tests; project paths copied where tests run.
     pub test_extras: Vec<String>,
     pub test_sources: Vec<PathBuf>,
+    /// Requirements of the `test-groups` of pyproject.toml, includes resolved.
+    pub test_groups: Vec<String>,
     /// Hooks run before the build command and before a test job installs the wheel.
     pub before_build: Option<String>,
     pub before_test: Option<String>,

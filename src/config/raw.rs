@@ -38,6 +38,10 @@ pub struct RawConfig {
     /// 'wheel[test]'`), e.g. `["test"]`. Default: none.
     #[schemars(with = "Option<Vec<String>>")]
     pub test_extras: Option<Vec<Spanned<String>>>,
+    /// Dependency groups of pyproject.toml (PEP 735 `[dependency-groups]`) whose requirements
+    /// are installed for the tests, after `test-requires`, e.g. `["test"]`. Default: none.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub test_groups: Option<Vec<Spanned<String>>>,
     /// Files and directories of the project copied into the (otherwise empty) directory the
     /// test command runs in, e.g. `["tests", "pyproject.toml"]`. Default: none.
     #[schemars(with = "Option<Vec<String>>")]

@@ -40,6 +40,7 @@ pub(super) fn resolve(
     let test_requires = raw.test_requires.map(|t| t.into_inner()).unwrap_or_default();
     let test_extras = test_extras(raw.test_extras.as_deref(), src)?;
     let test_sources = test_sources(raw.test_sources.as_deref(), &workspace, src)?;
+    let test_groups = test_groups(raw.test_groups.as_deref(), &workspace, src)?;
     let hook = |h: Option<Spanned<String>>| h.map(|h| h.into_inner()).filter(|h| !h.trim().is_empty());
     let (before_build, before_test) = (hook(raw.before_build), hook(raw.before_test));
     let before_all = hook(raw.before_all);
@@ -77,6 +78,7 @@ pub(super) fn resolve(
         test_requires,
         test_extras,
         test_sources,
+        test_groups,
         before_build,
         before_test,
         before_all,
@@ -361,6 +363,80 @@ fn test_extras(raw: Option<&[Spanned<String>]>, src: &Sources) -> Result<Vec<Str
         out.push(name.clone());
     }
     Ok(out)
+}
+
+/// The requirements of PEP 735 dependency groups of the project's pyproject.toml, with
+/// `{include-group = "…"}` entries resolved.
+fn test_groups(raw: Option<&[Spanned<String>]>, workspace: &Path, src: &Sources) -> Result<Vec<String>, ConfigError> {
+    let Some(raw) = raw.filter(|r| !r.is_empty()) else { return Ok(Vec::new()) };
+    let refuse = |g: &Spanned<String>, why: String| {
+        ConfigError::new(
+            "test_groups",
+            format!("dependency group `{}` cannot be installed for the tests", printable(g.get_ref())),
+        )
+        .at(src, &span_of(g), why)
+        .help("name groups of [dependency-groups] in pyproject.toml (PEP 735), e.g. `test-groups = [\"test\"]`")
+    };
+    let text = paths::inside(workspace, "pyproject.toml")
+        .ok()
+        .filter(|(_, p)| p.is_file())
+        .and_then(|(_, p)| std::fs::read_to_string(p).ok());
+    let table: toml::Table = match text.as_deref().map(toml::from_str) {
+        Some(Ok(t)) => t,
+        Some(Err(_)) => return Err(refuse(&raw[0], "pyproject.toml is not valid TOML".into())),
+        None => return Err(refuse(&raw[0], "the project has no pyproject.toml".into())),
+    };
+    let groups: BTreeMap<String, &toml::Value> = table
+        .get("dependency-groups")
+        .and_then(|g| g.as_table())
+        .map(|t| t.iter().map(|(k, v)| (canonical_name(k), v)).collect())
+        .unwrap_or_default();
+    fn expand(
+        name: &str,
+        groups: &BTreeMap<String, &toml::Value>,
+        seen: &mut Vec<String>,
+        out: &mut Vec<String>,
+    ) -> Result<(), String> {
+        let key = canonical_name(name);
+        if seen.contains(&key) {
+            return Err(format!("group `{name}` includes itself (through {})", seen.join(" → ")));
+        }
+        let Some(entries) = groups.get(&key).and_then(|v| v.as_array()) else {
+            return Err(format!("pyproject.toml has no dependency group `{name}`"));
+        };
+        seen.push(key);
+        for e in entries {
+            match e {
+                toml::Value::String(r) => out.push(r.clone()),
+                toml::Value::Table(t) => match t.get("include-group").and_then(|g| g.as_str()) {
+                    Some(g) => expand(g, groups, seen, out)?,
+                    None => {
+                        return Err(format!(
+                            "group `{name}` has an entry that is neither a requirement nor an include-group"
+                        ));
+                    }
+                },
+                _ => {
+                    return Err(format!(
+                        "group `{name}` has an entry that is neither a requirement nor an include-group"
+                    ));
+                }
+            }
+        }
+        seen.pop();
+        Ok(())
+    }
+    let mut out = Vec::new();
+    for g in raw {
+        expand(g.get_ref(), &groups, &mut Vec::new(), &mut out).map_err(|why| refuse(g, why))?;
+    }
+    Ok(out)
+}
+
+/// A package or group name as PEP 503/735 compare them.
+fn canonical_name(name: &str) -> String {
+    let lower = name.to_ascii_lowercase();
+    regex::Regex::new(r"[-_.]+").expect("regex").replace_all(&lower, "-").into_owned()
 }
 
 /// Each path must be the project's (relative, no `..`, no link out) and exist.

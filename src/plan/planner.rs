@@ -159,7 +159,7 @@ impl Builder<'_> {
             command: with_placeholders(&test),
             before: before_test.filter(|h| !h.trim().is_empty()).map(|h| with_placeholders(&h)),
             env_pass: s.environment_pass.clone(),
-            test_requires,
+            test_requires: test_requires.into_iter().chain(s.test_groups.iter().cloned()).collect(),
             env: test_env,
             log: PathBuf::from(".pookie/logs").join(format!("{id}-test.log")),
             mounts: test_mounts,
