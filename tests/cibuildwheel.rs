@@ -130,3 +130,38 @@ fn bad_values_point_into_pyproject() {
     let err = stderr_of(&out);
     assert!(err.contains("pyproject.toml:") && err.contains("test-requires = 3"), "{err}");
 }
+
+/// `pookie init --from-cibuildwheel` writes a pookie.toml that plans exactly what the
+/// `[tool.cibuildwheel]` table plans (every image and job), lists what it left out as comments,
+/// and then takes precedence over the table.
+#[test]
+fn init_from_cibuildwheel_writes_the_same_plan_as_pookie_toml() {
+    let ws = Workspace::new();
+    let pyproject = PYPROJECT.replace(
+        "[tool.cibuildwheel.linux]",
+        "before-all = \"make -C vendor install\"\nrepair-wheel-command = \"auditwheel repair -w {dest_dir} {wheel}\"\ntest-groups = \"test\"\n[dependency-groups]\ntest = [\"pytest\"]\n[tool.cibuildwheel.linux]",
+    );
+    // [dependency-groups] must not sit inside [tool.cibuildwheel]: move it to the end.
+    let pyproject = pyproject.replace("[dependency-groups]\ntest = [\"pytest\"]\n", "")
+        + "\n[dependency-groups]\ntest = [\"pytest\"]\n";
+    ws.write("pyproject.toml", &pyproject);
+    ws.write("vendor/Makefile", "install:\n");
+    let before = plan(&ws);
+    let out = ws.pookie(&["init", "--from-cibuildwheel"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let written = ws.read("pookie.toml");
+    assert!(written.contains("# - [tool.cibuildwheel] `build-frontend` is ignored"), "{written}");
+    assert!(written.contains("before-all = \"make -C vendor install\""), "{written}");
+    let after = plan(&ws);
+    assert_eq!(after["images"], before["images"], "the images differ:\n{written}");
+    assert_eq!(after["jobs"], before["jobs"], "the jobs differ:\n{written}");
+    // Once written, pookie.toml is the configuration: a second init refuses to overwrite it.
+    let again = ws.pookie(&["init", "--from-cibuildwheel"]).output().unwrap();
+    assert_eq!(again.status.code(), Some(2));
+    // A project without the table is told so.
+    let empty = Workspace::new();
+    empty.write("pyproject.toml", "[project]\nname = \"x\"\nversion = \"1\"\n");
+    let out = empty.pookie(&["init", "--from-cibuildwheel"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_of(&out).contains("has no [tool.cibuildwheel]"), "{}", stderr_of(&out));
+}

@@ -4,7 +4,7 @@ use super::{EXIT_BAD_INPUT, EXIT_FAILURE, Failure};
 use std::io::Write;
 use std::path::Path;
 
-pub fn run(workspace: Option<&Path>, force: bool) -> Result<(), Failure> {
+pub fn run(workspace: Option<&Path>, force: bool, from_cibuildwheel: bool, args: &[String]) -> Result<(), Failure> {
     let dir = match workspace {
         Some(w) => w.to_path_buf(),
         None => std::env::current_dir().map_err(|e| Failure::msg(EXIT_FAILURE, e.to_string()))?,
@@ -29,9 +29,21 @@ pub fn run(workspace: Option<&Path>, force: bool) -> Result<(), Failure> {
         }
         _ => {}
     }
-    let package = project_name(&dir);
-    let has_tests = dir.join("tests").is_dir();
-    let text = crate::config::init::template(package.as_deref(), has_tests);
+    let text = if from_cibuildwheel {
+        match crate::config::read_cibuildwheel(&dir, args)? {
+            Some((raw, notes)) => crate::config::init::from_cibuildwheel(&raw, &notes),
+            None => {
+                return Err(Failure::msg(
+                    EXIT_BAD_INPUT,
+                    format!("{} has no [tool.cibuildwheel] in pyproject.toml to write pookie.toml from", dir.display()),
+                ));
+            }
+        }
+    } else {
+        let package = project_name(&dir);
+        let has_tests = dir.join("tests").is_dir();
+        crate::config::init::template(package.as_deref(), has_tests)
+    };
     // A new file beside it, renamed over it: the rename replaces the entry itself.
     let write = || -> std::io::Result<()> {
         let mut tmp = tempfile::NamedTempFile::new_in(&dir)?;

@@ -76,6 +76,10 @@ pub enum Command {
         /// Overwrite an existing pookie.toml
         #[arg(long)]
         force: bool,
+        /// Write what [tool.cibuildwheel] of pyproject.toml means (the builds, hooks and tests
+        /// pookie would run from it), with what it leaves out as comments
+        #[arg(long)]
+        from_cibuildwheel: bool,
     },
     /// Print the JSON schema of pookie.toml
     Schema,
@@ -192,7 +196,9 @@ pub fn main() -> ExitCode {
         Command::Doctor { project } => doctor::run(project, &args),
         Command::Setup(Setup::Qemu { arch }) => doctor::setup_qemu(arch),
         Command::BaseImage(a) => base_image::run(a),
-        Command::Init { workspace, force } => init::run(workspace.as_deref(), *force),
+        Command::Init { workspace, force, from_cibuildwheel } => {
+            init::run(workspace.as_deref(), *force, *from_cibuildwheel, &args)
+        }
         Command::Schema => {
             print!("{}", crate::config::raw::schema_json());
             Ok(())

@@ -48,3 +48,69 @@ build = "pookie-build-wheel"
 "#
     )
 }
+
+/// pookie.toml holding what `[tool.cibuildwheel]` means to pookie (`raw`, from
+/// [`super::read_cibuildwheel`]), with the notes on what it left out as comments on top.
+pub fn from_cibuildwheel(raw: &super::raw::RawConfig, notes: &[String]) -> String {
+    use toml::Value;
+    let s = |v: &str| Value::String(v.to_string());
+    let list = |v: &mut dyn Iterator<Item = &String>| Value::Array(v.map(|x| s(x)).collect());
+    let env = |m: &std::collections::BTreeMap<toml::Spanned<String>, toml::Spanned<String>>| {
+        Value::Table(m.iter().map(|(k, v)| (k.get_ref().clone(), s(v.get_ref()))).collect())
+    };
+    let mut t = toml::Table::new();
+    let put = |t: &mut toml::Table, key: &str, v: Option<Value>| {
+        if let Some(v) = v {
+            t.insert(key.to_string(), v);
+        }
+    };
+    put(&mut t, "targets", raw.targets.as_ref().map(|v| list(&mut v.get_ref().iter().map(|x| x.get_ref()))));
+    put(&mut t, "only", raw.only.as_ref().map(|p| list(&mut p.get_ref().0.iter())));
+    put(&mut t, "skip", raw.skip.as_ref().map(|p| list(&mut p.get_ref().0.iter())));
+    put(&mut t, "test-skip", raw.test_skip.as_ref().map(|p| list(&mut p.get_ref().0.iter())));
+    put(&mut t, "build", raw.build.as_ref().map(|b| s(b.get_ref())));
+    put(&mut t, "test", raw.test.as_ref().map(|b| s(b.get_ref())));
+    put(&mut t, "test-requires", raw.test_requires.as_ref().map(|v| list(&mut v.get_ref().iter())));
+    put(&mut t, "test-extras", raw.test_extras.as_ref().map(|v| list(&mut v.iter().map(|x| x.get_ref()))));
+    put(&mut t, "test-groups", raw.test_groups.as_ref().map(|v| list(&mut v.iter().map(|x| x.get_ref()))));
+    put(&mut t, "test-sources", raw.test_sources.as_ref().map(|v| list(&mut v.iter().map(|x| x.get_ref()))));
+    put(&mut t, "before-all", raw.before_all.as_ref().map(|b| s(b.get_ref())));
+    put(&mut t, "before-build", raw.before_build.as_ref().map(|b| s(b.get_ref())));
+    put(&mut t, "before-test", raw.before_test.as_ref().map(|b| s(b.get_ref())));
+    put(&mut t, "repair-wheel-command", raw.repair_wheel_command.as_ref().map(|b| s(b.get_ref())));
+    put(&mut t, "environment-pass", raw.environment_pass.as_ref().map(|v| list(&mut v.iter().map(|x| x.get_ref()))));
+    put(&mut t, "env", raw.env.as_ref().map(|e| env(e.get_ref())));
+    let overrides: Vec<Value> = raw
+        .overrides
+        .iter()
+        .map(|o| {
+            let mut ot = toml::Table::new();
+            put(&mut ot, "select", Some(list(&mut o.select.get_ref().0.iter())));
+            put(&mut ot, "build", o.build.as_ref().map(|b| s(b.get_ref())));
+            put(&mut ot, "test", o.test.as_ref().map(|b| s(b.get_ref())));
+            put(&mut ot, "test-requires", o.test_requires.as_ref().map(|v| list(&mut v.iter())));
+            put(&mut ot, "before-all", o.before_all.as_ref().map(|b| s(b.get_ref())));
+            put(&mut ot, "before-build", o.before_build.as_ref().map(|b| s(b.get_ref())));
+            put(&mut ot, "before-test", o.before_test.as_ref().map(|b| s(b.get_ref())));
+            put(&mut ot, "repair-wheel-command", o.repair_wheel_command.as_ref().map(|b| s(b.get_ref())));
+            put(&mut ot, "env", o.env.as_ref().map(env));
+            Value::Table(ot)
+        })
+        .collect();
+    if !overrides.is_empty() {
+        t.insert("overrides".into(), Value::Array(overrides));
+    }
+    let mut out = String::from(
+        "# pookie.toml written by `pookie init --from-cibuildwheel` from [tool.cibuildwheel] of\n\
+         # pyproject.toml: the same builds, hooks and tests, in pookie's words. See README.md.\n",
+    );
+    if !notes.is_empty() {
+        out.push_str("#\n# Left out of [tool.cibuildwheel]:\n");
+        for n in notes {
+            out.push_str(&format!("# - {}\n", super::error::printable(n).replace('\n', " ")));
+        }
+    }
+    out.push('\n');
+    out.push_str(&toml::to_string_pretty(&t).expect("a TOML table serializes"));
+    out
+}

@@ -278,10 +278,26 @@ fn read_config(
     workspace: &Path,
     sources: &mut Sources,
 ) -> Result<(RawConfig, Option<PathBuf>, Vec<String>), ConfigError> {
+    read_config_from(workspace, sources, false)
+}
+
+/// The project's `[tool.cibuildwheel]` as pookie reads it when nothing else configures the
+/// project (whatever else does), and the notes on what it leaves out; None without one.
+pub fn read_cibuildwheel(workspace: &Path, args: &[String]) -> Result<Option<(RawConfig, Vec<String>)>, ConfigError> {
+    let mut sources = Sources::new(args);
+    let (raw, file, notes) = read_config_from(workspace, &mut sources, true)?;
+    Ok(file.map(|_| (raw, notes.into_iter().skip(1).collect())))
+}
+
+fn read_config_from(
+    workspace: &Path,
+    sources: &mut Sources,
+    cibuildwheel_only: bool,
+) -> Result<(RawConfig, Option<PathBuf>, Vec<String>), ConfigError> {
     let read = |p: &Path| {
         std::fs::read_to_string(p).map_err(|e| ConfigError::new("read", format!("cannot read {}: {e}", p.display())))
     };
-    if let Some(pookie) = config_file(workspace, "pookie.toml")? {
+    if let Some(pookie) = config_file(workspace, "pookie.toml")?.filter(|_| !cibuildwheel_only) {
         let text = read(&pookie)?;
         sources.file = Some(("pookie.toml".into(), Arc::new(error::quotable(&text))));
         let raw = toml::from_str::<RawConfig>(&text).map_err(|e| toml_error(e, sources))?;
@@ -301,7 +317,9 @@ fn read_config(
         sources.file = Some(("pyproject.toml".into(), Arc::new(error::quotable(&text))));
         let parsed = toml::from_str::<Pyproject>(&text).map_err(|e| toml_error(e, sources))?;
         match parsed.tool {
-            Some(Tool { pookie: Some(raw), .. }) => return Ok((raw, Some(pyproject), Vec::new())),
+            Some(Tool { pookie: Some(raw), .. }) if !cibuildwheel_only => {
+                return Ok((raw, Some(pyproject), Vec::new()));
+            }
             Some(Tool { cibuildwheel: Some(table), .. }) => {
                 let (raw, mut notes) =
                     cibuildwheel::convert(table.get_ref(), &text, table.span()).map_err(|e| toml_error(e, sources))?;

@@ -469,7 +469,8 @@ fn before_all_inputs(
     output_dir: &Path,
     src: &Sources,
 ) -> Result<BeforeAllInputs, ConfigError> {
-    let exclude = [output_dir.to_path_buf()];
+    // As for jobs (cli/run.rs), pookie.toml is pookie's alone: its keys reach the layer.
+    let exclude = [output_dir.to_path_buf(), workspace.join("pookie.toml")];
     let unreadable = |e: std::io::Error| {
         ConfigError::new("before_all_inputs", format!("cannot read the project's files for before-all: {e}")).at(
             src,
