@@ -14,6 +14,14 @@ export PATH=/opt/pookie/bin:$PATH
 cd /pookie/before-all/src
 printf '::pookie:: before-all (CC=%s, POOKIE_HOST=%s)\n' "${CC:-cc}" "$POOKIE_HOST"
 bash -eo pipefail -c "$BEFORE_ALL"
+# MinGW toolchains (libtool, CMake, meson) name import libraries libfoo.dll.a; zig's linker
+# looks for foo.lib or libfoo.a: each gets the name zig finds too.
+for implib in "$prefix"/lib/lib*.dll.a; do
+    [ -e "$implib" ] || continue
+    name=${implib##*/lib}
+    name=${name%.dll.a}
+    [ -e "$prefix/lib/$name.lib" ] || ln -s "${implib##*/}" "$prefix/lib/$name.lib"
+done
 # Libraries installed into the system (native and emulated builds) are found at once.
 if command -v ldconfig >/dev/null 2>&1; then ldconfig 2>/dev/null || true; fi
 cd / && rm -rf /pookie/before-all

@@ -150,7 +150,6 @@ fn before_all_builds_a_dll_that_delvewheel_vendors_into_the_windows_wheel() {
     let p = fixture(&format!(
         r#"targets = ["win_amd64"]
 {BEFORE_ALL}
-{TEST}
 [python]
 versions = ["3.13"]
 
