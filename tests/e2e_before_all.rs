@@ -74,7 +74,7 @@ fn before_all_builds_the_library_once_per_image_and_the_wheels_carry_it() {
     }
 
     let r = run_ok(&p, &args);
-    assert_eq!(image_statuses(&r)[layer], "built");
+    assert!(["built", "cached"].contains(&image_statuses(&r)[layer].as_str()));
     let wheels = p.wheels();
     assert_eq!(wheels.len(), 2, "{wheels:?}");
     for wheel in &wheels {
@@ -127,7 +127,10 @@ linux-aarch64 = "{arm64}"
 "#
     ));
     let r = run_ok(&p, &[]);
-    assert_eq!(image_statuses(&r)["before-all/linux-x86_64/zig/aarch64-linux-gnu.2.17"], "built");
+    assert!(
+        ["built", "cached"]
+            .contains(&image_statuses(&r)["before-all/linux-x86_64/zig/aarch64-linux-gnu.2.17"].as_str())
+    );
     let wheels = p.wheels();
     assert_eq!(wheels.len(), 1, "{wheels:?}");
     let wheel = p.dir().join("dist").join(&wheels[0]);
@@ -160,7 +163,9 @@ linux-x86_64 = "{}"
     ))
     .with_mirror(&mirror);
     let r = run_ok(&p, &[]);
-    assert_eq!(image_statuses(&r)["before-all/linux-x86_64/zig/x86_64-windows-gnu"], "built");
+    assert!(
+        ["built", "cached"].contains(&image_statuses(&r)["before-all/linux-x86_64/zig/x86_64-windows-gnu"].as_str())
+    );
     let wheels = p.wheels();
     assert_eq!(wheels.len(), 1, "{wheels:?}");
     let names = zip_names(&p.dir().join("dist").join(&wheels[0]));
