@@ -165,3 +165,50 @@ fn init_from_cibuildwheel_writes_the_same_plan_as_pookie_toml() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr_of(&out).contains("has no [tool.cibuildwheel]"), "{}", stderr_of(&out));
 }
+
+/// cibuildwheel's `CIBW_*` variables configure a project as its table does, and win over it;
+/// a setup.py-only project configured by variables alone plans too.
+#[test]
+fn cibw_variables_are_read_and_win_over_the_table() {
+    let ws = Workspace::new();
+    ws.write(
+        "pyproject.toml",
+        "[project]\nname = \"demo\"\nversion = \"1.0\"\n[tool.cibuildwheel]\nbuild = \"cp313-*\"\ntest-command = \"false\"\n",
+    );
+    let vars = [
+        ("CIBW_BUILD", "cp312-*"),
+        ("CIBW_SKIP", "*-win_* *-macosx_* *-musllinux_*"),
+        ("CIBW_ARCHS_LINUX", "aarch64"),
+        ("CIBW_TEST_COMMAND", "pytest {project}/tests"),
+        ("CIBW_BEFORE_ALL_LINUX", "make -C vendor install"),
+        ("CIBW_CONFIG_SETTINGS", "setup-args=-Da=b setup-args=-Dc=d"),
+        ("CIBW_BUILD_VERBOSITY", "1"),
+    ];
+    let mut cmd = ws.pookie(&["plan", "--format", "json"]);
+    cmd.envs(vars);
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let v: Value = serde_json::from_str(&stdout_of(&out)).unwrap();
+    let ids: std::collections::BTreeSet<&str> =
+        v["jobs"].as_array().unwrap().iter().map(|j| j["build_id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["cp312-manylinux_2_17_aarch64"].into_iter().collect(), "{ids:?}");
+    let build = v["jobs"].as_array().unwrap().iter().find(|j| j["stage"] == "build").unwrap();
+    assert_eq!(build["command"], "pookie-build-wheel -C setup-args=-Da=b -C setup-args=-Dc=d");
+    let test = v["jobs"].as_array().unwrap().iter().find(|j| j["stage"] == "test").unwrap();
+    assert_eq!(test["command"], "pytest /pookie/job/src/tests");
+    let layer = v["images"].as_array().unwrap().iter().find(|i| i["layer"] == "before-all").expect("before-all layer");
+    assert_eq!(layer["args"]["BEFORE_ALL"], "make -C vendor install");
+    let warnings = v["warnings"].to_string();
+    assert!(warnings.contains("CIBW_ARCHS_LINUX") && warnings.contains("`build-verbosity` is ignored"), "{warnings}");
+
+    // No pyproject.toml at all: the variables alone.
+    let ws = Workspace::new();
+    ws.write("setup.py", "from setuptools import setup\nsetup(name='demo', version='1.0')\n");
+    let mut cmd = ws.pookie(&["plan", "--format", "json"]);
+    cmd.envs([("CIBW_BUILD", "cp312-manylinux_x86_64")]);
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let v: Value = serde_json::from_str(&stdout_of(&out)).unwrap();
+    let ids: Vec<&str> = v["jobs"].as_array().unwrap().iter().map(|j| j["build_id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["cp312-manylinux_2_17_x86_64"]);
+}

@@ -159,6 +159,54 @@ fn why_ignored(key: &str) -> &'static str {
     }
 }
 
+/// cibuildwheel's `CIBW_*` variables laid over a `[tool.cibuildwheel]` table, as cibuildwheel
+/// reads them (a variable wins over the table): `CIBW_TEST_COMMAND` is `test-command`,
+/// `CIBW_ARCHS_LINUX` is `archs` of `[tool.cibuildwheel.linux]`, `CIBW_CONFIG_SETTINGS` takes
+/// space-separated `KEY=VALUE` pairs. Returns the names of the variables, sorted.
+pub fn with_variables(table: &mut toml::Table, variables: Vec<(String, String)>) -> Vec<String> {
+    let mut applied = Vec::new();
+    for (name, value) in variables {
+        let Some(rest) = name.strip_prefix("CIBW_") else { continue };
+        let lower = rest.to_ascii_lowercase();
+        let (key, platform) = ["linux", "windows", "macos", "pyodide", "ios"]
+            .into_iter()
+            .find_map(|p| lower.strip_suffix(&format!("_{p}")).map(|k| (k.to_string(), Some(p))))
+            .unwrap_or((lower.clone(), None));
+        let key = key.replace('_', "-");
+        let value = if key == "config-settings" {
+            let mut settings = toml::Table::new();
+            for pair in value.split_whitespace() {
+                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                let v = toml::Value::String(v.to_string());
+                match settings.get_mut(k) {
+                    Some(toml::Value::Array(a)) => a.push(v),
+                    Some(first) => *first = toml::Value::Array(vec![first.clone(), v]),
+                    None => {
+                        settings.insert(k.to_string(), v);
+                    }
+                }
+            }
+            toml::Value::Table(settings)
+        } else {
+            toml::Value::String(value)
+        };
+        let target = match platform {
+            None => &mut *table,
+            Some(p) => {
+                let entry = table.entry(p.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+                if !entry.is_table() {
+                    *entry = toml::Value::Table(toml::Table::new());
+                }
+                entry.as_table_mut().expect("a table")
+            }
+        };
+        target.insert(key, value);
+        applied.push(name);
+    }
+    applied.sort();
+    applied
+}
+
 /// The pookie configuration a `[tool.cibuildwheel]` table means, and notes on what was left out.
 /// `table` is the table as plain TOML (for its key names), `text` the document it came from and
 /// `span` where the table is in it.

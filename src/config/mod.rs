@@ -303,36 +303,60 @@ fn read_config_from(
         let raw = toml::from_str::<RawConfig>(&text).map_err(|e| toml_error(e, sources))?;
         return Ok((raw, Some(pookie), Vec::new()));
     }
-    if let Some(pyproject) = config_file(workspace, "pyproject.toml")? {
-        #[derive(serde::Deserialize)]
-        struct Pyproject {
-            tool: Option<Tool>,
-        }
-        #[derive(serde::Deserialize)]
-        struct Tool {
-            pookie: Option<RawConfig>,
-            cibuildwheel: Option<toml::Spanned<toml::Table>>,
-        }
-        let text = read(&pyproject)?;
+    #[derive(serde::Deserialize)]
+    struct Pyproject {
+        tool: Option<Tool>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Tool {
+        pookie: Option<RawConfig>,
+        cibuildwheel: Option<toml::Spanned<toml::Table>>,
+    }
+    let pyproject = config_file(workspace, "pyproject.toml")?;
+    let mut table = None;
+    if let Some(pyproject) = &pyproject {
+        let text = read(pyproject)?;
         sources.file = Some(("pyproject.toml".into(), Arc::new(error::quotable(&text))));
         let parsed = toml::from_str::<Pyproject>(&text).map_err(|e| toml_error(e, sources))?;
         match parsed.tool {
             Some(Tool { pookie: Some(raw), .. }) if !cibuildwheel_only => {
-                return Ok((raw, Some(pyproject), Vec::new()));
+                return Ok((raw, Some(pyproject.clone()), Vec::new()));
             }
-            Some(Tool { cibuildwheel: Some(table), .. }) => {
-                let (raw, mut notes) =
-                    cibuildwheel::convert(table.get_ref(), &text, table.span()).map_err(|e| toml_error(e, sources))?;
-                notes.insert(
-                    0,
-                    "configuration from [tool.cibuildwheel] of pyproject.toml (no pookie.toml or [tool.pookie])".into(),
-                );
-                return Ok((raw, Some(pyproject), notes));
-            }
+            Some(Tool { cibuildwheel: Some(t), .. }) => table = Some((t, text)),
             _ => {}
         }
     }
-    Ok((RawConfig::default(), None, Vec::new()))
+    // cibuildwheel's variables configure a project as its table does, and win over it.
+    let variables: Vec<(String, String)> = std::env::vars().filter(|(k, _)| k.starts_with("CIBW_")).collect();
+    let (raw, mut notes) = match (table, variables.is_empty()) {
+        (None, true) => return Ok((RawConfig::default(), None, Vec::new())),
+        (Some((t, text)), true) => {
+            cibuildwheel::convert(t.get_ref(), &text, t.span()).map_err(|e| toml_error(e, sources))?
+        }
+        (t, false) => {
+            let mut merged = t.map(|(t, _)| t.into_inner()).unwrap_or_default();
+            let applied = cibuildwheel::with_variables(&mut merged, variables);
+            // Diagnostics quote the table as the variables made it.
+            let mut tool = toml::Table::new();
+            tool.insert("cibuildwheel".into(), toml::Value::Table(merged));
+            let mut doc = toml::Table::new();
+            doc.insert("tool".into(), toml::Value::Table(tool));
+            let text = toml::to_string(&doc).expect("a TOML table serializes");
+            sources.file =
+                Some((format!("[tool.cibuildwheel] with {}", applied.join(", ")), Arc::new(error::quotable(&text))));
+            let parsed = toml::from_str::<Pyproject>(&text).map_err(|e| toml_error(e, sources))?;
+            let t = parsed.tool.and_then(|t| t.cibuildwheel).expect("the table just written");
+            let (raw, mut notes) =
+                cibuildwheel::convert(t.get_ref(), &text, t.span()).map_err(|e| toml_error(e, sources))?;
+            notes.insert(0, format!("cibuildwheel's variables {} are read", applied.join(", ")));
+            (raw, notes)
+        }
+    };
+    notes
+        .insert(0, "configuration from [tool.cibuildwheel] of pyproject.toml (no pookie.toml or [tool.pookie])".into());
+    // A setup.py-only project configured by variables alone has no file to name.
+    let file = pyproject.unwrap_or_else(|| workspace.join("pyproject.toml"));
+    Ok((raw, Some(file), notes))
 }
 
 /// Turns a TOML/serde error into a diagnostic at its span, with a "did you mean" for unknown keys.

@@ -77,8 +77,15 @@ pub enum ContextFile {
     Archive { path: String, archive: Archive },
     /// The CA bundle to trust (empty when none is configured).
     CaBundle { path: String, source: Option<PathBuf>, sha256: String },
-    /// Files of the project (`before-all-inputs`), relative to `root`, with their digest.
-    Project { path: String, root: PathBuf, files: Vec<PathBuf>, sha256: String },
+    /// Files of the project (`before-all-inputs`), relative to `root` (the workspace, left out
+    /// of the plan as every absolute path), with their digest.
+    Project {
+        path: String,
+        #[serde(skip)]
+        root: PathBuf,
+        files: Vec<PathBuf>,
+        sha256: String,
+    },
 }
 
 #[derive(Debug, Clone, Serialize)]

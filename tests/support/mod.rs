@@ -128,7 +128,12 @@ pub fn pookie(cache: &Path) -> Command {
         .env_remove("ALL_PROXY")
         .env_remove("http_proxy")
         .env_remove("https_proxy")
-        .env_remove("all_proxy");
+        .env_remove("all_proxy")
+        .env_remove("SOURCE_DATE_EPOCH");
+    // cibuildwheel's variables configure projects that have no pookie configuration.
+    for (name, _) in std::env::vars().filter(|(k, _)| k.starts_with("CIBW_")) {
+        cmd.env_remove(name);
+    }
     cmd
 }
 
