@@ -74,7 +74,8 @@ fn json_has_the_documented_fields() {
     let ws = Workspace::example();
     let v = plan_json(&ws, &[]);
     let top: BTreeSet<&str> = v.as_object().expect("object").keys().map(String::as_str).collect();
-    assert_eq!(top, BTreeSet::from(["format", "python_release", "images", "jobs", "warnings"]));
+    assert_eq!(top, BTreeSet::from(["format", "python_release", "images", "jobs", "warnings", "machine_settings"]));
+    assert_eq!(v["machine_settings"], Value::Null, "no machine configuration in the tests");
     assert_eq!(v["format"], 1);
     assert_eq!(v["python_release"], "20260814");
     assert_eq!(v["warnings"], Value::Array(vec![]));

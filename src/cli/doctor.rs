@@ -16,7 +16,7 @@ pub fn run(project: &ProjectArgs, args: &[String]) -> Result<(), Failure> {
     let index = crate::python::index_for(&settings, Some(&|_| {})).ok().flatten();
     let plan = match matrix::resolve(&settings, index.as_ref()) {
         Ok(matrix) => plan::plan(&settings, &matrix, index.as_ref().map(|i| i.release.as_str())),
-        Err(_) => Plan { graph: Default::default(), release: None, warnings: vec![] },
+        Err(_) => Plan { graph: Default::default(), release: None, warnings: vec![], machine: None },
     };
     let engine = Engine::detect(settings.engine).map_err(|e| e.to_string());
     let checks = doctor::checks_with_trial(&settings, &plan, engine.as_ref().map_err(Clone::clone));

@@ -206,6 +206,7 @@ pub fn images(project: &ProjectArgs, args: &[String]) -> Result<(), Failure> {
         graph: plan.graph.filter_map(|_, n| matches!(n, Node::Image(_)).then(|| n.clone()), |_, _| Some(())),
         release: plan.release.clone(),
         warnings: plan.warnings.clone(),
+        machine: plan.machine.clone(),
     };
     let (reports, _, _, interrupted) = execute(&settings, &only_images, &engine, false, None)?;
     for r in &reports {

@@ -5,6 +5,7 @@
 mod cibuildwheel;
 pub mod error;
 pub mod init;
+pub mod machine;
 pub mod matrix;
 pub mod paths;
 pub mod raw;
@@ -165,6 +166,8 @@ pub struct Settings {
     pub offline: bool,
     /// `--strict`: selectors that select nothing are errors.
     pub strict: bool,
+    /// The settings the machine's configuration file gave (see [`machine`]).
+    pub machine: Option<machine::MachineSettings>,
     /// What reading the configuration left out (keys of `[tool.cibuildwheel]` pookie does not
     /// honour), said by `plan` and `run`.
     pub notes: Vec<String>,
@@ -217,9 +220,12 @@ pub fn load(cli: &CliOverrides, args: &[String]) -> Result<Settings, ConfigError
             .map_err(|e| ConfigError::new("workspace", format!("cannot read the current directory: {e}")))?,
     };
     check_workspace(&workspace, &sources, cli)?;
-    let (raw, config_file, notes) = read_config(&workspace, &mut sources)?;
-    let mut settings = resolve::resolve(raw, config_file, workspace, cli, sources)?;
+    let (mut raw, config_file, notes) = read_config(&workspace, &mut sources)?;
+    let mut cli = cli.clone();
+    let machine = machine::apply(&mut raw, &mut cli)?;
+    let mut settings = resolve::resolve(raw, config_file, workspace, &cli, sources)?;
     settings.notes = notes;
+    settings.machine = machine;
     Ok(settings)
 }
 
@@ -360,7 +366,7 @@ fn read_config_from(
 }
 
 /// Turns a TOML/serde error into a diagnostic at its span, with a "did you mean" for unknown keys.
-fn toml_error(e: toml::de::Error, sources: &Sources) -> ConfigError {
+pub(super) fn toml_error(e: toml::de::Error, sources: &Sources) -> ConfigError {
     let msg = e.message().trim().to_string();
     let origin = e.span().map_or(Origin::Default, Origin::File);
     let unknown = regex::Regex::new(r"unknown field `([^`]*)`, expected (?:one of )?(.*)").expect("valid regex");

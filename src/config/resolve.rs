@@ -104,6 +104,7 @@ pub(super) fn resolve(
         offline: cli.offline,
         strict: cli.strict,
         notes: Vec::new(),
+        machine: None,
         sources,
     })
 }
@@ -697,7 +698,7 @@ fn mode(raw: Option<&Spanned<String>>, cli: &CliOverrides, src: &Sources) -> Res
 }
 
 /// The base image of every family: the configured one, else the official default.
-fn images(raw: &raw::RawImages, src: &Sources) -> Result<BTreeMap<Family, String>, ConfigError> {
+pub(super) fn images(raw: &raw::RawImages, src: &Sources) -> Result<BTreeMap<Family, String>, ConfigError> {
     let mut images = BTreeMap::new();
     for (key, value) in raw.entries() {
         let family = Family::from_key(key).expect("every [images] key is a family");
@@ -737,7 +738,7 @@ pub fn is_image_reference(s: &str) -> bool {
     }) && s.len() <= 255 + 128 + 80
 }
 
-fn engine(raw: Option<&Spanned<String>>, src: &Sources) -> Result<Option<EngineKind>, ConfigError> {
+pub(super) fn engine(raw: Option<&Spanned<String>>, src: &Sources) -> Result<Option<EngineKind>, ConfigError> {
     let engine = match raw {
         None => None,
         Some(e) => Some(EngineKind::from_name(e.get_ref()).ok_or_else(|| {

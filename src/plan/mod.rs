@@ -23,6 +23,8 @@ pub struct Plan {
     pub release: Option<String>,
     /// Things the user should know that do not stop planning (e.g. unresolved versions).
     pub warnings: Vec<String>,
+    /// The settings taken from the machine's configuration file, and which file.
+    pub machine: Option<crate::config::machine::MachineSettings>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -55,7 +55,7 @@ pub fn plan(settings: &Settings, matrix: &Matrix, release: Option<&str>) -> Plan
             unresolved.join(", ")
         ));
     }
-    Plan { graph: b.graph, release: release.map(str::to_string), warnings }
+    Plan { graph: b.graph, release: release.map(str::to_string), warnings, machine: settings.machine.clone() }
 }
 
 impl Builder<'_> {

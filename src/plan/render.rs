@@ -40,6 +40,9 @@ pub fn text(plan: &Plan) -> String {
     if let Some(r) = &plan.release {
         let _ = writeln!(out, "Python from python-build-standalone {r}");
     }
+    if let Some(m) = &plan.machine {
+        let _ = writeln!(out, "From the machine's configuration {}: {}", m.file.display(), m.keys.join(", "));
+    }
 
     let images: Vec<_> = plan.images().collect();
     let _ = writeln!(out, "\nImages ({} layers)", images.len());
@@ -195,6 +198,7 @@ pub fn json(plan: &Plan) -> String {
         "images": images,
         "jobs": jobs,
         "warnings": plan.warnings,
+        "machine_settings": plan.machine.as_ref().map(|m| json!({"file": m.file, "keys": m.keys})),
     });
     let mut s = serde_json::to_string_pretty(&v).expect("plan serializes");
     s.push('\n');

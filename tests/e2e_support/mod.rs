@@ -194,6 +194,8 @@ impl Project {
         };
         // runuser passes the environment on.
         c.current_dir(self.dir()).env("POOKIE_CACHE_DIR", self.cache()).env("POOKIE_ENGINE", &self.engine);
+        // The machine's own configuration, if it has one, is not the test's.
+        c.env_remove("POOKIE_CONFIG").env("XDG_CONFIG_HOME", self.root.path().join("xdg-config"));
         match &self.mirror {
             Some(m) => c.env("POOKIE_PYTHON_MIRROR", m),
             None => c.env_remove("POOKIE_PYTHON_MIRROR"),

@@ -129,7 +129,10 @@ pub fn pookie(cache: &Path) -> Command {
         .env_remove("http_proxy")
         .env_remove("https_proxy")
         .env_remove("all_proxy")
-        .env_remove("SOURCE_DATE_EPOCH");
+        .env_remove("SOURCE_DATE_EPOCH")
+        // No machine configuration but the one a test writes.
+        .env_remove("POOKIE_CONFIG")
+        .env("XDG_CONFIG_HOME", cache.join("xdg-config"));
     // cibuildwheel's variables configure projects that have no pookie configuration.
     for (name, _) in std::env::vars().filter(|(k, _)| k.starts_with("CIBW_")) {
         cmd.env_remove(name);

@@ -1,0 +1,198 @@
+//! Machine-level settings: where Pythons and base images come from, the CA bundle and the
+//! container engine are facts of the machine, not of a project. An air-gapped build farm names
+//! them once, in `$POOKIE_CONFIG` or else `$XDG_CONFIG_HOME/pookie/config.toml`
+//! (`~/.config/pookie/config.toml`), for every project: pookie.toml, `[tool.pookie]` and
+//! `[tool.cibuildwheel]` projects alike. They lie beneath the project's own settings, which win
+//! key by key; the command line and the environment win over both. The file is the user's, so
+//! its paths (a mirror directory, a CA bundle) may be anywhere on the machine, relative to the
+//! file's directory. Its values are judged here, with diagnostics pointing into it.
+
+use super::error::{Origin, Sources, printable};
+use super::raw::{RawConfig, RawImages, RawPython, RawPythonTable};
+use super::{CliOverrides, ConfigError};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use toml::Spanned;
+
+/// The machine configuration file as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawMachine {
+    engine: Option<Spanned<String>>,
+    ca_bundle: Option<Spanned<String>>,
+    #[serde(default)]
+    python: RawMachinePython,
+    #[serde(default)]
+    images: RawImages,
+}
+
+/// `[python]` of the machine: where interpreters come from, not which versions a project wants.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawMachinePython {
+    source: Option<Spanned<String>>,
+    path: Option<Spanned<String>>,
+    mirror: Option<Spanned<String>>,
+    release: Option<Spanned<String>>,
+    prereleases: Option<bool>,
+}
+
+/// Which settings of a run came from the machine's file.
+#[derive(Clone, Debug)]
+pub struct MachineSettings {
+    pub file: PathBuf,
+    /// The keys the project left to it, as written there (`images.linux-x86_64`).
+    pub keys: Vec<String>,
+}
+
+/// The machine's configuration file: `$POOKIE_CONFIG` (which must exist), else
+/// `$XDG_CONFIG_HOME/pookie/config.toml` or `~/.config/pookie/config.toml` when it exists.
+fn find() -> Result<Option<PathBuf>, ConfigError> {
+    if let Some(p) = std::env::var_os("POOKIE_CONFIG").filter(|p| !p.is_empty()) {
+        let path = PathBuf::from(p);
+        if !path.is_file() {
+            return Err(ConfigError::new(
+                "machine_config",
+                format!("POOKIE_CONFIG names `{}`, which is not a file", printable(&path.display().to_string())),
+            )
+            .help("point POOKIE_CONFIG at pookie's machine configuration (a TOML file), or unset it"));
+        }
+        return Ok(Some(path));
+    }
+    let dir = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")));
+    Ok(dir.map(|d| d.join("pookie/config.toml")).filter(|p| p.is_file()))
+}
+
+/// Lays the machine's settings beneath the project's `raw` configuration and the user's `cli`
+/// (paths of the machine go where the user's own go: a mirror or CA bundle anywhere). Returns
+/// what was taken from where, or None without a machine file.
+pub fn apply(raw: &mut RawConfig, cli: &mut CliOverrides) -> Result<Option<MachineSettings>, ConfigError> {
+    let Some(file) = find()? else { return Ok(None) };
+    let text = std::fs::read_to_string(&file).map_err(|e| {
+        ConfigError::new("machine_config", format!("cannot read the machine configuration {}: {e}", file.display()))
+    })?;
+    let mut src = Sources::new(&[]);
+    src.file = Some((file.display().to_string(), Arc::new(super::error::quotable(&text))));
+    let machine: RawMachine = toml::from_str(&text).map_err(|e| super::toml_error(e, &src))?;
+    let base = file.parent().unwrap_or(Path::new("/")).to_path_buf();
+    let at = |s: &Spanned<String>| Origin::File(s.span());
+    // Judged on their own, pointing into the machine's file.
+    super::resolve::images(&machine.images, &src)?;
+    super::resolve::engine(machine.engine.as_ref(), &src)?;
+    let ca_bundle = match &machine.ca_bundle {
+        Some(c) => {
+            let path = base.join(c.get_ref());
+            let bytes =
+                std::fs::read(&path).map_err(|e| {
+                    ConfigError::new("ca_bundle", format!("cannot read CA bundle `{}`: {e}", printable(c.get_ref())))
+                        .at(&src, &at(c), "here")
+                })?;
+            if !super::paths::is_pem_certificates(&bytes) {
+                return Err(ConfigError::new(
+                    "ca_bundle",
+                    format!("`{}` holds no PEM certificate", printable(c.get_ref())),
+                )
+                .at(&src, &at(c), "not a CA bundle")
+                .help("point it at a PEM file of certificate authorities (`-----BEGIN CERTIFICATE-----`)"));
+            }
+            Some(path)
+        }
+        None => None,
+    };
+    let p = &machine.python;
+    if let Some(s) = &p.source
+        && !["pbs", "image"].contains(&s.get_ref().as_str())
+    {
+        return Err(ConfigError::new("python_source", format!("unknown Python source `{}`", printable(s.get_ref())))
+            .at(&src, &at(s), "expected `pbs` or `image`"));
+    }
+    if let Some(path) = &p.path
+        && !path.get_ref().contains("{minor}")
+    {
+        return Err(ConfigError::new("python_path", "the interpreter path must contain `{minor}`").at(
+            &src,
+            &at(path),
+            "same path for every version",
+        ));
+    }
+    let mirror = match &p.mirror {
+        Some(m) => {
+            let text = m.get_ref();
+            let url = text.starts_with("https://") || text.starts_with("http://");
+            let dir = base.join(text.strip_prefix("file://").unwrap_or(text));
+            if !url && (text.contains("://") && !text.starts_with("file://") || !dir.is_dir()) {
+                return Err(ConfigError::new("python_mirror", format!("`{}` cannot be a mirror", printable(text)))
+                    .at(&src, &at(m), "neither an http(s) URL nor a directory")
+                    .help("a mirror holds a python-build-standalone release: its SHA256SUMS beside the archives"));
+            }
+            Some(if url { text.clone() } else { dir.display().to_string() })
+        }
+        None => None,
+    };
+
+    // Interpreters from the image need versions named, which only the project can do.
+    let project_versions = match &raw.python {
+        Some(p) => match p.get_ref() {
+            RawPython::List(_) => true,
+            RawPython::Table(t) => t.versions.is_some(),
+        },
+        None => false,
+    };
+    let project_source =
+        matches!(raw.python.as_ref().map(|p| p.get_ref()), Some(RawPython::Table(t)) if t.source.is_some());
+    if let Some(s) = p.source.as_ref().filter(|s| s.get_ref() == "image")
+        && !project_source
+        && !project_versions
+        && cli.python_versions.is_empty()
+    {
+        return Err(ConfigError::new("python", "with `source = \"image\"` the Python versions must be named")
+            .at(&src, &at(s), "from this machine's configuration")
+            .help("the project names them (`python = [\"3.12\"]`) or the command line does (--python-version 3.12)"));
+    }
+
+    // Laid beneath the project's settings, key by key.
+    let mut keys = Vec::new();
+    let mut take = |mine: &mut Option<Spanned<String>>, theirs: &Option<Spanned<String>>, key: &str| {
+        if mine.is_none() && theirs.is_some() {
+            *mine = theirs.clone();
+            keys.push(key.to_string());
+        }
+    };
+    take(&mut raw.engine, &machine.engine, "engine");
+    let m = &machine.images;
+    let i = &mut raw.images;
+    take(&mut i.linux_x86_64, &m.linux_x86_64, "images.linux-x86_64");
+    take(&mut i.linux_aarch64, &m.linux_aarch64, "images.linux-aarch64");
+    take(&mut i.linux_armv7l, &m.linux_armv7l, "images.linux-armv7l");
+    take(&mut i.linux_ppc64le, &m.linux_ppc64le, "images.linux-ppc64le");
+    take(&mut i.linux_s390x, &m.linux_s390x, "images.linux-s390x");
+    take(&mut i.musllinux_x86_64, &m.musllinux_x86_64, "images.musllinux-x86_64");
+    take(&mut i.musllinux_aarch64, &m.musllinux_aarch64, "images.musllinux-aarch64");
+    // `python = [...]` is the table's `versions`; the machine fills in the rest.
+    let (span, mut table) = match raw.python.take().map(|p| (p.span(), p.into_inner())) {
+        Some((span, RawPython::Table(t))) => (span, t),
+        Some((span, RawPython::List(l))) => (span, RawPythonTable { versions: Some(l), ..RawPythonTable::default() }),
+        None => (0..0, RawPythonTable::default()),
+    };
+    take(&mut table.source, &p.source, "python.source");
+    take(&mut table.path, &p.path, "python.path");
+    take(&mut table.release, &p.release, "python.release");
+    if table.prereleases.is_none() && p.prereleases.is_some() {
+        table.prereleases = p.prereleases;
+        keys.push("python.prereleases".into());
+    }
+    if table.mirror.is_none() && cli.python_mirror.is_none() && mirror.is_some() {
+        cli.python_mirror = mirror;
+        keys.push("python.mirror".into());
+    }
+    raw.python = Some(Spanned::new(span, RawPython::Table(table)));
+    if raw.ca_bundle.is_none() && cli.ca_bundle.is_none() && ca_bundle.is_some() {
+        cli.ca_bundle = ca_bundle;
+        keys.push("ca-bundle".into());
+    }
+    Ok(Some(MachineSettings { file, keys }))
+}
