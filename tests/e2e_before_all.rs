@@ -173,19 +173,33 @@ linux-x86_64 = "{}"
     assert!(dll.is_some(), "delvewheel did not vendor tally.dll: {names:?}");
 }
 
-/// A project configured only with `[tool.cibuildwheel]` gets its before-all the same way.
+/// A project configured only with `[tool.cibuildwheel]` (its before-all and test-command) builds
+/// and tests unchanged, with a CPython from the user's mirror (the CI mirror's x86_64 one); a
+/// second run starts no before-all and no job.
 #[test]
-fn the_before_all_of_cibuildwheel_is_planned_as_a_layer() {
-    // Planning only: the recorded python-build-standalone release serves as the mirror.
-    let p = cibuildwheel_fixture().with_mirror(&repo().join("tests/fixtures/pbs-20260814"));
-    let plan = p.plan(&["--target", "manylinux_2_17_x86_64"]);
-    let layer =
-        plan["images"].as_array().unwrap().iter().find(|i| i["layer"] == "before-all").expect("before-all layer");
+fn a_cibuildwheel_project_builds_its_library_in_before_all_once() {
+    let mirror = python_mirror();
+    require(&["debian:bookworm-slim"]);
+    let _serial = serial();
+    let p = cibuildwheel_fixture().with_mirror(&mirror);
+    let args = ["--target", "manylinux_2_17_x86_64"];
+    let plan = p.plan(&args);
+    let layer = plan["images"].as_array().unwrap().iter().find(|i| i["layer"] == "before-all").expect("before-all layer");
     assert_eq!(layer["name"], "before-all/linux-x86_64/zig/x86_64-linux-gnu.2.17");
-    let command = layer["args"]["BEFORE_ALL"].as_str().unwrap();
-    assert!(command.starts_with("make -C vendor/libtally install"), "{command}");
-    assert!(
-        layer["args"]["BEFORE_ALL_ENV"].as_str().unwrap().contains("export POOKIE_HOST='x86_64-linux-gnu'"),
-        "{layer}"
-    );
+    assert!(layer["args"]["BEFORE_ALL"].as_str().unwrap().starts_with("make -C vendor/libtally install"), "{layer}");
+    assert!(layer["args"]["BEFORE_ALL_ENV"].as_str().unwrap().contains("export POOKIE_HOST='x86_64-linux-gnu'"), "{layer}");
+
+    run_ok(&p, &args);
+    let wheels = p.wheels();
+    assert_eq!(wheels.len(), 1, "{wheels:?}");
+    let names = zip_names(&p.dir().join("dist").join(&wheels[0]));
+    assert!(names.iter().any(|n| n.starts_with("tallypkg.libs/libtally")), "{names:?}");
+    let log = p.log("cp311-manylinux_2_17_x86_64-test.log");
+    assert!(log.contains("Ran 6 tests") && log.contains("tallypkg.libs"), "{log}");
+
+    // Again: the layer stands and every job's result is cached.
+    let r = run_ok(&p, &args);
+    let images = image_statuses(&r);
+    assert_eq!(images["before-all/linux-x86_64/zig/x86_64-linux-gnu.2.17"], "cached");
+    assert!(job_statuses(&r).values().all(|s| s == "cached"), "{:?}", job_statuses(&r));
 }
