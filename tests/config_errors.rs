@@ -725,3 +725,14 @@ fn test_groups_must_be_groups_of_pyproject() {
     ws.write("pookie.toml", &with_mirror("test-groups = [\"Cycle\"]"));
     refused_in(&ws, &["plan"]).says(&["includes itself"]);
 }
+
+#[test]
+fn config_settings_are_strings() {
+    refused(&with_mirror("config-settings = { setup-args = 3 }"), &["plan"])
+        .says(&["the config setting `setup-args` is not a string or a list of strings"])
+        .points_at(
+            "pookie.toml:1:34",
+            "1 │ config-settings = { setup-args = 3 }",
+            "expected \"VALUE\" or [\"VALUE\", …]",
+        );
+}

@@ -184,10 +184,14 @@ fn a_cibuildwheel_project_builds_its_library_in_before_all_once() {
     let p = cibuildwheel_fixture().with_mirror(&mirror);
     let args = ["--target", "manylinux_2_17_x86_64"];
     let plan = p.plan(&args);
-    let layer = plan["images"].as_array().unwrap().iter().find(|i| i["layer"] == "before-all").expect("before-all layer");
+    let layer =
+        plan["images"].as_array().unwrap().iter().find(|i| i["layer"] == "before-all").expect("before-all layer");
     assert_eq!(layer["name"], "before-all/linux-x86_64/zig/x86_64-linux-gnu.2.17");
     assert!(layer["args"]["BEFORE_ALL"].as_str().unwrap().starts_with("make -C vendor/libtally install"), "{layer}");
-    assert!(layer["args"]["BEFORE_ALL_ENV"].as_str().unwrap().contains("export POOKIE_HOST='x86_64-linux-gnu'"), "{layer}");
+    assert!(
+        layer["args"]["BEFORE_ALL_ENV"].as_str().unwrap().contains("export POOKIE_HOST='x86_64-linux-gnu'"),
+        "{layer}"
+    );
 
     run_ok(&p, &args);
     let wheels = p.wheels();

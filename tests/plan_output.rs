@@ -481,3 +481,24 @@ fn test_groups_join_the_test_requirements() {
     let test = plan["jobs"].as_array().unwrap().iter().find(|j| j["stage"] == "test").unwrap();
     assert_eq!(test["test_requires"], serde_json::json!(["pytest", "hypothesis>=6", "mypy"]));
 }
+
+/// `config-settings` reach the backend as `pookie-build-wheel -C KEY=VALUE` (a list gives the
+/// key once per value); a build command of the project's own is left as written.
+#[test]
+fn config_settings_are_passed_by_pookie_build_wheel() {
+    let ws = Workspace::with_config(
+        "targets = [\"manylinux_2_17_x86_64\", \"win_amd64\"]\npython = [\"3.12\"]\nconfig-settings = { setup-args = [\"-Dblas=none\", \"-Dsimd=false\"], builddir = \"build dir\" }\n[[overrides]]\nselect = \"*-win_amd64\"\nbuild = \"python -m build --wheel\"\n",
+    );
+    let plan = plan_json(&ws, &[]);
+    let command = |id: &str| {
+        plan["jobs"].as_array().unwrap().iter().find(|j| j["build_id"] == id && j["stage"] == "build").unwrap()["command"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        command("cp312-manylinux_2_17_x86_64"),
+        "pookie-build-wheel -C 'builddir=build dir' -C setup-args=-Dblas=none -C setup-args=-Dsimd=false"
+    );
+    assert_eq!(command("cp312-win_amd64"), "python -m build --wheel");
+}

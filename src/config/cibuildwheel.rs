@@ -257,13 +257,15 @@ pub fn convert(
     apply(&typed.options(), &mut raw, &mut notes, "");
     // config-settings reach the backend through pookie-build-wheel's -C, as through build's.
     if let Some(c) = &typed.config_settings {
-        let mut command = String::from("pookie-build-wheel");
-        for (k, values) in c.get_ref() {
-            for v in &values.0 {
-                command.push_str(&format!(" -C {}", shell_quote(&format!("{k}={v}"))));
-            }
-        }
-        raw.build = Some(Spanned::new(c.span(), command));
+        let settings = c
+            .get_ref()
+            .iter()
+            .map(|(k, values)| {
+                let list = values.0.iter().map(|v| toml::Value::String(v.clone())).collect();
+                (k.clone(), Spanned::new(c.span(), toml::Value::Array(list)))
+            })
+            .collect();
+        raw.config_settings = Some(Spanned::new(c.span(), settings));
     }
     let mut targets = Vec::new();
     for (name, platform) in [("linux", &typed.linux), ("windows", &typed.windows), ("macos", &typed.macos)] {
@@ -394,15 +396,6 @@ fn environment(
         out.insert(Spanned::new(span.clone(), k), Spanned::new(span.clone(), v));
     }
     out
-}
-
-/// `s` as one bash word.
-fn shell_quote(s: &str) -> String {
-    if s.chars().all(|c| c.is_ascii_alphanumeric() || "-_=.,/:+@".contains(c)) {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
 }
 
 /// `A=1 B="two words" C='x'` split as a shell would (quotes only, no expansion).

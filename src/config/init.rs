@@ -69,6 +69,13 @@ pub fn from_cibuildwheel(raw: &super::raw::RawConfig, notes: &[String]) -> Strin
     put(&mut t, "skip", raw.skip.as_ref().map(|p| list(&mut p.get_ref().0.iter())));
     put(&mut t, "test-skip", raw.test_skip.as_ref().map(|p| list(&mut p.get_ref().0.iter())));
     put(&mut t, "build", raw.build.as_ref().map(|b| s(b.get_ref())));
+    put(
+        &mut t,
+        "config-settings",
+        raw.config_settings
+            .as_ref()
+            .map(|c| Value::Table(c.get_ref().iter().map(|(k, v)| (k.clone(), v.get_ref().clone())).collect())),
+    );
     put(&mut t, "test", raw.test.as_ref().map(|b| s(b.get_ref())));
     put(&mut t, "test-requires", raw.test_requires.as_ref().map(|v| list(&mut v.get_ref().iter())));
     put(&mut t, "test-extras", raw.test_extras.as_ref().map(|v| list(&mut v.iter().map(|x| x.get_ref()))));

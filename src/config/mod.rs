@@ -126,6 +126,8 @@ pub struct Settings {
     pub targets_origin: Origin,
     pub python: PythonSettings,
     pub build: String,
+    /// PEP 517 config settings, in order; `pookie-build-wheel` build commands get them as `-C`.
+    pub config_settings: Vec<(String, String)>,
     pub test: Option<String>,
     pub test_requires: Vec<String>,
     /// Extras installed with the wheel for its tests; project paths copied where tests run.

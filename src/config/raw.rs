@@ -27,6 +27,11 @@ pub struct RawConfig {
     /// `python` and `pip` are the target's. Wheels go to `$POOKIE_WHEEL_DIR` (or `./dist`).
     #[schemars(with = "Option<String>")]
     pub build: Option<Spanned<String>>,
+    /// PEP 517 config settings passed to the build backend by `pookie-build-wheel` (as `-C
+    /// KEY=VALUE`): a table of strings, or of lists of strings for keys given more than once,
+    /// e.g. `{ setup-args = ["-Dblas=none"] }`. Default: none.
+    #[schemars(with = "Option<BTreeMap<String, ConfigSettingSchema>>")]
+    pub config_settings: Option<Spanned<BTreeMap<String, Spanned<toml::Value>>>>,
     /// Command that tests an installed wheel, run by bash in an empty directory; `{project}`
     /// stands for the project's path. Default: no test jobs.
     #[schemars(with = "Option<String>")]
@@ -391,6 +396,15 @@ pub struct RawOverride {
 }
 
 // Schema-only shapes for values that are parsed by hand above.
+
+/// A config setting's value: a string, or a list of strings.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum ConfigSettingSchema {
+    One(String),
+    Many(Vec<String>),
+}
 
 #[derive(JsonSchema)]
 #[serde(untagged)]

@@ -35,6 +35,7 @@ pub(super) fn resolve(
     let (targets, targets_origin) = targets(raw.targets.as_ref(), cli, policy, src)?;
     let python = python(raw.python, cli, &workspace, src)?;
     let build = build(raw.build.as_ref(), cli, src)?;
+    let config_settings = config_settings(raw.config_settings.as_ref(), src)?;
     let test =
         cli.test.clone().or_else(|| raw.test.as_ref().map(|t| t.get_ref().clone())).filter(|t| !t.trim().is_empty());
     let test_requires = raw.test_requires.map(|t| t.into_inner()).unwrap_or_default();
@@ -74,6 +75,7 @@ pub(super) fn resolve(
         targets_origin,
         python,
         build,
+        config_settings,
         test,
         test_requires,
         test_extras,
@@ -325,6 +327,34 @@ fn build(raw: Option<&Spanned<String>>, cli: &CliOverrides, src: &Sources) -> Re
             .help(format!("remove it to use the default: {DEFAULT_BUILD}")));
     }
     Ok(build)
+}
+
+/// `config-settings`: each value a string or a list of strings (a key given more than once).
+fn config_settings(
+    raw: Option<&Spanned<BTreeMap<String, Spanned<toml::Value>>>>,
+    src: &Sources,
+) -> Result<Vec<(String, String)>, ConfigError> {
+    let mut out = Vec::new();
+    for (key, value) in raw.map(|r| r.get_ref().iter()).into_iter().flatten() {
+        let bad = || {
+            ConfigError::new(
+                "config_settings",
+                format!("the config setting `{}` is not a string or a list of strings", printable(key)),
+            )
+            .at(src, &span_of(value), "expected \"VALUE\" or [\"VALUE\", …]")
+            .help("e.g. `config-settings = { setup-args = [\"-Dblas=none\"] }`")
+        };
+        match value.get_ref() {
+            toml::Value::String(v) => out.push((key.clone(), v.clone())),
+            toml::Value::Array(items) => {
+                for item in items {
+                    out.push((key.clone(), item.as_str().ok_or_else(bad)?.to_string()));
+                }
+            }
+            _ => return Err(bad()),
+        }
+    }
+    Ok(out)
 }
 
 /// The output directory: a directory of the workspace other than the workspace itself, `.git`

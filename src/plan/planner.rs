@@ -106,6 +106,12 @@ impl Builder<'_> {
             None => {
                 let build_image = own_image(self);
                 let hook = before_build.filter(|h| !h.trim().is_empty());
+                // Config settings reach the backend through pookie's frontend.
+                if command.split_whitespace().next() == Some(crate::config::DEFAULT_BUILD) {
+                    for (k, v) in &s.config_settings {
+                        command.push_str(&format!(" -C {}", shell_word(&format!("{k}={v}"))));
+                    }
+                }
                 let mut build_env = env.clone();
                 if let Some(c) = &repair_command {
                     build_env.insert("POOKIE_REPAIR_COMMAND".into(), repair_placeholders(c));
@@ -572,6 +578,11 @@ fn repair_placeholders(command: &str) -> String {
 
 /// Where before-all finds the project's files it reads (images/before-all.Dockerfile).
 const BEFORE_ALL_SRC: &str = "/pookie/before-all/src";
+
+/// `s` as one bash word, quoted only where needed (for commands people read in the plan).
+fn shell_word(s: &str) -> String {
+    if s.chars().all(|c| c.is_ascii_alphanumeric() || "-_=.,/:+@".contains(c)) { s.to_string() } else { shell_quote(s) }
+}
 
 /// `value` as one bash word.
 fn shell_quote(value: &str) -> String {
