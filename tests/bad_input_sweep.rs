@@ -182,3 +182,27 @@ fn every_bad_input_is_refused_before_anything_starts() {
         failures.join("\n")
     );
 }
+
+/// A workspace whose path holds `:` would be split by the engine's `--volume HOST:CONTAINER`:
+/// refused before anything starts.
+#[test]
+fn a_workspace_path_with_a_colon_is_refused_before_anything_starts() {
+    let bin = tempfile::tempdir().unwrap();
+    let marker = tripwire(bin.path());
+    let path = format!("{}:{}", bin.path().display(), std::env::var("PATH").unwrap_or_default());
+    let ws = Workspace::new();
+    let project = ws.path().join("proj:ect");
+    std::fs::create_dir_all(&project).unwrap();
+    std::fs::write(project.join("pookie.toml"), "targets = [\"manylinux_2_17_x86_64\"]\n").unwrap();
+    let out = ws
+        .pookie(&["run", "--workspace", project.to_str().unwrap()])
+        .env("PATH", &path)
+        .env("POOKIE_ENGINE", "docker")
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(flat(&err).contains("contains `:` or a line break"), "{err}");
+    assert!(!marker.exists(), "the engine was called");
+    assert!(!project.join(".pookie").exists());
+}
