@@ -629,6 +629,20 @@ fn a_full_disk_fails_the_delivery_and_a_rerun_resumes_from_the_cache() {
     assert_eq!(p.wheels().len(), 1);
 }
 
+/// Runs `p`, whose cp313 build and test pass and whose cp314 build fails (exit 1); returns the
+/// run's output and each job's status by identifier and stage.
+fn run_where_cp314_fails(p: &Project) -> (std::process::Output, impl Fn(&str, &str) -> String) {
+    let report = p.root.path().join("report.json");
+    let out = p.pookie(&["run", "--report", report.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let jobs = job_statuses(&p.report(&report));
+    let job = move |id: &str, stage: &str| jobs[&(id.to_string(), stage.to_string())].clone();
+    assert_eq!(job("cp313-manylinux_2_17_x86_64", "build"), "passed");
+    assert_eq!(job("cp313-manylinux_2_17_x86_64", "test"), "passed");
+    assert_eq!(job("cp314-manylinux_2_17_x86_64", "build"), "failed");
+    (out, job)
+}
+
 /// `before-build` runs in the build's copy of the project before the build command, with its
 /// environment; `before-test` runs before the wheel is installed; a failing hook fails its job
 /// with its own reason, and an override replaces the hook for the builds it selects.
@@ -644,14 +658,7 @@ select = "cp314-*"
 before-build = "exit 7"
 "#,
     ));
-    let report = p.root.path().join("report.json");
-    let out = p.pookie(&["run", "--report", report.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    let jobs = job_statuses(&p.report(&report));
-    let job = |id: &str, stage: &str| jobs[&(id.to_string(), stage.to_string())].clone();
-    assert_eq!(job("cp313-manylinux_2_17_x86_64", "build"), "passed");
-    assert_eq!(job("cp313-manylinux_2_17_x86_64", "test"), "passed");
-    assert_eq!(job("cp314-manylinux_2_17_x86_64", "build"), "failed");
+    let (out, _) = run_where_cp314_fails(&p);
     let written =
         std::fs::read_to_string(p.dir().join(".pookie/jobs/cp313-manylinux_2_17_x86_64-build/src/before-build.txt"))
             .unwrap();
@@ -806,13 +813,7 @@ select = "cp314-*"
 repair-wheel-command = ""
 "#,
     ));
-    let report = p.root.path().join("report.json");
-    let out = p.pookie(&["run", "--report", report.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    let jobs = job_statuses(&p.report(&report));
-    let job = |id: &str, stage: &str| jobs[&(id.to_string(), stage.to_string())].clone();
-    assert_eq!(job("cp313-manylinux_2_17_x86_64", "build"), "passed");
-    assert_eq!(job("cp313-manylinux_2_17_x86_64", "test"), "passed");
+    let (out, _) = run_where_cp314_fails(&p);
     let wheels = p.wheels();
     assert!(wheels.len() == 1 && wheels[0].contains("manylinux_2_17_x86_64"), "{wheels:?}");
     let written =
@@ -821,7 +822,6 @@ repair-wheel-command = ""
     let build = p.log("cp313-manylinux_2_17_x86_64-build.log");
     assert!(build.contains("repair: repair-wheel-command") && !build.contains("--plat manylinux"), "{build}");
     // The empty command: no repair, and the linux_x86_64 wheel is not a manylinux one.
-    assert_eq!(job("cp314-manylinux_2_17_x86_64", "build"), "failed");
     let row = summary_row(&stdout(&out), "cp314-manylinux_2_17_x86_64", "build").to_string();
     assert!(row.contains("linux_x86_64") && row.contains("not manylinux_2_17_x86_64"), "{row}");
 }

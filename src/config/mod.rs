@@ -144,7 +144,7 @@ pub struct Settings {
     pub before_all: Option<String>,
     /// The project files the before-all layers hold (and are keyed by): present when a
     /// `before-all` is configured anywhere.
-    pub before_all_inputs: Option<BeforeAllInputs>,
+    pub before_all_inputs: Option<crate::workspace::Selection>,
     /// One stable-ABI build per target, tested with every Python (`abi3`).
     pub abi3: bool,
     pub output_dir: PathBuf,
@@ -185,14 +185,6 @@ pub struct Caches {
 
 /// Certificate authorities to trust inside images and jobs, with the digest that makes a change
 /// of the file rebuild the base layers.
-/// The project files `before-all` reads: `before-all-inputs`, or the whole project.
-#[derive(Clone, Debug)]
-pub struct BeforeAllInputs {
-    /// The globs as written; None for the whole project.
-    pub globs: Option<Vec<String>>,
-    pub selection: crate::workspace::Selection,
-}
-
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CaBundle {
     pub path: PathBuf,

@@ -6,8 +6,8 @@ use super::paths;
 use super::raw::{self, RawConfig, RawPython, RawTimeout, RawVersion};
 use super::selector::{Glob, Patterns};
 use super::{
-    BeforeAllInputs, CaBundle, CliOverrides, Compiler, ConfigError, DEFAULT_BUILD, DEFAULT_PYTHON_PATH, GLOB_HELP,
-    Origin, Override, PythonSettings, PythonSource, Settings, Sources,
+    CaBundle, CliOverrides, Compiler, ConfigError, DEFAULT_BUILD, DEFAULT_PYTHON_PATH, GLOB_HELP, Origin, Override,
+    PythonSettings, PythonSource, Settings, Sources,
 };
 use crate::engine::EngineKind;
 use crate::python::PythonVersion;
@@ -499,7 +499,7 @@ fn before_all_inputs(
     workspace: &Path,
     output_dir: &Path,
     src: &Sources,
-) -> Result<BeforeAllInputs, ConfigError> {
+) -> Result<crate::workspace::Selection, ConfigError> {
     // As for jobs (cli/run.rs), pookie.toml is pookie's alone: its keys reach the layer.
     let exclude = [output_dir.to_path_buf(), workspace.join("pookie.toml")];
     let unreadable = |e: std::io::Error| {
@@ -510,8 +510,7 @@ fn before_all_inputs(
         )
     };
     let Some(raw) = raw else {
-        let selection = crate::workspace::select(workspace, &exclude, |_| true).map_err(unreadable)?;
-        return Ok(BeforeAllInputs { globs: None, selection });
+        return crate::workspace::select(workspace, &exclude, |_| true).map_err(unreadable);
     };
     let mut globs = Vec::new();
     for g in raw {
@@ -538,8 +537,7 @@ fn before_all_inputs(
         globs.push(glob);
     }
     let keep = |p: &Path| p.ancestors().any(|a| !a.as_os_str().is_empty() && globs.iter().any(|g| g.is_match(a)));
-    let selection = crate::workspace::select(workspace, &exclude, keep).map_err(unreadable)?;
-    Ok(BeforeAllInputs { globs: Some(raw.iter().map(|g| g.get_ref().clone()).collect()), selection })
+    crate::workspace::select(workspace, &exclude, keep).map_err(unreadable)
 }
 
 /// The earliest time a zip entry (and so a wheel) can carry: 1980-01-01.

@@ -483,8 +483,8 @@ impl Builder<'_> {
         let context = vec![ContextFile::Project {
             path: "project".into(),
             root: s.workspace.clone(),
-            files: inputs.selection.files.clone(),
-            sha256: inputs.selection.digest.clone(),
+            files: inputs.files.clone(),
+            sha256: inputs.digest.clone(),
         }];
         self.image(
             name,
