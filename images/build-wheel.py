@@ -19,6 +19,12 @@ the way crossenv and cibuildwheel's Android platform do:
   compilers, a CMake toolchain file (CMAKE_TOOLCHAIN_FILE, read by CMake and scikit-build-core)
   and, for meson-python, a meson cross file.
 
+$POOKIE_BUILD_FRONTEND (pookie.toml's `build-frontend`) picks the frontend: `build` (the default,
+as above), `build[uv]` (uv installs the isolated environment), `pip` (`pip wheel`) or `uv` (`uv
+build`). Cross builds keep the split above whatever the frontend: there `pip` and `uv` only name
+the installer, since neither can install build requirements for one machine and target files
+for another.
+
 usage: pookie-build-wheel [SRCDIR] [--outdir DIR] [-C KEY=VALUE]...   (run by the tools Python)
 """
 
@@ -58,8 +64,9 @@ class Env(build.env.IsolatedEnv):
     """A virtual environment of the job's Python whose requirements are installed for the build
     machine, while the backend runs with the environment `backend_env` adds."""
 
-    def __init__(self, path, python, native_env, backend_env):
+    def __init__(self, path, python, native_env, backend_env, installer="pip"):
         self.path, self.native_env, self.backend_env = path, native_env, backend_env
+        self.installer = installer
         run([python, "-m", "venv", "--without-pip", path], native_env)
         self.python = os.path.join(path, "bin", "python")
         self.job_python = python
@@ -80,9 +87,12 @@ class Env(build.env.IsolatedEnv):
     def install(self, requirements):
         if not requirements:
             return
-        # The job's pip installs into this environment, for the machine it runs on.
-        run([self.job_python, "-m", "pip", "--python", self.python, "install", "--no-input", *sorted(requirements)],
-            self.native_env)
+        # The job's pip (or uv) installs into this environment, for the machine it runs on.
+        if self.installer == "uv":
+            run(["uv", "pip", "install", "--python", self.python, *sorted(requirements)], uv_env(self.native_env))
+        else:
+            run([self.job_python, "-m", "pip", "--python", self.python, "install", "--no-input",
+                 *sorted(requirements)], self.native_env)
 
     def distributions(self):
         """(name, version, files) of what is installed, read by the environment's Python."""
@@ -95,14 +105,49 @@ class Env(build.env.IsolatedEnv):
         return json.loads(out.stdout)
 
 
-def target_platforms():
-    """Platform tags whose wheels the target takes, best first (pip download --platform)."""
+# The glibc of the test images pookie uses by default (Debian 12), whose pip takes wheels up to it.
+TEST_MACHINE_GLIBC = (2, 36)
+
+
+def uv_env(env):
+    """`env` for uv: pip's index, CA bundle and cache are uv's too, and uv never fetches a Python."""
+    env = dict(env)
+    if env.get("PIP_INDEX_URL") and not env.get("UV_DEFAULT_INDEX"):
+        env["UV_DEFAULT_INDEX"] = env["PIP_INDEX_URL"]
+    if env.get("PIP_CERT") and not env.get("SSL_CERT_FILE"):
+        env["SSL_CERT_FILE"] = env["PIP_CERT"]
+    if env.get("PIP_CACHE_DIR") and not env.get("UV_CACHE_DIR"):
+        env["UV_CACHE_DIR"] = os.path.join(env["PIP_CACHE_DIR"], "uv")
+    env.setdefault("UV_PYTHON_DOWNLOADS", "never")
+    return env
+
+
+def frontend_build(frontend, python, srcdir, outdir, config):
+    """A native (or emulated) build by `pip wheel` or `uv build`."""
+    settings = []
+    for key, values in config.items():
+        for value in values if isinstance(values, list) else [values]:
+            settings.append(f"{key}={value}")
+    os.makedirs(outdir, exist_ok=True)
+    if frontend == "pip":
+        run([python, "-m", "pip", "wheel", "--no-deps", "--no-input", "--wheel-dir", outdir,
+             *[f"--config-settings={s}" for s in settings], srcdir], dict(os.environ))
+    else:
+        run(["uv", "build", "--wheel", "--python", python, "--out-dir", outdir,
+             *[f"--config-setting={s}" for s in settings], srcdir], uv_env(os.environ))
+    log(f"built {', '.join(f for f in os.listdir(outdir) if f.endswith('.whl'))} with {frontend}")
+
+
+def target_platforms(test_machine=False):
+    """Platform tags whose wheels the target takes, best first (pip download --platform): wheels
+    that meet its policy, or with `test_machine` those a test machine's pip installs."""
     tag = os.environ.get("POOKIE_PLATFORM", "")
     if tag.startswith("manylinux_"):
         _, major, minor, arch = tag.split("_", 3)
-        tags = [f"manylinux_{major}_{m}_{arch}" for m in range(int(minor), 4, -1)]
+        newest = max(int(minor), TEST_MACHINE_GLIBC[1]) if test_machine else int(minor)
+        tags = [f"manylinux_{major}_{m}_{arch}" for m in range(newest, 4, -1)]
         legacy = {17: "manylinux2014", 12: "manylinux2010", 5: "manylinux1"}
-        return tags + [f"{name}_{arch}" for m, name in legacy.items() if m <= int(minor)]
+        return tags + [f"{name}_{arch}" for m, name in legacy.items() if m <= newest]
     if tag.startswith("musllinux_"):
         _, major, minor, arch = tag.split("_", 3)
         return [f"musllinux_{major}_{m}_{arch}" for m in range(int(minor), 0, -1)]
@@ -132,7 +177,7 @@ def download_target_wheel(env, requirement, dest, platforms):
     return wheels[0] if wheels else None
 
 
-def build_target_wheel(env, requirement, dest):
+def build_target_wheel(backend_env, requirement, dest):
     """The target's wheel of `requirement` built from its sdist by this frontend, cross, when the
     index has none (numpy for armv7l), or None when that fails. It is kept in the job's pip cache
     (one per target and Python), where later builds, and the test job's pip (job.sh gives it to
@@ -155,7 +200,7 @@ def build_target_wheel(env, requirement, dest):
         [srcdir] = [os.path.join(src, d) for d in os.listdir(src)]
         out = os.path.join(dest, "built")
         # The cross environment this build got, whole: the requirement builds as the project does.
-        child = {**os.environ, **env.backend_env}
+        child = {**os.environ, **backend_env}
         run([sys.executable, os.path.abspath(sys.argv[0]), srcdir, "--outdir", out], child)
     except (subprocess.CalledProcessError, ValueError, OSError) as e:
         log(f"{requirement}: building it for the target failed ({e})")
@@ -169,29 +214,41 @@ def build_target_wheel(env, requirement, dest):
     return kept
 
 
+def index_sdists(name):
+    """{version: file entry} of the sdists of `name` on the package index (pip's, PIP_INDEX_URL,
+    as its JSON simple API serves it), without yanked ones."""
+    import urllib.request
+
+    request = urllib.request.Request(f"{index_url()}/{canonical(name)}/",
+                                     headers={"Accept": "application/vnd.pypi.simple.v1+json"})
+    with urllib.request.urlopen(request, timeout=60) as r:
+        files = json.load(r)["files"]
+    sdists = {}
+    for f in files:
+        stem, dot, _ = f["filename"].partition(".tar.gz")
+        n, _, v = stem.rpartition("-")
+        if dot and canonical(n) == canonical(name) and not f.get("yanked"):
+            sdists[v] = f
+    return sdists
+
+
+def index_url():
+    return os.environ.get("PIP_INDEX_URL", "https://pypi.org/simple").rstrip("/")
+
+
 def fetch_sdist(name, version, dest):
-    """The sdist of `name` `version` from the package index (pip's, PIP_INDEX_URL, as its JSON
-    simple API serves it), checked against the index's sha256. Not `pip download`: for that
-    pip would build the package once to learn its metadata."""
+    """The sdist of `name` `version` from the package index, checked against the index's sha256.
+    Not `pip download`: for that pip would build the package once to learn its metadata."""
     import hashlib
     import urllib.parse
     import urllib.request
 
-    index = os.environ.get("PIP_INDEX_URL", "https://pypi.org/simple").rstrip("/")
-    request = urllib.request.Request(f"{index}/{canonical(name)}/",
-                                     headers={"Accept": "application/vnd.pypi.simple.v1+json"})
-    with urllib.request.urlopen(request, timeout=60) as r:
-        files = json.load(r)["files"]
-    def is_the_sdist(filename):
-        stem, dot, _ = filename.partition(".tar.gz")
-        n, _, v = stem.rpartition("-")
-        return dot and canonical(n) == canonical(name) and v == version
-    entry = next((f for f in files if is_the_sdist(f["filename"])), None)
+    entry = index_sdists(name).get(version)
     if entry is None:
         raise ValueError(f"the index has no sdist of {name} {version}")
     os.makedirs(dest, exist_ok=True)
     path = os.path.join(dest, entry["filename"])
-    url = urllib.parse.urljoin(f"{index}/{canonical(name)}/", entry["url"])
+    url = urllib.parse.urljoin(f"{index_url()}/{canonical(name)}/", entry["url"])
     print(f"+ fetch {url}", flush=True)
     with urllib.request.urlopen(url, timeout=300) as r, open(path, "wb") as out:
         shutil.copyfileobj(r, out)
@@ -201,6 +258,63 @@ def fetch_sdist(name, version, dest):
     if not want or got != want:
         raise ValueError(f"{entry['filename']}: sha256 {got}, the index says {want}")
     return path
+
+
+def target_requirements(wheels, requirements_file, extras, backend_env):
+    """Cross-compiles, into the pip cache the test job shares (build_target_wheel), what the test
+    job would otherwise compile from source under QEMU: the requirements of `wheels` and of the
+    tests that the index has no wheel of for the target. pip resolves them for the target
+    (`--platform`, binary only, the wheels built so far as --find-links); each requirement it
+    finds no wheel of is built from the newest sdist that satisfies it, and it resolves again.
+    pip evaluates environment markers for this machine, not the target: a requirement marked
+    for one architecture only may be missed here, and the test job then builds it."""
+    from packaging.version import InvalidVersion, Version
+
+    python = shutil.which("python") or sys.exit("pookie-build-wheel: no `python` on PATH")
+    version = subprocess.run([python, "-c", "import sys; print('%d%d' % sys.version_info[:2])"], check=True,
+                             capture_output=True, text=True).stdout.strip()
+    cache = os.environ.get("PIP_CACHE_DIR")
+    if not cache:
+        log("no pip cache shared with the test job: nothing to prepare")
+        return
+    store = os.path.join(cache, "pookie-target-wheels")
+    os.makedirs(store, exist_ok=True)
+    wanted = [f"{w}[{extras}]" if extras else w for w in wheels]
+    if requirements_file and os.path.getsize(requirements_file) > 0:
+        wanted += ["-r", requirements_file]
+    built = set()
+    with tempfile.TemporaryDirectory(prefix="pookie-target-requirements-") as work:
+        while True:
+            cmd = [python, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--no-input",
+                   "--target", os.path.join(work, "target"), "--only-binary=:all:", "--find-links", store,
+                   "--python-version", version, "--implementation", "cp", "--abi", f"cp{version}"]
+            for p in target_platforms(test_machine=True):
+                cmd += ["--platform", p]
+            print("+ " + " ".join(cmd + wanted), flush=True)
+            done = subprocess.run(cmd + wanted, capture_output=True, text=True)
+            if done.returncode == 0:
+                log("every requirement of the tests has a wheel for the target")
+                return
+            missing = re.search(r"No matching distribution found for (\S+)", done.stderr)
+            if not missing:
+                sys.stderr.write(done.stderr)
+                raise SystemExit("pookie-build-wheel: pip cannot resolve the tests' requirements for the target")
+            requirement = Requirement(missing.group(1))
+            name = canonical(requirement.name)
+            versions = []
+            for v in index_sdists(name):
+                try:
+                    versions.append(Version(v))
+                except InvalidVersion:
+                    pass
+            candidates = [v for v in versions if requirement.specifier.contains(v)]
+            if name in built or not candidates:
+                sys.stderr.write(done.stderr)
+                raise SystemExit(f"pookie-build-wheel: no wheel and no usable sdist of {requirement} for the target")
+            built.add(name)
+            pinned = f"{name}=={max(candidates)}"
+            if build_target_wheel(backend_env, pinned, os.path.join(work, name)) is None:
+                raise SystemExit(f"pookie-build-wheel: {pinned} did not build for the target")
 
 
 def canonical(name):
@@ -230,7 +344,7 @@ def overlay_target_files(env, work, requirements):
                 env.install([f"{name}=={version}"])
                 [(_, _, _, location, _)] = [d for d in env.distributions() if canonical(d[0]) == canonical(name)]
         if target_wheel is None:
-            target_wheel = build_target_wheel(env, f"{name}=={installed}", dest)
+            target_wheel = build_target_wheel(env.backend_env, f"{name}=={installed}", dest)
         if target_wheel is None:
             raise SystemExit(
                 f"pookie-build-wheel: the build requires {name}, which has compiled code, and the index has no wheel "
@@ -438,12 +552,21 @@ def main():
     parser.add_argument("-C", "--config-setting", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--cross-files", metavar="DIR",
                         help="only write the CMake toolchain file and meson cross file of $POOKIE_ZIG_TARGET into DIR")
-    args = parser.parse_args()
+    parser.add_argument("--target-requirements", metavar="FILE",
+                        help="only cross-compile the requirements of SRCDIR (wheels) and FILE that lack a target wheel")
+    parser.add_argument("--extras", default="", help="with --target-requirements: the wheels' extras to include")
+    args, wheels = parser.parse_known_args()
     if args.cross_files:
         os.makedirs(args.cross_files, exist_ok=True)
         for path in cross_files(args.cross_files):
             print(path)
         return
+    if args.target_requirements is not None:
+        backend_env = {v: os.environ.pop(v) for v in CROSS_VARS if v in os.environ}
+        target_requirements([args.srcdir, *wheels], args.target_requirements, args.extras, backend_env)
+        return
+    if wheels:
+        parser.error(f"unrecognized arguments: {' '.join(wheels)}")
     config = {}
     for item in args.config_setting:
         key, _, value = item.partition("=")
@@ -452,6 +575,12 @@ def main():
 
     python = shutil.which("python") or sys.exit("pookie-build-wheel: no `python` on PATH")
     cross = all(v in os.environ for v in CROSS_VARS)
+    frontend = os.environ.get("POOKIE_BUILD_FRONTEND") or "build"
+    if frontend not in ("build", "build[uv]", "pip", "uv"):
+        sys.exit(f"pookie-build-wheel: unknown POOKIE_BUILD_FRONTEND {frontend!r}")
+    if frontend in ("pip", "uv") and not cross:
+        return frontend_build(frontend, python, args.srcdir, args.outdir, config)
+    installer = "uv" if frontend in ("uv", "build[uv]") else "pip"
     # The cross variables leave this process (another Python, which has no such sysconfig
     # module) and go only to the backend's processes, with the rest of its environment.
     backend_env = {v: os.environ.pop(v) for v in CROSS_VARS if v in os.environ}
@@ -462,12 +591,13 @@ def main():
         for v in ("LDSHARED", "LDCXXSHARED", "CFLAGS", "CXXFLAGS", "LDFLAGS"):
             native_env.pop(v, None)
     with tempfile.TemporaryDirectory(prefix="pookie-build-") as work:
-        env = Env(os.path.join(work, "env"), python, native_env, backend_env)
+        env = Env(os.path.join(work, "env"), python, native_env, backend_env, installer)
         builder = build.ProjectBuilder.from_isolated_env(env, args.srcdir)
         # pinned `build`: its parsed [build-system] table, with setuptools' legacy backend filled in
         backend = builder._build_system.get("build-backend", "")
         log(f"backend {backend}; requirements {sorted(builder.build_system_requires)}"
-            + (f"; cross-compiling for {backend_env['_PYTHON_HOST_PLATFORM']}" if cross else ""))
+            + (f"; cross-compiling for {backend_env['_PYTHON_HOST_PLATFORM']}" if cross else "")
+            + f"; frontend {frontend}, installer {installer}")
         requirements = set(builder.build_system_requires)
         env.install(requirements)
         dynamic = builder.get_requires_for_build("wheel", config or None)

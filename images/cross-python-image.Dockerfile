@@ -22,6 +22,10 @@ ARG TARGET_GNU_TYPE
 COPY --from=pick /opt/pookie/target /opt/pookie/target
 COPY cross-python.sh target-sysconfig.py /opt/pookie/bin/
 RUN sh /opt/pookie/bin/cross-python.sh image "$PYTHON_VERSION" "$TARGET_GNU_TYPE" "$PYTHON_PATH"
+# uv, for build-frontend = "uv" or "build[uv]" (pookie passes UV_VERSION only then).
+ARG UV_VERSION=
+RUN if [ -n "$UV_VERSION" ]; then /opt/pookie/venv/bin/python -m pip install --no-cache-dir \
+        --disable-pip-version-check -q "uv==$UV_VERSION" && /opt/pookie/venv/bin/uv --version; fi
 ENV VIRTUAL_ENV=/opt/pookie/venv \
     POOKIE_TARGET_INCLUDE=/opt/pookie/target/include \
     PATH=/opt/pookie/venv/bin:/opt/pookie/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin

@@ -6,7 +6,8 @@
 #   wheels/           build: where the command leaves wheels ($POOKIE_WHEEL_DIR)
 #   out/              build: the repaired wheels pookie collects
 #   wheel/            test: the wheel to install ($POOKIE_WHEEL_DIR)
-#   test-requires.txt test: requirements to install first
+#   test-requires.txt test: requirements to install first; build (cross, POOKIE_TARGET_TESTS):
+#                     the same, to cross-compile those the index has no wheel of for the target
 # Exit codes tell pookie which step failed (see executor/job.rs); 22: the tests were killed by
 # SIGBUS with QEMU's core dumps kept; 30: no Windows CPython to test with.
 set -uo pipefail
@@ -74,6 +75,17 @@ run_build() {
             *) fail 12 "repair with $POOKIE_REPAIR is not available in this image" ;;
         esac
     done
+
+    # Cross builds whose tests run under QEMU: requirements of the wheel and its tests that have
+    # no wheel for the target are compiled here, at native speed, into the pip cache the test
+    # job shares, instead of from source under QEMU. If that fails, the test job still can.
+    if [ -n "${POOKIE_TARGET_TESTS:-}" ] && [ -n "${_PYTHON_HOST_PLATFORM:-}" ]; then
+        local built=("$job/out"/*.whl)
+        step "the tests' requirements, for the target"
+        pookie-build-wheel --target-requirements "$job/test-requires.txt" \
+            ${POOKIE_TEST_EXTRAS:+--extras "$POOKIE_TEST_EXTRAS"} "${built[@]}" \
+            || step "the tests' requirements could not all be prepared here (above); the test job installs them"
+    fi
 }
 
 run_test() {

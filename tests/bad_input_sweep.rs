@@ -62,6 +62,8 @@ const CASES: &[Case] = &[
     file("[linux]\nx86_64-compiler = \"icc\"", "icc", "pookie.toml:2:19"),
     file("[linux]\nmanylinux = \"2_5\"", "2_5", "pookie.toml:2:13"),
     file("[linux]\nnon-native-mode = \"qemu\"", "qemu", "pookie.toml:2:19"),
+    file("build-frontend = \"poetry\"", "unknown build frontend `poetry`", "pookie.toml:1:18"),
+    file("[[overrides]]\nselect = \"*\"\nbuild-frontend = \"uv build\"", "unknown build frontend", "pookie.toml:3:18"),
     file("timeout = \"soon\"", "not a duration", "pookie.toml:1:11"),
     file("timeout = 0", "0", "pookie.toml:1:11"),
     file("engine = \"lxc\"", "lxc", "pookie.toml:1:10"),

@@ -385,6 +385,17 @@ fn bad_non_native_mode() {
 }
 
 #[test]
+fn bad_build_frontend() {
+    refused(&with_mirror("build-frontend = \"hatch\""), &["plan"])
+        .says(&["unknown build frontend `hatch`", "`build[uv]` installs its environment with uv"])
+        .points_at(
+            "pookie.toml:1:18",
+            "1 │ build-frontend = \"hatch\"",
+            "expected one of `build`, `build[uv]`, `pip`, `uv`",
+        );
+}
+
+#[test]
 fn bad_timeout() {
     refused(&with_mirror("timeout = \"soon\""), &["plan"])
         .says(&["the timeout is not a duration", "\"1h30m\""])

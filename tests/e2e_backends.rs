@@ -4,7 +4,8 @@
 //! - cpp-stdlib: setuptools C++ that uses the standard library for real (streams, <regex>,
 //!   threads, exceptions unwinding through std::sort);
 //! - setuppy-only: setup.py and no pyproject.toml;
-//! - cython-ext: Cython at build time;
+//! - cython-ext: Cython at build time (and, cross, a test requirement the index has no armv7l
+//!   wheel of, cross-compiled by the build job for the tests);
 //! - numpy-capi: the numpy C API (numpy a build requirement and a test requirement; for armv7l,
 //!   which has no numpy wheel, numpy itself cross-compiled from its sdist);
 //! - skbuild-pybind11: scikit-build-core, CMake and pybind11;
@@ -110,14 +111,38 @@ fn every_backend_cross_compiles_for_aarch64_and_armv7l_and_passes_its_tests_unde
     require(&[&x86_64, &arm64, &armhf]);
     let _serial = serial();
     for name in FIXTURES {
-        let toml = config(
-            name,
-            &format!(
-                "targets = [\"manylinux_2_17_aarch64\", \"manylinux_2_17_armv7l\"]\n[python]\nsource = \"image\"\nversions = [\"3.11\"]\n\
-                 [images]\nlinux-x86_64 = \"{x86_64}\"\nlinux-aarch64 = \"{arm64}\"\nlinux-armv7l = \"{armhf}\"\n"
-            ),
+        let rest = format!(
+            "targets = [\"manylinux_2_17_aarch64\", \"manylinux_2_17_armv7l\"]\n[python]\nsource = \"image\"\nversions = [\"3.11\"]\n\
+             [images]\nlinux-x86_64 = \"{x86_64}\"\nlinux-aarch64 = \"{arm64}\"\nlinux-armv7l = \"{armhf}\"\n"
         );
+        // cython-ext's tests also need crc32c, a C extension with wheels for aarch64 and none for
+        // armv7l: the armv7l build cross-compiles it for the tests.
+        let toml = if name == "cython-ext" {
+            format!(
+                "test = '''{TEST} && python -c \"import crc32c; assert crc32c.crc32c(b'123456789') == 0xE3069283\"'''\n\
+                 test-requires = [\"crc32c\"]\n{rest}"
+            )
+        } else {
+            config(name, &rest)
+        };
         let (p, r) = run(name, &toml, &[]);
+        if name == "cython-ext" {
+            let build = p.log("cp311-manylinux_2_17_aarch64-build.log");
+            assert!(
+                build.contains("every requirement of the tests has a wheel for the target"),
+                "aarch64: the tests' requirements were not resolved for the target:\n{build}"
+            );
+            let build = p.log("cp311-manylinux_2_17_armv7l-build.log");
+            assert!(
+                build.contains("crc32c==") && build.contains("for the target, kept for later builds and the tests"),
+                "armv7l: crc32c was not cross-compiled for the tests:\n{build}"
+            );
+            let test = p.log("cp311-manylinux_2_17_armv7l-test.log");
+            assert!(
+                test.contains("pookie-target-wheels/crc32c-"),
+                "armv7l: the test did not install the cross-built crc32c:\n{test}"
+            );
+        }
         if name == "numpy-capi" {
             // aarch64: the target's numpy headers come from its wheel on the index.
             let build = p.log("cp311-manylinux_2_17_aarch64-build.log");

@@ -477,3 +477,26 @@ fn doctor_reports_a_missing_qemu_registration_with_its_fix() {
     let line = line_with(&stdout(&out), "qemu aarch64");
     assert!(line.starts_with("ok") && line.contains("flags"), "{line}");
 }
+
+/// `build-frontend = "build[uv]"` in a cross build: pookie's split of build-machine and target
+/// requirements stays, with uv (x86_64, in the cross Python layer) installing the environment.
+#[test]
+fn a_cross_build_with_the_uv_installer_passes_its_tests_under_qemu() {
+    require(&[&x86_64_image(), &arm64_image()]);
+    require_qemu(&["qemu-aarch64"]);
+    let _serial = serial();
+    let p = Project::new(&config(
+        "manylinux_2_17_aarch64",
+        &[("linux-x86_64", x86_64_image()), ("linux-aarch64", arm64_image())],
+        &format!("test = \"{TEST}\"\nbuild-frontend = \"build[uv]\""),
+    ));
+    run_ok(&p, &[]);
+    let id = "cp311-manylinux_2_17_aarch64";
+    let build = p.log(&format!("{id}-build.log"));
+    assert!(
+        build.contains("frontend build[uv], installer uv") && build.contains("+ uv pip install --python"),
+        "the environment was not installed by uv:\n{build}"
+    );
+    the_wheel(&p, "manylinux_2_17_aarch64", EM_AARCH64, ".cpython-311-aarch64-linux-gnu.so");
+    tests_passed_on(&p, id, "linux-aarch64");
+}

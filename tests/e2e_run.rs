@@ -825,3 +825,29 @@ repair-wheel-command = ""
     let row = summary_row(&stdout(&out), "cp314-manylinux_2_17_x86_64", "build").to_string();
     assert!(row.contains("linux_x86_64") && row.contains("not manylinux_2_17_x86_64"), "{row}");
 }
+
+/// `build-frontend`: `uv build` for one Python, `pip wheel` for the other (an override), uv
+/// installed in the Python layer; both wheels repaired and tested.
+#[test]
+fn build_frontends_uv_and_pip_build_the_wheels() {
+    require(&[&sid_image()]);
+    let _serial = serial();
+    let p = Project::new(&config(
+        "build-frontend = \"uv\"\n[[overrides]]\nselect = \"cp314-*\"\nbuild-frontend = \"pip\"\n",
+    ));
+    let plan = p.plan(&[]);
+    let layers: Vec<&serde_json::Value> =
+        plan["images"].as_array().unwrap().iter().filter(|i| i["layer"] == "python").collect();
+    assert!(
+        !layers.is_empty() && layers.iter().all(|l| l["args"]["UV_VERSION"].is_string()),
+        "uv is not in the Python layers: {layers:?}"
+    );
+    let report = p.root.path().join("report.json");
+    let out = p.pookie(&["run", "--report", report.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stdout(&out));
+    check_wheels(&p, &p.report(&report));
+    let uv = p.log("cp313-manylinux_2_17_x86_64-build.log");
+    assert!(uv.contains("+ uv build --wheel") && uv.contains("with uv"), "not built by uv build:\n{uv}");
+    let pip = p.log("cp314-manylinux_2_17_x86_64-build.log");
+    assert!(pip.contains("-m pip wheel --no-deps") && pip.contains("with pip"), "not built by pip wheel:\n{pip}");
+}

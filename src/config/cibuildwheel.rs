@@ -38,6 +38,14 @@ enum Environment {
     Text(String),
 }
 
+/// `build-frontend`: `"build"`, `"build; args: ..."` or `{ name = "build", args = [...] }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum Frontend {
+    Text(String),
+    Table { name: String, args: Option<Strings> },
+}
+
 /// The options pookie honours, wherever cibuildwheel allows them (top level, a platform's
 /// table, an override).
 #[derive(Debug, Default)]
@@ -51,6 +59,7 @@ struct Options {
     before_test: Option<Spanned<Strings>>,
     before_all: Option<Spanned<Strings>>,
     repair_wheel_command: Option<Spanned<Strings>>,
+    build_frontend: Option<Spanned<Frontend>>,
     environment: Option<Spanned<Environment>>,
 }
 
@@ -70,6 +79,7 @@ macro_rules! with_options {
             before_test: Option<Spanned<Strings>>,
             before_all: Option<Spanned<Strings>>,
             repair_wheel_command: Option<Spanned<Strings>>,
+            build_frontend: Option<Spanned<Frontend>>,
             environment: Option<Spanned<Environment>>,
         }
 
@@ -85,6 +95,7 @@ macro_rules! with_options {
                     before_test: self.before_test.clone(),
                     before_all: self.before_all.clone(),
                     repair_wheel_command: self.repair_wheel_command.clone(),
+                    build_frontend: self.build_frontend.clone(),
                     environment: self.environment.clone(),
                 }
             }
@@ -118,6 +129,7 @@ const OPTION_KEYS: &[&str] = &[
     "before-test",
     "before-all",
     "repair-wheel-command",
+    "build-frontend",
     "environment",
 ];
 const TOP_KEYS: &[&str] = &[
@@ -153,7 +165,6 @@ fn why_ignored(key: &str) -> &'static str {
             "pookie builds on its own layers over [images] bases; choose a policy with [linux] manylinux"
         }
         "container-engine" => "pookie's engine is `engine` in pookie.toml or $POOKIE_ENGINE",
-        "build-frontend" => "pookie builds with pookie-build-wheel, its own PEP 517 frontend",
         "inherit" => "pookie's overrides replace, they do not append",
         _ => "not supported by pookie",
     }
@@ -303,6 +314,7 @@ fn empty_override(select: Spanned<RawPatterns>) -> RawOverride {
     RawOverride {
         select,
         build: None,
+        build_frontend: None,
         test: None,
         test_requires: None,
         before_build: None,
@@ -445,6 +457,7 @@ fn apply(o: &Options, raw: &mut RawConfig, notes: &mut Vec<String>, place: &str)
     raw.before_all = o.before_all.as_ref().map(joined);
     before_all_note(o, notes, place);
     raw.repair_wheel_command = repair_command(o, notes, place);
+    raw.build_frontend = frontend(o, notes, place);
     if let Some(e) = &o.environment {
         let env = environment(e, notes, place);
         raw.env = Some(Spanned::new(e.span(), env));
@@ -460,6 +473,7 @@ fn apply_override(o: &Options, out: &mut RawOverride, notes: &mut Vec<String>, p
     out.before_all = o.before_all.as_ref().map(joined);
     before_all_note(o, notes, place);
     out.repair_wheel_command = repair_command(o, notes, place);
+    out.build_frontend = frontend(o, notes, place);
     if let Some(e) = &o.environment {
         out.env = Some(environment(e, notes, place));
     }
@@ -478,7 +492,25 @@ fn apply_override(o: &Options, out: &mut RawOverride, notes: &mut Vec<String>, p
         || out.before_test.is_some()
         || out.before_all.is_some()
         || out.repair_wheel_command.is_some()
+        || out.build_frontend.is_some()
         || out.env.as_ref().is_some_and(|e| !e.is_empty())
+}
+
+/// `build-frontend`'s name (cibuildwheel's `default` is `build`); its `args` pookie does not
+/// pass on, and says so.
+fn frontend(o: &Options, notes: &mut Vec<String>, place: &str) -> Option<Spanned<String>> {
+    let f = o.build_frontend.as_ref()?;
+    let (name, args) = match f.get_ref() {
+        Frontend::Text(s) => match s.split_once(';') {
+            Some((name, args)) => (name.trim().to_string(), !args.trim().is_empty()),
+            None => (s.trim().to_string(), false),
+        },
+        Frontend::Table { name, args } => (name.clone(), args.as_ref().is_some_and(|a| !a.0.is_empty())),
+    };
+    if args {
+        notes.push(format!("[tool.cibuildwheel{place}] `build-frontend` args are not passed on by pookie"));
+    }
+    Some(Spanned::new(f.span(), if name == "default" { "build".to_string() } else { name }))
 }
 
 /// `repair-wheel-command`, unless it runs delocate, which macOS wheels need on a Mac: pookie

@@ -76,6 +76,7 @@ pub fn from_cibuildwheel(raw: &super::raw::RawConfig, notes: &[String]) -> Strin
             .as_ref()
             .map(|c| Value::Table(c.get_ref().iter().map(|(k, v)| (k.clone(), v.get_ref().clone())).collect())),
     );
+    put(&mut t, "build-frontend", raw.build_frontend.as_ref().map(|b| s(b.get_ref())));
     put(&mut t, "test", raw.test.as_ref().map(|b| s(b.get_ref())));
     put(&mut t, "test-requires", raw.test_requires.as_ref().map(|v| list(&mut v.get_ref().iter())));
     put(&mut t, "test-extras", raw.test_extras.as_ref().map(|v| list(&mut v.iter().map(|x| x.get_ref()))));
@@ -94,6 +95,7 @@ pub fn from_cibuildwheel(raw: &super::raw::RawConfig, notes: &[String]) -> Strin
             let mut ot = toml::Table::new();
             put(&mut ot, "select", Some(list(&mut o.select.get_ref().0.iter())));
             put(&mut ot, "build", o.build.as_ref().map(|b| s(b.get_ref())));
+            put(&mut ot, "build-frontend", o.build_frontend.as_ref().map(|b| s(b.get_ref())));
             put(&mut ot, "test", o.test.as_ref().map(|b| s(b.get_ref())));
             put(&mut ot, "test-requires", o.test_requires.as_ref().map(|v| list(&mut v.iter())));
             put(&mut ot, "before-all", o.before_all.as_ref().map(|b| s(b.get_ref())));

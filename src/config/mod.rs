@@ -57,6 +57,47 @@ impl Compiler {
     }
 }
 
+/// The PEP 517 frontend of the default build command (`build-frontend`, cibuildwheel's names).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+pub enum BuildFrontend {
+    /// pypa/build, in an isolated environment pip installs (pookie-build-wheel).
+    #[default]
+    #[serde(rename = "build")]
+    Build,
+    /// pypa/build with uv installing the isolated environment.
+    #[serde(rename = "build[uv]")]
+    BuildUv,
+    /// `pip wheel` (cross builds: pookie's split with pip as the installer).
+    #[serde(rename = "pip")]
+    Pip,
+    /// `uv build` (cross builds: pookie's split with uv as the installer).
+    #[serde(rename = "uv")]
+    Uv,
+}
+
+impl BuildFrontend {
+    pub const ALL: [BuildFrontend; 4] =
+        [BuildFrontend::Build, BuildFrontend::BuildUv, BuildFrontend::Pip, BuildFrontend::Uv];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BuildFrontend::Build => "build",
+            BuildFrontend::BuildUv => "build[uv]",
+            BuildFrontend::Pip => "pip",
+            BuildFrontend::Uv => "uv",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<BuildFrontend> {
+        BuildFrontend::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+
+    /// The Python layers of its builds hold uv.
+    pub fn needs_uv(self) -> bool {
+        matches!(self, BuildFrontend::BuildUv | BuildFrontend::Uv)
+    }
+}
+
 /// Where interpreters come from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PythonSource {
@@ -87,6 +128,7 @@ pub struct Override {
     /// Where `select` was written.
     pub origin: Origin,
     pub build: Option<String>,
+    pub build_frontend: Option<BuildFrontend>,
     pub test: Option<String>,
     pub test_requires: Option<Vec<String>>,
     pub before_build: Option<String>,
@@ -128,6 +170,8 @@ pub struct Settings {
     pub build: String,
     /// PEP 517 config settings, in order; `pookie-build-wheel` build commands get them as `-C`.
     pub config_settings: Vec<(String, String)>,
+    /// The frontend `pookie-build-wheel` build commands use (`build-frontend`).
+    pub build_frontend: BuildFrontend,
     pub test: Option<String>,
     pub test_requires: Vec<String>,
     /// Extras installed with the wheel for its tests; project paths copied where tests run.

@@ -32,6 +32,13 @@ pub struct RawConfig {
     /// e.g. `{ setup-args = ["-Dblas=none"] }`. Default: none.
     #[schemars(with = "Option<BTreeMap<String, ConfigSettingSchema>>")]
     pub config_settings: Option<Spanned<BTreeMap<String, Spanned<toml::Value>>>>,
+    /// The PEP 517 frontend of the default build command: `build` (pypa/build, its isolated
+    /// environment installed by pip), `build[uv]` (installed by uv), `pip` (`pip wheel`) or `uv`
+    /// (`uv build`); uv is installed in the Python layers. Cross builds keep pookie's split of
+    /// build and target requirements: there `pip` and `uv` name the installer. A custom `build`
+    /// command ignores it. Default: `build`.
+    #[schemars(with = "Option<BuildFrontendSchema>")]
+    pub build_frontend: Option<Spanned<String>>,
     /// Command that tests an installed wheel, run by bash in an empty directory; `{project}`
     /// stands for the project's path. Default: no test jobs.
     #[schemars(with = "Option<String>")]
@@ -372,6 +379,9 @@ pub struct RawOverride {
     /// Replaces the build command.
     #[schemars(with = "Option<String>")]
     pub build: Option<Spanned<String>>,
+    /// Replaces the build frontend.
+    #[schemars(with = "Option<BuildFrontendSchema>")]
+    pub build_frontend: Option<Spanned<String>>,
     /// Replaces the test command.
     #[schemars(with = "Option<String>")]
     pub test: Option<Spanned<String>>,
@@ -404,6 +414,20 @@ pub struct RawOverride {
 enum ConfigSettingSchema {
     One(String),
     Many(Vec<String>),
+}
+
+/// A build frontend's name.
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+enum BuildFrontendSchema {
+    #[serde(rename = "build")]
+    Build,
+    #[serde(rename = "build[uv]")]
+    BuildUv,
+    #[serde(rename = "pip")]
+    Pip,
+    #[serde(rename = "uv")]
+    Uv,
 }
 
 #[derive(JsonSchema)]

@@ -6,8 +6,8 @@ use super::paths;
 use super::raw::{self, RawConfig, RawPython, RawTimeout, RawVersion};
 use super::selector::{Glob, Patterns};
 use super::{
-    CaBundle, CliOverrides, Compiler, ConfigError, DEFAULT_BUILD, DEFAULT_PYTHON_PATH, GLOB_HELP, Origin, Override,
-    PythonSettings, PythonSource, Settings, Sources,
+    BuildFrontend, CaBundle, CliOverrides, Compiler, ConfigError, DEFAULT_BUILD, DEFAULT_PYTHON_PATH, GLOB_HELP,
+    Origin, Override, PythonSettings, PythonSource, Settings, Sources,
 };
 use crate::engine::EngineKind;
 use crate::python::PythonVersion;
@@ -36,6 +36,7 @@ pub(super) fn resolve(
     let python = python(raw.python, cli, &workspace, src)?;
     let build = build(raw.build.as_ref(), cli, src)?;
     let config_settings = config_settings(raw.config_settings.as_ref(), src)?;
+    let build_frontend = build_frontend(raw.build_frontend.as_ref(), src)?.unwrap_or_default();
     let test =
         cli.test.clone().or_else(|| raw.test.as_ref().map(|t| t.get_ref().clone())).filter(|t| !t.trim().is_empty());
     let test_requires = raw.test_requires.map(|t| t.into_inner()).unwrap_or_default();
@@ -76,6 +77,7 @@ pub(super) fn resolve(
         python,
         build,
         config_settings,
+        build_frontend,
         test,
         test_requires,
         test_extras,
@@ -678,6 +680,7 @@ fn overrides(raw: Vec<raw::RawOverride>, src: &Sources) -> Result<Vec<Override>,
             select,
             origin,
             build: o.build.map(|b| b.into_inner()),
+            build_frontend: build_frontend(o.build_frontend.as_ref(), src)?,
             test: o.test.map(|t| t.into_inner()),
             test_requires: o.test_requires,
             before_build: o.before_build.map(|h| h.into_inner()),
@@ -706,6 +709,19 @@ fn compiler(raw: Option<&Spanned<String>>, cli: &CliOverrides, src: &Sources) ->
         },
     };
     Ok(compiler)
+}
+
+fn build_frontend(raw: Option<&Spanned<String>>, src: &Sources) -> Result<Option<BuildFrontend>, ConfigError> {
+    let Some(s) = raw else { return Ok(None) };
+    match BuildFrontend::parse(s.get_ref().trim()) {
+        Some(f) => Ok(Some(f)),
+        None => {
+            let names: Vec<String> = BuildFrontend::ALL.iter().map(|f| format!("`{}`", f.as_str())).collect();
+            Err(ConfigError::new("build-frontend", format!("unknown build frontend `{}`", printable(s.get_ref())))
+                .at(src, &span_of(s), format!("expected one of {}", names.join(", ")))
+                .help("`build` (the default) is pypa/build; `build[uv]` installs its environment with uv; `pip` and `uv` build with `pip wheel` and `uv build`"))
+        }
+    }
 }
 
 fn mode(raw: Option<&Spanned<String>>, cli: &CliOverrides, src: &Sources) -> Result<NonNativeMode, ConfigError> {

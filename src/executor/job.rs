@@ -124,13 +124,14 @@ fn prepare(ctx: &Context, job: &JobNode, dir: &Path, wheels: &[PathBuf]) -> std:
     if let Some(before) = &job.before {
         std::fs::write(dir.join("before.sh"), format!("{before}\n"))?;
     }
+    // Build jobs get them too when they prepare the tests' requirements (plan/planner.rs).
+    std::fs::write(dir.join("test-requires.txt"), job.test_requires.join("\n"))?;
     match job.stage {
         Stage::Build => {
             std::fs::create_dir_all(dir.join("wheels"))?;
             std::fs::create_dir_all(dir.join("out"))?;
         }
         Stage::Test => {
-            std::fs::write(dir.join("test-requires.txt"), job.test_requires.join("\n"))?;
             let wheel_dir = dir.join("wheel");
             std::fs::create_dir_all(&wheel_dir)?;
             for w in wheels {

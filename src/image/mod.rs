@@ -15,6 +15,8 @@ pub const ZIG_VERSION: &str = "0.17.1";
 pub const DELVEWHEEL_VERSION: &str = "1.13.2";
 /// pypa/build, whose API `pookie-build-wheel` (images/build-wheel.py) drives.
 pub const BUILD_VERSION: &str = "1.6.1";
+/// uv, in the Python layers of builds whose `build-frontend` is `uv` or `build[uv]`.
+pub const UV_VERSION: &str = "0.13.9";
 
 /// A Dockerfile with the files its build context needs.
 #[derive(Debug)]

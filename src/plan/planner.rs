@@ -9,7 +9,7 @@
 
 use super::{ContextFile, HostDir, ImageNode, JobNode, Layer, Mount, Node, Plan, Runner, Stage, Toolchain};
 use crate::config::matrix::{Cell, Interpreter, Matrix};
-use crate::config::{Compiler, Settings};
+use crate::config::{BuildFrontend, Compiler, Settings};
 use crate::image::{self, Recipe};
 use crate::python::PythonVersion;
 use crate::target::{Arch, BuildHow, Family, Repair, Target, TestRunner};
@@ -90,6 +90,7 @@ impl Builder<'_> {
         let mut test_requires = s.test_requires.clone();
         let (mut before_build, mut before_test) = (s.before_build.clone(), s.before_test.clone());
         let mut repair_command = s.repair_wheel_command.clone();
+        let mut frontend = s.build_frontend;
         let mut env = s.env.clone();
         for o in s.overrides.iter().filter(|o| o.select.matches(&id)) {
             command = o.build.clone().unwrap_or(command);
@@ -98,6 +99,7 @@ impl Builder<'_> {
             before_build = o.before_build.clone().or(before_build);
             before_test = o.before_test.clone().or(before_test);
             repair_command = o.repair_wheel_command.clone().or(repair_command);
+            frontend = o.build_frontend.unwrap_or(frontend);
             env.extend(o.env.clone());
         }
 
@@ -113,6 +115,9 @@ impl Builder<'_> {
                     }
                 }
                 let mut build_env = env.clone();
+                if frontend != BuildFrontend::Build {
+                    build_env.insert("POOKIE_BUILD_FRONTEND".into(), frontend.as_str().into());
+                }
                 if let Some(c) = &repair_command {
                     build_env.insert("POOKIE_REPAIR_COMMAND".into(), repair_placeholders(c));
                 }
@@ -156,6 +161,19 @@ impl Builder<'_> {
         } else {
             test_env.insert("PYTHONFAULTHANDLER".into(), "1".into());
         }
+        let test_requires: Vec<String> = test_requires.into_iter().chain(s.test_groups.iter().cloned()).collect();
+        // A Linux cross build whose tests run under QEMU also cross-compiles what those tests
+        // would otherwise compile from source under QEMU: the requirements of the wheel and of
+        // the tests that the index has no wheel of for the target (job.sh, pookie-build-wheel).
+        if let (None, BuildHow::Cross { .. }, Runner::Qemu { .. }, Node::Job(build_job)) =
+            (shared, how, &runner, &mut self.graph[build])
+        {
+            build_job.test_requires = test_requires.clone();
+            build_job.env.insert("POOKIE_TARGET_TESTS".into(), "1".into());
+            if !s.test_extras.is_empty() {
+                build_job.env.insert("POOKIE_TEST_EXTRAS".into(), s.test_extras.join(","));
+            }
+        }
         let job = self.add(Node::Job(JobNode {
             name: format!("{id}/test"),
             id,
@@ -165,7 +183,7 @@ impl Builder<'_> {
             command: with_placeholders(&test),
             before: before_test.filter(|h| !h.trim().is_empty()).map(|h| with_placeholders(&h)),
             env_pass: s.environment_pass.clone(),
-            test_requires: test_requires.into_iter().chain(s.test_groups.iter().cloned()).collect(),
+            test_requires,
             env: test_env,
             log: PathBuf::from(".pookie/logs").join(format!("{id}-test.log")),
             mounts: test_mounts,
@@ -368,15 +386,27 @@ impl Builder<'_> {
             Interpreter::Image { path } => ("image", path.clone(), vec![]),
             Interpreter::Unresolved => ("pbs", String::new(), vec![]),
         };
-        let args = BTreeMap::from([
+        let mut args = BTreeMap::from([
             ("PYTHON_SOURCE".to_string(), source.to_string()),
             ("PYTHON_VERSION".to_string(), version.to_string()),
             ("PYTHON_PATH".to_string(), path),
         ]);
+        if !matches!(toolchain, Toolchain::Runtime | Toolchain::Wine) {
+            self.uv_arg(&mut args);
+        }
         // Wine layers hold the Windows CPython of the cell, run through Wine.
         let recipe = if toolchain == Toolchain::Wine { &image::WINE_PYTHON } else { &image::PYTHON };
         let i = self.image(name, Layer::Python, family, recipe, String::new(), args, context, vec![], Some(parent));
         self.unresolved_if(i, &cell.interpreter)
+    }
+
+    /// uv in the build's Python layer, for a `build-frontend` that uses it (anywhere in the
+    /// configuration: one layer serves every build of its interpreter).
+    fn uv_arg(&self, args: &mut BTreeMap<String, String>) {
+        let s = self.settings;
+        if s.build_frontend.needs_uv() || s.overrides.iter().any(|o| o.build_frontend.is_some_and(|f| f.needs_uv())) {
+            args.insert("UV_VERSION".into(), image::UV_VERSION.into());
+        }
     }
 
     /// The layer of a cross build: an x86_64 CPython runs pip and the build backend, with the
@@ -399,6 +429,7 @@ impl Builder<'_> {
             ("PYTHON_VERSION".to_string(), version.to_string()),
             ("TARGET_GNU_TYPE".to_string(), info.gnu_type_pattern().unwrap_or_default()),
         ]);
+        self.uv_arg(&mut args);
         let (recipe, context, sources) = match &cell.interpreter {
             Interpreter::Archive { target, host } => {
                 let mut ctx =
