@@ -82,12 +82,15 @@ fn a_cibuildwheel_project_plans_with_its_own_configuration() {
         "pookie-build-wheel -C setup-args=-Dfast=true -C setup-args=-Dsimd=false"
     );
     // A list of test commands runs one after the other; {package} is the project; the
-    // override replaces the test of the one build it selects.
+    // override appends its test to the one before (inherit.test-command = "append").
     assert_eq!(
         job("cp313-manylinux_2_17_x86_64", "test")["command"],
         "python -c 'import demo' && pytest /pookie/job/src/tests"
     );
-    assert_eq!(job("cp312-manylinux_2_17_x86_64", "test")["command"], "pytest -x /pookie/job/src/tests");
+    assert_eq!(
+        job("cp312-manylinux_2_17_x86_64", "test")["command"],
+        "python -c 'import demo' && pytest /pookie/job/src/tests && pytest -x /pookie/job/src/tests"
+    );
     assert_eq!(job("cp312-win_amd64", "test")["test_requires"], serde_json::json!(["pytest", "hypothesis"]));
     assert_eq!(job("cp312-win_amd64", "test")["env"]["POOKIE_TEST_EXTRAS"], "test,fast");
     // test-skip of macOS arm64 (not runnable here anyway): said as test-skip.
@@ -108,7 +111,6 @@ fn a_cibuildwheel_project_plans_with_its_own_configuration() {
     said("[tool.cibuildwheel.linux] arch `i686` is ignored");
     said("[tool.cibuildwheel.windows] arch `ARM64` is ignored");
     said("environment `PATHS` is ignored: its value expands variables");
-    said("[tool.cibuildwheel.overrides #1] `inherit` is ignored");
     assert!(!warnings.iter().any(|w| w.contains("pp*")), "PyPy selectors are dropped quietly: {warnings:#?}");
 }
 
@@ -212,4 +214,55 @@ fn cibw_variables_are_read_and_win_over_the_table() {
     let v: Value = serde_json::from_str(&stdout_of(&out)).unwrap();
     let ids: Vec<&str> = v["jobs"].as_array().unwrap().iter().map(|j| j["build_id"].as_str().unwrap()).collect();
     assert_eq!(ids, ["cp312-manylinux_2_17_x86_64"]);
+}
+
+/// `inherit` in pookie.toml's overrides, as cibuildwheel defines it: each entry joins the value
+/// before it (the top level's, then earlier entries'), commands by `&&`, lists concatenated;
+/// `none` (and no `inherit`) replaces.
+#[test]
+fn overrides_inherit_append_prepend_and_replace() {
+    let ws = Workspace::new();
+    ws.write(
+        "pookie.toml",
+        r#"targets = ["manylinux_2_17_x86_64"]
+test = "pytest"
+test-requires = ["pytest"]
+before-build = "echo top"
+before-all = "make deps"
+[python]
+versions = ["3.12", "3.13"]
+[[overrides]]
+select = "cp313-*"
+before-build = "echo more"
+test-requires = ["numpy"]
+before-all = "make more-deps"
+inherit = { before-build = "append", test-requires = "prepend", before-all = "append" }
+[[overrides]]
+select = "*"
+before-build = "echo first"
+test = "python -c 'import demo'"
+inherit = { before-build = "prepend", test = "none" }
+"#,
+    );
+    let v = plan(&ws);
+    let jobs = v["jobs"].as_array().unwrap();
+    let job = |id: &str, stage: &str| {
+        jobs.iter().find(|j| j["build_id"] == id && j["stage"] == stage).unwrap_or_else(|| panic!("{id} {stage}"))
+    };
+    assert_eq!(job("cp313-manylinux_2_17_x86_64", "build")["before"], "echo first && echo top && echo more");
+    assert_eq!(job("cp312-manylinux_2_17_x86_64", "build")["before"], "echo first && echo top");
+    assert_eq!(job("cp313-manylinux_2_17_x86_64", "test")["test_requires"], serde_json::json!(["numpy", "pytest"]));
+    assert_eq!(job("cp312-manylinux_2_17_x86_64", "test")["test_requires"], serde_json::json!(["pytest"]));
+    assert_eq!(job("cp312-manylinux_2_17_x86_64", "test")["command"], "python -c 'import demo'");
+    // before-all: one image per target, its first build (cp312) decides, as in cibuildwheel.
+    let before_all: Vec<&Value> =
+        v["images"].as_array().unwrap().iter().filter(|i| i["layer"] == "before-all").collect();
+    assert_eq!(before_all.len(), 1, "{before_all:?}");
+    assert_eq!(before_all[0]["args"]["BEFORE_ALL"], "make deps");
+
+    ws.write("pookie.toml", &ws.read("pookie.toml").replace("before-build = \"append\"", "before-build = \"after\""));
+    let out = ws.pookie(&["plan"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr_of(&out);
+    assert!(err.contains("unknown inherit mode `after`") && err.contains("pookie.toml:13:28"), "{err}");
 }

@@ -4,7 +4,7 @@
 //! (`cp312-manylinux_*_x86_64` matches `cp312-manylinux_2_17_x86_64`); every other key is
 //! listed, with the reason, as a note of the plan.
 
-use super::raw::{RawConfig, RawOverride, RawPatterns};
+use super::raw::{RawConfig, RawInherit, RawOverride, RawPatterns};
 use crate::target::Target;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -115,7 +115,7 @@ with_options!(Table {
     overrides: Option<Vec<Override>>,
 });
 with_options!(Platform { archs: Option<Spanned<Strings>>, });
-with_options!(Override { select: Spanned<RawPatterns>, });
+with_options!(Override { select: Spanned<RawPatterns>, inherit: Option<BTreeMap<String, Spanned<String>>>, });
 
 /// Keys of a cibuildwheel table that pookie honours (top level; platform tables and overrides
 /// take the option keys).
@@ -165,7 +165,6 @@ fn why_ignored(key: &str) -> &'static str {
             "pookie builds on its own layers over [images] bases; choose a policy with [linux] manylinux"
         }
         "container-engine" => "pookie's engine is `engine` in pookie.toml or $POOKIE_ENGINE",
-        "inherit" => "pookie's overrides replace, they do not append",
         _ => "not supported by pookie",
     }
 }
@@ -241,7 +240,12 @@ pub fn convert(
     if let Some(toml::Value::Array(list)) = table.get("overrides") {
         for (i, o) in list.iter().enumerate() {
             if let toml::Value::Table(t) = o {
-                ignored(t, &[OPTION_KEYS, &["select"]].concat(), &format!(".overrides #{}", i + 1), &mut notes);
+                ignored(
+                    t,
+                    &[OPTION_KEYS, &["select", "inherit"]].concat(),
+                    &format!(".overrides #{}", i + 1),
+                    &mut notes,
+                );
             }
         }
     }
@@ -303,7 +307,9 @@ pub fn convert(
     }
     for (i, o) in typed.overrides.iter().flatten().enumerate() {
         let mut out = empty_override(translate_patterns(Spanned::new(o.select.span(), o.select.get_ref().clone())));
-        if apply_override(&o.options(), &mut out, &mut notes, &format!(".overrides #{}", i + 1)) {
+        let place = format!(".overrides #{}", i + 1);
+        out.inherit = o.inherit.as_ref().map(|i| inherit(i, &mut notes, &place));
+        if apply_override(&o.options(), &mut out, &mut notes, &place) {
             raw.overrides.push(out);
         }
     }
@@ -322,6 +328,7 @@ fn empty_override(select: Spanned<RawPatterns>) -> RawOverride {
         before_all: None,
         repair_wheel_command: None,
         env: None,
+        inherit: None,
     }
 }
 
@@ -494,6 +501,32 @@ fn apply_override(o: &Options, out: &mut RawOverride, notes: &mut Vec<String>, p
         || out.repair_wheel_command.is_some()
         || out.build_frontend.is_some()
         || out.env.as_ref().is_some_and(|e| !e.is_empty())
+}
+
+/// cibuildwheel's `inherit` table, for the options pookie has (`test-command` is `test`).
+/// `environment` always adds in pookie (its append); other options are noted.
+fn inherit(table: &BTreeMap<String, Spanned<String>>, notes: &mut Vec<String>, place: &str) -> RawInherit {
+    let mut out = RawInherit::default();
+    for (key, mode) in table {
+        let slot = match key.as_str() {
+            "test-command" => &mut out.test,
+            "test-requires" => &mut out.test_requires,
+            "before-all" => &mut out.before_all,
+            "before-build" => &mut out.before_build,
+            "before-test" => &mut out.before_test,
+            "repair-wheel-command" => &mut out.repair_wheel_command,
+            "environment" if mode.get_ref() == "append" => continue,
+            _ => {
+                notes.push(format!(
+                    "[tool.cibuildwheel{place}] `inherit.{key} = \"{}\"` is ignored: pookie's overrides replace it (`environment` adds)",
+                    mode.get_ref()
+                ));
+                continue;
+            }
+        };
+        *slot = Some(mode.clone());
+    }
+    out
 }
 
 /// `build-frontend`'s name (cibuildwheel's `default` is `build`); its `args` pookie does not

@@ -103,6 +103,7 @@ pub fn from_cibuildwheel(raw: &super::raw::RawConfig, notes: &[String]) -> Strin
             put(&mut ot, "before-test", o.before_test.as_ref().map(|b| s(b.get_ref())));
             put(&mut ot, "repair-wheel-command", o.repair_wheel_command.as_ref().map(|b| s(b.get_ref())));
             put(&mut ot, "env", o.env.as_ref().map(env));
+            put(&mut ot, "inherit", o.inherit.as_ref().map(inherit));
             Value::Table(ot)
         })
         .collect();
@@ -122,4 +123,22 @@ pub fn from_cibuildwheel(raw: &super::raw::RawConfig, notes: &[String]) -> Strin
     out.push('\n');
     out.push_str(&toml::to_string_pretty(&t).expect("a TOML table serializes"));
     out
+}
+
+/// An override's `inherit` table.
+fn inherit(i: &super::raw::RawInherit) -> toml::Value {
+    let mut t = toml::Table::new();
+    for (key, mode) in [
+        ("test", &i.test),
+        ("test-requires", &i.test_requires),
+        ("before-all", &i.before_all),
+        ("before-build", &i.before_build),
+        ("before-test", &i.before_test),
+        ("repair-wheel-command", &i.repair_wheel_command),
+    ] {
+        if let Some(m) = mode {
+            t.insert(key.to_string(), toml::Value::String(m.get_ref().clone()));
+        }
+    }
+    toml::Value::Table(t)
 }

@@ -136,6 +136,64 @@ pub struct Override {
     pub before_all: Option<String>,
     pub repair_wheel_command: Option<String>,
     pub env: BTreeMap<String, String>,
+    pub inherit: Inheritance,
+}
+
+/// How an override's value joins the one before it (cibuildwheel's `inherit`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Inherit {
+    /// The override's value replaces it.
+    #[default]
+    None,
+    /// The override's command runs after it; its requirements come after.
+    Append,
+    /// The override's command runs before it.
+    Prepend,
+}
+
+impl Inherit {
+    pub fn parse(s: &str) -> Option<Inherit> {
+        match s {
+            "none" => Some(Inherit::None),
+            "append" => Some(Inherit::Append),
+            "prepend" => Some(Inherit::Prepend),
+            _ => None,
+        }
+    }
+
+    /// The command after an override that sets `value` (or not) over `before`.
+    pub fn command(self, before: Option<String>, value: Option<String>) -> Option<String> {
+        let blank = |c: &Option<String>| c.as_ref().is_none_or(|c| c.trim().is_empty());
+        match (self, value) {
+            (_, None) => before,
+            (Inherit::None, value) => value,
+            (_, value) if blank(&before) => value,
+            (_, value) if blank(&value) => before,
+            (Inherit::Append, Some(v)) => before.map(|b| format!("{b} && {v}")),
+            (Inherit::Prepend, Some(v)) => before.map(|b| format!("{v} && {b}")),
+        }
+    }
+
+    /// The requirements after an override that sets `value` (or not) over `before`.
+    pub fn list(self, before: Vec<String>, value: Option<Vec<String>>) -> Vec<String> {
+        match (self, value) {
+            (_, None) => before,
+            (Inherit::None, Some(v)) => v,
+            (Inherit::Append, Some(v)) => before.into_iter().chain(v).collect(),
+            (Inherit::Prepend, Some(v)) => v.into_iter().chain(before).collect(),
+        }
+    }
+}
+
+/// The `inherit` of one override, per option.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Inheritance {
+    pub test: Inherit,
+    pub test_requires: Inherit,
+    pub before_all: Inherit,
+    pub before_build: Inherit,
+    pub before_test: Inherit,
+    pub repair_wheel_command: Inherit,
 }
 
 /// Flags that override the file (the original tool's names).

@@ -403,6 +403,34 @@ pub struct RawOverride {
     /// Added to (and overriding) the environment.
     #[schemars(with = "Option<BTreeMap<String, String>>")]
     pub env: Option<BTreeMap<Spanned<String>, Spanned<String>>>,
+    /// How this entry's options join the value before it (the top level's, then earlier
+    /// entries'), as cibuildwheel's `inherit`: `"none"` (default: replace), `"append"` or
+    /// `"prepend"` (commands joined by `&&`, lists concatenated), e.g. `{ before-all = "append" }`.
+    pub inherit: Option<RawInherit>,
+}
+
+/// `inherit` of an `[[overrides]]` entry: per option, `none`, `append` or `prepend`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawInherit {
+    /// How this entry's `test` joins the one before it.
+    #[schemars(with = "Option<InheritSchema>")]
+    pub test: Option<Spanned<String>>,
+    /// How this entry's `test-requires` joins the one before it.
+    #[schemars(with = "Option<InheritSchema>")]
+    pub test_requires: Option<Spanned<String>>,
+    /// How this entry's `before-all` joins the one before it.
+    #[schemars(with = "Option<InheritSchema>")]
+    pub before_all: Option<Spanned<String>>,
+    /// How this entry's `before-build` joins the one before it.
+    #[schemars(with = "Option<InheritSchema>")]
+    pub before_build: Option<Spanned<String>>,
+    /// How this entry's `before-test` joins the one before it.
+    #[schemars(with = "Option<InheritSchema>")]
+    pub before_test: Option<Spanned<String>>,
+    /// How this entry's `repair-wheel-command` joins the one before it.
+    #[schemars(with = "Option<InheritSchema>")]
+    pub repair_wheel_command: Option<Spanned<String>>,
 }
 
 // Schema-only shapes for values that are parsed by hand above.
@@ -414,6 +442,16 @@ pub struct RawOverride {
 enum ConfigSettingSchema {
     One(String),
     Many(Vec<String>),
+}
+
+/// How an override's value joins the one before it.
+#[derive(JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum InheritSchema {
+    None,
+    Append,
+    Prepend,
 }
 
 /// A build frontend's name.

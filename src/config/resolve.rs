@@ -7,7 +7,7 @@ use super::raw::{self, RawConfig, RawPython, RawTimeout, RawVersion};
 use super::selector::{Glob, Patterns};
 use super::{
     BuildFrontend, CaBundle, CliOverrides, Compiler, ConfigError, DEFAULT_BUILD, DEFAULT_PYTHON_PATH, GLOB_HELP,
-    Origin, Override, PythonSettings, PythonSource, Settings, Sources,
+    Inherit, Inheritance, Origin, Override, PythonSettings, PythonSource, Settings, Sources,
 };
 use crate::engine::EngineKind;
 use crate::python::PythonVersion;
@@ -688,6 +688,7 @@ fn overrides(raw: Vec<raw::RawOverride>, src: &Sources) -> Result<Vec<Override>,
             before_all: o.before_all.map(|h| h.into_inner()),
             repair_wheel_command: o.repair_wheel_command.map(|c| c.into_inner()),
             env,
+            inherit: inheritance(o.inherit.as_ref(), src)?,
         });
     }
     Ok(overrides)
@@ -709,6 +710,26 @@ fn compiler(raw: Option<&Spanned<String>>, cli: &CliOverrides, src: &Sources) ->
         },
     };
     Ok(compiler)
+}
+
+fn inheritance(raw: Option<&raw::RawInherit>, src: &Sources) -> Result<Inheritance, ConfigError> {
+    let Some(raw) = raw else { return Ok(Inheritance::default()) };
+    let one = |v: &Option<Spanned<String>>| -> Result<Inherit, ConfigError> {
+        let Some(v) = v else { return Ok(Inherit::None) };
+        Inherit::parse(v.get_ref()).ok_or_else(|| {
+            ConfigError::new("inherit", format!("unknown inherit mode `{}`", printable(v.get_ref())))
+                .at(src, &span_of(v), "expected `none`, `append` or `prepend`")
+                .help("`append` runs this entry's command after the one before it (lists: after), `prepend` before it; `none` replaces it")
+        })
+    };
+    Ok(Inheritance {
+        test: one(&raw.test)?,
+        test_requires: one(&raw.test_requires)?,
+        before_all: one(&raw.before_all)?,
+        before_build: one(&raw.before_build)?,
+        before_test: one(&raw.before_test)?,
+        repair_wheel_command: one(&raw.repair_wheel_command)?,
+    })
 }
 
 fn build_frontend(raw: Option<&Spanned<String>>, src: &Sources) -> Result<Option<BuildFrontend>, ConfigError> {

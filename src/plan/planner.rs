@@ -94,11 +94,12 @@ impl Builder<'_> {
         let mut env = s.env.clone();
         for o in s.overrides.iter().filter(|o| o.select.matches(&id)) {
             command = o.build.clone().unwrap_or(command);
-            test = o.test.clone().or(test);
-            test_requires = o.test_requires.clone().unwrap_or(test_requires);
-            before_build = o.before_build.clone().or(before_build);
-            before_test = o.before_test.clone().or(before_test);
-            repair_command = o.repair_wheel_command.clone().or(repair_command);
+            let i = o.inherit;
+            test = i.test.command(test, o.test.clone());
+            test_requires = i.test_requires.list(test_requires, o.test_requires.clone());
+            before_build = i.before_build.command(before_build, o.before_build.clone());
+            before_test = i.before_test.command(before_test, o.before_test.clone());
+            repair_command = i.repair_wheel_command.command(repair_command, o.repair_wheel_command.clone());
             frontend = o.build_frontend.unwrap_or(frontend);
             env.extend(o.env.clone());
         }
@@ -478,7 +479,7 @@ impl Builder<'_> {
         let mut command = s.before_all.clone();
         let mut env = s.env.clone();
         for o in s.overrides.iter().filter(|o| o.select.matches(&cell.id)) {
-            command = o.before_all.clone().or(command);
+            command = o.inherit.before_all.command(command, o.before_all.clone());
             env.extend(o.env.clone());
         }
         let (Some(command), Some(inputs)) = (command.filter(|c| !c.trim().is_empty()), &s.before_all_inputs) else {
