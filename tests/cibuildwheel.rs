@@ -42,6 +42,10 @@ archs = ["arm64"]
 select = "cp312-manylinux_x86_64"
 test-command = "pytest -x {project}/tests"
 inherit.test-command = "append"
+
+[[tool.cibuildwheel.overrides]]
+select = "pp311-*"
+before-test = "pip install --pre numpy"
 "#;
 
 fn plan(ws: &Workspace) -> Value {
@@ -112,6 +116,7 @@ fn a_cibuildwheel_project_plans_with_its_own_configuration() {
     said("[tool.cibuildwheel.windows] arch `ARM64` is ignored");
     said("environment `PATHS` is ignored: its value expands variables");
     assert!(!warnings.iter().any(|w| w.contains("pp*")), "PyPy selectors are dropped quietly: {warnings:#?}");
+    assert!(!warnings.iter().any(|w| w.contains("select = []")), "so are PyPy-only overrides: {warnings:#?}");
 }
 
 #[test]

@@ -115,6 +115,16 @@ fn bad_machine_settings_point_into_the_machine_file() {
     refused("[python]\nsource = \"conda\"\n", "unknown Python source `conda`", "2:10");
     refused("ca-bundle = \"config.toml\"\n", "holds no PEM certificate", "1:13");
     refused("targets = [\"win_amd64\"]\n", "unknown key `targets`", "1:1");
+    // A machine value the project's settings later refuse is still quoted from the machine's
+    // file, not at the same offset of pookie.toml.
+    let windows = Workspace::with_config("targets = [\"win_amd64\"]\npython = [\"3.12\"]\n");
+    let machine = Machine::new("[python]\nsource = \"image\"\n");
+    let err = stderr_of(&machine.pookie(&windows, &["plan"]));
+    assert!(
+        err.contains("win_amd64 needs its CPython from python-build-standalone")
+            && err.contains(&format!("[{}:2:10", machine.file().display())),
+        "{err}"
+    );
     // POOKIE_CONFIG must name a file.
     let out = ws.pookie(&["plan"]).env("POOKIE_CONFIG", "/nonexistent/pookie.toml").output().unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));

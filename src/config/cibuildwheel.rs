@@ -306,7 +306,12 @@ pub fn convert(
             Some(Spanned::new(span.clone(), targets.into_iter().map(|t| Spanned::new(span.clone(), t)).collect()));
     }
     for (i, o) in typed.overrides.iter().flatten().enumerate() {
-        let mut out = empty_override(translate_patterns(Spanned::new(o.select.span(), o.select.get_ref().clone())));
+        let select = translate_patterns(Spanned::new(o.select.span(), o.select.get_ref().clone()));
+        // An entry for PyPy or GraalPy builds only selects nothing here: dropped, as its selectors.
+        if select.get_ref().0.is_empty() {
+            continue;
+        }
+        let mut out = empty_override(select);
         let place = format!(".overrides #{}", i + 1);
         out.inherit = o.inherit.as_ref().map(|i| inherit(i, &mut notes, &place));
         if apply_override(&o.options(), &mut out, &mut notes, &place) {
@@ -333,10 +338,11 @@ fn empty_override(select: Spanned<RawPatterns>) -> RawOverride {
 }
 
 /// cibuildwheel's identifiers name a platform without its policy (`manylinux_x86_64`,
-/// `macosx_arm64`); pookie's carry it (`manylinux_2_17_x86_64`, `macosx_11_0_arm64`).
+/// `macosx_arm64`, `musllinux_{ppc64le,s390x}`); pookie's carry it (`manylinux_2_17_x86_64`,
+/// `macosx_11_0_arm64`).
 fn translate(glob: &str) -> String {
     let re = regex::Regex::new(
-        r"(manylinux|musllinux|macosx)_(x86_64|i686|aarch64|ppc64le|s390x|armv7l|riscv64|arm64|universal2)\b",
+        r"(manylinux|musllinux|macosx)_((?:x86_64|i686|aarch64|ppc64le|s390x|armv7l|riscv64|arm64|universal2)\b|\{)",
     )
     .expect("valid regex");
     re.replace_all(glob, "${1}_*_${2}").into_owned()
@@ -626,6 +632,8 @@ mod tests {
         assert_eq!(translate("*-musllinux_aarch64 *-macosx_arm64"), "*-musllinux_*_aarch64 *-macosx_*_arm64");
         assert_eq!(translate("*-win_amd64"), "*-win_amd64");
         assert_eq!(translate("cp3{9,10}-*"), "cp3{9,10}-*");
+        assert_eq!(translate("*-musllinux_{ppc64le,s390x}"), "*-musllinux_*_{ppc64le,s390x}");
+        assert_eq!(translate("*-manylinux_x86_64_v2"), "*-manylinux_x86_64_v2");
     }
 
     #[test]

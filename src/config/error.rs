@@ -17,10 +17,16 @@ pub enum Origin {
     Default,
 }
 
-/// The texts diagnostics quote: the configuration file and the command line.
+/// Spans at or past this offset are of the machine's configuration file (its values are laid
+/// beneath the project's with their spans shifted by it), so diagnostics quote the right file.
+pub const MACHINE_SPANS: usize = 1 << 40;
+
+/// The texts diagnostics quote: the configuration file, the machine's, and the command line.
 #[derive(Clone, Debug)]
 pub struct Sources {
     pub file: Option<(String, Arc<String>)>,
+    /// The machine's configuration file, whose spans start at [`MACHINE_SPANS`].
+    pub machine: Option<(String, Arc<String>)>,
     pub cli: Arc<String>,
     /// Byte offset of each argument in `cli`.
     arg_offsets: Vec<Range<usize>>,
@@ -46,7 +52,7 @@ impl Sources {
             cli.push_str(a);
             arg_offsets.push(start..cli.len());
         }
-        Sources { file: None, cli: Arc::new(cli), arg_offsets, args }
+        Sources { file: None, machine: None, cli: Arc::new(cli), arg_offsets, args }
     }
 
     /// The span of `value` as given to `flag` on the command line (`--flag value`, `--flag a b`,
@@ -113,6 +119,12 @@ impl ConfigError {
         let e = &mut self.0;
         e.label = printable(&label.into());
         match origin {
+            Origin::File(r) if r.start >= MACHINE_SPANS => {
+                if let Some((name, text)) = &sources.machine {
+                    e.source = Some(NamedSource::new(name, text.clone()).with_language("toml"));
+                    e.span = Some((r.start - MACHINE_SPANS..r.end - MACHINE_SPANS).into());
+                }
+            }
             Origin::File(r) => {
                 if let Some((name, text)) = &sources.file {
                     e.source = Some(NamedSource::new(name, text.clone()).with_language("toml"));

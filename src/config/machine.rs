@@ -7,7 +7,7 @@
 //! its paths (a mirror directory, a CA bundle) may be anywhere on the machine, relative to the
 //! file's directory. Its values are judged here, with diagnostics pointing into it.
 
-use super::error::{Origin, Sources, printable};
+use super::error::{MACHINE_SPANS, Origin, Sources, printable};
 use super::raw::{RawConfig, RawImages, RawPython, RawPythonTable};
 use super::{CliOverrides, ConfigError};
 use serde::Deserialize;
@@ -70,7 +70,11 @@ fn find() -> Result<Option<PathBuf>, ConfigError> {
 /// Lays the machine's settings beneath the project's `raw` configuration and the user's `cli`
 /// (paths of the machine go where the user's own go: a mirror or CA bundle anywhere). Returns
 /// what was taken from where, or None without a machine file.
-pub fn apply(raw: &mut RawConfig, cli: &mut CliOverrides) -> Result<Option<MachineSettings>, ConfigError> {
+pub fn apply(
+    raw: &mut RawConfig,
+    cli: &mut CliOverrides,
+    sources: &mut Sources,
+) -> Result<Option<MachineSettings>, ConfigError> {
     let Some(file) = find()? else { return Ok(None) };
     let text = std::fs::read_to_string(&file).map_err(|e| {
         ConfigError::new("machine_config", format!("cannot read the machine configuration {}: {e}", file.display()))
@@ -154,11 +158,14 @@ pub fn apply(raw: &mut RawConfig, cli: &mut CliOverrides) -> Result<Option<Machi
             .help("the project names them (`python = [\"3.12\"]`) or the command line does (--python-version 3.12)"));
     }
 
-    // Laid beneath the project's settings, key by key.
+    // Laid beneath the project's settings, key by key, with spans that later diagnostics
+    // resolve to this file.
+    sources.machine = src.file.clone();
     let mut keys = Vec::new();
     let mut take = |mine: &mut Option<Spanned<String>>, theirs: &Option<Spanned<String>>, key: &str| {
-        if mine.is_none() && theirs.is_some() {
-            *mine = theirs.clone();
+        if let (None, Some(t)) = (&mine, theirs) {
+            let span = t.span();
+            *mine = Some(Spanned::new(span.start + MACHINE_SPANS..span.end + MACHINE_SPANS, t.get_ref().clone()));
             keys.push(key.to_string());
         }
     };

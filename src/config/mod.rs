@@ -318,7 +318,7 @@ pub fn load(cli: &CliOverrides, args: &[String]) -> Result<Settings, ConfigError
     check_workspace(&workspace, &sources, cli)?;
     let (mut raw, config_file, notes) = read_config(&workspace, &mut sources)?;
     let mut cli = cli.clone();
-    let machine = machine::apply(&mut raw, &mut cli)?;
+    let machine = machine::apply(&mut raw, &mut cli, &mut sources)?;
     let mut settings = resolve::resolve(raw, config_file, workspace, &cli, sources)?;
     settings.notes = notes;
     settings.machine = machine;
