@@ -44,6 +44,11 @@ test-command = "pytest -x {project}/tests"
 inherit.test-command = "append"
 
 [[tool.cibuildwheel.overrides]]
+select = "*-win_amd64"
+config-settings.setup-args = "-Db_vscrt=mt"
+inherit.config-settings = "append"
+
+[[tool.cibuildwheel.overrides]]
 select = "pp311-*"
 before-test = "pip install --pre numpy"
 "#;
@@ -81,9 +86,14 @@ fn a_cibuildwheel_project_plans_with_its_own_configuration() {
     assert_eq!(job("cp312-win_amd64", "build")["before"], "python tools/codegen.py");
     assert_eq!(job("cp312-manylinux_2_17_x86_64", "build")["before"], "yum install -y libffi-devel");
     // config-settings reach the backend through pookie-build-wheel.
+    // An override's config settings append to them (inherit.config-settings = "append").
+    assert_eq!(
+        job("cp312-manylinux_2_17_x86_64", "build")["command"],
+        "pookie-build-wheel -C setup-args=-Dfast=true -C setup-args=-Dsimd=false"
+    );
     assert_eq!(
         job("cp312-win_amd64", "build")["command"],
-        "pookie-build-wheel -C setup-args=-Dfast=true -C setup-args=-Dsimd=false"
+        "pookie-build-wheel -C setup-args=-Dfast=true -C setup-args=-Dsimd=false -C setup-args=-Db_vscrt=mt"
     );
     // A list of test commands runs one after the other; {package} is the project; the
     // override appends its test to the one before (inherit.test-command = "append").

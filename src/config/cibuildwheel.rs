@@ -60,6 +60,7 @@ struct Options {
     before_all: Option<Spanned<Strings>>,
     repair_wheel_command: Option<Spanned<Strings>>,
     build_frontend: Option<Spanned<Frontend>>,
+    config_settings: Option<Spanned<BTreeMap<String, Strings>>>,
     environment: Option<Spanned<Environment>>,
 }
 
@@ -80,6 +81,7 @@ macro_rules! with_options {
             before_all: Option<Spanned<Strings>>,
             repair_wheel_command: Option<Spanned<Strings>>,
             build_frontend: Option<Spanned<Frontend>>,
+            config_settings: Option<Spanned<BTreeMap<String, Strings>>>,
             environment: Option<Spanned<Environment>>,
         }
 
@@ -96,6 +98,7 @@ macro_rules! with_options {
                     before_all: self.before_all.clone(),
                     repair_wheel_command: self.repair_wheel_command.clone(),
                     build_frontend: self.build_frontend.clone(),
+                    config_settings: self.config_settings.clone(),
                     environment: self.environment.clone(),
                 }
             }
@@ -105,7 +108,6 @@ macro_rules! with_options {
 
 with_options!(Table {
     build: Option<Spanned<RawPatterns>>,
-    config_settings: Option<Spanned<BTreeMap<String, Strings>>>,
     skip: Option<Spanned<RawPatterns>>,
     test_skip: Option<Spanned<RawPatterns>>,
     environment_pass: Option<Spanned<Strings>>,
@@ -130,20 +132,11 @@ const OPTION_KEYS: &[&str] = &[
     "before-all",
     "repair-wheel-command",
     "build-frontend",
+    "config-settings",
     "environment",
 ];
-const TOP_KEYS: &[&str] = &[
-    "build",
-    "config-settings",
-    "skip",
-    "test-skip",
-    "environment-pass",
-    "linux",
-    "windows",
-    "macos",
-    "overrides",
-    "select",
-];
+const TOP_KEYS: &[&str] =
+    &["build", "skip", "test-skip", "environment-pass", "linux", "windows", "macos", "overrides", "select"];
 
 /// Why a key pookie does not honour is left out.
 fn why_ignored(key: &str) -> &'static str {
@@ -270,18 +263,6 @@ pub fn convert(
         ..RawConfig::default()
     };
     apply(&typed.options(), &mut raw, &mut notes, "");
-    // config-settings reach the backend through pookie-build-wheel's -C, as through build's.
-    if let Some(c) = &typed.config_settings {
-        let settings = c
-            .get_ref()
-            .iter()
-            .map(|(k, values)| {
-                let list = values.0.iter().map(|v| toml::Value::String(v.clone())).collect();
-                (k.clone(), Spanned::new(c.span(), toml::Value::Array(list)))
-            })
-            .collect();
-        raw.config_settings = Some(Spanned::new(c.span(), settings));
-    }
     let mut targets = Vec::new();
     for (name, platform) in [("linux", &typed.linux), ("windows", &typed.windows), ("macos", &typed.macos)] {
         let archs = platform.as_ref().and_then(|p| p.archs.as_ref());
@@ -334,6 +315,7 @@ fn empty_override(select: Spanned<RawPatterns>) -> RawOverride {
         repair_wheel_command: None,
         env: None,
         inherit: None,
+        config_settings: None,
     }
 }
 
@@ -471,6 +453,7 @@ fn apply(o: &Options, raw: &mut RawConfig, notes: &mut Vec<String>, place: &str)
     before_all_note(o, notes, place);
     raw.repair_wheel_command = repair_command(o, notes, place);
     raw.build_frontend = frontend(o, notes, place);
+    raw.config_settings = config_settings(o);
     if let Some(e) = &o.environment {
         let env = environment(e, notes, place);
         raw.env = Some(Spanned::new(e.span(), env));
@@ -487,6 +470,7 @@ fn apply_override(o: &Options, out: &mut RawOverride, notes: &mut Vec<String>, p
     before_all_note(o, notes, place);
     out.repair_wheel_command = repair_command(o, notes, place);
     out.build_frontend = frontend(o, notes, place);
+    out.config_settings = config_settings(o);
     if let Some(e) = &o.environment {
         out.env = Some(environment(e, notes, place));
     }
@@ -506,6 +490,7 @@ fn apply_override(o: &Options, out: &mut RawOverride, notes: &mut Vec<String>, p
         || out.before_all.is_some()
         || out.repair_wheel_command.is_some()
         || out.build_frontend.is_some()
+        || out.config_settings.is_some()
         || out.env.as_ref().is_some_and(|e| !e.is_empty())
 }
 
@@ -516,6 +501,7 @@ fn inherit(table: &BTreeMap<String, Spanned<String>>, notes: &mut Vec<String>, p
     for (key, mode) in table {
         let slot = match key.as_str() {
             "test-command" => &mut out.test,
+            "config-settings" => &mut out.config_settings,
             "test-requires" => &mut out.test_requires,
             "before-all" => &mut out.before_all,
             "before-build" => &mut out.before_build,
@@ -533,6 +519,21 @@ fn inherit(table: &BTreeMap<String, Spanned<String>>, notes: &mut Vec<String>, p
         *slot = Some(mode.clone());
     }
     out
+}
+
+/// `config-settings`, which reach the backend through pookie-build-wheel's -C, as through build's.
+type RawSettings = Spanned<BTreeMap<String, Spanned<toml::Value>>>;
+fn config_settings(o: &Options) -> Option<RawSettings> {
+    let c = o.config_settings.as_ref()?;
+    let settings = c
+        .get_ref()
+        .iter()
+        .map(|(k, values)| {
+            let list = values.0.iter().map(|v| toml::Value::String(v.clone())).collect();
+            (k.clone(), Spanned::new(c.span(), toml::Value::Array(list)))
+        })
+        .collect();
+    Some(Spanned::new(c.span(), settings))
 }
 
 /// `build-frontend`'s name (cibuildwheel's `default` is `build`); its `args` pookie does not

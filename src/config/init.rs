@@ -96,6 +96,13 @@ pub fn from_cibuildwheel(raw: &super::raw::RawConfig, notes: &[String]) -> Strin
             put(&mut ot, "select", Some(list(&mut o.select.get_ref().0.iter())));
             put(&mut ot, "build", o.build.as_ref().map(|b| s(b.get_ref())));
             put(&mut ot, "build-frontend", o.build_frontend.as_ref().map(|b| s(b.get_ref())));
+            put(
+                &mut ot,
+                "config-settings",
+                o.config_settings
+                    .as_ref()
+                    .map(|c| Value::Table(c.get_ref().iter().map(|(k, v)| (k.clone(), v.get_ref().clone())).collect())),
+            );
             put(&mut ot, "test", o.test.as_ref().map(|b| s(b.get_ref())));
             put(&mut ot, "test-requires", o.test_requires.as_ref().map(|v| list(&mut v.iter())));
             put(&mut ot, "before-all", o.before_all.as_ref().map(|b| s(b.get_ref())));
@@ -129,6 +136,7 @@ pub fn from_cibuildwheel(raw: &super::raw::RawConfig, notes: &[String]) -> Strin
 fn inherit(i: &super::raw::RawInherit) -> toml::Value {
     let mut t = toml::Table::new();
     for (key, mode) in [
+        ("config-settings", &i.config_settings),
         ("test", &i.test),
         ("test-requires", &i.test_requires),
         ("before-all", &i.before_all),

@@ -129,6 +129,7 @@ pub struct Override {
     pub origin: Origin,
     pub build: Option<String>,
     pub build_frontend: Option<BuildFrontend>,
+    pub config_settings: Option<Vec<(String, String)>>,
     pub test: Option<String>,
     pub test_requires: Option<Vec<String>>,
     pub before_build: Option<String>,
@@ -174,8 +175,9 @@ impl Inherit {
         }
     }
 
-    /// The requirements after an override that sets `value` (or not) over `before`.
-    pub fn list(self, before: Vec<String>, value: Option<Vec<String>>) -> Vec<String> {
+    /// The requirements (or config settings) after an override that sets `value` (or not) over
+    /// `before`.
+    pub fn list<T>(self, before: Vec<T>, value: Option<Vec<T>>) -> Vec<T> {
         match (self, value) {
             (_, None) => before,
             (Inherit::None, Some(v)) => v,
@@ -188,6 +190,7 @@ impl Inherit {
 /// The `inherit` of one override, per option.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Inheritance {
+    pub config_settings: Inherit,
     pub test: Inherit,
     pub test_requires: Inherit,
     pub before_all: Inherit,

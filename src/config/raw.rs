@@ -382,6 +382,9 @@ pub struct RawOverride {
     /// Replaces the build frontend.
     #[schemars(with = "Option<BuildFrontendSchema>")]
     pub build_frontend: Option<Spanned<String>>,
+    /// Replaces the config settings.
+    #[schemars(with = "Option<BTreeMap<String, ConfigSettingSchema>>")]
+    pub config_settings: Option<Spanned<BTreeMap<String, Spanned<toml::Value>>>>,
     /// Replaces the test command.
     #[schemars(with = "Option<String>")]
     pub test: Option<Spanned<String>>,
@@ -416,6 +419,9 @@ pub struct RawInherit {
     /// How this entry's `test` joins the one before it.
     #[schemars(with = "Option<InheritSchema>")]
     pub test: Option<Spanned<String>>,
+    /// How this entry's `config-settings` join the ones before them.
+    #[schemars(with = "Option<InheritSchema>")]
+    pub config_settings: Option<Spanned<String>>,
     /// How this entry's `test-requires` joins the one before it.
     #[schemars(with = "Option<InheritSchema>")]
     pub test_requires: Option<Spanned<String>>,

@@ -681,6 +681,10 @@ fn overrides(raw: Vec<raw::RawOverride>, src: &Sources) -> Result<Vec<Override>,
             origin,
             build: o.build.map(|b| b.into_inner()),
             build_frontend: build_frontend(o.build_frontend.as_ref(), src)?,
+            config_settings: match &o.config_settings {
+                Some(c) => Some(config_settings(Some(c), src)?),
+                None => None,
+            },
             test: o.test.map(|t| t.into_inner()),
             test_requires: o.test_requires,
             before_build: o.before_build.map(|h| h.into_inner()),
@@ -723,6 +727,7 @@ fn inheritance(raw: Option<&raw::RawInherit>, src: &Sources) -> Result<Inheritan
         })
     };
     Ok(Inheritance {
+        config_settings: one(&raw.config_settings)?,
         test: one(&raw.test)?,
         test_requires: one(&raw.test_requires)?,
         before_all: one(&raw.before_all)?,

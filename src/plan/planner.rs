@@ -91,6 +91,7 @@ impl Builder<'_> {
         let (mut before_build, mut before_test) = (s.before_build.clone(), s.before_test.clone());
         let mut repair_command = s.repair_wheel_command.clone();
         let mut frontend = s.build_frontend;
+        let mut config_settings = s.config_settings.clone();
         let mut env = s.env.clone();
         for o in s.overrides.iter().filter(|o| o.select.matches(&id)) {
             command = o.build.clone().unwrap_or(command);
@@ -101,6 +102,7 @@ impl Builder<'_> {
             before_test = i.before_test.command(before_test, o.before_test.clone());
             repair_command = i.repair_wheel_command.command(repair_command, o.repair_wheel_command.clone());
             frontend = o.build_frontend.unwrap_or(frontend);
+            config_settings = i.config_settings.list(config_settings, o.config_settings.clone());
             env.extend(o.env.clone());
         }
 
@@ -111,7 +113,7 @@ impl Builder<'_> {
                 let hook = before_build.filter(|h| !h.trim().is_empty());
                 // Config settings reach the backend through pookie's frontend.
                 if command.split_whitespace().next() == Some(crate::config::DEFAULT_BUILD) {
-                    for (k, v) in &s.config_settings {
+                    for (k, v) in &config_settings {
                         command.push_str(&format!(" -C {}", shell_word(&format!("{k}={v}"))));
                     }
                 }
