@@ -268,11 +268,20 @@ def target_requirements(wheels, requirements_file, extras, backend_env):
     finds no wheel of is built from the newest sdist that satisfies it, and it resolves again.
     pip evaluates environment markers for this machine, not the target: a requirement marked
     for one architecture only may be missed here, and the test job then builds it."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
     from packaging.version import InvalidVersion, Version
 
     python = shutil.which("python") or sys.exit("pookie-build-wheel: no `python` on PATH")
-    version = subprocess.run([python, "-c", "import sys; print('%d%d' % sys.version_info[:2])"], check=True,
-                             capture_output=True, text=True).stdout.strip()
+    full = subprocess.run([python, "-c", "import platform; print(platform.python_version())"], check=True,
+                          capture_output=True, text=True).stdout.strip()
+    version = "".join(full.split(".")[:2])
+
+    def supports(entry):
+        # The sdist's Requires-Python, as the index serves it (numpy 2.5 needs 3.12).
+        try:
+            return SpecifierSet(entry.get("requires-python") or "").contains(full, prereleases=True)
+        except InvalidSpecifier:
+            return True
     cache = os.environ.get("PIP_CACHE_DIR")
     if not cache:
         log("no pip cache shared with the test job: nothing to prepare")
@@ -302,9 +311,10 @@ def target_requirements(wheels, requirements_file, extras, backend_env):
             requirement = Requirement(missing.group(1))
             name = canonical(requirement.name)
             versions = []
-            for v in index_sdists(name):
+            for v, entry in index_sdists(name).items():
                 try:
-                    versions.append(Version(v))
+                    if supports(entry):
+                        versions.append(Version(v))
                 except InvalidVersion:
                     pass
             candidates = [v for v in versions if requirement.specifier.contains(v)]

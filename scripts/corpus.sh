@@ -26,8 +26,8 @@ bottleneck|1.6.1|numpy C API|python -m pytest -q -p no:cacheprovider --pyargs bo
 msgpack|1.2.4|Cython|python -m pytest -q -p no:cacheprovider --import-mode=importlib {project}/test|pytest
 frozenlist|1.8.0|Cython, in-tree backend|python -m pytest -q -p no:cacheprovider --import-mode=importlib -o addopts= {project}/tests|pytest
 levenshtein|0.27.5|scikit-build-core, CMake, Cython, C++|python -m pytest -q -p no:cacheprovider --import-mode=importlib {project}/tests|pytest
-pywavelets|1.8.0|meson-python, Cython, numpy C API|python -m pytest -q -p no:cacheprovider --pyargs pywt|pytest
-contourpy|1.3.2|meson-python, pybind11, C++|python -m pytest -q -p no:cacheprovider --import-mode=importlib -o addopts= -m "not image" {project}/tests/test_minimal.py {project}/tests/test_filled.py {project}/tests/test_lines.py|pytest
+pywavelets|1.8.0|meson-python, Cython, numpy C API|python -m pytest -q -p no:cacheprovider -m "not slow" --pyargs pywt|pytest
+contourpy|1.3.2|meson-python, pybind11, C++|python -m pytest -q -p no:cacheprovider --import-mode=importlib -o addopts= -m "not image" {project}/tests/test_minimal.py {project}/tests/test_constructor.py {project}/tests/test_array.py {project}/tests/test_chunk.py {project}/tests/test_z_interp.py|pytest
 regex|2026.11.19|C|python -m unittest -q regex.tests.test_regex|
 markupsafe|3.0.4|C|python -m pytest -q -p no:cacheprovider --import-mode=importlib {project}/tests|pytest
 '
