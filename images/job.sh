@@ -81,10 +81,12 @@ run_build() {
     # job shares, instead of from source under QEMU. If that fails, the test job still can.
     if [ -n "${POOKIE_TARGET_TESTS:-}" ] && [ -n "${_PYTHON_HOST_PLATFORM:-}" ]; then
         local built=("$job/out"/*.whl)
-        step "the tests' requirements, for the target"
-        pookie-build-wheel --target-requirements "$job/test-requires.txt" \
-            ${POOKIE_TEST_EXTRAS:+--extras "$POOKIE_TEST_EXTRAS"} "${built[@]}" \
-            || step "the tests' requirements could not all be prepared here (above); the test job installs them"
+        if [ ${#built[@]} -gt 0 ]; then
+            step "the tests' requirements, for the target"
+            pookie-build-wheel --target-requirements "$job/test-requires.txt" \
+                ${POOKIE_TEST_EXTRAS:+--extras "$POOKIE_TEST_EXTRAS"} "${built[@]}" \
+                || step "the tests' requirements could not all be prepared here (above); the test job installs them"
+        fi
     fi
 }
 
