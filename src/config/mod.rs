@@ -508,3 +508,28 @@ pub(super) fn toml_error(e: toml::de::Error, sources: &Sources) -> ConfigError {
     }
     ConfigError::new("syntax", msg).at(sources, &origin, "here").help("see README.md for the syntax of pookie.toml")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Inherit;
+
+    #[test]
+    fn inherit_joins_commands_and_lists() {
+        let s = |v: &str| Some(v.to_string());
+        assert_eq!(Inherit::Append.command(s("a"), s("b")), s("a && b"));
+        assert_eq!(Inherit::Prepend.command(s("a"), s("b")), s("b && a"));
+        assert_eq!(Inherit::None.command(s("a"), s("b")), s("b"));
+        // An entry that does not set the option leaves it; nothing (or a blank) before: its own.
+        assert_eq!(Inherit::Append.command(s("a"), None), s("a"));
+        assert_eq!(Inherit::Append.command(None, s("b")), s("b"));
+        assert_eq!(Inherit::Append.command(s("  "), s("b")), s("b"));
+        // An empty repair-wheel-command (no repair) stays empty under None, and appends nothing.
+        assert_eq!(Inherit::None.command(s("a"), s("")), s(""));
+        assert_eq!(Inherit::Append.command(s("a"), s("")), s("a"));
+        let v = |x: &[&str]| x.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(Inherit::Prepend.list(v(&["pytest"]), Some(v(&["numpy"]))), v(&["numpy", "pytest"]));
+        assert_eq!(Inherit::Append.list(v(&["pytest"]), Some(v(&["numpy"]))), v(&["pytest", "numpy"]));
+        assert_eq!(Inherit::None.list(v(&["pytest"]), Some(v(&[]))), v(&[]));
+        assert_eq!(Inherit::Append.list(v(&["pytest"]), None), v(&["pytest"]));
+    }
+}
