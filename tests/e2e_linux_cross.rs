@@ -232,8 +232,9 @@ fn armv7l_wheels_are_cross_compiled_tagged_manylinux_2_17_armv7l_and_tested_unde
     require(&[&x86_64_image(), &armhf_image()]);
     require_qemu(&["qemu-arm"]);
     let _serial = serial();
-    // psutil, a test requirement with no armv7l wheel on PyPI, builds from its sdist in the
-    // test environment under QEMU, as it would on an ARMv7 machine.
+    // psutil, a test requirement with no armv7l wheel on PyPI, is cross-compiled from its sdist
+    // by the build job, at native speed, and the test job installs that wheel (were that to
+    // fail, the test job would build it from source under QEMU, as on an ARMv7 machine).
     let p = Project::new(&config(
         "manylinux_2_17_armv7l",
         &[("linux-x86_64", x86_64_image()), ("linux-armv7l", armhf_image())],
@@ -242,10 +243,15 @@ fn armv7l_wheels_are_cross_compiled_tagged_manylinux_2_17_armv7l_and_tested_unde
         ),
     ));
     run_ok(&p, &[]);
+    let build_log = p.log("cp311-manylinux_2_17_armv7l-build.log");
+    assert!(
+        build_log.contains("psutil==") && build_log.contains("for the target, kept for later builds and the tests"),
+        "psutil was not cross-compiled from its sdist for armv7l:\n{build_log}"
+    );
     let test_log = p.log("cp311-manylinux_2_17_armv7l-test.log");
     assert!(
-        test_log.contains("Building wheel for psutil") && test_log.contains("linux_armv7l.whl"),
-        "psutil was not built from its sdist for armv7l:\n{test_log}"
+        test_log.contains("pookie-target-wheels/psutil-") && test_log.contains("linux_armv7l.whl"),
+        "the test job did not install the cross-compiled psutil:\n{test_log}"
     );
     let plan = p.plan(&[]);
     assert_eq!(plan_job(&plan, "test")["runner"], "qemu-armv7l");
