@@ -57,8 +57,9 @@ impl Compiler {
     }
 }
 
-/// The PEP 517 frontend of the default build command (`build-frontend`, cibuildwheel's names).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+/// The PEP 517 frontend of the default build command (`build-frontend`, cibuildwheel's names;
+/// also the schema of the key).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 pub enum BuildFrontend {
     /// pypa/build, in an isolated environment pip installs (pookie-build-wheel).
     #[default]

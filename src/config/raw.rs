@@ -37,7 +37,7 @@ pub struct RawConfig {
     /// (`uv build`); uv is installed in the Python layers. Cross builds keep pookie's split of
     /// build and target requirements: there `pip` and `uv` name the installer. A custom `build`
     /// command ignores it. Default: `build`.
-    #[schemars(with = "Option<BuildFrontendSchema>")]
+    #[schemars(with = "Option<super::BuildFrontend>")]
     pub build_frontend: Option<Spanned<String>>,
     /// Command that tests an installed wheel, run by bash in an empty directory; `{project}`
     /// stands for the project's path. Default: no test jobs.
@@ -380,7 +380,7 @@ pub struct RawOverride {
     #[schemars(with = "Option<String>")]
     pub build: Option<Spanned<String>>,
     /// Replaces the build frontend.
-    #[schemars(with = "Option<BuildFrontendSchema>")]
+    #[schemars(with = "Option<super::BuildFrontend>")]
     pub build_frontend: Option<Spanned<String>>,
     /// Replaces the config settings.
     #[schemars(with = "Option<BTreeMap<String, ConfigSettingSchema>>")]
@@ -458,20 +458,6 @@ enum InheritSchema {
     None,
     Append,
     Prepend,
-}
-
-/// A build frontend's name.
-#[derive(JsonSchema)]
-#[allow(dead_code)]
-enum BuildFrontendSchema {
-    #[serde(rename = "build")]
-    Build,
-    #[serde(rename = "build[uv]")]
-    BuildUv,
-    #[serde(rename = "pip")]
-    Pip,
-    #[serde(rename = "uv")]
-    Uv,
 }
 
 #[derive(JsonSchema)]
