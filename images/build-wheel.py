@@ -72,9 +72,10 @@ class Env(build.env.IsolatedEnv):
         self.job_python = python
         # Asked of the job's Python: this script's own interpreter (the tools environment's) may be
         # another version, and must not read sysconfig while the cross variables are set.
-        self.version_nodot = subprocess.run(
-            [python, "-c", "import sys; print('%d%d' % sys.version_info[:2])"], env=native_env, check=True,
-            capture_output=True, text=True).stdout.strip()
+        self.version_nodot, self.abiflags = subprocess.run(
+            [python, "-c", "import sys; print('%d%d' % sys.version_info[:2], getattr(sys, 'abiflags', ''))"],
+            env=native_env, check=True, capture_output=True, text=True).stdout.split(" ")
+        self.abiflags = self.abiflags.strip()
 
     @property
     def python_executable(self):
@@ -166,7 +167,7 @@ def download_target_wheel(env, requirement, dest, platforms):
     """The target's wheel satisfying `requirement`, or None when the index has none."""
     version = env.version_nodot
     cmd = [env.job_python, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--dest", dest,
-           "--python-version", version, "--implementation", "cp", "--abi", f"cp{version}"]
+           "--python-version", version, "--implementation", "cp", "--abi", f"cp{version}{env.abiflags}"]
     for p in platforms:
         cmd += ["--platform", p]
     try:
@@ -272,9 +273,11 @@ def target_requirements(wheels, requirements_file, extras, backend_env):
     from packaging.version import InvalidVersion, Version
 
     python = shutil.which("python") or sys.exit("pookie-build-wheel: no `python` on PATH")
-    full = subprocess.run([python, "-c", "import platform; print(platform.python_version())"], check=True,
-                          capture_output=True, text=True).stdout.strip()
+    full, abiflags = subprocess.run(
+        [python, "-c", "import platform, sys; print(platform.python_version(), sys.abiflags)"], check=True,
+        capture_output=True, text=True).stdout.split(" ")
     version = "".join(full.split(".")[:2])
+    abi = f"cp{version}{abiflags.strip()}"
 
     def supports(entry):
         # The sdist's Requires-Python, as the index serves it (numpy 2.5 needs 3.12).
@@ -296,7 +299,7 @@ def target_requirements(wheels, requirements_file, extras, backend_env):
         while True:
             cmd = [python, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--no-input",
                    "--target", os.path.join(work, "target"), "--only-binary=:all:", "--find-links", store,
-                   "--python-version", version, "--implementation", "cp", "--abi", f"cp{version}"]
+                   "--python-version", version, "--implementation", "cp", "--abi", abi]
             for p in target_platforms(test_machine=True):
                 cmd += ["--platform", p]
             print("+ " + " ".join(cmd + wanted), flush=True)
@@ -437,6 +440,8 @@ def build_details(work, target):
     where it cannot ask a Windows interpreter."""
     v, version = target["vars"], target["version"]
     nodot = v["py_version_nodot"]
+    # The free-threaded build's DLL and import library end in its ABI flag (python313t.lib).
+    library = f"python{nodot}{v.get('ABIFLAGS') or ''}"
     details = {
         "schema_version": "1.0",
         "base_prefix": TARGET_ROOT,
@@ -446,7 +451,7 @@ def build_details(work, target):
         "implementation": {"name": "cpython", "cache_tag": f"cpython-{nodot}"},
         "abi": {"flags": list(v.get("ABIFLAGS") or ""), "extension_suffix": v["EXT_SUFFIX"],
                 "stable_abi_suffix": ".pyd" if target["platform"].startswith("win") else ".abi3.so"},
-        "libpython": {"dynamic": f"{TARGET_ROOT}/libs/python{nodot}.lib",
+        "libpython": {"dynamic": f"{TARGET_ROOT}/libs/{library}.lib",
                       "dynamic_stableabi": f"{TARGET_ROOT}/libs/python3.lib",
                       "dynamic-stableabi": f"{TARGET_ROOT}/libs/python3.lib",
                       "link_extensions": target["platform"].startswith("win")},
@@ -464,7 +469,7 @@ def python_config(env, target):
     says -ldl -lm)."""
     v = target["vars"]
     nodot, windows = v["py_version_nodot"], target["platform"].startswith("win")
-    libs = f"-L{TARGET_ROOT}/libs -lpython{nodot}" if windows else ""
+    libs = f"-L{TARGET_ROOT}/libs -lpython{nodot}{v.get('ABIFLAGS') or ''}" if windows else ""
     script = f"""#!/bin/sh
 # pookie: python-config of the target CPython ({target['platform']}), for cross builds.
 out=
@@ -508,9 +513,9 @@ set(Python3_EXECUTABLE {env_python} CACHE FILEPATH "")
 """
         # Windows extensions link the import library of python3XY.dll, which FindPython
         # cannot find from a Linux interpreter.
-        nodot = target["vars"]["py_version_nodot"]
+        library = f"python{target['vars']['py_version_nodot']}{target['vars'].get('ABIFLAGS') or ''}"
         python += "".join(
-            f'set({p}_LIBRARY {TARGET_ROOT}/libs/python{nodot}.lib CACHE FILEPATH "" FORCE)\n'
+            f'set({p}_LIBRARY {TARGET_ROOT}/libs/{library}.lib CACHE FILEPATH "" FORCE)\n'
             for p in ("Python", "Python3")
         ) if cmake_system == "Windows" else ""
     cmake = os.path.join(work, "toolchain.cmake")

@@ -75,7 +75,7 @@ pick_windows() {
 install() {
     interpreter=$1 os=$2 version=$3 gnu_type=$4
     [ -x "$interpreter" ] || die "no x86_64 Python $version at $interpreter in the linux-x86_64 image"
-    actual=$("$interpreter" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+    actual=$("$interpreter" -c 'import sys; print("%d.%d%s" % (*sys.version_info[:2], getattr(sys, "abiflags", "")))')
     [ "$actual" = "$version" ] || die "$interpreter is Python $actual, not $version"
     "$interpreter" /opt/pookie/bin/target-sysconfig.py "$os" "$target" "$version" "$gnu_type"
     "$interpreter" -m venv /opt/pookie/venv

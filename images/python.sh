@@ -22,7 +22,7 @@ if [ ! -x "$interpreter" ]; then
     echo "pookie: no Python $version at $interpreter in this image" >&2
     exit 1
 fi
-actual=$("$interpreter" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+actual=$("$interpreter" -c 'import sys; print("%d.%d%s" % (*sys.version_info[:2], getattr(sys, "abiflags", "")))')
 if [ "$actual" != "$version" ]; then
     echo "pookie: $interpreter is Python $actual, not $version" >&2
     exit 1

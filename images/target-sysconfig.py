@@ -28,6 +28,8 @@ import sysconfig
 
 os_name, target, version, gnu_type = sys.argv[1:]
 include = f"{target}/include"
+# `3.13t` names the free-threaded build: its ABI tag, DLL and import library end in `t`.
+minor, free_threaded = version.removesuffix("t"), version.endswith("t")
 nodot = version.replace(".", "")
 
 
@@ -37,8 +39,8 @@ def die(message):
 
 def posix_vars():
     data = runpy.run_path(f"{target}/sysconfigdata.py")["build_time_vars"]
-    if data.get("VERSION") != version:
-        die(f"the target's sysconfig data is of Python {data.get('VERSION')}, not {version}")
+    if data.get("VERSION") != minor or bool(data.get("Py_GIL_DISABLED")) != free_threaded:
+        die(f"the target's sysconfig data is of Python {data.get('VERSION')}{data.get('ABIFLAGS', '')}, not {version}")
     if not fnmatch.fnmatch(data.get("HOST_GNU_TYPE", ""), gnu_type):
         die(f"the target's Python was built for {data.get('HOST_GNU_TYPE')}, not {gnu_type}: check its image or archive")
     old = data["prefix"].rstrip("/") + "/include"
@@ -83,7 +85,7 @@ def windows():
         die("the Windows archive has no include/Python.h and include/pyconfig.h")
     patchlevel = open(f"{include}/patchlevel.h").read()
     found = re.search(r'#define PY_VERSION\s+"(\d+)\.(\d+)', patchlevel)
-    if not found or f"{found[1]}.{found[2]}" != version:
+    if not found or f"{found[1]}.{found[2]}" != minor:
         die(f"the Windows archive's headers are not of Python {version}")
     libs = f"{target}/libs"
     if not os.path.isfile(f"{libs}/python{nodot}.lib"):
@@ -93,7 +95,8 @@ def windows():
         # the cross build for Android or Cygwin and add -lpython3.13).
         "EXT_SUFFIX": f".cp{nodot}-win_amd64.pyd",
         "SOABI": f"cp{nodot}-win_amd64",
-        "Py_GIL_DISABLED": 0,
+        "Py_GIL_DISABLED": int(free_threaded),
+        "ABIFLAGS": "t" if free_threaded else "",
         "INCLUDEPY": include,
         "CONFINCLUDEPY": include,
         "LIBDIR": libs,

@@ -29,7 +29,7 @@ SH
 chmod 755 /opt/pookie/bin/python
 # Check it under Wine, in a throwaway prefix (Windows prints CRLF).
 home=$(mktemp -d)
-actual=$(HOME=$home /opt/pookie/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])' | tr -d '\r')
+actual=$(HOME=$home /opt/pookie/bin/python -c 'import sys; print("%d.%d%s" % (*sys.version_info[:2], getattr(sys, "abiflags", "")))' | tr -d '\r')
 [ "$actual" = "$version" ] || { echo "pookie: the Windows CPython is $actual, not $version" >&2; exit 1; }
 HOME=$home /opt/pookie/bin/python -m pip --version || HOME=$home /opt/pookie/bin/python -m ensurepip
 HOME=$home wineserver -k || true

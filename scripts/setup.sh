@@ -9,7 +9,8 @@
 #   scripts/setup.sh --tests  also what the test suite needs (scripts/test.sh runs this): QEMU
 #                             registered with binfmt_misc, the bookworm base images (x86_64; arm64
 #                             and armhf made under QEMU; x86_64 with musl), the CPython mirrors of
-#                             the musl, Windows and macOS tests, and podman, rootful and rootless.
+#                             the musl, Windows, macOS and free-threaded tests, and podman,
+#                             rootful and rootless.
 #
 # Base image archives and mirrors are cached in $POOKIE_CI_CACHE (default /var/cache/pookie-ci).
 set -euo pipefail
@@ -117,9 +118,11 @@ install_test_packages() {
     # Windows/macOS tests check RECORD with `python3 -m wheel unpack`; podman with what rootless
     # podman needs (uidmap for subordinate ids, slirp4netns for its network, runc);
     # qemu-system-arm, cpio, gpgv: scripts/armv7-alignment.sh boots an ARMv7 kernel;
-    # python3.11-dev: the headers of the CPython mirror's x86_64 interpreter.
+    # python3.11-dev: the headers of the CPython mirror's x86_64 interpreter; libssl-dev,
+    # zlib1g-dev, libffi-dev, pkg-config, curl: the free-threaded CPython of its own mirror.
     apt_install jq graphviz patchelf python3-venv python3-wheel python3.11-dev qemu-user-static binfmt-support musl \
-        musl-tools binutils podman runc uidmap slirp4netns qemu-system-arm cpio gpgv debian-archive-keyring
+        musl-tools binutils podman runc uidmap slirp4netns qemu-system-arm cpio gpgv debian-archive-keyring \
+        libssl-dev zlib1g-dev libffi-dev pkg-config curl
 }
 
 docker_answers() {
@@ -234,6 +237,12 @@ python_mirror_win_mac() {
     scripts/ci-python-mirror-win-mac.sh "$CACHE_DIR/python-mirror-win-mac"
 }
 
+# A free-threaded CPython (3.13, --disable-gil; no Debian release packages one), in
+# python-build-standalone's layout of its freethreaded archives: served to pookie as `[python] mirror`.
+python_mirror_free_threaded() {
+    scripts/ci-python-mirror-freethreaded.sh "$CACHE_DIR/python-mirror-freethreaded"
+}
+
 # Podman for its end-to-end tests (tests/e2e_podman.rs), as users run it: rootful (root runs
 # pookie) and rootless (the user below, with subordinate ids). Each store gets the example's base
 # image from the cache. /dev/net/tun is made usable by every user, as on a stock Debian (this
@@ -281,4 +290,5 @@ step "base images debian-pythons:bookworm-arm64 and -armhf (under QEMU)" base_im
 step "base image debian-musl:trixie" base_image_musl
 step "CPython mirror (musl x86_64 and aarch64)" python_mirror
 step "CPython mirror (Windows and macOS headers)" python_mirror_win_mac
+step "CPython mirror (free-threaded x86_64)" python_mirror_free_threaded
 step "podman, rootful and rootless" setup_podman

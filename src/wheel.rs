@@ -58,16 +58,28 @@ pub fn check(path: &Path, id: &BuildId, abi3: bool) -> Result<WheelName, String>
     if !name.platform.iter().any(|p| id.target.accepts_platform_tag(p)) {
         return Err(format!("`{file_name}` is tagged {}, not {}", name.platform.join("."), id.target.tag()));
     }
-    let cp = id.python.cp_tag();
-    let python_ok = name.python.contains(&cp)
-        || (name.abi.iter().any(|a| a == "abi3")
-            && name.python.iter().any(|p| {
-                p.strip_prefix("cp3").and_then(|m| m.parse::<u8>().ok()).is_some_and(|m| m <= id.python.minor)
-            }));
+    let abi = id.python.cp_tag();
+    // A free-threaded build has one ABI (`cp314-cp314t`); the default build's wheels may also be
+    // for the stable ABI of an older minor, never for the free-threaded ABI.
+    let python_ok = if id.python.free_threaded {
+        name.python.contains(&id.python.python_tag()) && name.abi.contains(&abi)
+    } else {
+        let free_threaded_abi = format!("{abi}t");
+        (name.python.contains(&abi) && !name.abi.contains(&free_threaded_abi))
+            || (name.abi.iter().any(|a| a == "abi3")
+                && name.python.iter().any(|p| {
+                    p.strip_prefix("cp3").and_then(|m| m.parse::<u8>().ok()).is_some_and(|m| m <= id.python.minor)
+                }))
+    };
     if !python_ok {
-        return Err(format!("`{file_name}` is for {}, not CPython {}", name.python.join("."), id.python));
+        return Err(format!(
+            "`{file_name}` is for {}-{}, not CPython {}",
+            name.python.join("."),
+            name.abi.join("."),
+            id.python
+        ));
     }
-    if abi3 && !name.abi.iter().any(|a| a == "abi3") {
+    if abi3 && !id.python.free_threaded && !name.abi.iter().any(|a| a == "abi3") {
         return Err(format!(
             "`{file_name}` is not a stable-ABI wheel, but `abi3 = true` tests it with newer Pythons: build it with the limited API (setuptools: `py_limited_api`)"
         ));
@@ -147,5 +159,35 @@ mod tests {
         );
         assert!(check(&abi3, &id, true).is_ok());
         assert!(check(&good, &id, true).unwrap_err().contains("not a stable-ABI wheel"));
+    }
+
+    #[test]
+    fn free_threaded_wheels_carry_their_abi() {
+        let tmp = tempfile::tempdir().unwrap();
+        let target = crate::target::Platform::ManylinuxX86_64.target();
+        let ft = BuildId { target, python: PythonVersion::free_threaded(14) };
+        let gil = BuildId { target, python: PythonVersion::new(14) };
+        let ft_wheel = make_wheel(
+            tmp.path(),
+            "pkg-1.0-cp314-cp314t-manylinux_2_17_x86_64.whl",
+            &["cp314-cp314t-manylinux_2_17_x86_64"],
+        );
+        let gil_wheel = make_wheel(
+            tmp.path(),
+            "pkg-1.0-cp314-cp314-manylinux_2_17_x86_64.whl",
+            &["cp314-cp314-manylinux_2_17_x86_64"],
+        );
+        let abi3 = make_wheel(
+            tmp.path(),
+            "pkg-1.0-cp310-abi3-manylinux_2_17_x86_64.whl",
+            &["cp310-abi3-manylinux_2_17_x86_64"],
+        );
+        assert!(check(&ft_wheel, &ft, false).is_ok());
+        // abi3 does not bind a free-threaded build: its own ABI is required, with or without it.
+        assert!(check(&ft_wheel, &ft, true).is_ok());
+        assert!(check(&gil_wheel, &ft, false).unwrap_err().contains("not CPython 3.14t"));
+        assert!(check(&abi3, &ft, false).unwrap_err().contains("not CPython 3.14t"));
+        assert!(check(&ft_wheel, &gil, false).unwrap_err().contains("not CPython 3.14"));
+        assert!(check(&gil_wheel, &gil, false).is_ok());
     }
 }

@@ -226,7 +226,7 @@ fn version_missing_from_the_index() {
     refused(&config, &["plan"])
         .says(&[
             "CPython 3.9 is not available for manylinux_2_17_x86_64 in python-build-standalone 20260814",
-            "available there: 3.10, 3.11, 3.12, 3.13, 3.14;",
+            "available there: 3.10, 3.11, 3.12, 3.13, 3.13t, 3.14, 3.14t;",
             "skip = \"cp39-manylinux_2_17_x86_64\"",
         ])
         .points_at("pookie.toml:3:13", "3 │ versions = [\"3.9\", \"3.12\"]", "requested here");
@@ -286,6 +286,20 @@ fn image_path_without_minor() {
     refused("[python]\nsource = \"image\"\nversions = [\"3.12\"]\npath = \"/usr/bin/python3\"\n", &["plan"])
         .says(&["the interpreter path must contain `{minor}`"])
         .points_at("pookie.toml:4:8", "4 │ path = \"/usr/bin/python3\"", "same path for every version");
+}
+
+#[test]
+fn image_path_without_t_for_a_free_threaded_version() {
+    let config =
+        "[python]\nsource = \"image\"\nversions = [\"3.14\", \"3.14t\"]\npath = \"/usr/bin/python{major}.{minor}\"\n";
+    refused(config, &["plan"])
+        .says(&[
+            "the interpreter path has no `{t}`, so free-threaded 3.14t would run the interpreter of 3.14",
+            "/usr/bin/python{major}.{minor}{t}",
+        ])
+        .points_at("pookie.toml:4:8", "4 │ path = \"/usr/bin/python{major}.{minor}\"", "no `{t}` in the path");
+    // Free-threaded builds begin with 3.13.
+    refused("python = [\"3.12t\"]\n", &["plan"]).says(&["`3.12t`: CPython has a free-threaded build from 3.13 on"]);
 }
 
 // Selectors.

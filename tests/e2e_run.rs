@@ -798,6 +798,51 @@ manylinux-x86_64-image = "manylinux2014"
     assert!(warnings.contains("`manylinux-x86_64-image` is ignored"), "{warnings}");
 }
 
+/// A free-threaded CPython (`"3.13t"`, from the user's mirror, as python-build-standalone's
+/// freethreaded archive would serve it) builds a `cp313-cp313t` wheel, which auditwheel repairs
+/// and whose tests run without the GIL, threads and all.
+#[test]
+fn a_free_threaded_wheel_is_built_and_its_tests_run_without_the_gil() {
+    let mirror = free_threaded_mirror();
+    require(&["debian:bookworm-slim"]);
+    let _serial = serial();
+    let p = Project::new(
+        r#"targets = ["manylinux_2_17_x86_64"]
+test = "python -m unittest discover -v -s {project}/tests"
+abi3 = true
+[python]
+versions = ["3.13t"]
+"#,
+    )
+    .with_mirror(&mirror);
+    let plan = p.pookie(&["plan"]);
+    assert!(plan.status.success(), "{}", stderr(&plan));
+    let said = stdout(&plan) + &stderr(&plan);
+    assert!(said.contains("CPython 3.13.15 free-threaded x86_64-unknown-linux-gnu"), "{said}");
+    assert!(said.contains("abi3 does not apply to free-threaded CPython: cp313t-manylinux_2_17_x86_64"), "{said}");
+
+    let report = p.root.path().join("report.json");
+    let out = p.pookie(&["run", "--report", report.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let jobs = job_statuses(&p.report(&report));
+    assert_eq!(jobs.len(), 2, "{jobs:?}");
+    assert!(jobs.iter().all(|((id, _), s)| id == "cp313t-manylinux_2_17_x86_64" && s == "passed"), "{jobs:?}");
+    let wheels = p.wheels();
+    assert!(
+        wheels.len() == 1
+            && wheels[0].starts_with("fixturepkg-0.1.0-cp313-cp313t-")
+            && wheels[0].contains("manylinux_2_17_x86_64"),
+        "{wheels:?}"
+    );
+    let so = wheel_member(&p.dir().join("dist").join(&wheels[0]), ".cpython-313t-x86_64-linux-gnu.so");
+    assert!(!so.is_empty());
+    let log = p.log("cp313t-manylinux_2_17_x86_64-test.log");
+    assert!(log.contains("Ran 6 tests") && log.contains("OK (skipped=1)"), "{log}");
+    assert!(log.contains("fixturepkg: threads ran without the GIL"), "{log}");
+    let build = p.log("cp313t-manylinux_2_17_x86_64-build.log");
+    assert!(build.contains("auditwheel repair --plat manylinux_2_17_x86_64"), "{build}");
+}
+
 /// `repair-wheel-command` replaces pookie's repair: cibuildwheel's usual `auditwheel repair -w
 /// {dest_dir} {wheel}` repairs for the job's target (`auditwheel` is the target's in a job, and
 /// `AUDITWHEEL_PLAT` its policy); an empty command delivers the wheel as built, which pookie's

@@ -247,9 +247,10 @@ fn python_versions_lists_the_newest_patch_per_minor() {
     assert!(lines.next().is_some_and(|h| h.starts_with("TARGET")), "{out}");
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split_whitespace().collect()).collect();
     assert_eq!(rows.len(), 10, "one row per target:\n{out}");
-    let all = ["3.10.21", "3.11.16", "3.12.14", "3.13.15", "3.14.7", "3.15.0rc1"];
+    let all = ["3.10.21", "3.11.16", "3.12.14", "3.13.15", "3.13.15t", "3.14.7", "3.14.7t", "3.15.0rc1", "3.15.0rc1t"];
     for row in &rows {
-        // Pre-releases are listed: this command shows what exists, not what a build would use.
+        // Pre-releases are listed: this command shows what exists, not what a build would use;
+        // free-threaded builds (`t`) beside their minor's default one.
         assert_eq!(&row[2..], all, "{}: {out}", row[0]);
     }
     assert_eq!(rows[0][..2], ["manylinux_2_17_x86_64", "x86_64-unknown-linux-gnu"]);
@@ -259,7 +260,7 @@ fn python_versions_lists_the_newest_patch_per_minor() {
     let rows: Vec<&str> = one.lines().skip(2).collect();
     assert_eq!(rows.len(), 1, "{one}");
     assert!(rows[0].starts_with("macosx_11_0_arm64") && rows[0].contains("aarch64-apple-darwin"), "{one}");
-    assert!(rows[0].ends_with("3.14.7 3.15.0rc1"), "{one}");
+    assert!(rows[0].ends_with("3.14.7t 3.15.0rc1 3.15.0rc1t"), "{one}");
 }
 
 #[test]

@@ -72,7 +72,7 @@ pub fn python_versions(project: &ProjectArgs, args: &[String]) -> Result<(), Fai
             .minors(triple, true)
             .into_iter()
             .filter_map(|m| match index.lookup(triple, m, true) {
-                crate::python::Availability::Available(a) => Some(a.version.to_string()),
+                crate::python::Availability::Available(a) => Some(format!("{}{}", a.version, m.abiflags())),
                 _ => None,
             })
             .collect();

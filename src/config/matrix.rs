@@ -84,7 +84,8 @@ pub fn resolve(settings: &Settings, index: Option<&PythonIndex>) -> Result<Matri
                 (PythonSource::Image { path }, _) => Interpreter::Image {
                     path: path
                         .replace("{major}", &version.major.to_string())
-                        .replace("{minor}", &version.minor.to_string()),
+                        .replace("{minor}", &version.minor.to_string())
+                        .replace("{t}", version.abiflags()),
                 },
                 (PythonSource::Pbs(_), None) => Interpreter::Unresolved,
                 (PythonSource::Pbs(_), Some(index)) => {
@@ -149,7 +150,12 @@ fn useless_selectors(settings: &Settings, all: &[BuildId], cells: &[Cell]) -> Ve
     // (configurations are shared); one that no identifier of any version could match is a
     // mistake.
     let any_id: Vec<String> = crate::target::Target::all()
-        .flat_map(|t| (6..=15).map(move |minor| BuildId { target: t, python: PythonVersion::new(minor) }.to_string()))
+        .flat_map(|t| {
+            (6..=15).flat_map(move |minor| {
+                [PythonVersion::new(minor), PythonVersion::free_threaded(minor)]
+                    .map(|python| BuildId { target: t, python }.to_string())
+            })
+        })
         .chain(all.iter().map(|id| id.to_string()))
         .collect();
     if let Some((patterns, origin)) = &settings.skip {
@@ -202,12 +208,15 @@ fn selected(settings: &Settings, id: &BuildId) -> bool {
     !skipped && only
 }
 
-/// The last [`DEFAULT_PYTHON_COUNT`] minors that every chosen target has.
+/// The last [`DEFAULT_PYTHON_COUNT`] minors that every chosen target has, with the GIL: a
+/// free-threaded wheel is the maintainer's promise that the module is thread-safe without it
+/// (or it re-enables the GIL at import), so those builds are asked for by name (`"3.14t"`).
 fn default_versions(settings: &Settings, index: &PythonIndex) -> Result<Vec<PythonVersion>, ConfigError> {
     let prereleases = settings.python.prereleases;
     let mut common: Option<Vec<PythonVersion>> = None;
     for t in &settings.targets {
         let mut minors = index.minors(t.info().pbs_triple, prereleases);
+        minors.retain(|m| !m.free_threaded);
         if let BuildHow::Cross { .. } = t.build_how(settings.mode) {
             let host = index.minors(HOST_TRIPLE, prereleases);
             minors.retain(|m| host.contains(m));

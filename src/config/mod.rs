@@ -28,7 +28,7 @@ use std::time::Duration;
 /// pookie's PEP 517 frontend (images/build-wheel.py): any build backend, natively and in cross
 /// builds, where build requirements are installed for the build machine.
 pub const DEFAULT_BUILD: &str = "pookie-build-wheel";
-pub const DEFAULT_PYTHON_PATH: &str = "/usr/bin/python{major}.{minor}";
+pub const DEFAULT_PYTHON_PATH: &str = "/usr/bin/python{major}.{minor}{t}";
 pub(crate) const GLOB_HELP: &str = "patterns are globs: `*`, `?`, `[abc]`, `[!abc]` and `{a,b}`, e.g. \"cp31[23]-*\"";
 /// How many of the newest minor versions are built when `python` is not set.
 pub const DEFAULT_PYTHON_COUNT: usize = 4;
@@ -104,7 +104,7 @@ impl BuildFrontend {
 pub enum PythonSource {
     /// python-build-standalone archives, downloaded on the host and verified by sha256.
     Pbs(Source),
-    /// Interpreters already in the base image, at `path` (with `{major}`/`{minor}`).
+    /// Interpreters already in the base image, at `path` (with `{major}`, `{minor}` and `{t}`).
     Image { path: String },
 }
 

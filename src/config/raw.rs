@@ -191,8 +191,9 @@ pub struct RawPythonTable {
     /// default) or `image` (already in the base image, found by `path`).
     #[schemars(with = "Option<SourceSchema>")]
     pub source: Option<Spanned<String>>,
-    /// With `source = "image"`: where each interpreter is, with `{major}` and `{minor}`
-    /// placeholders. Default: `/usr/bin/python{major}.{minor}`.
+    /// With `source = "image"`: where each interpreter is, with `{major}`, `{minor}` and `{t}`
+    /// (`t` for a free-threaded version, else nothing) placeholders. Default:
+    /// `/usr/bin/python{major}.{minor}{t}`.
     #[schemars(with = "Option<String>")]
     pub path: Option<Spanned<String>>,
     /// URL or local directory holding one python-build-standalone release (its SHA256SUMS
@@ -468,12 +469,12 @@ enum PythonSchema {
     Table(RawPythonTable),
 }
 
-/// A CPython minor version: `"3.12"`, `"12"` or `12`.
+/// A CPython minor version: `"3.12"`, `"12"` or `12`; `"3.14t"` for the free-threaded build.
 #[derive(JsonSchema)]
 #[serde(untagged)]
 #[allow(dead_code)]
 enum VersionSchema {
-    Text(#[schemars(regex(pattern = r"^\s*(3\.)?[0-9]+\s*$"))] String),
+    Text(#[schemars(regex(pattern = r"^\s*(3\.)?[0-9]+t?\s*$"))] String),
     Minor(u32),
 }
 

@@ -299,6 +299,19 @@ fn python(
             .at(src, &span_of(p), "same path for every version")
             .help("e.g. \"/usr/bin/python{major}.{minor}\" or \"/opt/python/cp{major}{minor}-cp{major}{minor}/bin/python\""));
     }
+    // Both builds of a minor are different interpreters (`python3.14`, `python3.14t`).
+    if let (PythonSource::Image { path }, Some(versions)) = (&source, &versions)
+        && !path.contains("{t}")
+        && let Some((v, origin)) = versions.iter().find(|(v, _)| v.free_threaded)
+    {
+        let origin = table.path.as_ref().map_or(origin.clone(), span_of);
+        return Err(ConfigError::new(
+            "python_path",
+            format!("the interpreter path has no `{{t}}`, so free-threaded {v} would run the interpreter of {}", v.with_gil()),
+        )
+        .at(src, &origin, "no `{t}` in the path")
+        .help("write `{t}` where the free-threaded interpreter's name has its `t`, e.g. \"/usr/bin/python{major}.{minor}{t}\" or \"/opt/python/cp{major}{minor}-cp{major}{minor}{t}/bin/python\""));
+    }
     if let (PythonSource::Image { .. }, None) = (&source, &versions) {
         let origin = source_name_origin(&table.source);
         return Err(ConfigError::new("python", "with `source = \"image\"` the Python versions must be named")

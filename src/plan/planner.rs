@@ -36,19 +36,30 @@ pub fn plan(settings: &Settings, matrix: &Matrix, release: Option<&str>) -> Plan
     let cells = &matrix.cells;
     let mut b = Builder { settings, graph: DiGraph::new(), by_name: HashMap::new() };
     let mut unresolved = Vec::new();
-    // With `abi3`, a target's first cell (its oldest Python) builds for all of them.
+    // With `abi3`, a target's first cell (its oldest Python) builds for all of them but the
+    // free-threaded ones: the stable ABI has no free-threaded form (before CPython 3.15's abi3t).
     let mut abi3_builds: HashMap<Target, NodeIndex> = HashMap::new();
+    let mut own_abi = Vec::new();
     for cell in cells {
         if cell.interpreter == Interpreter::Unresolved {
             unresolved.push(cell.id.to_string());
         }
-        let shared = abi3_builds.get(&cell.id.target).copied();
+        let stable = settings.abi3 && !cell.id.python.free_threaded;
+        let shared = if stable { abi3_builds.get(&cell.id.target).copied() } else { None };
         let build = b.cell(cell, shared);
-        if settings.abi3 {
+        if stable {
             abi3_builds.entry(cell.id.target).or_insert(build);
+        } else if settings.abi3 {
+            own_abi.push(cell.id.to_string());
         }
     }
     let mut warnings: Vec<String> = settings.notes.iter().chain(&matrix.warnings).cloned().collect();
+    if !own_abi.is_empty() {
+        warnings.push(format!(
+            "abi3 does not apply to free-threaded CPython: {} build wheels for their own ABI",
+            own_abi.join(", ")
+        ));
+    }
     if !unresolved.is_empty() {
         warnings.push(format!(
             "the python-build-standalone index is unavailable, so the patch versions (and image tags) of {} are unresolved; `pookie run` needs the index",
@@ -252,7 +263,7 @@ impl Builder<'_> {
             mounts: build_mounts,
             dir,
             repair: info.repair,
-            abi3: s.abi3,
+            abi3: s.abi3 && !id.python.free_threaded,
             output_dir: Some(s.output_dir.strip_prefix(&s.workspace).unwrap_or(&s.output_dir).to_path_buf()),
             timeout_secs: s.timeout.map(|t| t.as_secs()),
         }));

@@ -135,7 +135,12 @@ fn describe(n: &ImageNode) -> String {
         .context
         .iter()
         .filter_map(|c| match c {
-            ContextFile::Archive { archive, .. } => Some(format!("CPython {} {}", archive.version, archive.triple)),
+            ContextFile::Archive { archive, .. } => Some(format!(
+                "CPython {}{} {}",
+                archive.version,
+                if archive.free_threaded { " free-threaded" } else { "" },
+                archive.triple
+            )),
             ContextFile::CaBundle { .. } | ContextFile::Project { .. } => None,
         })
         .collect();

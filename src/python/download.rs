@@ -111,6 +111,7 @@ mod tests {
     fn archive(url: String, sha256: String) -> Archive {
         Archive {
             version: FullVersion { major: 3, minor: 12, patch: 1, pre: String::new() },
+            free_threaded: false,
             triple: "x86_64-unknown-linux-gnu".into(),
             filename: "cpython.tar.gz".into(),
             url,

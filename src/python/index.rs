@@ -1,5 +1,6 @@
 //! Which CPython builds python-build-standalone offers: parsed from a release's `SHA256SUMS`,
-//! keeping the `install_only` archives (stripped when available) of the default flavor.
+//! keeping the `install_only` archives (stripped when available) of the default and the
+//! free-threaded flavor.
 
 use super::version::{FullVersion, PythonVersion};
 use serde::{Deserialize, Serialize};
@@ -10,6 +11,10 @@ use std::sync::LazyLock;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Archive {
     pub version: FullVersion,
+    /// The free-threaded build (`…-freethreaded-install_only…`); indexes cached before it existed
+    /// hold only default builds.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub free_threaded: bool,
     pub triple: String,
     pub filename: String,
     pub url: String,
@@ -17,6 +22,11 @@ pub struct Archive {
 }
 
 impl Archive {
+    /// The minor version the archive serves, free-threaded or not.
+    pub fn python(&self) -> PythonVersion {
+        PythonVersion { free_threaded: self.free_threaded, ..self.version.minor_version() }
+    }
+
     /// The file of an archive in a mirror directory (`file://` URL). The index escapes `+` in
     /// URLs (`3.12.1%2B20260814`); the directory holds the plain name.
     pub fn local_path(&self) -> Option<std::path::PathBuf> {
@@ -31,7 +41,7 @@ pub struct PythonIndex {
     pub release: String,
     /// Where the archives are downloaded from (URL, or `file://` directory).
     pub base_url: String,
-    /// Best archive per (triple, full version), sorted by triple then version.
+    /// Best archive per (triple, full version, flavor), sorted by triple, version, flavor.
     pub archives: Vec<Archive>,
 }
 
@@ -56,22 +66,22 @@ pub enum ParseError {
 
 static ARCHIVE_NAME: LazyLock<regex::Regex> = LazyLock::new(|| {
     regex::Regex::new(
-        r"^cpython-(\d+)\.(\d+)\.(\d+)((?:a|b|rc)\d+)?\+(\d+)-([a-z0-9_]+-[a-z0-9_]+-[a-z0-9_]+(?:-[a-z0-9_]+)?)-(install_only_stripped|install_only)\.tar\.gz$",
+        r"^cpython-(\d+)\.(\d+)\.(\d+)((?:a|b|rc)\d+)?\+(\d+)-([a-z0-9_]+-[a-z0-9_]+-[a-z0-9_]+(?:-[a-z0-9_]+)??)(-freethreaded)?-(install_only_stripped|install_only)\.tar\.gz$",
     )
     .expect("valid regex")
 });
 
-/// Triples of the flavors pookie does not build for (free-threaded, debug) end in a flavor word.
-fn is_default_flavor(triple: &str) -> bool {
-    !triple.ends_with("-freethreaded") && !triple.ends_with("-debug")
+/// Flavors pookie does not build for (debug) end the triple part of a name in a flavor word.
+fn is_other_flavor(triple: &str) -> bool {
+    triple.ends_with("-debug") || triple.ends_with("-freethreaded")
 }
 
 impl PythonIndex {
     /// Parses a release's `SHA256SUMS`; `base_url` is where the listed files can be fetched.
     pub fn from_sha256sums(text: &str, base_url: &str) -> Result<Self, ParseError> {
         let base_url = base_url.trim_end_matches('/').to_string();
-        // (triple, version) -> (stripped?, archive): prefer stripped archives, they are smaller.
-        let mut best: BTreeMap<(String, FullVersion), (bool, Archive)> = BTreeMap::new();
+        // (triple, version, flavor) -> (stripped?, archive): prefer stripped archives, they are smaller.
+        let mut best: BTreeMap<(String, FullVersion, bool), (bool, Archive)> = BTreeMap::new();
         let mut release: Option<String> = None;
         for (n, line) in text.lines().enumerate() {
             let line = line.trim();
@@ -87,9 +97,10 @@ impl PythonIndex {
             }
             let Some(c) = ARCHIVE_NAME.captures(name) else { continue };
             let triple = c[6].to_string();
-            if !is_default_flavor(&triple) {
+            if is_other_flavor(&triple) {
                 continue;
             }
+            let free_threaded = c.get(7).is_some();
             let tag = c[5].to_string();
             match &release {
                 Some(r) if *r != tag => return Err(ParseError::MixedReleases(r.clone(), tag)),
@@ -101,28 +112,31 @@ impl PythonIndex {
                 patch: c[3].parse().map_err(|_| ParseError::BadLine(n + 1))?,
                 pre: c.get(4).map_or(String::new(), |m| m.as_str().to_string()),
             };
-            let stripped = &c[7] == "install_only_stripped";
+            let stripped = &c[8] == "install_only_stripped";
             let archive = Archive {
                 version: version.clone(),
+                free_threaded,
                 triple: triple.clone(),
                 filename: name.to_string(),
                 url: format!("{base_url}/{}", name.replace('+', "%2B")),
                 sha256: sha.to_ascii_lowercase(),
             };
-            let slot = best.entry((triple, version)).or_insert((stripped, archive.clone()));
+            let slot = best.entry((triple, version, free_threaded)).or_insert((stripped, archive.clone()));
             if stripped && !slot.0 {
                 *slot = (stripped, archive);
             }
         }
         let release = release.ok_or(ParseError::Empty)?;
         let mut archives: Vec<Archive> = best.into_values().map(|(_, a)| a).collect();
-        archives.sort_by(|a, b| (&a.triple, a.version.sort_key()).cmp(&(&b.triple, b.version.sort_key())));
+        archives.sort_by(|a, b| {
+            (&a.triple, a.version.sort_key(), a.free_threaded).cmp(&(&b.triple, b.version.sort_key(), b.free_threaded))
+        });
         Ok(PythonIndex { release, base_url, archives })
     }
 
-    /// Newest archive of `minor` for `triple`; pre-releases only when `prereleases`.
+    /// Newest archive of `minor` (of its flavor) for `triple`; pre-releases only when `prereleases`.
     pub fn lookup(&self, triple: &str, minor: PythonVersion, prereleases: bool) -> Availability<'_> {
-        let mut of_minor = self.archives.iter().filter(|a| a.triple == triple && a.version.minor_version() == minor);
+        let mut of_minor = self.archives.iter().filter(|a| a.triple == triple && a.python() == minor);
         let newest_final = of_minor.clone().rfind(|a| !a.version.is_prerelease());
         let newest_any = of_minor.next_back();
         match (newest_final, newest_any) {
@@ -133,14 +147,16 @@ impl PythonIndex {
         }
     }
 
-    /// Minor versions available for `triple`, oldest first.
+    /// Minor versions available for `triple`, oldest first, free-threaded builds after their
+    /// minor's default one.
     pub fn minors(&self, triple: &str, prereleases: bool) -> Vec<PythonVersion> {
         let mut v: Vec<PythonVersion> = self
             .archives
             .iter()
             .filter(|a| a.triple == triple && (prereleases || !a.version.is_prerelease()))
-            .map(|a| a.version.minor_version())
+            .map(Archive::python)
             .collect();
+        v.sort();
         v.dedup();
         v
     }
@@ -163,13 +179,22 @@ mod tests {
 4444444444444444444444444444444444444444444444444444444444444444  cpython-3.15.0rc1+20260814-x86_64-unknown-linux-gnu-install_only_stripped.tar.gz
 5555555555555555555555555555555555555555555555555555555555555555  cpython-3.12.11+20260814-x86_64-unknown-linux-gnu-debug-full.tar.zst
 6666666666666666666666666666666666666666666666666666666666666666  cpython-3.11.9+20260814-armv7-unknown-linux-gnueabihf-install_only_stripped.tar.gz
+7777777777777777777777777777777777777777777777777777777777777777  cpython-3.13.2+20260814-aarch64-apple-darwin-freethreaded-install_only_stripped.tar.gz
 ";
 
     #[test]
-    fn keeps_default_flavor_and_prefers_stripped() {
+    fn keeps_default_and_free_threaded_flavors_and_prefers_stripped() {
         let idx = PythonIndex::from_sha256sums(SUMS, "https://example.org/rel/").unwrap();
         assert_eq!(idx.release, "20260814");
-        assert_eq!(idx.archives.len(), 3);
+        assert_eq!(idx.archives.len(), 5);
+        // A three-part triple is not taken for a four-part one ending in the flavor.
+        assert!(idx.archives.iter().any(|a| a.triple == "aarch64-apple-darwin" && a.free_threaded));
+        let Availability::Available(ft) =
+            idx.lookup("x86_64-unknown-linux-gnu", PythonVersion::free_threaded(12), false)
+        else {
+            panic!("3.12t missing")
+        };
+        assert_eq!((ft.sha256.as_str(), ft.free_threaded), ("3".repeat(64).as_str(), true));
         let Availability::Available(a) = idx.lookup("x86_64-unknown-linux-gnu", PythonVersion::new(12), false) else {
             panic!("3.12 missing")
         };
@@ -178,7 +203,10 @@ mod tests {
             a.url,
             "https://example.org/rel/cpython-3.12.11%2B20260814-x86_64-unknown-linux-gnu-install_only_stripped.tar.gz"
         );
-        assert_eq!(idx.triples(), ["armv7-unknown-linux-gnueabihf", "x86_64-unknown-linux-gnu"]);
+        assert_eq!(
+            idx.triples(),
+            ["aarch64-apple-darwin", "armv7-unknown-linux-gnueabihf", "x86_64-unknown-linux-gnu"]
+        );
     }
 
     #[test]
@@ -188,8 +216,11 @@ mod tests {
         assert!(matches!(idx.lookup(t, PythonVersion::new(15), false), Availability::OnlyPrerelease(_)));
         assert!(matches!(idx.lookup(t, PythonVersion::new(15), true), Availability::Available(_)));
         assert!(matches!(idx.lookup(t, PythonVersion::new(9), true), Availability::Missing));
-        assert_eq!(idx.minors(t, false), [PythonVersion::new(12)]);
-        assert_eq!(idx.minors(t, true), [PythonVersion::new(12), PythonVersion::new(15)]);
+        assert_eq!(idx.minors(t, false), [PythonVersion::new(12), PythonVersion::free_threaded(12)]);
+        assert_eq!(
+            idx.minors(t, true),
+            [PythonVersion::new(12), PythonVersion::free_threaded(12), PythonVersion::new(15)]
+        );
     }
 
     #[test]

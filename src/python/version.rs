@@ -1,20 +1,25 @@
 //! CPython versions as users name them (`"3.12"`, or `"12"` as the original's
-//! `--python-version 12`) and as the index resolves them (`3.12.11`, `3.15.0rc1`).
+//! `--python-version 12`; `"3.14t"` for the free-threaded build) and as the index resolves them
+//! (`3.12.11`, `3.15.0rc1`).
 
 use serde::Serialize;
 use std::fmt;
 use std::str::FromStr;
 
-/// A CPython minor version: what users select.
+/// A CPython minor version: what users select. Free-threaded CPython (PEP 703, `--disable-gil`)
+/// is a build of its own ABI (`cp314t`), written with a `t` as uv and cibuildwheel write it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PythonVersion {
     pub major: u8,
     pub minor: u8,
+    pub free_threaded: bool,
 }
 
 /// Oldest minor pookie builds for: older ones are out of upstream support and absent from
 /// python-build-standalone.
 pub const OLDEST_MINOR: u8 = 8;
+/// The first minor with a free-threaded build.
+pub const FREE_THREADED_MINOR: u8 = 13;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VersionError {
@@ -28,13 +33,19 @@ pub enum VersionError {
         "`{0}` reads as CPython 3.{0} (a lone number is the minor version), which is not supported: pookie builds for CPython 3.{OLDEST_MINOR} and newer"
     )]
     LoneMinorTooOld(String),
+    #[error("`{0}`: CPython has a free-threaded build from 3.{FREE_THREADED_MINOR} on")]
+    FreeThreadedTooOld(String),
 }
 
 impl FromStr for PythonVersion {
     type Err = VersionError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let t = s.trim();
+        let written = s.trim();
+        let (t, free_threaded) = match written.strip_suffix('t') {
+            Some(rest) => (rest, true),
+            None => (written, false),
+        };
         let parts: Vec<&str> = t.split('.').collect();
         let num = |p: &str| -> Result<u8, VersionError> {
             if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
@@ -43,10 +54,10 @@ impl FromStr for PythonVersion {
             p.parse().map_err(|_| VersionError::Malformed(s.to_string()))
         };
         let v = match parts.as_slice() {
-            [minor] => PythonVersion { major: 3, minor: num(minor)? },
-            [major, minor] => PythonVersion { major: num(major)?, minor: num(minor)? },
+            [minor] => PythonVersion { major: 3, minor: num(minor)?, free_threaded },
+            [major, minor] => PythonVersion { major: num(major)?, minor: num(minor)?, free_threaded },
             [major, minor, _patch] => {
-                let v = PythonVersion { major: num(major)?, minor: num(minor)? };
+                let v = PythonVersion { major: num(major)?, minor: num(minor)?, free_threaded };
                 return Err(VersionError::HasPatch(s.to_string(), v.to_string()));
             }
             _ => return Err(VersionError::Malformed(s.to_string())),
@@ -57,24 +68,47 @@ impl FromStr for PythonVersion {
         if v.major != 3 || v.minor < OLDEST_MINOR {
             return Err(VersionError::TooOld(s.to_string()));
         }
+        if free_threaded && v.minor < FREE_THREADED_MINOR {
+            return Err(VersionError::FreeThreadedTooOld(written.to_string()));
+        }
         Ok(v)
     }
 }
 
 impl PythonVersion {
     pub const fn new(minor: u8) -> Self {
-        PythonVersion { major: 3, minor }
+        PythonVersion { major: 3, minor, free_threaded: false }
     }
 
-    /// The interpreter/ABI tag: `cp312`.
+    /// The free-threaded build of CPython 3.`minor`.
+    pub const fn free_threaded(minor: u8) -> Self {
+        PythonVersion { major: 3, minor, free_threaded: true }
+    }
+
+    /// The same minor with the GIL (the build the default flavor of an index holds).
+    pub const fn with_gil(self) -> Self {
+        PythonVersion { free_threaded: false, ..self }
+    }
+
+    /// The ABI tag, which is also the version's part of a build identifier: `cp312`, `cp314t`.
     pub fn cp_tag(self) -> String {
+        format!("{}{}", self.python_tag(), self.abiflags())
+    }
+
+    /// The wheel's Python tag, the same for both builds of a minor: `cp314`.
+    pub fn python_tag(self) -> String {
         format!("cp{}{}", self.major, self.minor)
+    }
+
+    /// `sys.abiflags`: `t` of the free-threaded build, else empty (the `{t}` of interpreter paths).
+    pub fn abiflags(self) -> &'static str {
+        if self.free_threaded { "t" } else { "" }
     }
 }
 
 impl fmt::Display for PythonVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}", self.major, self.minor)
+        write!(f, "{}.{}{}", self.major, self.minor, self.abiflags())
     }
 }
 
@@ -96,8 +130,9 @@ pub struct FullVersion {
 }
 
 impl FullVersion {
+    /// The minor version, of the default build (with the GIL).
     pub fn minor_version(&self) -> PythonVersion {
-        PythonVersion { major: self.major, minor: self.minor }
+        PythonVersion { major: self.major, minor: self.minor, free_threaded: false }
     }
 
     pub fn is_prerelease(&self) -> bool {
@@ -176,6 +211,21 @@ mod tests {
         assert!(matches!("2.7".parse::<PythonVersion>(), Err(VersionError::TooOld(_))));
         assert!(matches!("3.6".parse::<PythonVersion>(), Err(VersionError::TooOld(_))));
         assert!(matches!("-1".parse::<PythonVersion>(), Err(VersionError::Malformed(_))));
+        assert!(matches!("3.12t".parse::<PythonVersion>(), Err(VersionError::FreeThreadedTooOld(_))));
+        assert!(matches!("3.14tt".parse::<PythonVersion>(), Err(VersionError::Malformed(_))));
+        assert!(matches!("t".parse::<PythonVersion>(), Err(VersionError::Malformed(_))));
+    }
+
+    #[test]
+    fn free_threaded_builds_have_their_own_abi_tag() {
+        let v: PythonVersion = "3.14t".parse().unwrap();
+        assert_eq!(v, PythonVersion::free_threaded(14));
+        assert_eq!("14t".parse(), Ok(v));
+        assert_eq!((v.to_string(), v.cp_tag(), v.python_tag()), ("3.14t".into(), "cp314t".into(), "cp314".into()));
+        assert_eq!(v.with_gil(), PythonVersion::new(14));
+        assert_eq!(PythonVersion::new(14).cp_tag(), "cp314");
+        // The free-threaded build sorts after its minor's default build.
+        assert!(PythonVersion::new(14) < v && v < PythonVersion::new(15));
     }
 
     #[test]

@@ -444,6 +444,16 @@ pub fn win_mac_mirror() -> PathBuf {
     mirror_dir("POOKIE_TEST_WIN_MAC_MIRROR", "python-mirror-win-mac", "scripts/ci-python-mirror-win-mac.sh")
 }
 
+/// The free-threaded CPython mirror scripts/setup.sh makes (x86_64, CPython 3.13 built with
+/// --disable-gil); `POOKIE_TEST_FREE_THREADED_MIRROR` names another.
+pub fn free_threaded_mirror() -> PathBuf {
+    mirror_dir(
+        "POOKIE_TEST_FREE_THREADED_MIRROR",
+        "python-mirror-freethreaded",
+        "scripts/ci-python-mirror-freethreaded.sh",
+    )
+}
+
 fn mirror_dir(var: &str, name: &str, script: &str) -> PathBuf {
     let dir = std::env::var_os(var).map_or_else(|| ci_cache().join(name), PathBuf::from);
     assert!(
