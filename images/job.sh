@@ -102,8 +102,12 @@ run_test() {
     fi
     # Wheels of requirements the build compiled for the target, which the index lacks (see
     # pookie-build-wheel): the tests install those rather than compile them again under QEMU.
+    # --prefer-binary: the resolution the build checked, binary only — pip otherwise takes a
+    # newer release that has no wheel for the target (rapidfuzz on armv7l) over an older one that
+    # has, and compiles it under QEMU.
     local links=()
-    [ -d "${PIP_CACHE_DIR:-/nonexistent}/pookie-target-wheels" ] && links=(--find-links "$PIP_CACHE_DIR/pookie-target-wheels")
+    [ -d "${PIP_CACHE_DIR:-/nonexistent}/pookie-target-wheels" ] \
+        && links=(--find-links "$PIP_CACHE_DIR/pookie-target-wheels" --prefer-binary)
     step "install: ${wheels[*]##*/} into $(python --version 2>&1)"
     # test-extras: `pip install 'x.whl[test]'` brings the extra's requirements along.
     [ -n "${POOKIE_TEST_EXTRAS:-}" ] && wheels=("${wheels[@]/%/[$POOKIE_TEST_EXTRAS]}")

@@ -64,7 +64,7 @@ impl Needs {
         let mut n = Needs::default();
         let mut archives = BTreeMap::new();
         for (_, image) in plan.images() {
-            if Some(image.arch) != host {
+            if !image.arch.runs_natively_on(host) {
                 n.emulated.insert(image.arch);
             }
             if image.layer == Layer::Base {

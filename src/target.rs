@@ -16,8 +16,15 @@ pub enum Platform {
     ManylinuxArmv7l,
     ManylinuxPpc64le,
     ManylinuxS390x,
+    ManylinuxI686,
+    ManylinuxRiscv64,
     MusllinuxX86_64,
     MusllinuxAarch64,
+    MusllinuxArmv7l,
+    MusllinuxPpc64le,
+    MusllinuxS390x,
+    MusllinuxI686,
+    MusllinuxRiscv64,
     WinAmd64,
     MacosX86_64,
     MacosArm64,
@@ -41,10 +48,13 @@ pub enum Arch {
     Armv7l,
     Ppc64le,
     S390x,
+    I686,
+    Riscv64,
 }
 
 impl Arch {
-    pub const ALL: [Arch; 5] = [Arch::X86_64, Arch::Aarch64, Arch::Armv7l, Arch::Ppc64le, Arch::S390x];
+    pub const ALL: [Arch; 7] =
+        [Arch::X86_64, Arch::Aarch64, Arch::Armv7l, Arch::Ppc64le, Arch::S390x, Arch::I686, Arch::Riscv64];
 
     /// The architecture this pookie runs on, if it is one of the catalog's.
     pub fn host() -> Option<Arch> {
@@ -54,8 +64,17 @@ impl Arch {
             "arm" => Some(Arch::Armv7l),
             "powerpc64" if cfg!(target_endian = "little") => Some(Arch::Ppc64le),
             "s390x" => Some(Arch::S390x),
+            "x86" => Some(Arch::I686),
+            "riscv64" => Some(Arch::Riscv64),
             _ => None,
         }
+    }
+
+    /// Whether a `host` CPU runs this architecture's binaries without QEMU: its own, and i686's
+    /// on x86_64 (the kernel's 32-bit compatibility, as manylinux's i686 images use it). 32-bit
+    /// ARM on some arm64 CPUs depends on the CPU (base_image/host.rs asks it).
+    pub fn runs_natively_on(self, host: Option<Arch>) -> bool {
+        host == Some(self) || (self == Arch::I686 && host == Some(Arch::X86_64))
     }
 
     pub fn as_str(self) -> &'static str {
@@ -65,6 +84,8 @@ impl Arch {
             Arch::Armv7l => "armv7l",
             Arch::Ppc64le => "ppc64le",
             Arch::S390x => "s390x",
+            Arch::I686 => "i686",
+            Arch::Riscv64 => "riscv64",
         }
     }
 
@@ -76,6 +97,8 @@ impl Arch {
             Arch::Armv7l => "qemu-arm",
             Arch::Ppc64le => "qemu-ppc64le",
             Arch::S390x => "qemu-s390x",
+            Arch::I686 => "qemu-i386",
+            Arch::Riscv64 => "qemu-riscv64",
         }
     }
 
@@ -89,6 +112,8 @@ impl Arch {
             Arch::Armv7l => "arm*",
             Arch::Ppc64le => "powerpc64le",
             Arch::S390x => "s390x",
+            Arch::I686 => "i?86",
+            Arch::Riscv64 => "riscv64",
         }
     }
 
@@ -100,6 +125,8 @@ impl Arch {
             Arch::Armv7l => "arm",
             Arch::Ppc64le => "ppc64le",
             Arch::S390x => "s390x",
+            Arch::I686 => "386",
+            Arch::Riscv64 => "riscv64",
         }
     }
 
@@ -116,6 +143,8 @@ impl Arch {
             Arch::Armv7l => "armhf",
             Arch::Ppc64le => "ppc64el",
             Arch::S390x => "s390x",
+            Arch::I686 => "i386",
+            Arch::Riscv64 => "riscv64",
         }
     }
 
@@ -154,8 +183,15 @@ pub enum Family {
     LinuxArmv7l,
     LinuxPpc64le,
     LinuxS390x,
+    LinuxI686,
+    LinuxRiscv64,
     MusllinuxX86_64,
     MusllinuxAarch64,
+    MusllinuxArmv7l,
+    MusllinuxPpc64le,
+    MusllinuxS390x,
+    MusllinuxI686,
+    MusllinuxRiscv64,
 }
 
 pub struct FamilyInfo {
@@ -176,8 +212,16 @@ pub const FAMILIES: &[FamilyInfo] = &[
     fam(Family::LinuxArmv7l, "linux-armv7l", Arch::Armv7l, Libc::Glibc, "arm32v7/debian:bookworm-slim"),
     fam(Family::LinuxPpc64le, "linux-ppc64le", Arch::Ppc64le, Libc::Glibc, "ppc64le/debian:bookworm-slim"),
     fam(Family::LinuxS390x, "linux-s390x", Arch::S390x, Libc::Glibc, "s390x/debian:bookworm-slim"),
+    fam(Family::LinuxI686, "linux-i686", Arch::I686, Libc::Glibc, "i386/debian:bookworm-slim"),
+    // Debian's riscv64 port became official with trixie (13).
+    fam(Family::LinuxRiscv64, "linux-riscv64", Arch::Riscv64, Libc::Glibc, "riscv64/debian:trixie-slim"),
     fam(Family::MusllinuxX86_64, "musllinux-x86_64", Arch::X86_64, Libc::Musl, "alpine:3.22"),
     fam(Family::MusllinuxAarch64, "musllinux-aarch64", Arch::Aarch64, Libc::Musl, "arm64v8/alpine:3.22"),
+    fam(Family::MusllinuxArmv7l, "musllinux-armv7l", Arch::Armv7l, Libc::Musl, "arm32v7/alpine:3.22"),
+    fam(Family::MusllinuxPpc64le, "musllinux-ppc64le", Arch::Ppc64le, Libc::Musl, "ppc64le/alpine:3.22"),
+    fam(Family::MusllinuxS390x, "musllinux-s390x", Arch::S390x, Libc::Musl, "s390x/alpine:3.22"),
+    fam(Family::MusllinuxI686, "musllinux-i686", Arch::I686, Libc::Musl, "i386/alpine:3.22"),
+    fam(Family::MusllinuxRiscv64, "musllinux-riscv64", Arch::Riscv64, Libc::Musl, "riscv64/alpine:3.22"),
 ];
 
 const fn fam(family: Family, key: &'static str, arch: Arch, libc: Libc, image: &'static str) -> FamilyInfo {
@@ -244,6 +288,16 @@ pub struct TargetInfo {
     pub libc: Libc,
     /// python-build-standalone target triple.
     pub pbs_triple: &'static str,
+    /// python-build-standalone builds CPython for it. The others (i686 Linux, musl beyond x86_64
+    /// and aarch64) take their interpreters from images (`source = "image"`): with the default
+    /// source, neither the default target set nor globs include them, only their tags.
+    pub pbs: bool,
+    /// Built when `targets` is not set. The targets added later (i686, riscv64, musl beyond
+    /// x86_64 and aarch64) are named to be built, as cibuildwheel's `archs` names them.
+    pub default: bool,
+    /// Of manylinux platforms, the oldest policy (glibc 2.N) pookie builds for, which `tag`
+    /// names; 0 for the others.
+    pub min_policy: u8,
     /// Family whose base image holds the target's own CPython: where native and emulated builds
     /// run and where Linux tests run. Windows and macOS borrow the x86_64 Linux family.
     pub family: Family,
@@ -271,45 +325,77 @@ const MACOS_11: &[(&str, &str)] = &[("MACOSX_DEPLOYMENT_TARGET", "11.0")];
 #[rustfmt::skip]
 pub const CATALOG: &[TargetInfo] = &[
     TargetInfo { platform: Platform::ManylinuxX86_64, tag: "manylinux_2_17_x86_64", os: Os::Linux, arch: Arch::X86_64, libc: Libc::Glibc,
-        pbs_triple: "x86_64-unknown-linux-gnu", family: Family::LinuxX86_64, native: true,
+        pbs_triple: "x86_64-unknown-linux-gnu", pbs: true, default: true, min_policy: 17, family: Family::LinuxX86_64, native: true,
         zig_target: Some("x86_64-linux-gnu.2.17"), emulate: false, test: TestRunner::Native, repair: Repair::Auditwheel,
         sysconfig_platform: "linux-x86_64", build_env: &[] },
     TargetInfo { platform: Platform::ManylinuxAarch64, tag: "manylinux_2_17_aarch64", os: Os::Linux, arch: Arch::Aarch64, libc: Libc::Glibc,
-        pbs_triple: "aarch64-unknown-linux-gnu", family: Family::LinuxAarch64, native: false,
+        pbs_triple: "aarch64-unknown-linux-gnu", pbs: true, default: true, min_policy: 17, family: Family::LinuxAarch64, native: false,
         zig_target: Some("aarch64-linux-gnu.2.17"), emulate: true, test: TestRunner::Qemu, repair: Repair::Auditwheel,
         sysconfig_platform: "linux-aarch64", build_env: &[] },
     TargetInfo { platform: Platform::ManylinuxArmv7l, tag: "manylinux_2_17_armv7l", os: Os::Linux, arch: Arch::Armv7l, libc: Libc::Glibc,
-        pbs_triple: "armv7-unknown-linux-gnueabihf", family: Family::LinuxArmv7l, native: false,
+        pbs_triple: "armv7-unknown-linux-gnueabihf", pbs: true, default: true, min_policy: 17, family: Family::LinuxArmv7l, native: false,
         zig_target: Some("arm-linux-gnueabihf.2.17"), emulate: true, test: TestRunner::Qemu, repair: Repair::Auditwheel,
         sysconfig_platform: "linux-armv7l", build_env: &[] },
     // glibc's ppc64le port began with 2.19, its symbols versioned GLIBC_2.17 (the manylinux_2_17
     // baseline); zig provides its libc from 2.19 on. auditwheel still proves the 2.17 policy.
     TargetInfo { platform: Platform::ManylinuxPpc64le, tag: "manylinux_2_17_ppc64le", os: Os::Linux, arch: Arch::Ppc64le, libc: Libc::Glibc,
-        pbs_triple: "ppc64le-unknown-linux-gnu", family: Family::LinuxPpc64le, native: false,
+        pbs_triple: "ppc64le-unknown-linux-gnu", pbs: true, default: true, min_policy: 17, family: Family::LinuxPpc64le, native: false,
         zig_target: Some("powerpc64le-linux-gnu.2.19"), emulate: true, test: TestRunner::Qemu, repair: Repair::Auditwheel,
         sysconfig_platform: "linux-ppc64le", build_env: &[] },
     TargetInfo { platform: Platform::ManylinuxS390x, tag: "manylinux_2_17_s390x", os: Os::Linux, arch: Arch::S390x, libc: Libc::Glibc,
-        pbs_triple: "s390x-unknown-linux-gnu", family: Family::LinuxS390x, native: false,
+        pbs_triple: "s390x-unknown-linux-gnu", pbs: true, default: true, min_policy: 17, family: Family::LinuxS390x, native: false,
         zig_target: Some("s390x-linux-gnu.2.17"), emulate: true, test: TestRunner::Qemu, repair: Repair::Auditwheel,
         sysconfig_platform: "linux-s390x", build_env: &[] },
+    // i686 runs natively on x86_64 (the kernel's 32-bit compatibility): cross-compiled by zig in
+    // both modes (nothing to emulate), tested natively in its own family.
+    TargetInfo { platform: Platform::ManylinuxI686, tag: "manylinux_2_17_i686", os: Os::Linux, arch: Arch::I686, libc: Libc::Glibc,
+        pbs_triple: "i686-unknown-linux-gnu", pbs: false, default: false, min_policy: 17, family: Family::LinuxI686, native: false,
+        zig_target: Some("x86-linux-gnu.2.17"), emulate: false, test: TestRunner::Native, repair: Repair::Auditwheel,
+        sysconfig_platform: "linux-i686", build_env: &[] },
+    // glibc's riscv64 port began with 2.27; auditwheel's policies know riscv64 from manylinux_2_31
+    // on, the oldest policy a riscv64 wheel can prove (cibuildwheel's images are manylinux_2_39).
+    TargetInfo { platform: Platform::ManylinuxRiscv64, tag: "manylinux_2_31_riscv64", os: Os::Linux, arch: Arch::Riscv64, libc: Libc::Glibc,
+        pbs_triple: "riscv64-unknown-linux-gnu", pbs: true, default: false, min_policy: 31, family: Family::LinuxRiscv64, native: false,
+        zig_target: Some("riscv64-linux-gnu.2.31"), emulate: true, test: TestRunner::Qemu, repair: Repair::Auditwheel,
+        sysconfig_platform: "linux-riscv64", build_env: &[] },
     TargetInfo { platform: Platform::MusllinuxX86_64, tag: "musllinux_1_2_x86_64", os: Os::Linux, arch: Arch::X86_64, libc: Libc::Musl,
-        pbs_triple: "x86_64-unknown-linux-musl", family: Family::MusllinuxX86_64, native: true,
+        pbs_triple: "x86_64-unknown-linux-musl", pbs: true, default: true, min_policy: 0, family: Family::MusllinuxX86_64, native: true,
         zig_target: Some("x86_64-linux-musl"), emulate: false, test: TestRunner::Native, repair: Repair::Auditwheel,
         sysconfig_platform: "linux-x86_64", build_env: &[] },
     TargetInfo { platform: Platform::MusllinuxAarch64, tag: "musllinux_1_2_aarch64", os: Os::Linux, arch: Arch::Aarch64, libc: Libc::Musl,
-        pbs_triple: "aarch64-unknown-linux-musl", family: Family::MusllinuxAarch64, native: false,
+        pbs_triple: "aarch64-unknown-linux-musl", pbs: true, default: true, min_policy: 0, family: Family::MusllinuxAarch64, native: false,
         zig_target: Some("aarch64-linux-musl"), emulate: true, test: TestRunner::Qemu, repair: Repair::Auditwheel,
         sysconfig_platform: "linux-aarch64", build_env: &[] },
+    TargetInfo { platform: Platform::MusllinuxArmv7l, tag: "musllinux_1_2_armv7l", os: Os::Linux, arch: Arch::Armv7l, libc: Libc::Musl,
+        pbs_triple: "armv7-unknown-linux-musleabihf", pbs: false, default: false, min_policy: 0, family: Family::MusllinuxArmv7l, native: false,
+        zig_target: Some("arm-linux-musleabihf"), emulate: true, test: TestRunner::Qemu, repair: Repair::Auditwheel,
+        sysconfig_platform: "linux-armv7l", build_env: &[] },
+    TargetInfo { platform: Platform::MusllinuxPpc64le, tag: "musllinux_1_2_ppc64le", os: Os::Linux, arch: Arch::Ppc64le, libc: Libc::Musl,
+        pbs_triple: "ppc64le-unknown-linux-musl", pbs: false, default: false, min_policy: 0, family: Family::MusllinuxPpc64le, native: false,
+        zig_target: Some("powerpc64le-linux-musl"), emulate: true, test: TestRunner::Qemu, repair: Repair::Auditwheel,
+        sysconfig_platform: "linux-ppc64le", build_env: &[] },
+    TargetInfo { platform: Platform::MusllinuxS390x, tag: "musllinux_1_2_s390x", os: Os::Linux, arch: Arch::S390x, libc: Libc::Musl,
+        pbs_triple: "s390x-unknown-linux-musl", pbs: false, default: false, min_policy: 0, family: Family::MusllinuxS390x, native: false,
+        zig_target: Some("s390x-linux-musl"), emulate: true, test: TestRunner::Qemu, repair: Repair::Auditwheel,
+        sysconfig_platform: "linux-s390x", build_env: &[] },
+    TargetInfo { platform: Platform::MusllinuxI686, tag: "musllinux_1_2_i686", os: Os::Linux, arch: Arch::I686, libc: Libc::Musl,
+        pbs_triple: "i686-unknown-linux-musl", pbs: false, default: false, min_policy: 0, family: Family::MusllinuxI686, native: false,
+        zig_target: Some("x86-linux-musl"), emulate: false, test: TestRunner::Native, repair: Repair::Auditwheel,
+        sysconfig_platform: "linux-i686", build_env: &[] },
+    TargetInfo { platform: Platform::MusllinuxRiscv64, tag: "musllinux_1_2_riscv64", os: Os::Linux, arch: Arch::Riscv64, libc: Libc::Musl,
+        pbs_triple: "riscv64-unknown-linux-musl", pbs: false, default: false, min_policy: 0, family: Family::MusllinuxRiscv64, native: false,
+        zig_target: Some("riscv64-linux-musl"), emulate: true, test: TestRunner::Qemu, repair: Repair::Auditwheel,
+        sysconfig_platform: "linux-riscv64", build_env: &[] },
     TargetInfo { platform: Platform::WinAmd64, tag: "win_amd64", os: Os::Windows, arch: Arch::X86_64, libc: Libc::System,
-        pbs_triple: "x86_64-pc-windows-msvc", family: Family::LinuxX86_64, native: false,
+        pbs_triple: "x86_64-pc-windows-msvc", pbs: true, default: true, min_policy: 0, family: Family::LinuxX86_64, native: false,
         zig_target: Some("x86_64-windows-gnu"), emulate: false, test: TestRunner::Wine, repair: Repair::Delvewheel,
         sysconfig_platform: "win-amd64", build_env: &[] },
     TargetInfo { platform: Platform::MacosX86_64, tag: "macosx_11_0_x86_64", os: Os::Macos, arch: Arch::X86_64, libc: Libc::System,
-        pbs_triple: "x86_64-apple-darwin", family: Family::LinuxX86_64, native: false,
+        pbs_triple: "x86_64-apple-darwin", pbs: true, default: true, min_policy: 0, family: Family::LinuxX86_64, native: false,
         zig_target: Some("x86_64-macos.11.0"), emulate: false, test: TestRunner::NotRunnable, repair: Repair::None,
         sysconfig_platform: "macosx-11.0-x86_64", build_env: MACOS_11 },
     TargetInfo { platform: Platform::MacosArm64, tag: "macosx_11_0_arm64", os: Os::Macos, arch: Arch::Aarch64, libc: Libc::System,
-        pbs_triple: "aarch64-apple-darwin", family: Family::LinuxX86_64, native: false,
+        pbs_triple: "aarch64-apple-darwin", pbs: true, default: true, min_policy: 0, family: Family::LinuxX86_64, native: false,
         zig_target: Some("aarch64-macos.11.0"), emulate: false, test: TestRunner::NotRunnable, repair: Repair::None,
         sysconfig_platform: "macosx-11.0-arm64", build_env: MACOS_11 },
 ];
@@ -330,6 +416,7 @@ impl TargetInfo {
     pub fn host_triple(&self) -> String {
         let cpu = match self.arch {
             Arch::Armv7l => "arm",
+            Arch::I686 => "i686",
             a => a.gnu_cpu_pattern(),
         };
         match (self.os, self.libc) {
@@ -389,8 +476,8 @@ static POLICY_VARIANTS: std::sync::LazyLock<std::collections::HashMap<(Platform,
         let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
         let mut variants = std::collections::HashMap::new();
         for info in CATALOG.iter().filter(|i| i.libc == Libc::Glibc) {
-            for &n in MANYLINUX_POLICIES {
-                let tag = leak(info.tag.replacen(&format!("_2_{DEFAULT_MANYLINUX}_"), &format!("_2_{n}_"), 1));
+            for &n in MANYLINUX_POLICIES.iter().filter(|&&n| n >= info.min_policy) {
+                let tag = leak(info.tag.replacen(&format!("_2_{}_", info.min_policy), &format!("_2_{n}_"), 1));
                 let zig = info.zig_target.map(|z| match z.rsplit_once(".2.") {
                     Some((arch_os, minimum)) => {
                         let minimum: u8 = minimum.parse().unwrap_or(DEFAULT_MANYLINUX);
@@ -418,9 +505,11 @@ impl Platform {
         &CATALOG[self as usize]
     }
 
-    /// The platform as a target: manylinux with the default policy.
+    /// The platform as a target: manylinux with the default policy, or the platform's oldest
+    /// when the default is older (riscv64: 2_31).
     pub fn target(self) -> Target {
-        let glibc = if self.info().libc == Libc::Glibc { DEFAULT_MANYLINUX } else { 0 };
+        let info = self.info();
+        let glibc = if info.libc == Libc::Glibc { DEFAULT_MANYLINUX.max(info.min_policy) } else { 0 };
         Target { platform: self, glibc }
     }
 }
@@ -439,16 +528,19 @@ impl Target {
         (self.glibc != 0).then_some(self.glibc)
     }
 
-    /// The same platform with another manylinux policy; None for other targets or policies
+    /// The same platform with another manylinux policy, never older than the platform's oldest
+    /// (`[linux] manylinux = "2_17"` leaves riscv64 at 2_31); None for other targets or policies
     /// pookie does not know.
     pub fn with_policy(self, glibc: u8) -> Option<Target> {
-        (self.glibc != 0 && MANYLINUX_POLICIES.contains(&glibc)).then_some(Target { glibc, ..self })
+        (self.glibc != 0 && MANYLINUX_POLICIES.contains(&glibc))
+            .then_some(Target { glibc: glibc.max(self.info().min_policy), ..self })
     }
 
     /// The wheel platform tag, which is also the target's name: `manylinux_2_28_aarch64`.
     pub fn tag(self) -> &'static str {
         match self.glibc {
-            0 | DEFAULT_MANYLINUX => self.info().tag,
+            0 => self.info().tag,
+            g if g == self.info().min_policy => self.info().tag,
             _ => POLICY_VARIANTS[&(self.platform, self.glibc)].0,
         }
     }
@@ -457,7 +549,8 @@ impl Target {
     /// (`aarch64-linux-gnu.2.28`); never older than the catalog's (ppc64le: 2.19).
     pub fn zig_target(self) -> Option<&'static str> {
         match self.glibc {
-            0 | DEFAULT_MANYLINUX => self.info().zig_target,
+            0 => self.info().zig_target,
+            g if g == self.info().min_policy => self.info().zig_target,
             _ => POLICY_VARIANTS[&(self.platform, self.glibc)].1,
         }
     }
@@ -468,6 +561,12 @@ impl Target {
             let target = t.platform.target();
             target.with_policy(glibc).unwrap_or(target)
         })
+    }
+
+    /// What a glob matches: every target, or with python-build-standalone's interpreters
+    /// (`image_source` false) those it builds CPython for.
+    pub fn selectable(self, image_source: bool) -> bool {
+        image_source || self.info().pbs
     }
 
     /// The catalog's targets, manylinux ones with the default policy.
@@ -486,6 +585,8 @@ impl Target {
             .iter()
             .filter(|t| t.libc == Libc::Glibc && t.tag.ends_with(&format!("_{arch}")))
             .find_map(|t| t.platform.target().with_policy(glibc))
+            // A policy older than the platform's oldest names no target (manylinux_2_17_riscv64).
+            .filter(|t| t.tag() == tag)
     }
 
     /// The catalog tag closest to `tag`, for "did you mean" hints.
@@ -578,13 +679,11 @@ mod tests {
     #[test]
     fn cross_builds_announce_the_targets_platform() {
         // The platform names the tag is made from.
+        let policy = regex::Regex::new(r"^(manylinux_2_\d+|musllinux_1_2)").unwrap();
         for t in CATALOG {
-            assert_eq!(
-                t.sysconfig_platform.replace(['-', '.'], "_"),
-                t.tag.replace("manylinux_2_17", "linux").replace("musllinux_1_2", "linux"),
-                "{}",
-                t.tag
-            );
+            assert_eq!(t.sysconfig_platform.replace(['-', '.'], "_"), policy.replace(t.tag, "linux"), "{}", t.tag);
+            assert_eq!(t.min_policy != 0, t.libc == Libc::Glibc, "{}", t.tag);
+            assert!(t.min_policy == 0 || t.tag.starts_with(&format!("manylinux_2_{}_", t.min_policy)), "{}", t.tag);
         }
         // Debian's armhf CPython and python-build-standalone's name the CPU differently.
         assert_eq!(Platform::ManylinuxArmv7l.info().gnu_type_pattern().as_deref(), Some("arm*-*-linux-gnu*"));
@@ -592,7 +691,7 @@ mod tests {
         assert_eq!(Platform::MacosArm64.info().gnu_type_pattern().as_deref(), Some("aarch64-apple-darwin*"));
         assert_eq!(Platform::WinAmd64.info().gnu_type_pattern(), None);
         for t in CATALOG.iter().filter(|t| t.libc == Libc::Musl) {
-            assert!(t.zig_in_own_family() && t.zig_target.is_some_and(|z| z.ends_with("-linux-musl")), "{}", t.tag);
+            assert!(t.zig_in_own_family() && t.zig_target.is_some_and(|z| z.contains("-linux-musl")), "{}", t.tag);
         }
     }
 
@@ -623,7 +722,7 @@ mod policy_tests {
         // The default policy is the catalog's; policies pookie does not know, and other libcs, are not.
         assert_eq!(Target::from_tag("manylinux_2_17_x86_64"), Some(Platform::ManylinuxX86_64.target()));
         assert_eq!(Target::from_tag("manylinux_2_29_x86_64"), None);
-        assert_eq!(Target::from_tag("manylinux_2_28_riscv64"), None);
+        assert_eq!(Target::from_tag("manylinux_2_28_loongarch64"), None);
         assert_eq!(Platform::MusllinuxX86_64.target().with_policy(28), None);
         assert_eq!(Platform::WinAmd64.target().tag(), "win_amd64");
         // Every policy of every manylinux platform round-trips through its tag.
@@ -633,6 +732,15 @@ mod policy_tests {
                 assert_eq!(Target::from_tag(v.tag()), Some(v), "{}", v.tag());
             }
         }
+        // riscv64 begins at 2_31: older policies leave it there, and name no target of it.
+        let riscv = Platform::ManylinuxRiscv64.target();
+        assert_eq!((riscv.tag(), riscv.zig_target()), ("manylinux_2_31_riscv64", Some("riscv64-linux-gnu.2.31")));
+        assert_eq!(riscv.with_policy(17), Some(riscv));
+        assert_eq!(riscv.with_policy(39).unwrap().tag(), "manylinux_2_39_riscv64");
+        assert_eq!(Target::from_tag("manylinux_2_17_riscv64"), None);
+        assert_eq!(Target::from_tag("manylinux_2_34_riscv64").unwrap().zig_target(), Some("riscv64-linux-gnu.2.34"));
+        assert_eq!(Platform::ManylinuxI686.target().tag(), "manylinux_2_17_i686");
+        assert!(Arch::I686.runs_natively_on(Some(Arch::X86_64)) && !Arch::Riscv64.runs_natively_on(Some(Arch::X86_64)));
         let all_28: Vec<&str> = Target::all_with_policy(28).map(Target::tag).collect();
         assert!(all_28.contains(&"manylinux_2_28_armv7l") && all_28.contains(&"musllinux_1_2_x86_64"));
     }

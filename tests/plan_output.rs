@@ -41,7 +41,7 @@ fn text_snapshot() {
     let ws = Workspace::example();
     let out = plan(&ws, &[]);
     assert!(
-        out.starts_with("10 targets × 4 Python versions (3.11, 3.12, 3.13, 3.14): 40 builds, 40 tests"),
+        out.starts_with("11 targets × 4 Python versions (3.11, 3.12, 3.13, 3.14): 44 builds, 44 tests"),
         "unexpected summary line:\n{out}"
     );
     insta::assert_snapshot!("plan_text", redact(&out, &ws));
@@ -86,7 +86,7 @@ fn json_has_the_documented_fields() {
     let job_names: BTreeSet<&str> = jobs.iter().map(|j| j["name"].as_str().expect("job name")).collect();
     assert_eq!(image_names.len(), images.len(), "image names are unique");
     assert_eq!(job_names.len(), jobs.len(), "job names are unique");
-    assert_eq!(jobs.len(), 80, "10 targets × 4 Pythons, a build and a test each");
+    assert_eq!(jobs.len(), 88, "11 targets × 4 Pythons, a build and a test each");
 
     let tag_shape = regex::Regex::new(r"^pookie/[a-z0-9_.-]+:[0-9a-f]{16}$").expect("regex");
     for image in images {
@@ -161,7 +161,7 @@ fn json_has_the_documented_fields() {
             assert!(job["env"]["CFLAGS"] == "-O2", "[env] reaches build jobs: {job}");
         }
     }
-    assert_eq!(per_cell.len(), 40);
+    assert_eq!(per_cell.len(), 44);
     assert!(per_cell.values().all(|stages| stages == &["build", "test"]));
 
     // [[overrides]] in the example: armv7l/s390x get their own commands and environment.

@@ -278,8 +278,15 @@ fn targets_lists_the_catalog() {
             "manylinux_2_17_armv7l",
             "manylinux_2_17_ppc64le",
             "manylinux_2_17_s390x",
+            "manylinux_2_17_i686",
+            "manylinux_2_31_riscv64",
             "musllinux_1_2_x86_64",
             "musllinux_1_2_aarch64",
+            "musllinux_1_2_armv7l",
+            "musllinux_1_2_ppc64le",
+            "musllinux_1_2_s390x",
+            "musllinux_1_2_i686",
+            "musllinux_1_2_riscv64",
             "win_amd64",
             "macosx_11_0_x86_64",
             "macosx_11_0_arm64",
@@ -288,6 +295,14 @@ fn targets_lists_the_catalog() {
     let row = |t: &str| out.lines().find(|l| l.starts_with(t)).expect("row").split_whitespace().collect::<Vec<_>>();
     assert_eq!(row("win_amd64").last(), Some(&"wine"));
     assert_eq!(row("manylinux_2_17_s390x").last(), Some(&"qemu"));
+    assert_eq!(
+        row("manylinux_2_31_riscv64")[5..],
+        ["riscv64-unknown-linux-gnu", "no", "no", "riscv64-linux-gnu.2.31", "yes", "qemu"]
+    );
+    assert_eq!(
+        row("manylinux_2_17_i686")[5..],
+        ["-", "(source", "=", "\"image\")", "no", "no", "x86-linux-gnu.2.17", "no", "native"]
+    );
     assert!(row("macosx_11_0_arm64").ends_with(&["not", "runnable", "on", "Linux"]));
     assert!(out.lines().next().is_some_and(|h| h.starts_with("TARGET") && h.contains("TESTS")), "{out}");
 }

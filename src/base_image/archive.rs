@@ -228,6 +228,8 @@ mod tests {
             (Arch::Armv7l, "arm", Some("v7")),
             (Arch::Ppc64le, "ppc64le", None),
             (Arch::S390x, "s390x", None),
+            (Arch::I686, "386", None),
+            (Arch::Riscv64, "riscv64", None),
         ] {
             let c: serde_json::Value =
                 serde_json::from_slice(&image_config(&ImageMeta::new(arch), "sha256:00")).unwrap();

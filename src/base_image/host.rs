@@ -58,7 +58,7 @@ pub fn preflight(spec: &Spec, keyring: Option<&Path>, args: &str) -> Result<(), 
 
 /// Whether the host runs `arch`'s binaries without emulation.
 fn runs_natively(arch: Arch, host: Option<Arch>) -> bool {
-    host == Some(arch) || (arch == Arch::Armv7l && host == Some(Arch::Aarch64) && aarch32_capable())
+    arch.runs_natively_on(host) || (arch == Arch::Armv7l && host == Some(Arch::Aarch64) && aarch32_capable())
 }
 
 /// Many arm64 CPUs also run 32-bit ARM code; the kernel says so in the CPU features.

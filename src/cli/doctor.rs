@@ -54,7 +54,7 @@ pub fn preflight(settings: &Settings, plan: &Plan, engine: &Engine) -> Result<()
 /// `pookie setup qemu`: registers QEMU with binfmt_misc (with the F flag) for `arches`, or for
 /// every architecture of the catalog but the host's. Needs root.
 pub fn setup_qemu(arches: &[String]) -> Result<(), Failure> {
-    let known: Vec<Arch> = Arch::ALL.into_iter().filter(|a| Some(*a) != Arch::host()).collect();
+    let known: Vec<Arch> = Arch::ALL.into_iter().filter(|a| !a.runs_natively_on(Arch::host())).collect();
     let arches: Vec<Arch> = if arches.is_empty() {
         known.clone()
     } else {

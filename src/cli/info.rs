@@ -7,8 +7,20 @@ use std::fmt::Write;
 
 pub fn targets() -> String {
     let mut rows = vec![
-        ["TARGET", "OS", "ARCH", "LIBC", "FAMILY", "PBS TRIPLE", "NATIVE", "CROSS (ZIG)", "EMULATE", "TESTS"]
-            .map(String::from),
+        [
+            "TARGET",
+            "OS",
+            "ARCH",
+            "LIBC",
+            "FAMILY",
+            "PBS TRIPLE",
+            "DEFAULT",
+            "NATIVE",
+            "CROSS (ZIG)",
+            "EMULATE",
+            "TESTS",
+        ]
+        .map(String::from),
     ];
     for t in CATALOG {
         let test = match t.test {
@@ -23,7 +35,8 @@ pub fn targets() -> String {
             t.arch.as_str().to_string(),
             format!("{:?}", t.libc).to_lowercase(),
             t.family.key().to_string(),
-            t.pbs_triple.to_string(),
+            if t.pbs { t.pbs_triple.to_string() } else { "- (source = \"image\")".to_string() },
+            yes(t.default),
             yes(t.native),
             t.zig_target.unwrap_or("-").to_string(),
             yes(t.emulate),
@@ -32,7 +45,7 @@ pub fn targets() -> String {
     }
     let policies: Vec<String> = MANYLINUX_POLICIES.iter().map(|m| format!("2_{m}")).collect();
     format!(
-        "{}\nmanylinux targets take any of the policies {} in place of 2_17\n(`manylinux_2_28_aarch64`, or `[linux] manylinux = \"2_28\"`): zig then builds against that glibc.\n",
+        "{}\nmanylinux targets take any of the policies {} in place of 2_17\n(`manylinux_2_28_aarch64`, or `[linux] manylinux = \"2_28\"`): zig then builds against that glibc.\nriscv64 begins at 2_31, the oldest policy auditwheel knows for it. DEFAULT: built when `targets` is not set.\ni686 code runs natively on x86_64: its builds are cross builds in both modes, its tests native.\n",
         table(&rows),
         policies.join(", ")
     )

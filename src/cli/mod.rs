@@ -100,7 +100,7 @@ pub enum Setup {
         Mounts binfmt_misc when needed; replaces a registration that lacks the F flag."
     )]
     Qemu {
-        /// Architecture (aarch64, armv7l, ppc64le, s390x); default: all of them
+        /// Architecture (aarch64, armv7l, ppc64le, s390x, riscv64); default: all that the host does not run natively
         #[arg(long = "arch", value_name = "ARCH")]
         arch: Vec<String>,
     },

@@ -584,14 +584,16 @@ fn platform_targets(platform: &str, archs: Option<&Spanned<Strings>>, notes: &mu
         Some(a) => a.get_ref().0.iter().flat_map(|s| s.split_whitespace().map(str::to_string)).collect(),
         None => vec!["auto".into()],
     };
-    let all_tags: Vec<&str> = Target::all().map(|t| t.tag()).collect();
+    // Targets python-build-standalone serves (a cibuildwheel project's interpreters come from it).
+    let all_tags: Vec<&str> = Target::all().filter(|t| t.info().pbs).map(|t| t.tag()).collect();
+    let image_only: Vec<&str> = Target::all().filter(|t| !t.info().pbs).map(|t| t.tag()).collect();
     let mut out = Vec::new();
     for word in words {
         let arches: Vec<&str> = match (platform, word.as_str()) {
             ("linux", "auto" | "auto64" | "native") => vec!["x86_64"],
-            ("linux", "all") => vec!["x86_64", "aarch64", "ppc64le", "s390x", "armv7l"],
+            ("linux", "all") => vec!["x86_64", "i686", "aarch64", "ppc64le", "s390x", "armv7l", "riscv64"],
             ("linux", a) => vec![match a {
-                "x86_64" | "aarch64" | "ppc64le" | "s390x" | "armv7l" => a,
+                "x86_64" | "i686" | "aarch64" | "ppc64le" | "s390x" | "armv7l" | "riscv64" => a,
                 other => {
                     notes
                         .push(format!("[tool.cibuildwheel.linux] arch `{other}` is ignored: pookie does not build it"));
@@ -616,6 +618,10 @@ fn platform_targets(platform: &str, archs: Option<&Spanned<Strings>>, notes: &mu
                 let glob = crate::config::selector::Glob::new(&g).expect("a valid glob");
                 if all_tags.iter().any(|t| glob.matches(t)) && !out.contains(&g) {
                     out.push(g);
+                } else if let Some(t) = image_only.iter().find(|t| glob.matches(t)) {
+                    notes.push(format!(
+                        "[tool.cibuildwheel.{platform}] {t} is left out: python-build-standalone has no CPython for it; name it in pookie.toml's `targets` with `[python] source = \"image\"`"
+                    ));
                 }
             }
         }

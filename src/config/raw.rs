@@ -353,19 +353,54 @@ pub struct RawImages {
     #[serde(rename = "musllinux-aarch64")]
     #[schemars(with = "Option<String>")]
     pub musllinux_aarch64: Option<Spanned<String>>,
+    /// glibc i686 (tests of i686 cross builds; the host runs i686 code natively). Default: `i386/debian:bookworm-slim`.
+    #[serde(rename = "linux-i686")]
+    #[schemars(with = "Option<String>")]
+    pub linux_i686: Option<Spanned<String>>,
+    /// glibc riscv64 (emulated builds, tests). Default: `riscv64/debian:trixie-slim` (Debian's port is official from trixie on).
+    #[serde(rename = "linux-riscv64")]
+    #[schemars(with = "Option<String>")]
+    pub linux_riscv64: Option<Spanned<String>>,
+    /// musl armv7l. Default: `arm32v7/alpine:3.22`.
+    #[serde(rename = "musllinux-armv7l")]
+    #[schemars(with = "Option<String>")]
+    pub musllinux_armv7l: Option<Spanned<String>>,
+    /// musl ppc64le. Default: `ppc64le/alpine:3.22`.
+    #[serde(rename = "musllinux-ppc64le")]
+    #[schemars(with = "Option<String>")]
+    pub musllinux_ppc64le: Option<Spanned<String>>,
+    /// musl s390x. Default: `s390x/alpine:3.22`.
+    #[serde(rename = "musllinux-s390x")]
+    #[schemars(with = "Option<String>")]
+    pub musllinux_s390x: Option<Spanned<String>>,
+    /// musl i686. Default: `i386/alpine:3.22`.
+    #[serde(rename = "musllinux-i686")]
+    #[schemars(with = "Option<String>")]
+    pub musllinux_i686: Option<Spanned<String>>,
+    /// musl riscv64. Default: `riscv64/alpine:3.22`.
+    #[serde(rename = "musllinux-riscv64")]
+    #[schemars(with = "Option<String>")]
+    pub musllinux_riscv64: Option<Spanned<String>>,
 }
 
 impl RawImages {
     /// (family key, value) pairs, in the order of the family table.
-    pub fn entries(&self) -> [(&'static str, Option<&Spanned<String>>); 7] {
+    pub fn entries(&self) -> [(&'static str, Option<&Spanned<String>>); 14] {
         [
             ("linux-x86_64", self.linux_x86_64.as_ref()),
             ("linux-aarch64", self.linux_aarch64.as_ref()),
             ("linux-armv7l", self.linux_armv7l.as_ref()),
             ("linux-ppc64le", self.linux_ppc64le.as_ref()),
             ("linux-s390x", self.linux_s390x.as_ref()),
+            ("linux-i686", self.linux_i686.as_ref()),
+            ("linux-riscv64", self.linux_riscv64.as_ref()),
             ("musllinux-x86_64", self.musllinux_x86_64.as_ref()),
             ("musllinux-aarch64", self.musllinux_aarch64.as_ref()),
+            ("musllinux-armv7l", self.musllinux_armv7l.as_ref()),
+            ("musllinux-ppc64le", self.musllinux_ppc64le.as_ref()),
+            ("musllinux-s390x", self.musllinux_s390x.as_ref()),
+            ("musllinux-i686", self.musllinux_i686.as_ref()),
+            ("musllinux-riscv64", self.musllinux_riscv64.as_ref()),
         ]
     }
 }

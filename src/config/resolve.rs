@@ -32,8 +32,9 @@ pub(super) fn resolve(
 ) -> Result<Settings, ConfigError> {
     let src = &sources;
     let policy = manylinux(raw.linux.manylinux.as_ref(), src)?;
-    let (targets, targets_origin) = targets(raw.targets.as_ref(), cli, policy, src)?;
     let python = python(raw.python, cli, &workspace, src)?;
+    let image_source = matches!(python.source, PythonSource::Image { .. });
+    let (targets, targets_origin) = targets(raw.targets.as_ref(), cli, policy, image_source, src)?;
     let build = build(raw.build.as_ref(), cli, src)?;
     let config_settings = config_settings(raw.config_settings.as_ref(), src)?;
     let build_frontend = build_frontend(raw.build_frontend.as_ref(), src)?.unwrap_or_default();
@@ -135,6 +136,7 @@ fn targets(
     raw: Option<&Spanned<Vec<Spanned<String>>>>,
     cli: &CliOverrides,
     policy: u8,
+    image_source: bool,
     src: &Sources,
 ) -> Result<(Vec<Target>, Origin), ConfigError> {
     let (target_names, targets_origin): (Vec<(String, Origin)>, Origin) = if !cli.targets.is_empty() {
@@ -143,7 +145,8 @@ fn targets(
     } else if let Some(t) = raw {
         (t.get_ref().iter().map(|n| (n.get_ref().clone(), span_of(n))).collect(), span_of(t))
     } else {
-        (Target::all_with_policy(policy).map(|t| (t.tag().to_string(), Origin::Default)).collect(), Origin::Default)
+        let all = Target::all_with_policy(policy).filter(|t| t.info().default);
+        (all.map(|t| (t.tag().to_string(), Origin::Default)).collect(), Origin::Default)
     };
     if target_names.is_empty() {
         return Err(ConfigError::new("targets", "no targets are selected")
@@ -158,7 +161,9 @@ fn targets(
             .map_err(|e| ConfigError::new("targets", e).at(src, origin, "bad pattern").help(GLOB_HELP))?;
         let matched: Vec<Target> = match Target::from_tag(name) {
             Some(t) if glob.is_literal() => vec![t],
-            _ => Target::all_with_policy(policy).filter(|t| glob.matches(t.tag())).collect(),
+            _ => Target::all_with_policy(policy)
+                .filter(|t| t.selectable(image_source) && glob.matches(t.tag()))
+                .collect(),
         };
         if matched.is_empty() && !glob.is_literal() {
             return Err(ConfigError::new("unknown_target", format!("the pattern `{name}` matches no target"))

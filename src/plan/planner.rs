@@ -143,6 +143,10 @@ impl Builder<'_> {
         let skipped = s.test_skip.as_ref().is_some_and(|(p, _)| p.matches(&id));
         let (test_image, runner) = match info.test {
             _ if skipped => (None, Runner::Skipped { reason: "test-skip".into() }),
+            // i686 cross builds: tested natively in the target's own family.
+            TestRunner::Native if matches!(how, BuildHow::Cross { .. }) => {
+                (Some(self.python_layer(info.family, Toolchain::Runtime, cell)), Runner::Native)
+            }
             TestRunner::Native => (Some(own_image(self)), Runner::Native),
             TestRunner::Qemu if how == BuildHow::Emulated => (Some(own_image(self)), Runner::Qemu { arch: info.arch }),
             TestRunner::Qemu => {
@@ -176,11 +180,14 @@ impl Builder<'_> {
             test_env.insert("PYTHONFAULTHANDLER".into(), "1".into());
         }
         let test_requires: Vec<String> = test_requires.into_iter().chain(s.test_groups.iter().cloned()).collect();
-        // A Linux cross build whose tests run under QEMU also cross-compiles what those tests
-        // would otherwise compile from source under QEMU: the requirements of the wheel and of
-        // the tests that the index has no wheel of for the target (job.sh, pookie-build-wheel).
-        if let (None, BuildHow::Cross { .. }, Runner::Qemu { .. }, Node::Job(build_job)) =
-            (shared, how, &runner, &mut self.graph[build])
+        // A Linux cross build whose tests run in the target's family (under QEMU, or natively
+        // for i686) also cross-compiles what those tests would otherwise compile from source
+        // there, where no compiler is: the requirements of the wheel and of the tests that the
+        // index has no wheel of for the target (job.sh, pookie-build-wheel).
+        let in_own_family =
+            info.os == crate::target::Os::Linux && matches!(runner, Runner::Qemu { .. } | Runner::Native);
+        if let (None, BuildHow::Cross { .. }, true, Node::Job(build_job)) =
+            (shared, how, in_own_family, &mut self.graph[build])
         {
             build_job.test_requires = test_requires.clone();
             build_job.env.insert("POOKIE_TARGET_TESTS".into(), "1".into());
