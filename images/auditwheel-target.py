@@ -27,7 +27,9 @@ from auditwheel.architecture import Architecture
 from auditwheel.libc import Libc
 
 # auditwheel's own names for musl's libc (policy/__init__.py, _fixup_musl_libc_soname).
-MUSL_SONAME = {"x86_64": "libc.musl-x86_64.so.1", "aarch64": "libc.musl-aarch64.so.1"}
+MUSL_SONAME = {"x86_64": "libc.musl-x86_64.so.1", "aarch64": "libc.musl-aarch64.so.1",
+               "armv7l": "libc.musl-armv7.so.1", "i686": "libc.musl-x86.so.1", "ppc64le": "libc.musl-ppc64le.so.1",
+               "s390x": "libc.musl-s390x.so.1", "riscv64": "libc.musl-riscv64.so.1"}
 
 
 def with_policy_libc_name(wheel, soname, workdir):

@@ -8,7 +8,8 @@
 #                             example (`pookie base-image`: Debian sid with CPython 3.13 and 3.14).
 #   scripts/setup.sh --tests  also what the test suite needs (scripts/test.sh runs this): QEMU
 #                             registered with binfmt_misc, the bookworm base images (x86_64; arm64
-#                             and armhf made under QEMU; x86_64 with musl), the CPython mirrors of
+#                             and armhf made under QEMU; i386; x86_64 with musl), trixie riscv64
+#                             (under QEMU), the CPython mirrors of
 #                             the musl, Windows, macOS and free-threaded tests, and podman,
 #                             rootful and rootless.
 #
@@ -183,7 +184,7 @@ base_image_sid_pythons() {
 
 # QEMU for the foreign images below and for the non-native tests (mounts binfmt_misc if needed).
 register_qemu() {
-    target/debug/pookie setup qemu --arch aarch64 --arch armv7l
+    target/debug/pookie setup qemu --arch aarch64 --arch armv7l --arch riscv64
 }
 
 # Foreign-architecture images, made under QEMU (minutes each: bookworm's CPython 3.11, the
@@ -202,6 +203,24 @@ ARMHF_PYTHONS=(
     --package "$BASE_SET,python3.11-dev,python3.11-venv,$GCC_SET"
     --cache-dir "$CACHE_DIR"
 )
+
+# i686 (run natively by the host) and riscv64 (Debian's port is official from trixie on), with
+# only what their tests need: CPython's headers (a cross layer copies them) and venv.
+I386_PYTHONS=(
+    --suite bookworm --arch i386
+    --package "$BASE_SET,python3.11-dev,python3.11-venv"
+    --cache-dir "$CACHE_DIR"
+)
+RISCV64_PYTHONS=(
+    --suite trixie --arch riscv64
+    --package "$BASE_SET,python3.13-dev,python3.13-venv"
+    --cache-dir "$CACHE_DIR"
+)
+
+base_images_i386_riscv64() {
+    target/debug/pookie base-image "${I386_PYTHONS[@]}" --tag debian-pythons:bookworm-i386
+    target/debug/pookie base-image "${RISCV64_PYTHONS[@]}" --tag debian-pythons:trixie-riscv64
+}
 
 # The two run side by side: each is mostly one emulated process at a time.
 base_images_foreign() {
@@ -288,6 +307,7 @@ step "QEMU binfmt registration" register_qemu
 step "base images debian:bookworm-slim and debian-pythons:bookworm" base_image_bookworm
 step "base images debian-pythons:bookworm-arm64 and -armhf (under QEMU)" base_images_foreign
 step "base image debian-musl:trixie" base_image_musl
+step "base images debian-pythons:bookworm-i386 and trixie-riscv64 (under QEMU)" base_images_i386_riscv64
 step "CPython mirror (musl x86_64 and aarch64)" python_mirror
 step "CPython mirror (Windows and macOS headers)" python_mirror_win_mac
 step "CPython mirror (free-threaded x86_64)" python_mirror_free_threaded

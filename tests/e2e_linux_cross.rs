@@ -35,6 +35,21 @@ fn armhf_image() -> String {
     image("POOKIE_TEST_ARMHF_IMAGE", "debian-pythons:bookworm-armhf")
 }
 
+/// Debian 12 for i386 with CPython 3.11 (the host runs it natively).
+fn i386_image() -> String {
+    image("POOKIE_TEST_I386_IMAGE", "debian-pythons:bookworm-i386")
+}
+
+/// Debian 13 for riscv64 (the first release with the port) with CPython 3.13.
+fn riscv64_image() -> String {
+    image("POOKIE_TEST_RISCV64_IMAGE", "debian-pythons:trixie-riscv64")
+}
+
+/// The sid image: its CPython 3.13 runs pip in the riscv64 cross layer.
+fn x86_64_313_image() -> String {
+    image("POOKIE_TEST_SID_IMAGE", "debian-pythons:sid")
+}
+
 /// Debian 13 with the `musl` package (1.2.5, as Alpine 3.22), whose loader runs a musl CPython.
 fn musl_image() -> String {
     image("POOKIE_TEST_MUSL_IMAGE", "debian-musl:trixie")
@@ -270,6 +285,95 @@ fn armv7l_wheels_are_cross_compiled_tagged_manylinux_2_17_armv7l_and_tested_unde
         "manylinux_2_17_armv7l",
     );
     tests_passed_on(&p, "cp311-manylinux_2_17_armv7l", "linux-armv7l");
+}
+
+/// The one wheel in dist/ carries `platform` (and maybe the older aliases auditwheel adds) and
+/// holds two extension modules: ELF shared objects for `machine`, of `class` (1: 32-bit, 2: 64-bit),
+/// named with `ext_suffix`.
+fn a_wheel_for(p: &Project, platform: &str, machine: u16, class: u8, ext_suffix: &str) -> String {
+    let wheels = p.wheels();
+    assert_eq!(wheels.len(), 1, "{wheels:?}");
+    let platforms: Vec<&str> = wheels[0].trim_end_matches(".whl").rsplit('-').next().unwrap().split('.').collect();
+    assert!(platforms.contains(&platform), "{} lacks {platform}", wheels[0]);
+    let sos = shared_objects(&p.dir().join("dist").join(&wheels[0]));
+    assert_eq!(sos.len(), 2, "the C and the C++ module: {:?}", sos.iter().map(|s| &s.0).collect::<Vec<_>>());
+    for (name, bytes) in &sos {
+        assert_eq!((&bytes[..4], bytes[4]), (&b"\x7fELF"[..], class), "{name}: ELF class");
+        assert_eq!(u16::from_le_bytes([bytes[18], bytes[19]]), machine, "{name}: ELF machine");
+        assert!(name.ends_with(ext_suffix), "{name} does not end with {ext_suffix}");
+        let comment = readelf(bytes, &["-p", ".comment"]);
+        assert!(comment.contains("Linker: LLD"), "{name} was not linked by zig:\n{comment}");
+    }
+    wheels[0].clone()
+}
+
+/// i686: zig cross-compiles it in either mode (the host runs i686 code, there is nothing to
+/// emulate) and the tests run natively, without QEMU, in the i386 image with Debian's CPython.
+#[test]
+fn i686_wheels_are_cross_compiled_and_tested_natively() {
+    require(&[&x86_64_image(), &i386_image()]);
+    let _serial = serial();
+    let p = Project::new(&config(
+        "manylinux_2_17_i686",
+        &[("linux-x86_64", x86_64_image()), ("linux-i686", i386_image())],
+        &format!("test = \"{TEST}\""),
+    ));
+    for mode in ["cross", "emulate"] {
+        let plan = p.plan(&["--linux-non-native-mode", mode]);
+        let (build, test) = (plan_job(&plan, "build"), plan_job(&plan, "test"));
+        assert_eq!(build["runner"], "native", "{mode}");
+        assert_eq!(build["image"], "python/linux-x86_64/zig/cp311/manylinux_2_17_i686", "{mode}");
+        assert_eq!(build["env"]["POOKIE_ZIG_TARGET"], "x86-linux-gnu.2.17", "{mode}");
+        assert_eq!(test["runner"], "native", "{mode}");
+        assert_eq!(test["image"], "python/linux-i686/runtime/cp311", "{mode}");
+    }
+    run_ok(&p, &[]);
+    const EM_386: u16 = 3;
+    let wheel = a_wheel_for(&p, "manylinux_2_17_i686", EM_386, 1, ".cpython-311-i386-linux-gnu.so");
+    let plan = p.plan(&[]);
+    // The fixture needs nothing of glibc newer than 2.4 (zig links libc++ statically): auditwheel
+    // finds it fit for the oldest policy, whose tags the repair added too.
+    auditwheel_agrees(
+        &p,
+        &image_tag(&plan, "python/linux-x86_64/zig/cp311/manylinux_2_17_i686"),
+        &wheel,
+        "manylinux_2_5_i686",
+    );
+    tests_passed_on(&p, "cp311-manylinux_2_17_i686", "linux-i686");
+}
+
+/// riscv64: cross-compiled by zig against glibc 2.31 (the oldest policy auditwheel knows for it),
+/// tagged manylinux_2_31_riscv64, and tested under QEMU in Debian 13's riscv64 image.
+#[test]
+fn riscv64_wheels_are_cross_compiled_for_manylinux_2_31_and_tested_under_qemu() {
+    require(&[&x86_64_313_image(), &riscv64_image()]);
+    require_qemu(&["qemu-riscv64"]);
+    let _serial = serial();
+    let p = Project::new(
+        &config(
+            "manylinux_2_31_riscv64",
+            &[("linux-x86_64", x86_64_313_image()), ("linux-riscv64", riscv64_image())],
+            &format!("test = \"{TEST}\""),
+        )
+        .replace("versions = [\"3.11\"]", "versions = [\"3.13\"]"),
+    );
+    let plan = p.plan(&[]);
+    let (build, test) = (plan_job(&plan, "build"), plan_job(&plan, "test"));
+    assert_eq!(build["env"]["POOKIE_ZIG_TARGET"], "riscv64-linux-gnu.2.31");
+    assert_eq!(test["runner"], "qemu-riscv64");
+    assert_eq!(test["image"], "python/linux-riscv64/runtime/cp313");
+    run_ok(&p, &[]);
+    const EM_RISCV: u16 = 243;
+    let wheel = a_wheel_for(&p, "manylinux_2_31_riscv64", EM_RISCV, 2, ".cpython-313-riscv64-linux-gnu.so");
+    auditwheel_agrees(
+        &p,
+        &image_tag(&plan, "python/linux-x86_64/zig/cp313/manylinux_2_31_riscv64"),
+        &wheel,
+        "manylinux_2_31_riscv64",
+    );
+    let log = p.log("cp313-manylinux_2_31_riscv64-test.log");
+    assert!(log.contains("Ran 6 tests") && log.contains("OK (skipped=1)"), "{log}");
+    assert!(log.contains("fixturepkg tested on 3.13.") && log.contains("linux-riscv64"), "{log}");
 }
 
 /// A musl project: Python from the mirror, built with pip's default build isolation (setuptools
