@@ -7,6 +7,8 @@ FROM ${PARENT}
 ARG PYTHON_VERSION
 ARG TARGET_OS
 ARG TARGET_GNU_TYPE
+# Windows: its sysconfig platform (win-amd64, win-arm64), which target-sysconfig.py reads.
+ARG TARGET_PLATFORM=
 COPY python/ /opt/pookie/archives/
 COPY cross-python.sh target-sysconfig.py /opt/pookie/bin/
 RUN sh /opt/pookie/bin/cross-python.sh pbs "$TARGET_OS" "$PYTHON_VERSION" "$TARGET_GNU_TYPE"

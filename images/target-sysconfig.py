@@ -81,6 +81,8 @@ def macos():
 
 
 def windows():
+    # The layer's TARGET_PLATFORM (win-amd64, win-arm64), as the tags write it.
+    platform = os.environ.get("TARGET_PLATFORM", "win-amd64").replace("-", "_")
     if not os.path.isfile(f"{include}/Python.h") or not os.path.isfile(f"{include}/pyconfig.h"):
         die("the Windows archive has no include/Python.h and include/pyconfig.h")
     patchlevel = open(f"{include}/patchlevel.h").read()
@@ -93,8 +95,8 @@ def windows():
     return {
         # What sysconfig says on Windows (no Py_ENABLE_SHARED: with it, setuptools would take
         # the cross build for Android or Cygwin and add -lpython3.13).
-        "EXT_SUFFIX": f".cp{nodot}-win_amd64.pyd",
-        "SOABI": f"cp{nodot}-win_amd64",
+        "EXT_SUFFIX": f".cp{nodot}-{platform}.pyd",
+        "SOABI": f"cp{nodot}-{platform}",
         "Py_GIL_DISABLED": int(free_threaded),
         "ABIFLAGS": "t" if free_threaded else "",
         "INCLUDEPY": include,

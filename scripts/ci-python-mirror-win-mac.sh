@@ -4,8 +4,8 @@
 # from sources it can reach, archives laid out like python-build-standalone's install_only ones
 # (one top-level `python/`) that hold what a cross build needs of the target CPython — and no
 # interpreter, which the Windows tests then report ("skipped: no Windows CPython"):
-#   x86_64-pc-windows-msvc   python/include/ (CPython's Include/ and PC/pyconfig.h) and
-#                            python/libs/python3XY.lib, python3.lib: import libraries made with
+#   x86_64-pc-windows-msvc,  python/include/ (CPython's Include/ and PC/pyconfig.h) and
+#   aarch64-pc-windows-msvc  python/libs/python3XY.lib, python3.lib: import libraries made with
 #                            `zig dlltool` from the .def files of the python3-dll-a crate (the
 #                            exports of python3XY.dll, as PyO3/maturin use them).
 #   x86_64-apple-darwin,     python/include/pythonX.Y/ and python/lib/pythonX.Y/_sysconfigdata_
@@ -67,6 +67,15 @@ if [ "${1:-}" = --in-container ]; then
         "$zig" dlltool -m i386:x86-64 -d "/defs/$lib.def" -l "$win/libs/$lib.lib"
     done
     pack "$win" x86_64-pc-windows-msvc "$full"
+    # Windows on ARM: the same headers (pyconfig.h tells the architectures apart), import
+    # libraries for arm64.
+    winarm=$work/root-windows-arm64
+    mkdir -p "$winarm/libs"
+    cp -a "$win/include" "$winarm/"
+    for lib in "python$nodot" python3; do
+        "$zig" dlltool -m arm64 -d "/defs/$lib.def" -l "$winarm/libs/$lib.lib"
+    done
+    pack "$winarm" aarch64-pc-windows-msvc "$full"
 
     # macOS: CPython's configure refuses cross builds for *-apple-darwin hosts ("cross build not
     # supported"), in two places. MACHDEP (a documented configure variable) skips the first,
@@ -116,6 +125,7 @@ if [ "${1:-}" = --in-container ]; then
     check=$work/check.c
     printf '#include <Python.h>\n_Static_assert(sizeof(Py_ssize_t) == sizeof(void *), "Py_ssize_t");\n' > "$check"
     "$zig" cc -target x86_64-windows-gnu -c -isystem "$win/include" "$check" -o "$work/check-win.o"
+    "$zig" cc -target aarch64-windows-gnu -c -isystem "$winarm/include" "$check" -o "$work/check-winarm.o"
     for arch in x86_64 aarch64; do
         "$zig" cc -target "$arch-macos.11.0" -c -isystem "$work/root-$arch/install/include/python$version" \
             "$check" -o "$work/check-$arch.o"

@@ -26,6 +26,7 @@ pub enum Platform {
     MusllinuxI686,
     MusllinuxRiscv64,
     WinAmd64,
+    WinArm64,
     MacosX86_64,
     MacosArm64,
 }
@@ -293,7 +294,7 @@ pub struct TargetInfo {
     /// source, neither the default target set nor globs include them, only their tags.
     pub pbs: bool,
     /// Built when `targets` is not set. The targets added later (i686, riscv64, musl beyond
-    /// x86_64 and aarch64) are named to be built, as cibuildwheel's `archs` names them.
+    /// x86_64 and aarch64, win_arm64) are named to be built, as cibuildwheel's `archs` names them.
     pub default: bool,
     /// Of manylinux platforms, the oldest policy (glibc 2.N) pookie builds for, which `tag`
     /// names; 0 for the others.
@@ -390,6 +391,11 @@ pub const CATALOG: &[TargetInfo] = &[
         pbs_triple: "x86_64-pc-windows-msvc", pbs: true, default: true, min_policy: 0, family: Family::LinuxX86_64, native: false,
         zig_target: Some("x86_64-windows-gnu"), emulate: false, test: TestRunner::Wine, repair: Repair::Delvewheel,
         sysconfig_platform: "win-amd64", build_env: &[] },
+    // Windows on ARM: Wine runs x86 code only, so its tests cannot run here.
+    TargetInfo { platform: Platform::WinArm64, tag: "win_arm64", os: Os::Windows, arch: Arch::Aarch64, libc: Libc::System,
+        pbs_triple: "aarch64-pc-windows-msvc", pbs: true, default: false, min_policy: 0, family: Family::LinuxX86_64, native: false,
+        zig_target: Some("aarch64-windows-gnu"), emulate: false, test: TestRunner::NotRunnable, repair: Repair::Delvewheel,
+        sysconfig_platform: "win-arm64", build_env: &[] },
     TargetInfo { platform: Platform::MacosX86_64, tag: "macosx_11_0_x86_64", os: Os::Macos, arch: Arch::X86_64, libc: Libc::System,
         pbs_triple: "x86_64-apple-darwin", pbs: true, default: true, min_policy: 0, family: Family::LinuxX86_64, native: false,
         zig_target: Some("x86_64-macos.11.0"), emulate: false, test: TestRunner::NotRunnable, repair: Repair::None,

@@ -67,13 +67,15 @@ fn a_cibuildwheel_project_plans_with_its_own_configuration() {
     let jobs = v["jobs"].as_array().unwrap();
     let ids: std::collections::BTreeSet<&str> = jobs.iter().map(|j| j["build_id"].as_str().unwrap()).collect();
     // Linux auto (x86_64) and aarch64 (manylinux only: musllinux is skipped; cp313 aarch64
-    // skipped), win_amd64, macOS arm64; i686 and ARM64 Windows are not pookie targets.
+    // skipped), win_amd64 and win_arm64, macOS arm64; i686 has no python-build-standalone CPython.
     let expected = [
         "cp312-manylinux_2_17_x86_64",
         "cp313-manylinux_2_17_x86_64",
         "cp312-manylinux_2_17_aarch64",
         "cp312-win_amd64",
         "cp313-win_amd64",
+        "cp312-win_arm64",
+        "cp313-win_arm64",
         "cp312-macosx_11_0_arm64",
         "cp313-macosx_11_0_arm64",
     ];
@@ -123,7 +125,6 @@ fn a_cibuildwheel_project_plans_with_its_own_configuration() {
     assert_eq!(job("cp312-win_amd64", "build")["env"]["POOKIE_BUILD_FRONTEND"], "build[uv]");
     said("[tool.cibuildwheel] `manylinux-x86_64-image` is ignored: pookie builds on its own layers");
     said("[tool.cibuildwheel.linux] manylinux_2_17_i686 is left out: python-build-standalone has no CPython for it");
-    said("[tool.cibuildwheel.windows] arch `ARM64` is ignored");
     said("environment `PATHS` is ignored: its value expands variables");
     assert!(!warnings.iter().any(|w| w.contains("pp*")), "PyPy selectors are dropped quietly: {warnings:#?}");
     assert!(!warnings.iter().any(|w| w.contains("select = []")), "so are PyPy-only overrides: {warnings:#?}");

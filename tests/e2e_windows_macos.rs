@@ -1,5 +1,5 @@
 //! End to end: `pookie run` cross-builds the fixture project (a C module and a C++ module) with
-//! zig for win_amd64, macosx_11_0_x86_64 and macosx_11_0_arm64, from the CPython mirror that
+//! zig for win_amd64, win_arm64, macosx_11_0_x86_64 and macosx_11_0_arm64, from the CPython mirror that
 //! `scripts/ci-python-mirror-win-mac.sh` makes (headers, import library and sysconfig data of
 //! CPython 3.13; no Windows or macOS interpreter is reachable here), and checks the wheels with
 //! real parsers: PE32+ `.pyd` files importing python313.dll and exporting `PyInit_*`, Mach-O
@@ -126,12 +126,12 @@ fn exported_names<'d>(file: &impl Object<'d>) -> Vec<String> {
         .collect()
 }
 
-/// PE32+ for AMD64, importing python313.dll and otherwise only DLLs of every Windows (the
-/// kernel and the Universal CRT), exporting `PyInit_<module>`.
-fn check_pyd(module: &str, bytes: &[u8]) {
+/// PE32+ for `arch` (AMD64, ARM64), importing python313.dll and otherwise only DLLs of every
+/// Windows (the kernel and the Universal CRT), exporting `PyInit_<module>`.
+fn check_pyd(module: &str, bytes: &[u8], arch: Architecture) {
     let file = object::File::parse(bytes).unwrap_or_else(|e| panic!("{module}: not an object file: {e}"));
     assert_eq!(file.format(), BinaryFormat::Pe, "{module}");
-    assert_eq!(file.architecture(), Architecture::X86_64, "{module}");
+    assert_eq!(file.architecture(), arch, "{module}");
     assert!(file.is_64(), "{module}: not PE32+");
     let imports: BTreeSet<String> =
         file.imports().unwrap().map(|i| String::from_utf8_lossy(i.unwrap().library()).to_ascii_lowercase()).collect();
@@ -178,7 +178,8 @@ fn check_macho(module: &str, bytes: &[u8], arch: Architecture) {
 fn windows_and_macos_wheels_are_built_tagged_and_linked_right() {
     let _guard = serial();
     require(&[&sid_image()]);
-    let p = Project::new(&config(&["win_amd64", "macosx_11_0_x86_64", "macosx_11_0_arm64"])).with_mirror(&mirror());
+    let p = Project::new(&config(&["win_amd64", "win_arm64", "macosx_11_0_x86_64", "macosx_11_0_arm64"]))
+        .with_mirror(&mirror());
     let report = p.dir().join("report.json");
     let out = p.pookie(&["run", "--report", report.to_str().unwrap()]);
     assert!(out.status.success(), "pookie run failed");
@@ -189,24 +190,29 @@ fn windows_and_macos_wheels_are_built_tagged_and_linked_right() {
             "fixturepkg-0.1.0-cp313-cp313-macosx_11_0_arm64.whl",
             "fixturepkg-0.1.0-cp313-cp313-macosx_11_0_x86_64.whl",
             "fixturepkg-0.1.0-cp313-cp313-win_amd64.whl",
+            "fixturepkg-0.1.0-cp313-cp313-win_arm64.whl",
         ]
     );
     let dist = p.dir().join("dist");
 
-    let win = dist.join(&wheels[2]);
-    check_record_and_tags(&win, "cp313-cp313-win_amd64");
-    for (module, bytes) in modules(&win, ".cp313-win_amd64.pyd") {
-        check_pyd(&module, &bytes);
+    for (wheel, platform, arch) in
+        [(&wheels[2], "win_amd64", Architecture::X86_64), (&wheels[3], "win_arm64", Architecture::Aarch64)]
+    {
+        let win = dist.join(wheel);
+        check_record_and_tags(&win, &format!("cp313-cp313-{platform}"));
+        for (module, bytes) in modules(&win, &format!(".cp313-{platform}.pyd")) {
+            check_pyd(&module, &bytes, arch);
+        }
+        let stray: Vec<String> = members(&win)
+            .into_iter()
+            .map(|(n, _)| n)
+            .filter(|n| [".pdb", ".lib", ".dll", ".a"].iter().any(|x| n.ends_with(x)))
+            .collect();
+        assert!(stray.is_empty(), "build leftovers in the Windows wheel: {stray:?}");
+        let build_log = p.log(&format!("cp313-{platform}-build.log"));
+        assert!(build_log.contains("repair: delvewheel repair"), "{build_log}");
+        assert!(build_log.contains("python313.dll"), "delvewheel's analysis is not in the log:\n{build_log}");
     }
-    let stray: Vec<String> = members(&win)
-        .into_iter()
-        .map(|(n, _)| n)
-        .filter(|n| [".pdb", ".lib", ".dll", ".a"].iter().any(|x| n.ends_with(x)))
-        .collect();
-    assert!(stray.is_empty(), "build leftovers in the Windows wheel: {stray:?}");
-    let build_log = p.log("cp313-win_amd64-build.log");
-    assert!(build_log.contains("repair: delvewheel repair"), "{build_log}");
-    assert!(build_log.contains("python313.dll"), "delvewheel's analysis is not in the log:\n{build_log}");
 
     for (wheel, tag, arch) in [
         (&wheels[1], "cp313-cp313-macosx_11_0_x86_64", Architecture::X86_64),
@@ -227,6 +233,9 @@ fn windows_and_macos_wheels_are_built_tagged_and_linked_right() {
         assert!(summary_row(&stdout(&out), &format!("cp313-{t}"), "test").contains("not runnable on Linux"));
     }
     assert_eq!(statuses[&("cp313-win_amd64".into(), "build".into())], "passed");
+    // Windows on ARM: built, its tests not runnable here (Wine runs x86 code), said so.
+    assert_eq!(statuses[&("cp313-win_arm64".into(), "test".into())], "not-runnable");
+    assert!(summary_row(&stdout(&out), "cp313-win_arm64", "test").contains("Windows on ARM"));
 }
 
 /// A Windows CPython archive to test with: `POOKIE_TEST_WINDOWS_PYTHON`, or a

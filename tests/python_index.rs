@@ -288,6 +288,7 @@ fn targets_lists_the_catalog() {
             "musllinux_1_2_i686",
             "musllinux_1_2_riscv64",
             "win_amd64",
+            "win_arm64",
             "macosx_11_0_x86_64",
             "macosx_11_0_arm64",
         ]

@@ -600,7 +600,9 @@ fn platform_targets(platform: &str, archs: Option<&Spanned<Strings>>, notes: &mu
                     continue;
                 }
             }],
-            ("windows", "auto" | "auto64" | "native" | "AMD64" | "all") => vec!["amd64"],
+            ("windows", "auto" | "auto64" | "native" | "AMD64") => vec!["amd64"],
+            ("windows", "ARM64") => vec!["arm64"],
+            ("windows", "all") => vec!["amd64", "arm64"],
             ("macos", "auto" | "native" | "all") => vec!["x86_64", "arm64"],
             ("macos", "x86_64" | "arm64") => vec![if word == "arm64" { "arm64" } else { "x86_64" }],
             (p, other) => {

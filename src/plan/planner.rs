@@ -153,6 +153,12 @@ impl Builder<'_> {
                 (Some(self.python_layer(info.family, Toolchain::Runtime, cell)), Runner::Qemu { arch: info.arch })
             }
             TestRunner::Wine => (Some(self.python_layer(Family::LinuxX86_64, Toolchain::Wine, cell)), Runner::Wine),
+            TestRunner::NotRunnable if info.os == crate::target::Os::Windows => (
+                None,
+                Runner::NotRunnable {
+                    reason: "Windows on ARM binaries need Windows on ARM (Wine runs x86 code)".into(),
+                },
+            ),
             TestRunner::NotRunnable => {
                 (None, Runner::NotRunnable { reason: format!("{os} binaries need {os}", os = os_name(info.os)) })
             }
@@ -451,6 +457,10 @@ impl Builder<'_> {
             ("TARGET_GNU_TYPE".to_string(), info.gnu_type_pattern().unwrap_or_default()),
         ]);
         self.uv_arg(&mut args);
+        // Windows CPythons have no sysconfig data to name their platform (win-amd64, win-arm64).
+        if info.os == crate::target::Os::Windows {
+            args.insert("TARGET_PLATFORM".into(), info.sysconfig_platform.into());
+        }
         let (recipe, context, sources) = match &cell.interpreter {
             Interpreter::Archive { target, host } => {
                 let mut ctx =
