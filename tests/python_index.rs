@@ -307,3 +307,43 @@ fn targets_lists_the_catalog() {
     assert!(row("macosx_11_0_arm64").ends_with(&["not", "runnable", "on", "Linux"]));
     assert!(out.lines().next().is_some_and(|h| h.starts_with("TARGET") && h.contains("TESTS")), "{out}");
 }
+
+/// Free-threaded versions are named (`"3.14t"`), never defaulted; a cross build of one pairs
+/// the target's freethreaded archive with the x86_64 freethreaded archive of the same version,
+/// and its identifiers and layers say `cp314t`.
+#[test]
+fn free_threaded_versions_plan_with_freethreaded_archives_on_both_sides() {
+    let server = mirror_server();
+    let url = format!("{}/pbs", server.url());
+    let ws = Workspace::with_config(&format!(
+        "targets = [\"manylinux_2_17_aarch64\"]\n[python]\nversions = [\"3.14\", \"3.14t\"]\nmirror = {}\n",
+        toml_str(&url)
+    ));
+    let plan: serde_json::Value = serde_json::from_str(&ok(&ws, &["plan", "--format", "json"])).expect("json");
+    let ids: std::collections::BTreeSet<&str> =
+        plan["jobs"].as_array().unwrap().iter().map(|j| j["build_id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["cp314-manylinux_2_17_aarch64", "cp314t-manylinux_2_17_aarch64"].into_iter().collect());
+    let layer = plan["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "python/linux-x86_64/zig/cp314t/manylinux_2_17_aarch64")
+        .expect("the free-threaded cross layer");
+    let archives: Vec<(&str, &str, &str)> = layer["context"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["python"].as_str().unwrap(), c["triple"].as_str().unwrap(), c["url"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        archives.iter().map(|a| (a.0, a.1)).collect::<Vec<_>>(),
+        [("3.14.7t", "aarch64-unknown-linux-gnu"), ("3.14.7t", "x86_64-unknown-linux-gnu")],
+        "{layer}"
+    );
+    assert!(archives.iter().all(|a| a.2.ends_with("-freethreaded-install_only_stripped.tar.gz")), "{layer}");
+    assert_eq!(layer["args"]["PYTHON_VERSION"], "3.14t");
+    // Without versions, the defaults have the GIL.
+    let ws = workspace_with_mirror(&url, "targets = [\"manylinux_2_17_x86_64\"]");
+    let text = ok(&ws, &["plan"]);
+    assert!(text.starts_with("1 target × 4 Python versions (3.11, 3.12, 3.13, 3.14)"), "{text}");
+}

@@ -167,7 +167,8 @@ pub fn json(plan: &Plan) -> String {
                 .map(|c| match c {
                     ContextFile::Archive { path, archive } => json!({
                         "path": path, "kind": "python-archive", "url": archive.url, "sha256": archive.sha256,
-                        "python": archive.version, "triple": archive.triple,
+                        // `3.14.7t` for a free-threaded build, as `pookie python-versions` says it.
+                        "python": format!("{}{}", archive.version, archive.python().abiflags()), "triple": archive.triple,
                     }),
                     ContextFile::CaBundle { path, source, sha256 } => json!({
                         "path": path, "kind": "ca-bundle", "source": source, "sha256": sha256,
