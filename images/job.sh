@@ -5,6 +5,7 @@
 #   before.sh         before-build or before-test, when set (run in src/ first)
 #   wheels/           build: where the command leaves wheels ($POOKIE_WHEEL_DIR)
 #   out/              build: the repaired wheels pookie collects
+#   slices/           build of a fat target (universal2): each slice's wheel, a pristine copy of src/
 #   wheel/            test: the wheel to install ($POOKIE_WHEEL_DIR)
 #   test-requires.txt test: requirements to install first; build (cross, POOKIE_TARGET_TESTS):
 #                     the same, to cross-compile those the index has no wheel of for the target
@@ -19,9 +20,11 @@ mkdir -p "$HOME"
 step() { printf '\n::pookie:: [%s] %s\n' "$EPOCHREALTIME" "$*"; }
 fail() { printf '::pookie:: %s\n' "$2" >&2; exit "$1"; }
 
-run_build() {
+# before-build and the build command, in the project's copy; `built` holds the wheels they left.
+built=()
+build_once() {
     cd "$job/src" || fail 2 "no project copy at $job/src"
-    mkdir -p "$POOKIE_WHEEL_DIR" "$job/out"
+    mkdir -p "$POOKIE_WHEEL_DIR"
     if [ -f "$job/before.sh" ]; then
         step "before-build"
         bash -eo pipefail "$job/before.sh" || fail 13 "the before-build command failed (exit $?)"
@@ -29,11 +32,46 @@ run_build() {
     step "build: $(python --version 2>&1) at $(command -v python)"
     bash -eo pipefail "$job/command.sh" || fail 10 "the build command failed (exit $?)"
     step "build command done"
-
     shopt -s nullglob
-    local wheels=("$POOKIE_WHEEL_DIR"/*.whl)
-    [ ${#wheels[@]} -gt 0 ] || wheels=(dist/*.whl)
-    [ ${#wheels[@]} -gt 0 ] || fail 11 "the build command left no wheel in \$POOKIE_WHEEL_DIR or ./dist"
+    built=("$POOKIE_WHEEL_DIR"/*.whl)
+    [ ${#built[@]} -gt 0 ] || built=("$PWD"/dist/*.whl)
+    [ ${#built[@]} -gt 0 ] || fail 11 "the build command left no wheel in \$POOKIE_WHEEL_DIR or ./dist"
+}
+
+# A fat target (POOKIE_SLICES, macOS universal2): before-build and the build once per slice, each
+# a cross build of that thin target (its zig target, sysconfig platform and tag) from a pristine
+# copy of the project at the same path, then one wheel fused from theirs (pookie-fuse-wheels).
+build_slices() {
+    local pristine=$job/slices/pristine slice zig_target host_platform tag sliced=()
+    local fat=$POOKIE_PLATFORM wheel_dir=$POOKIE_WHEEL_DIR zig=$POOKIE_ZIG_TARGET host=$_PYTHON_HOST_PLATFORM
+    mkdir -p "$job/slices" && cp -a "$job/src" "$pristine" || fail 2 "cannot keep a copy of the project"
+    for slice in $POOKIE_SLICES; do
+        IFS=, read -r zig_target host_platform tag <<< "$slice"
+        if [ ${#sliced[@]} -gt 0 ]; then
+            cd "$job" && rm -rf "$job/src" && cp -a "$pristine" "$job/src" || fail 2 "cannot restore the project's copy"
+        fi
+        step "slice $tag: the build for $zig_target"
+        export POOKIE_ZIG_TARGET=$zig_target _PYTHON_HOST_PLATFORM=$host_platform POOKIE_PLATFORM=$tag
+        export POOKIE_WHEEL_DIR=$job/slices/$tag
+        build_once
+        [ ${#built[@]} -eq 1 ] || fail 11 "the build for $tag left ${#built[@]} wheels: ${built[*]##*/}"
+        # Out of ./dist, which the next slice's fresh copy of the project replaces.
+        [ "${built[0]%/*}" = "$POOKIE_WHEEL_DIR" ] || mv "${built[0]}" "$POOKIE_WHEEL_DIR/" || fail 2 "cannot keep the wheel"
+        sliced+=("$POOKIE_WHEEL_DIR/${built[0]##*/}")
+    done
+    export POOKIE_ZIG_TARGET=$zig _PYTHON_HOST_PLATFORM=$host POOKIE_PLATFORM=$fat POOKIE_WHEEL_DIR=$wheel_dir
+    step "fuse: ${sliced[*]##*/} into one $fat wheel"
+    env -u _PYTHON_HOST_PLATFORM -u _PYTHON_SYSCONFIGDATA_NAME \
+        pookie-fuse-wheels --tag "$fat" --outdir "$wheel_dir" "${sliced[@]}" \
+        || fail 11 "the slices' wheels cannot be fused into one $fat wheel (the reason is above)"
+    built=("$wheel_dir"/*.whl)
+}
+
+run_build() {
+    mkdir -p "$job/out"
+    if [ -n "${POOKIE_SLICES:-}" ]; then build_slices; else build_once; fi
+    local wheels=("${built[@]}")
+    cd "$job/src" || fail 2 "no project copy at $job/src"
 
     for wheel in "${wheels[@]}"; do
         case $POOKIE_REPAIR in

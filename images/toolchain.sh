@@ -67,6 +67,10 @@ rm "$bin/auditwheel-target.py"
 { echo '#!/opt/pookie/tools/bin/python'; cat "$bin/build-wheel.py"; } > "$bin/pookie-build-wheel"
 chmod 755 "$bin/pookie-build-wheel"
 rm "$bin/build-wheel.py"
+# Fat (universal2) wheels from the wheels of their slices (see the script's docstring).
+{ echo '#!/opt/pookie/tools/bin/python'; cat "$bin/fuse-wheels.py"; } > "$bin/pookie-fuse-wheels"
+chmod 755 "$bin/pookie-fuse-wheels"
+rm "$bin/fuse-wheels.py"
 
 if [ "$toolchain" = zig ]; then
     zig_dir=$(/opt/pookie/tools/bin/python -c 'import os, ziglang; print(os.path.dirname(ziglang.__file__))')

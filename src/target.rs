@@ -29,6 +29,7 @@ pub enum Platform {
     WinArm64,
     MacosX86_64,
     MacosArm64,
+    MacosUniversal2,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -319,6 +320,10 @@ pub struct TargetInfo {
     pub sysconfig_platform: &'static str,
     /// Environment of the target's build jobs (macOS: the deployment target its tag names).
     pub build_env: &'static [(&'static str, &'static str)],
+    /// Of a fat target (universal2), the thin targets whose builds it fuses: the build command
+    /// runs once for each, as a cross build of that target, and images/fuse-wheels.py makes one
+    /// wheel whose Mach-O files hold every slice.
+    pub slices: &'static [Platform],
 }
 
 const MACOS_11: &[(&str, &str)] = &[("MACOSX_DEPLOYMENT_TARGET", "11.0")];
@@ -328,82 +333,89 @@ pub const CATALOG: &[TargetInfo] = &[
     TargetInfo { platform: Platform::ManylinuxX86_64, tag: "manylinux_2_17_x86_64", os: Os::Linux, arch: Arch::X86_64, libc: Libc::Glibc,
         pbs_triple: "x86_64-unknown-linux-gnu", pbs: true, default: true, min_policy: 17, family: Family::LinuxX86_64, native: true,
         zig_target: Some("x86_64-linux-gnu.2.17"), emulate: false, test: TestRunner::Native, repair: Repair::Auditwheel,
-        sysconfig_platform: "linux-x86_64", build_env: &[] },
+        sysconfig_platform: "linux-x86_64", build_env: &[], slices: &[] },
     TargetInfo { platform: Platform::ManylinuxAarch64, tag: "manylinux_2_17_aarch64", os: Os::Linux, arch: Arch::Aarch64, libc: Libc::Glibc,
         pbs_triple: "aarch64-unknown-linux-gnu", pbs: true, default: true, min_policy: 17, family: Family::LinuxAarch64, native: false,
         zig_target: Some("aarch64-linux-gnu.2.17"), emulate: true, test: TestRunner::Qemu, repair: Repair::Auditwheel,
-        sysconfig_platform: "linux-aarch64", build_env: &[] },
+        sysconfig_platform: "linux-aarch64", build_env: &[], slices: &[] },
     TargetInfo { platform: Platform::ManylinuxArmv7l, tag: "manylinux_2_17_armv7l", os: Os::Linux, arch: Arch::Armv7l, libc: Libc::Glibc,
         pbs_triple: "armv7-unknown-linux-gnueabihf", pbs: true, default: true, min_policy: 17, family: Family::LinuxArmv7l, native: false,
         zig_target: Some("arm-linux-gnueabihf.2.17"), emulate: true, test: TestRunner::Qemu, repair: Repair::Auditwheel,
-        sysconfig_platform: "linux-armv7l", build_env: &[] },
+        sysconfig_platform: "linux-armv7l", build_env: &[], slices: &[] },
     // glibc's ppc64le port began with 2.19, its symbols versioned GLIBC_2.17 (the manylinux_2_17
     // baseline); zig provides its libc from 2.19 on. auditwheel still proves the 2.17 policy.
     TargetInfo { platform: Platform::ManylinuxPpc64le, tag: "manylinux_2_17_ppc64le", os: Os::Linux, arch: Arch::Ppc64le, libc: Libc::Glibc,
         pbs_triple: "ppc64le-unknown-linux-gnu", pbs: true, default: true, min_policy: 17, family: Family::LinuxPpc64le, native: false,
         zig_target: Some("powerpc64le-linux-gnu.2.19"), emulate: true, test: TestRunner::Qemu, repair: Repair::Auditwheel,
-        sysconfig_platform: "linux-ppc64le", build_env: &[] },
+        sysconfig_platform: "linux-ppc64le", build_env: &[], slices: &[] },
     TargetInfo { platform: Platform::ManylinuxS390x, tag: "manylinux_2_17_s390x", os: Os::Linux, arch: Arch::S390x, libc: Libc::Glibc,
         pbs_triple: "s390x-unknown-linux-gnu", pbs: true, default: true, min_policy: 17, family: Family::LinuxS390x, native: false,
         zig_target: Some("s390x-linux-gnu.2.17"), emulate: true, test: TestRunner::Qemu, repair: Repair::Auditwheel,
-        sysconfig_platform: "linux-s390x", build_env: &[] },
+        sysconfig_platform: "linux-s390x", build_env: &[], slices: &[] },
     // i686 runs natively on x86_64 (the kernel's 32-bit compatibility): cross-compiled by zig in
     // both modes (nothing to emulate), tested natively in its own family.
     TargetInfo { platform: Platform::ManylinuxI686, tag: "manylinux_2_17_i686", os: Os::Linux, arch: Arch::I686, libc: Libc::Glibc,
         pbs_triple: "i686-unknown-linux-gnu", pbs: false, default: false, min_policy: 17, family: Family::LinuxI686, native: false,
         zig_target: Some("x86-linux-gnu.2.17"), emulate: false, test: TestRunner::Native, repair: Repair::Auditwheel,
-        sysconfig_platform: "linux-i686", build_env: &[] },
+        sysconfig_platform: "linux-i686", build_env: &[], slices: &[] },
     // glibc's riscv64 port began with 2.27; auditwheel's policies know riscv64 from manylinux_2_31
     // on, the oldest policy a riscv64 wheel can prove (cibuildwheel's images are manylinux_2_39).
     TargetInfo { platform: Platform::ManylinuxRiscv64, tag: "manylinux_2_31_riscv64", os: Os::Linux, arch: Arch::Riscv64, libc: Libc::Glibc,
         pbs_triple: "riscv64-unknown-linux-gnu", pbs: true, default: false, min_policy: 31, family: Family::LinuxRiscv64, native: false,
         zig_target: Some("riscv64-linux-gnu.2.31"), emulate: true, test: TestRunner::Qemu, repair: Repair::Auditwheel,
-        sysconfig_platform: "linux-riscv64", build_env: &[] },
+        sysconfig_platform: "linux-riscv64", build_env: &[], slices: &[] },
     TargetInfo { platform: Platform::MusllinuxX86_64, tag: "musllinux_1_2_x86_64", os: Os::Linux, arch: Arch::X86_64, libc: Libc::Musl,
         pbs_triple: "x86_64-unknown-linux-musl", pbs: true, default: true, min_policy: 0, family: Family::MusllinuxX86_64, native: true,
         zig_target: Some("x86_64-linux-musl"), emulate: false, test: TestRunner::Native, repair: Repair::Auditwheel,
-        sysconfig_platform: "linux-x86_64", build_env: &[] },
+        sysconfig_platform: "linux-x86_64", build_env: &[], slices: &[] },
     TargetInfo { platform: Platform::MusllinuxAarch64, tag: "musllinux_1_2_aarch64", os: Os::Linux, arch: Arch::Aarch64, libc: Libc::Musl,
         pbs_triple: "aarch64-unknown-linux-musl", pbs: true, default: true, min_policy: 0, family: Family::MusllinuxAarch64, native: false,
         zig_target: Some("aarch64-linux-musl"), emulate: true, test: TestRunner::Qemu, repair: Repair::Auditwheel,
-        sysconfig_platform: "linux-aarch64", build_env: &[] },
+        sysconfig_platform: "linux-aarch64", build_env: &[], slices: &[] },
     TargetInfo { platform: Platform::MusllinuxArmv7l, tag: "musllinux_1_2_armv7l", os: Os::Linux, arch: Arch::Armv7l, libc: Libc::Musl,
         pbs_triple: "armv7-unknown-linux-musleabihf", pbs: false, default: false, min_policy: 0, family: Family::MusllinuxArmv7l, native: false,
         zig_target: Some("arm-linux-musleabihf"), emulate: true, test: TestRunner::Qemu, repair: Repair::Auditwheel,
-        sysconfig_platform: "linux-armv7l", build_env: &[] },
+        sysconfig_platform: "linux-armv7l", build_env: &[], slices: &[] },
     TargetInfo { platform: Platform::MusllinuxPpc64le, tag: "musllinux_1_2_ppc64le", os: Os::Linux, arch: Arch::Ppc64le, libc: Libc::Musl,
         pbs_triple: "ppc64le-unknown-linux-musl", pbs: false, default: false, min_policy: 0, family: Family::MusllinuxPpc64le, native: false,
         zig_target: Some("powerpc64le-linux-musl"), emulate: true, test: TestRunner::Qemu, repair: Repair::Auditwheel,
-        sysconfig_platform: "linux-ppc64le", build_env: &[] },
+        sysconfig_platform: "linux-ppc64le", build_env: &[], slices: &[] },
     TargetInfo { platform: Platform::MusllinuxS390x, tag: "musllinux_1_2_s390x", os: Os::Linux, arch: Arch::S390x, libc: Libc::Musl,
         pbs_triple: "s390x-unknown-linux-musl", pbs: false, default: false, min_policy: 0, family: Family::MusllinuxS390x, native: false,
         zig_target: Some("s390x-linux-musl"), emulate: true, test: TestRunner::Qemu, repair: Repair::Auditwheel,
-        sysconfig_platform: "linux-s390x", build_env: &[] },
+        sysconfig_platform: "linux-s390x", build_env: &[], slices: &[] },
     TargetInfo { platform: Platform::MusllinuxI686, tag: "musllinux_1_2_i686", os: Os::Linux, arch: Arch::I686, libc: Libc::Musl,
         pbs_triple: "i686-unknown-linux-musl", pbs: false, default: false, min_policy: 0, family: Family::MusllinuxI686, native: false,
         zig_target: Some("x86-linux-musl"), emulate: false, test: TestRunner::Native, repair: Repair::Auditwheel,
-        sysconfig_platform: "linux-i686", build_env: &[] },
+        sysconfig_platform: "linux-i686", build_env: &[], slices: &[] },
     TargetInfo { platform: Platform::MusllinuxRiscv64, tag: "musllinux_1_2_riscv64", os: Os::Linux, arch: Arch::Riscv64, libc: Libc::Musl,
         pbs_triple: "riscv64-unknown-linux-musl", pbs: false, default: false, min_policy: 0, family: Family::MusllinuxRiscv64, native: false,
         zig_target: Some("riscv64-linux-musl"), emulate: true, test: TestRunner::Qemu, repair: Repair::Auditwheel,
-        sysconfig_platform: "linux-riscv64", build_env: &[] },
+        sysconfig_platform: "linux-riscv64", build_env: &[], slices: &[] },
     TargetInfo { platform: Platform::WinAmd64, tag: "win_amd64", os: Os::Windows, arch: Arch::X86_64, libc: Libc::System,
         pbs_triple: "x86_64-pc-windows-msvc", pbs: true, default: true, min_policy: 0, family: Family::LinuxX86_64, native: false,
         zig_target: Some("x86_64-windows-gnu"), emulate: false, test: TestRunner::Wine, repair: Repair::Delvewheel,
-        sysconfig_platform: "win-amd64", build_env: &[] },
+        sysconfig_platform: "win-amd64", build_env: &[], slices: &[] },
     // Windows on ARM: Wine runs x86 code only, so its tests cannot run here.
     TargetInfo { platform: Platform::WinArm64, tag: "win_arm64", os: Os::Windows, arch: Arch::Aarch64, libc: Libc::System,
         pbs_triple: "aarch64-pc-windows-msvc", pbs: true, default: false, min_policy: 0, family: Family::LinuxX86_64, native: false,
         zig_target: Some("aarch64-windows-gnu"), emulate: false, test: TestRunner::NotRunnable, repair: Repair::Delvewheel,
-        sysconfig_platform: "win-arm64", build_env: &[] },
+        sysconfig_platform: "win-arm64", build_env: &[], slices: &[] },
     TargetInfo { platform: Platform::MacosX86_64, tag: "macosx_11_0_x86_64", os: Os::Macos, arch: Arch::X86_64, libc: Libc::System,
         pbs_triple: "x86_64-apple-darwin", pbs: true, default: true, min_policy: 0, family: Family::LinuxX86_64, native: false,
         zig_target: Some("x86_64-macos.11.0"), emulate: false, test: TestRunner::NotRunnable, repair: Repair::None,
-        sysconfig_platform: "macosx-11.0-x86_64", build_env: MACOS_11 },
+        sysconfig_platform: "macosx-11.0-x86_64", build_env: MACOS_11, slices: &[] },
     TargetInfo { platform: Platform::MacosArm64, tag: "macosx_11_0_arm64", os: Os::Macos, arch: Arch::Aarch64, libc: Libc::System,
         pbs_triple: "aarch64-apple-darwin", pbs: true, default: true, min_policy: 0, family: Family::LinuxX86_64, native: false,
         zig_target: Some("aarch64-macos.11.0"), emulate: false, test: TestRunner::NotRunnable, repair: Repair::None,
-        sysconfig_platform: "macosx-11.0-arm64", build_env: MACOS_11 },
+        sysconfig_platform: "macosx-11.0-arm64", build_env: MACOS_11, slices: &[] },
+    // One wheel for both Mac CPUs, as python.org's installers are: an x86_64 and an arm64 build
+    // fused (the headers and sysconfig data come from the arm64 CPython; they are the same but
+    // for the CPU). Built when named, as cibuildwheel's `archs = ["universal2"]`.
+    TargetInfo { platform: Platform::MacosUniversal2, tag: "macosx_11_0_universal2", os: Os::Macos, arch: Arch::Aarch64, libc: Libc::System,
+        pbs_triple: "aarch64-apple-darwin", pbs: true, default: false, min_policy: 0, family: Family::LinuxX86_64, native: false,
+        zig_target: Some("aarch64-macos.11.0"), emulate: false, test: TestRunner::NotRunnable, repair: Repair::None,
+        sysconfig_platform: "macosx-11.0-universal2", build_env: MACOS_11, slices: &[Platform::MacosX86_64, Platform::MacosArm64] },
 ];
 
 impl TargetInfo {
@@ -569,10 +581,12 @@ impl Target {
         })
     }
 
-    /// What a glob matches: every target, or with python-build-standalone's interpreters
-    /// (`image_source` false) those it builds CPython for.
-    pub fn selectable(self, image_source: bool) -> bool {
-        image_source || self.info().pbs
+    /// What a glob `pattern` matches: every target, or with python-build-standalone's
+    /// interpreters (`image_source` false) those it builds CPython for; a fat target (universal2)
+    /// only where the pattern names it, as its wheel holds what `macosx_*`'s thin ones do.
+    pub fn selectable(self, image_source: bool, pattern: &str) -> bool {
+        let info = self.info();
+        (image_source || info.pbs) && (info.slices.is_empty() || pattern.contains("universal2"))
     }
 
     /// The catalog's targets, manylinux ones with the default policy.

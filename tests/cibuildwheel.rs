@@ -36,7 +36,7 @@ before-build = "yum install -y libffi-devel"
 archs = ["AMD64", "ARM64"]
 
 [tool.cibuildwheel.macos]
-archs = ["arm64"]
+archs = ["arm64", "universal2"]
 
 [[tool.cibuildwheel.overrides]]
 select = "cp312-manylinux_x86_64"
@@ -67,7 +67,7 @@ fn a_cibuildwheel_project_plans_with_its_own_configuration() {
     let jobs = v["jobs"].as_array().unwrap();
     let ids: std::collections::BTreeSet<&str> = jobs.iter().map(|j| j["build_id"].as_str().unwrap()).collect();
     // Linux auto (x86_64) and aarch64 (manylinux only: musllinux is skipped; cp313 aarch64
-    // skipped), win_amd64 and win_arm64, macOS arm64; i686 has no python-build-standalone CPython.
+    // skipped), win_amd64 and win_arm64, macOS arm64 and universal2; i686 has no python-build-standalone CPython.
     let expected = [
         "cp312-manylinux_2_17_x86_64",
         "cp313-manylinux_2_17_x86_64",
@@ -78,6 +78,8 @@ fn a_cibuildwheel_project_plans_with_its_own_configuration() {
         "cp313-win_arm64",
         "cp312-macosx_11_0_arm64",
         "cp313-macosx_11_0_arm64",
+        "cp312-macosx_11_0_universal2",
+        "cp313-macosx_11_0_universal2",
     ];
     assert_eq!(ids, expected.into_iter().collect(), "{ids:?}");
 

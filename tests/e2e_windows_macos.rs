@@ -1,5 +1,6 @@
 //! End to end: `pookie run` cross-builds the fixture project (a C module and a C++ module) with
-//! zig for win_amd64, win_arm64, macosx_11_0_x86_64 and macosx_11_0_arm64, from the CPython mirror that
+//! zig for win_amd64, win_arm64, macosx_11_0_x86_64, macosx_11_0_arm64 and macosx_11_0_universal2
+//! (a fat Mach-O per module, both slices checked), from the CPython mirror that
 //! `scripts/ci-python-mirror-win-mac.sh` makes (headers, import library and sysconfig data of
 //! CPython 3.13; no Windows or macOS interpreter is reachable here), and checks the wheels with
 //! real parsers: PE32+ `.pyd` files importing python313.dll and exporting `PyInit_*`, Mach-O
@@ -13,7 +14,7 @@ mod e2e_support;
 
 use base64::Engine as _;
 use e2e_support::*;
-use object::read::macho::MachOFile64;
+use object::read::macho::{FatArch as _, MachOFile64};
 use object::{Architecture, BinaryFormat, Endianness, Object, ObjectSymbol};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
@@ -178,8 +179,14 @@ fn check_macho(module: &str, bytes: &[u8], arch: Architecture) {
 fn windows_and_macos_wheels_are_built_tagged_and_linked_right() {
     let _guard = serial();
     require(&[&sid_image()]);
-    let p = Project::new(&config(&["win_amd64", "win_arm64", "macosx_11_0_x86_64", "macosx_11_0_arm64"]))
-        .with_mirror(&mirror());
+    let p = Project::new(&config(&[
+        "win_amd64",
+        "win_arm64",
+        "macosx_11_0_x86_64",
+        "macosx_11_0_arm64",
+        "macosx_11_0_universal2",
+    ]))
+    .with_mirror(&mirror());
     let report = p.dir().join("report.json");
     let out = p.pookie(&["run", "--report", report.to_str().unwrap()]);
     assert!(out.status.success(), "pookie run failed");
@@ -188,6 +195,7 @@ fn windows_and_macos_wheels_are_built_tagged_and_linked_right() {
         wheels,
         [
             "fixturepkg-0.1.0-cp313-cp313-macosx_11_0_arm64.whl",
+            "fixturepkg-0.1.0-cp313-cp313-macosx_11_0_universal2.whl",
             "fixturepkg-0.1.0-cp313-cp313-macosx_11_0_x86_64.whl",
             "fixturepkg-0.1.0-cp313-cp313-win_amd64.whl",
             "fixturepkg-0.1.0-cp313-cp313-win_arm64.whl",
@@ -196,7 +204,7 @@ fn windows_and_macos_wheels_are_built_tagged_and_linked_right() {
     let dist = p.dir().join("dist");
 
     for (wheel, platform, arch) in
-        [(&wheels[2], "win_amd64", Architecture::X86_64), (&wheels[3], "win_arm64", Architecture::Aarch64)]
+        [(&wheels[3], "win_amd64", Architecture::X86_64), (&wheels[4], "win_arm64", Architecture::Aarch64)]
     {
         let win = dist.join(wheel);
         check_record_and_tags(&win, &format!("cp313-cp313-{platform}"));
@@ -215,7 +223,7 @@ fn windows_and_macos_wheels_are_built_tagged_and_linked_right() {
     }
 
     for (wheel, tag, arch) in [
-        (&wheels[1], "cp313-cp313-macosx_11_0_x86_64", Architecture::X86_64),
+        (&wheels[2], "cp313-cp313-macosx_11_0_x86_64", Architecture::X86_64),
         (&wheels[0], "cp313-cp313-macosx_11_0_arm64", Architecture::Aarch64),
     ] {
         let path = dist.join(wheel);
@@ -225,9 +233,30 @@ fn windows_and_macos_wheels_are_built_tagged_and_linked_right() {
         }
     }
 
+    // universal2: one wheel whose every module is a fat Mach-O of an x86_64 and an arm64 slice,
+    // each aligned to its CPU's page and each a whole module, as the thin targets' are.
+    let fat = dist.join(&wheels[1]);
+    check_record_and_tags(&fat, "cp313-cp313-macosx_11_0_universal2");
+    let fat_modules = modules(&fat, ".cpython-313-darwin.so");
+    assert_eq!(fat_modules.len(), 2, "the C and the C++ module");
+    for (module, bytes) in fat_modules {
+        let file = object::read::macho::MachOFatFile32::parse(&*bytes)
+            .unwrap_or_else(|e| panic!("{module} is not a fat Mach-O: {e}"));
+        let arches: Vec<Architecture> = file.arches().iter().map(|a| a.architecture()).collect();
+        assert_eq!(arches, [Architecture::X86_64, Architecture::Aarch64], "{module}");
+        for a in file.arches() {
+            assert_eq!(a.offset() % (1 << a.align()), 0, "{module}: a slice out of alignment");
+            check_macho(&module, a.data(&*bytes).expect("slice in bounds"), a.architecture());
+        }
+    }
+    let fat_log = p.log("cp313-macosx_11_0_universal2-build.log");
+    for step in ["slice macosx_11_0_x86_64", "slice macosx_11_0_arm64", "pookie-fuse-wheels: fused"] {
+        assert!(fat_log.contains(step), "no `{step}` in the universal2 build's log:\n{fat_log}");
+    }
+
     // macOS tests cannot run here: said so, never counted as passed.
     let statuses = job_statuses(&p.report(&report));
-    for t in ["macosx_11_0_x86_64", "macosx_11_0_arm64"] {
+    for t in ["macosx_11_0_x86_64", "macosx_11_0_arm64", "macosx_11_0_universal2"] {
         assert_eq!(statuses[&(format!("cp313-{t}"), "build".into())], "passed");
         assert_eq!(statuses[&(format!("cp313-{t}"), "test".into())], "not-runnable");
         assert!(summary_row(&stdout(&out), &format!("cp313-{t}"), "test").contains("not runnable on Linux"));

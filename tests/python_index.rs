@@ -291,6 +291,7 @@ fn targets_lists_the_catalog() {
             "win_arm64",
             "macosx_11_0_x86_64",
             "macosx_11_0_arm64",
+            "macosx_11_0_universal2",
         ]
     );
     let row = |t: &str| out.lines().find(|l| l.starts_with(t)).expect("row").split_whitespace().collect::<Vec<_>>();
@@ -305,6 +306,8 @@ fn targets_lists_the_catalog() {
         ["-", "(source", "=", "\"image\")", "no", "no", "x86-linux-gnu.2.17", "no", "native"]
     );
     assert!(row("macosx_11_0_arm64").ends_with(&["not", "runnable", "on", "Linux"]));
+    assert_eq!(row("macosx_11_0_universal2")[2], "x86_64+aarch64");
+    assert_eq!(row("macosx_11_0_universal2")[8..11], ["x86_64-macos.11.0", "+", "aarch64-macos.11.0"]);
     assert!(out.lines().next().is_some_and(|h| h.starts_with("TARGET") && h.contains("TESTS")), "{out}");
 }
 
@@ -346,4 +349,50 @@ fn free_threaded_versions_plan_with_freethreaded_archives_on_both_sides() {
     let ws = workspace_with_mirror(&url, "targets = [\"manylinux_2_17_x86_64\"]");
     let text = ok(&ws, &["plan"]);
     assert!(text.starts_with("1 target × 4 Python versions (3.11, 3.12, 3.13, 3.14)"), "{text}");
+}
+
+/// A universal2 build is one job that builds each slice with that slice's zig target and
+/// platform (POOKIE_SLICES, read by job.sh), over the zig layers of both; it uses the arm64
+/// CPython's headers. Globs pick it only where they name it.
+#[test]
+fn universal2_plans_one_job_over_both_slices() {
+    let u2_workspace = |url: &str, target: &str| {
+        Workspace::with_config(&format!(
+            "targets = [\"{target}\"]\n[python]\nversions = [\"3.13\"]\nmirror = {}\n",
+            toml_str(url)
+        ))
+    };
+    let server = mirror_server();
+    let url = format!("{}/pbs", server.url());
+    let ws = u2_workspace(&url, "macosx_11_0_universal2");
+    let plan: serde_json::Value = serde_json::from_str(&ok(&ws, &["plan", "--format", "json"])).expect("json");
+    let jobs = plan["jobs"].as_array().unwrap();
+    let build = jobs.iter().find(|j| j["stage"] == "build").expect("a build job");
+    assert_eq!(build["build_id"], "cp313-macosx_11_0_universal2");
+    assert_eq!(
+        build["env"]["POOKIE_SLICES"],
+        "x86_64-macos.11.0,macosx-11.0-x86_64,macosx_11_0_x86_64 aarch64-macos.11.0,macosx-11.0-arm64,macosx_11_0_arm64"
+    );
+    assert_eq!(build["env"]["POOKIE_PLATFORM"], "macosx_11_0_universal2");
+    let names: Vec<&str> = plan["images"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap()).collect();
+    let zig_x86 = "toolchain/linux-x86_64/zig/x86_64-macos.11.0";
+    let both = "toolchain/linux-x86_64/zig/x86_64-macos.11.0/aarch64-macos.11.0";
+    assert!(names.contains(&zig_x86) && names.contains(&both), "{names:?}");
+    let layer = plan["images"].as_array().unwrap().iter().find(|i| i["name"] == both).unwrap();
+    assert_eq!(layer["args"]["ZIG_TARGET"], "aarch64-macos.11.0");
+    let cross = plan["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "python/linux-x86_64/zig/cp313/macosx_11_0_universal2")
+        .expect("the cross layer");
+    let triples: Vec<&str> =
+        cross["context"].as_array().unwrap().iter().map(|c| c["triple"].as_str().unwrap()).collect();
+    assert_eq!(triples, ["aarch64-apple-darwin", "x86_64-unknown-linux-gnu"], "{cross}");
+    // `macosx_*` means the thin targets; universal2 only when named.
+    let ws = u2_workspace(&url, "macosx_*");
+    let text = ok(&ws, &["plan"]);
+    assert!(text.contains("cp313-macosx_11_0_arm64") && !text.contains("universal2"), "{text}");
+    let ws = u2_workspace(&url, "macosx_*_universal2");
+    assert!(ok(&ws, &["plan"]).contains("cp313-macosx_11_0_universal2"));
 }

@@ -32,20 +32,26 @@ pub fn targets() -> String {
         rows.push([
             t.tag.to_string(),
             format!("{:?}", t.os).to_lowercase(),
-            t.arch.as_str().to_string(),
+            match t.slices {
+                [] => t.arch.as_str().to_string(),
+                slices => slices.iter().map(|p| p.info().arch.as_str()).collect::<Vec<_>>().join("+"),
+            },
             format!("{:?}", t.libc).to_lowercase(),
             t.family.key().to_string(),
             if t.pbs { t.pbs_triple.to_string() } else { "- (source = \"image\")".to_string() },
             yes(t.default),
             yes(t.native),
-            t.zig_target.unwrap_or("-").to_string(),
+            match t.slices {
+                [] => t.zig_target.unwrap_or("-").to_string(),
+                slices => slices.iter().filter_map(|p| p.info().zig_target).collect::<Vec<_>>().join(" + "),
+            },
             yes(t.emulate),
             test.to_string(),
         ]);
     }
     let policies: Vec<String> = MANYLINUX_POLICIES.iter().map(|m| format!("2_{m}")).collect();
     format!(
-        "{}\nmanylinux targets take any of the policies {} in place of 2_17\n(`manylinux_2_28_aarch64`, or `[linux] manylinux = \"2_28\"`): zig then builds against that glibc.\nriscv64 begins at 2_31, the oldest policy auditwheel knows for it. DEFAULT: built when `targets` is not set.\ni686 code runs natively on x86_64: its builds are cross builds in both modes, its tests native.\n",
+        "{}\nmanylinux targets take any of the policies {} in place of 2_17\n(`manylinux_2_28_aarch64`, or `[linux] manylinux = \"2_28\"`): zig then builds against that glibc.\nriscv64 begins at 2_31, the oldest policy auditwheel knows for it. DEFAULT: built when `targets` is not set.\ni686 code runs natively on x86_64: its builds are cross builds in both modes, its tests native.\nuniversal2: one build per CPU, fused into one wheel whose Mach-O files hold both.\n",
         table(&rows),
         policies.join(", ")
     )

@@ -603,8 +603,9 @@ fn platform_targets(platform: &str, archs: Option<&Spanned<Strings>>, notes: &mu
             ("windows", "auto" | "auto64" | "native" | "AMD64") => vec!["amd64"],
             ("windows", "ARM64") => vec!["arm64"],
             ("windows", "all") => vec!["amd64", "arm64"],
-            ("macos", "auto" | "native" | "all") => vec!["x86_64", "arm64"],
-            ("macos", "x86_64" | "arm64") => vec![if word == "arm64" { "arm64" } else { "x86_64" }],
+            ("macos", "auto" | "native") => vec!["x86_64", "arm64"],
+            ("macos", "all") => vec!["x86_64", "arm64", "universal2"],
+            ("macos", "x86_64" | "arm64" | "universal2") => vec![word.as_str()],
             (p, other) => {
                 notes.push(format!("[tool.cibuildwheel.{p}] arch `{other}` is ignored: pookie does not build it"));
                 continue;

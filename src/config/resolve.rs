@@ -162,7 +162,7 @@ fn targets(
         let matched: Vec<Target> = match Target::from_tag(name) {
             Some(t) if glob.is_literal() => vec![t],
             _ => Target::all_with_policy(policy)
-                .filter(|t| t.selectable(image_source) && glob.matches(t.tag()))
+                .filter(|t| t.selectable(image_source, name) && glob.matches(t.tag()))
                 .collect(),
         };
         if matched.is_empty() && !glob.is_literal() {

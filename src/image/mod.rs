@@ -43,6 +43,7 @@ pub const TOOLCHAIN: Recipe = Recipe {
         ("zig-cc.sh", include_str!("../../images/zig-cc.sh")),
         ("auditwheel-target.py", include_str!("../../images/auditwheel-target.py")),
         ("build-wheel.py", include_str!("../../images/build-wheel.py")),
+        ("fuse-wheels.py", include_str!("../../images/fuse-wheels.py")),
     ],
 };
 

@@ -362,11 +362,24 @@ impl Builder<'_> {
     /// The zig layer of one zig target: zig's libc (and libc++) for it, prebuilt once into the
     /// image's zig cache, so that jobs — one per Python version — do not each spend a minute on it.
     fn zig_target_layer(&mut self, family: Family, zig_target: &str) -> NodeIndex {
-        let name = format!("toolchain/{family}/zig/{zig_target}");
+        self.zig_targets_layer(family, &[zig_target])
+    }
+
+    /// The zig layers of several zig targets (a fat target's slices), each over the one before:
+    /// the first is the thin target's own layer, shared with its builds.
+    fn zig_targets_layer(&mut self, family: Family, zig_targets: &[&str]) -> NodeIndex {
+        let (zig_target, before) = zig_targets.split_last().expect("at least one zig target");
+        let name = match before {
+            [] => format!("toolchain/{family}/zig/{zig_target}"),
+            _ => format!("toolchain/{family}/zig/{}", zig_targets.join("/")),
+        };
         if let Some(&i) = self.by_name.get(&name) {
             return i;
         }
-        let parent = self.toolchain_layer(family, Toolchain::Zig);
+        let parent = match before {
+            [] => self.toolchain_layer(family, Toolchain::Zig),
+            _ => self.zig_targets_layer(family, before),
+        };
         let args = BTreeMap::from([("ZIG_TARGET".to_string(), zig_target.to_string())]);
         self.image(
             name,
@@ -449,7 +462,11 @@ impl Builder<'_> {
         if let Some(&i) = self.by_name.get(&name) {
             return i;
         }
-        let parent = self.zig_target_layer(family, zig_target);
+        let zig_targets: Vec<&str> = match info.slices {
+            [] => vec![zig_target],
+            slices => slices.iter().filter_map(|p| p.info().zig_target).collect(),
+        };
+        let parent = self.zig_targets_layer(family, &zig_targets);
         let how = cell.id.target.build_how(self.settings.mode);
         let parent = self.before_all_layer(parent, family, Toolchain::Zig, cell, how);
         let mut args = BTreeMap::from([
@@ -681,6 +698,19 @@ fn compiler_env(toolchain: Toolchain, target: Target, how: BuildHow) -> Vec<(Str
     if let BuildHow::Cross { .. } = how {
         env.push(("_PYTHON_HOST_PLATFORM".into(), info.sysconfig_platform.into()));
         env.push(("_PYTHON_SYSCONFIGDATA_NAME".into(), CROSS_SYSCONFIGDATA.into()));
+    }
+    // A fat target's slices, each `zig target,sysconfig platform,wheel tag`: job.sh builds once
+    // per slice with the first two as POOKIE_ZIG_TARGET and _PYTHON_HOST_PLATFORM, and fuses.
+    if !info.slices.is_empty() {
+        let slices: Vec<String> = info
+            .slices
+            .iter()
+            .map(|p| {
+                let s = p.info();
+                format!("{},{},{}", s.zig_target.expect("slices are zig targets"), s.sysconfig_platform, s.tag)
+            })
+            .collect();
+        env.push(("POOKIE_SLICES".into(), slices.join(" ")));
     }
     env.extend(info.build_env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     env
