@@ -217,9 +217,18 @@ RISCV64_PYTHONS=(
     --cache-dir "$CACHE_DIR"
 )
 
+# musllinux_1_2_aarch64's family for its tests under QEMU: trixie arm64 with musl's loader, which
+# runs the mirror's aarch64 musl CPython (as debian-musl:trixie does the x86_64 one).
+MUSL_ARM64=(
+    --suite trixie --arch arm64
+    --package "$BASE_SET,musl"
+    --cache-dir "$CACHE_DIR"
+)
+
 base_images_i386_riscv64() {
     target/debug/pookie base-image "${I386_PYTHONS[@]}" --tag debian-pythons:bookworm-i386
     target/debug/pookie base-image "${RISCV64_PYTHONS[@]}" --tag debian-pythons:trixie-riscv64
+    target/debug/pookie base-image "${MUSL_ARM64[@]}" --tag debian-musl:trixie-arm64
 }
 
 # The two run side by side: each is mostly one emulated process at a time.
@@ -307,7 +316,7 @@ step "QEMU binfmt registration" register_qemu
 step "base images debian:bookworm-slim and debian-pythons:bookworm" base_image_bookworm
 step "base images debian-pythons:bookworm-arm64 and -armhf (under QEMU)" base_images_foreign
 step "base image debian-musl:trixie" base_image_musl
-step "base images debian-pythons:bookworm-i386 and trixie-riscv64 (under QEMU)" base_images_i386_riscv64
+step "base images debian-pythons:bookworm-i386, trixie-riscv64 and debian-musl:trixie-arm64 (under QEMU)" base_images_i386_riscv64
 step "CPython mirror (musl x86_64 and aarch64)" python_mirror
 step "CPython mirror (Windows and macOS headers)" python_mirror_win_mac
 step "CPython mirror (free-threaded x86_64)" python_mirror_free_threaded

@@ -1,11 +1,12 @@
 //! End to end, non-native Linux: the fixture project (a C and a C++ module) built for aarch64
 //! and armv7l by cross-compilation (zig) and for aarch64 under QEMU, each wheel tested under
 //! QEMU in its architecture's own image with Debian's CPython; musllinux x86_64 built and tested
-//! with a real musl CPython, musllinux aarch64 built and checked structurally; and
+//! with a real musl CPython, musllinux aarch64 cross-built and tested under QEMU with the aarch64
+//! musl CPython of the mirror; and
 //! `pookie doctor` reporting a missing QEMU registration with its fix.
 //!
 //! Needs what scripts/setup.sh prepares: the engine, QEMU registered with binfmt_misc, the
-//! base images (bookworm x86_64, arm64 and armhf with CPython 3.11; trixie x86_64 with musl) and the
+//! base images (bookworm x86_64, arm64 and armhf with CPython 3.11; trixie x86_64 and arm64 with musl) and the
 //! CPython mirror of scripts/ci-python-mirror.sh. A missing piece fails with its fix.
 
 mod e2e_support;
@@ -53,6 +54,11 @@ fn x86_64_313_image() -> String {
 /// Debian 13 with the `musl` package (1.2.5, as Alpine 3.22), whose loader runs a musl CPython.
 fn musl_image() -> String {
     image("POOKIE_TEST_MUSL_IMAGE", "debian-musl:trixie")
+}
+
+/// trixie arm64 with musl's loader: runs the mirror's aarch64 musl CPython under QEMU.
+fn musl_arm64_image() -> String {
+    image("POOKIE_TEST_MUSL_ARM64_IMAGE", "debian-musl:trixie-arm64")
 }
 
 /// Fails unless the kernel hands these architectures' binaries to QEMU, visibly to containers.
@@ -445,13 +451,27 @@ fn musllinux_x86_64_wheels_are_built_and_tested_with_a_musl_cpython() {
 }
 
 #[test]
-fn musllinux_aarch64_wheels_are_cross_compiled_and_check_out_structurally() {
-    require(&[&x86_64_image()]);
+fn musllinux_aarch64_wheels_are_cross_compiled_and_tested_under_qemu_with_a_musl_cpython() {
+    require(&[&x86_64_image(), &musl_arm64_image()]);
+    require_qemu(&["qemu-aarch64"]);
     let _serial = serial();
-    let p = musl_project("musllinux_1_2_aarch64", &[("linux-x86_64", x86_64_image())], false);
+    let p = musl_project(
+        "musllinux_1_2_aarch64",
+        &[("linux-x86_64", x86_64_image()), ("musllinux-aarch64", musl_arm64_image())],
+        true,
+    );
     run_ok(&p, &[]);
     let plan = p.plan(&[]);
     assert_eq!(plan_job(&plan, "build")["env"]["POOKIE_ZIG_TARGET"], "aarch64-linux-musl");
+    assert_eq!(plan_job(&plan, "test")["runner"], "qemu-aarch64");
+    // The tests ran on the aarch64 musl CPython (with ssl: pytest came from the index), under QEMU.
+    let log = p.log("cp311-musllinux_1_2_aarch64-test.log");
+    assert!(
+        log.contains("interpreter for aarch64-") && log.contains("-linux-musl with OpenSSL 3."),
+        "the tests did not run on the aarch64 musl CPython with ssl:\n{log}"
+    );
+    assert!(log.contains("5 passed, 1 skipped"), "the fixture's tests did not pass under pytest:\n{log}");
+    assert!(log.contains("test_imported_from_the_installed_wheel PASSED"), "{log}");
     let (wheel, sos) = the_wheel(&p, "musllinux_1_2_aarch64", EM_AARCH64, ".cpython-311-aarch64-linux-musl.so");
     links_musl_only(&sos, "libc.musl-aarch64.so.1");
     let python = "python/linux-x86_64/zig/cp311/musllinux_1_2_aarch64";
