@@ -5,7 +5,37 @@
 use crate::process::which;
 use miette::Diagnostic;
 use std::ffi::OsString;
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static VERBOSE: AtomicBool = AtomicBool::new(false);
+
+/// `-v`/`--verbose`: every engine command line goes to stderr, and into the log of the job or
+/// image it serves ([`Engine::cmd_logged`]). Environment variables a job passes through by name
+/// (`environment-pass`) show as names: their values never reach a command line.
+pub fn set_verbose(on: bool) {
+    VERBOSE.store(on, Ordering::Relaxed);
+}
+
+fn verbose() -> bool {
+    VERBOSE.load(Ordering::Relaxed)
+}
+
+/// `program args…` as a shell would take it back (words quoted where needed).
+fn command_line(program: &str, args: &[OsString]) -> String {
+    let word = |w: &str| {
+        if !w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric() || "-_=.,/:+@%{}".contains(c)) {
+            w.to_string()
+        } else {
+            format!("'{}'", w.replace('\'', "'\\''"))
+        }
+    };
+    std::iter::once(program.to_string())
+        .chain(args.iter().map(|a| word(&a.to_string_lossy())))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
 
 /// A supported container engine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
@@ -246,17 +276,35 @@ impl Engine {
         }
     }
 
-    /// An engine command (not yet run).
+    /// An engine command (not yet run); with `-v`, its command line goes to stderr.
     pub fn cmd<I, S>(&self, args: I) -> duct::Expression
     where
         I: IntoIterator<Item = S>,
         S: Into<OsString>,
     {
+        let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+        if verbose() {
+            eprintln!("+ {}", command_line(self.kind.program(), &args));
+        }
         let mut e = duct::cmd(&self.program, args);
         if self.legacy_builder {
             e = e.env("DOCKER_BUILDKIT", "0");
         }
         e
+    }
+
+    /// [`Engine::cmd`] for a command whose output goes to `log`: with `-v`, the command line
+    /// opens it too.
+    pub fn cmd_logged<I, S>(&self, args: I, mut log: &std::fs::File) -> duct::Expression
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+        if verbose() {
+            let _ = writeln!(log, "::pookie:: + {}", command_line(self.kind.program(), &args));
+        }
+        self.cmd(args)
     }
 
     /// Runs a command to completion and returns its stdout; errors carry its stderr.
@@ -360,6 +408,12 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn command_lines_read_back_as_the_same_words() {
+        let args: Vec<OsString> = ["run", "--env=A=b c", "--", "img:tag", "it's"].map(OsString::from).to_vec();
+        assert_eq!(command_line("docker", &args), "docker run '--env=A=b c' -- img:tag 'it'\\''s'");
+    }
 
     #[test]
     fn facts_are_read_from_either_engines_info() {

@@ -715,9 +715,25 @@ before-build = '[ "${PKTEST_TOKEN_X#s3cret-}" = value ] && [ -z "${PKTEST_NOT_PA
         "{plan_text}{}",
         stderr(&plan)
     );
-    let out =
-        p.command().arg("run").env("PKTEST_TOKEN_X", "s3cret-value").env("PKTEST_NOT_PASSED", "1").output().unwrap();
+    // `-v` shows every engine command line, the job's environment with it, on stderr and in
+    // the job's log; a passed variable shows by name only.
+    let out = p
+        .command()
+        .args(["-v", "run"])
+        .env("PKTEST_TOKEN_X", "s3cret-value")
+        .env("PKTEST_NOT_PASSED", "1")
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    let err = stderr(&out);
+    let run_line = err
+        .lines()
+        .find(|l| l.starts_with("+ ") && l.contains(" run --rm ") && l.contains("--env=POOKIE_STAGE=build"))
+        .unwrap_or_else(|| panic!("no build job's command line:\n{err}"));
+    assert!(run_line.contains("--env=PKTEST_TOKEN_X "), "{run_line}");
+    assert!(!err.contains("s3cret-value"), "{err}");
+    let log = p.log("cp313-manylinux_2_17_x86_64-build.log");
+    assert!(log.contains("::pookie:: + ") && log.contains("--env=POOKIE_STAGE=build"), "{log}");
     // Without the variable the hook fails: the build did see it.
     let out = p.command().args(["run", "--force", "cp313-*"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));

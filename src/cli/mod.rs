@@ -22,6 +22,10 @@ use std::process::ExitCode;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Print every container-engine command line (with the job's environment) to stderr and
+    /// into the job's or image's log
+    #[arg(short = 'v', long, global = true)]
+    pub verbose: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -188,6 +192,7 @@ pub const EXIT_BAD_INPUT: u8 = 2;
 pub fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     let cli = Cli::parse();
+    crate::engine::set_verbose(cli.verbose);
     let result = match &cli.command {
         Command::Plan { project, format } => plan::run(project, *format, &args),
         Command::Run { project, run } => run::run(project, run, &args),

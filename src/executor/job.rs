@@ -93,7 +93,7 @@ pub fn run(ctx: &Context, job: &JobNode, image: &str, wheels: &[PathBuf]) -> Res
     let stop = || {
         let _ = ctx.engine.output(["rm", "-f", "--", &name]);
     };
-    let exit = process::run_logged(ctx.engine.cmd(&args), &log, timeout, ctx.cancel, stop)
+    let exit = process::run_logged(ctx.engine.cmd_logged(&args, &log), &log, timeout, ctx.cancel, stop)
         .map_err(|e| format!("cannot run the engine: {e}"))?;
     drop(log);
     match exit {

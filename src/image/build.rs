@@ -67,7 +67,7 @@ impl Builder<'_> {
         }
         args.extend(["--".into(), context.path().display().to_string()]);
         let log_file = open_log(log)?;
-        let exit = process::run_logged(self.engine.cmd(args), &log_file, None, self.cancel, || {})
+        let exit = process::run_logged(self.engine.cmd_logged(args, &log_file), &log_file, None, self.cancel, || {})
             .map_err(|e| format!("cannot run the engine: {e}"))?;
         match exit {
             Exit::Code(0) => Ok(Outcome::Built),
@@ -131,8 +131,14 @@ impl Builder<'_> {
             return Ok(id);
         }
         let log_file = open_log(log)?;
-        let exit = process::run_logged(self.engine.cmd(["pull", "--", reference]), &log_file, None, self.cancel, || {})
-            .map_err(|e| format!("cannot run the engine: {e}"))?;
+        let exit = process::run_logged(
+            self.engine.cmd_logged(["pull", "--", reference], &log_file),
+            &log_file,
+            None,
+            self.cancel,
+            || {},
+        )
+        .map_err(|e| format!("cannot run the engine: {e}"))?;
         if exit != Exit::Code(0) {
             return Err(format!(
                 "base image `{reference}` is not in the engine and could not be pulled ({}); pull it, or build one offline with `pookie base-image --tag {reference} ...`",
