@@ -9,8 +9,15 @@
 #   wheel/            test: the wheel to install ($POOKIE_WHEEL_DIR)
 #   test-requires.txt test: requirements to install first; build (cross, POOKIE_TARGET_TESTS):
 #                     the same, to cross-compile those the index has no wheel of for the target
-# Exit codes tell pookie which step failed (see executor/job.rs); 22: the tests were killed by
-# SIGBUS with QEMU's core dumps kept; 30: no Windows CPython to test with.
+# Exit codes tell pookie which step failed (JobExit in executor/job.rs, whose test reads this
+# table):
+#   2  the job's directory is not as pookie laid it out
+#   10 the build command failed          11 it left no wheel
+#   12 the repair failed                 13 before-build failed
+#   14 a fat target's slices could not be fused into one wheel
+#   20 installing the wheel or the test requirements failed
+#   21 the tests failed                  22 the tests were killed by SIGBUS (QEMU's core dumps kept)
+#   23 before-test failed                30 no Windows CPython to test with
 set -uo pipefail
 job=/pookie/job
 export HOME=/tmp/pookie-home
@@ -54,7 +61,7 @@ build_slices() {
         export POOKIE_ZIG_TARGET=$zig_target _PYTHON_HOST_PLATFORM=$host_platform POOKIE_PLATFORM=$tag
         export POOKIE_WHEEL_DIR=$job/slices/$tag
         build_once
-        [ ${#built[@]} -eq 1 ] || fail 11 "the build for $tag left ${#built[@]} wheels: ${built[*]##*/}"
+        [ ${#built[@]} -eq 1 ] || fail 14 "the build for $tag left ${#built[@]} wheels: ${built[*]##*/}"
         # Out of ./dist, which the next slice's fresh copy of the project replaces.
         [ "${built[0]%/*}" = "$POOKIE_WHEEL_DIR" ] || mv "${built[0]}" "$POOKIE_WHEEL_DIR/" || fail 2 "cannot keep the wheel"
         sliced+=("$POOKIE_WHEEL_DIR/${built[0]##*/}")
@@ -63,7 +70,7 @@ build_slices() {
     step "fuse: ${sliced[*]##*/} into one $fat wheel"
     env -u _PYTHON_HOST_PLATFORM -u _PYTHON_SYSCONFIGDATA_NAME \
         pookie-fuse-wheels --tag "$fat" --outdir "$wheel_dir" "${sliced[@]}" \
-        || fail 11 "the slices' wheels cannot be fused into one $fat wheel (the reason is above)"
+        || fail 14 "the slices' wheels cannot be fused into one $fat wheel (the reason is above)"
     built=("$wheel_dir"/*.whl)
 }
 

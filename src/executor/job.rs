@@ -42,10 +42,44 @@ impl From<String> for NotPassed {
     }
 }
 
-/// job.sh's exit code for a Windows test without a Windows CPython.
-const EXIT_NO_WINDOWS_PYTHON: i32 = 30;
-/// job.sh's exit code for tests killed by SIGBUS where it kept QEMU's core dumps.
-const EXIT_SIGBUS: i32 = 22;
+/// images/job.sh's exit codes: which step of the job failed. job.sh's header keeps the same
+/// table (a test below compares them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobExit {
+    Layout = 2,
+    Build = 10,
+    NoWheel = 11,
+    Repair = 12,
+    BeforeBuild = 13,
+    Fuse = 14,
+    Install = 20,
+    Tests = 21,
+    /// Tests killed by SIGBUS where job.sh kept QEMU's core dumps (see executor/fault.rs).
+    TestsSigbus = 22,
+    BeforeTest = 23,
+    /// A Windows test whose image holds no Windows CPython.
+    NoWindowsPython = 30,
+}
+
+impl JobExit {
+    pub const ALL: [JobExit; 11] = [
+        JobExit::Layout,
+        JobExit::Build,
+        JobExit::NoWheel,
+        JobExit::Repair,
+        JobExit::BeforeBuild,
+        JobExit::Fuse,
+        JobExit::Install,
+        JobExit::Tests,
+        JobExit::TestsSigbus,
+        JobExit::BeforeTest,
+        JobExit::NoWindowsPython,
+    ];
+
+    pub fn from_code(code: i32) -> Option<JobExit> {
+        JobExit::ALL.into_iter().find(|e| *e as i32 == code)
+    }
+}
 
 /// Runs `job` in the image `image`; test jobs install `wheels`. Returns the job's finished
 /// wheels (build jobs) or nothing.
@@ -98,11 +132,15 @@ pub fn run(ctx: &Context, job: &JobNode, image: &str, wheels: &[PathBuf]) -> Res
     drop(log);
     match exit {
         Exit::Code(0) => {}
-        Exit::Code(EXIT_NO_WINDOWS_PYTHON) => {
-            return Err(NotPassed::NoWindowsPython(last_lines(&log_path, 1).replace("::pookie:: ", "")));
+        Exit::Code(code) => {
+            return Err(match JobExit::from_code(code) {
+                Some(JobExit::NoWindowsPython) => {
+                    NotPassed::NoWindowsPython(last_lines(&log_path, 1).replace("::pookie:: ", ""))
+                }
+                Some(JobExit::TestsSigbus) => sigbus(&dir, &log_path),
+                _ => reason(code, &log_path).into(),
+            });
         }
-        Exit::Code(EXIT_SIGBUS) => return Err(sigbus(&dir, &log_path)),
-        Exit::Code(code) => return Err(reason(code, &log_path).into()),
         Exit::Signal => return Err("the container was killed".to_string().into()),
         Exit::TimedOut => return Err(format!("timed out after {}s", job.timeout_secs.unwrap_or(0)).into()),
         Exit::Cancelled => return Err("interrupted".to_string().into()),
@@ -196,22 +234,23 @@ fn wheel_modules(dir: &Path) -> Vec<(String, Vec<u8>)> {
 fn reason(code: i32, log: &Path) -> String {
     let text = std::fs::read_to_string(log).unwrap_or_default();
     let find = |needle: &str| text.lines().rev().find(|l| l.contains(needle)).map(|l| l.trim().to_string());
-    match code {
-        10 => "the build command failed".into(),
-        13 => "the before-build command failed".into(),
-        23 => "the before-test command failed".into(),
-        11 => "the build command left no wheel in $POOKIE_WHEEL_DIR or ./dist".into(),
-        12 => match find("auditwheel: error:") {
+    match (JobExit::from_code(code), code) {
+        (Some(JobExit::Build), _) => "the build command failed".into(),
+        (Some(JobExit::BeforeBuild), _) => "the before-build command failed".into(),
+        (Some(JobExit::BeforeTest), _) => "the before-test command failed".into(),
+        (Some(JobExit::NoWheel), _) => "the build command left no wheel in $POOKIE_WHEEL_DIR or ./dist".into(),
+        (Some(JobExit::Repair), _) => match find("auditwheel: error:") {
             Some(line) => format!("repair failed: {}", line.trim_start_matches("auditwheel: error:").trim()),
             None => format!("repair failed: {}", last_lines(log, 2)),
         },
-        20 => "installing the wheel (or the test requirements) failed".into(),
-        21 => "the tests failed".into(),
-        125..=127 => format!("the engine could not run the container: {}", last_lines(log, 1)),
+        (Some(JobExit::Fuse), _) => format!("fusing the slices' wheels failed: {}", last_lines(log, 1)),
+        (Some(JobExit::Install), _) => "installing the wheel (or the test requirements) failed".into(),
+        (Some(JobExit::Tests), _) => "the tests failed".into(),
+        (_, 125..=127) => format!("the engine could not run the container: {}", last_lines(log, 1)),
         // `docker run` exits 128+N when the container's process died of signal N.
-        137 => "the container was killed (SIGKILL: stopped from outside, or out of memory)".into(),
-        143 => "the container was stopped from outside (SIGTERM)".into(),
-        c => format!("exited with code {c}: {}", last_lines(log, 1)),
+        (_, 137) => "the container was killed (SIGKILL: stopped from outside, or out of memory)".into(),
+        (_, 143) => "the container was stopped from outside (SIGTERM)".into(),
+        (_, c) => format!("exited with code {c}: {}", last_lines(log, 1)),
     }
 }
 
@@ -230,4 +269,31 @@ fn collect(out: &Path, job: &JobNode) -> Result<Vec<PathBuf>, String> {
         crate::wheel::check(w, &job.id, job.abi3)?;
     }
     Ok(wheels)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    /// job.sh's header table and every `fail N` in it name exactly the codes of [`JobExit`].
+    #[test]
+    fn job_sh_and_job_exit_agree_on_the_exit_codes() {
+        let script = crate::image::JOB_SCRIPT;
+        let code = regex::Regex::new(r"(?:^#\s+|\s{2,})(\d+)\s+\S").unwrap();
+        let table: BTreeSet<i32> = script
+            .lines()
+            .take_while(|l| l.starts_with('#'))
+            .skip_while(|l| !l.contains("Exit codes"))
+            .skip(2)
+            .flat_map(|l| code.captures_iter(l).map(|c| c[1].parse::<i32>().unwrap()).collect::<Vec<_>>())
+            .collect();
+        let fails: BTreeSet<i32> =
+            regex::Regex::new(r"\bfail (\d+) ").unwrap().captures_iter(script).map(|c| c[1].parse().unwrap()).collect();
+        let ours: BTreeSet<i32> = JobExit::ALL.iter().map(|e| *e as i32).collect();
+        assert_eq!(table, ours, "job.sh's table");
+        assert!(fails.is_subset(&ours), "job.sh exits with {fails:?}");
+        assert_eq!(JobExit::from_code(14), Some(JobExit::Fuse));
+        assert_eq!(JobExit::from_code(1), None);
+    }
 }
