@@ -94,7 +94,14 @@ impl Needs {
 
 /// Every check the plan needs, in a fixed order. `engine` is the detected engine, or why there
 /// is none.
-pub fn checks(settings: &Settings, plan: &Plan, engine: Result<&Engine, String>) -> Vec<Check> {
+/// `index` says whether the python-build-standalone index could be had (its error, as the
+/// command that loaded it saw it), so that it is not loaded twice.
+pub fn checks(
+    settings: &Settings,
+    plan: &Plan,
+    index: Result<(), &str>,
+    engine: Result<&Engine, String>,
+) -> Vec<Check> {
     let needs = Needs::of(plan);
     let mut out = vec![engine_check(&engine)];
     let dir = binfmt::dir();
@@ -106,7 +113,7 @@ pub fn checks(settings: &Settings, plan: &Plan, engine: Result<&Engine, String>)
         out.push(Check::ok("wine", "Windows tests run under Wine in pookie's wine image layer"));
     }
     out.extend(disk_checks(settings, engine.as_ref().ok().copied()));
-    out.push(python_check(settings, &needs));
+    out.push(python_check(settings, index, &needs));
     if let Ok(engine) = engine {
         out.extend(image_checks(engine, &needs));
     }
@@ -116,8 +123,13 @@ pub fn checks(settings: &Settings, plan: &Plan, engine: Result<&Engine, String>)
 /// [`checks`], and a container started as jobs start theirs: what the engine accepts of the
 /// run's arguments (user mapping, ulimits, network, mounts) only a container can tell.
 /// `pookie doctor` runs this; `pookie run` leaves it to its first job.
-pub fn checks_with_trial(settings: &Settings, plan: &Plan, engine: Result<&Engine, String>) -> Vec<Check> {
-    let mut out = checks(settings, plan, engine.clone());
+pub fn checks_with_trial(
+    settings: &Settings,
+    plan: &Plan,
+    index: Result<(), &str>,
+    engine: Result<&Engine, String>,
+) -> Vec<Check> {
+    let mut out = checks(settings, plan, index, engine.clone());
     if let Ok(engine) = engine
         && out.iter().all(|c| c.name != "engine" || c.level == Level::Ok)
     {
@@ -295,19 +307,12 @@ fn gib(bytes: u64) -> String {
 
 /// Where the interpreters come from: the python-build-standalone index and archives (cached,
 /// or reachable), or the base images (checked with the images).
-fn python_check(settings: &Settings, needs: &Needs) -> Check {
+fn python_check(settings: &Settings, index: Result<(), &str>, needs: &Needs) -> Check {
     let PythonSource::Pbs(source) = &settings.python.source else {
         return Check::ok("python source", "interpreters come from the base images (`source = \"image\"`)");
     };
     let cache = crate::cache::dir();
-    let token = std::env::var("GITHUB_TOKEN").ok().filter(|t| !t.is_empty());
-    let opts = crate::python::fetch::FetchOptions {
-        source,
-        offline: settings.offline,
-        cache_dir: &cache,
-        github_token: token.as_deref(),
-    };
-    if let Err(e) = crate::python::fetch::load_index(&opts) {
+    if let Err(e) = index {
         return Check::fail(
             "python source",
             format!("the python-build-standalone index cannot be had: {e}"),

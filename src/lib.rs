@@ -15,6 +15,12 @@
 //!    tags; [`engine`] talks to docker or podman.
 //! 6. [`doctor`] checks what the plan needs of the host (engine, QEMU through [`binfmt`], disk,
 //!    the Python source) before `pookie run` starts anything.
+//! 7. [`executor`] builds the layers and runs the jobs (`images/job.sh` in a fresh container each,
+//!    its exit codes [`executor::job::JobExit`]), checks and delivers the wheels ([`wheel`],
+//!    [`outputs`]); [`report`] says how it went.
+//!
+//! [`cli`] holds the commands; those that plan share `cli/project.rs`, which runs stages 1–4 in
+//! order. `-v` shows every engine command line ([`engine::set_verbose`]).
 
 pub mod base_image;
 pub mod binfmt;

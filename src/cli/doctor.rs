@@ -11,15 +11,23 @@ use crate::target::Arch;
 
 pub fn run(project: &ProjectArgs, args: &[String]) -> Result<(), Failure> {
     let settings = config::load(&project.overrides(), args)?;
-    // The index may be the very thing missing: plan without it when the versions are named (the
-    // python-source check then says why), else check the host without a plan.
-    let index = crate::python::index_for(&settings, Some(&|_| {})).ok().flatten();
+    // The index may be the very thing missing: the python-source check says why; plan without it
+    // when the versions are named, else check the host without a plan.
+    let (index, index_state) = match super::project::python_index(&settings) {
+        Ok(index) => (index, Ok(())),
+        Err(e) => (None, Err(e.to_string())),
+    };
     let plan = match matrix::resolve(&settings, index.as_ref()) {
         Ok(matrix) => plan::plan(&settings, &matrix, index.as_ref().map(|i| i.release.as_str())),
         Err(_) => Plan { graph: Default::default(), release: None, warnings: vec![], machine: None },
     };
     let engine = Engine::detect(settings.engine).map_err(|e| e.to_string());
-    let checks = doctor::checks_with_trial(&settings, &plan, engine.as_ref().map_err(Clone::clone));
+    let checks = doctor::checks_with_trial(
+        &settings,
+        &plan,
+        index_state.as_ref().map(|_| ()).map_err(String::as_str),
+        engine.as_ref().map_err(Clone::clone),
+    );
     let jobs = plan.jobs().count();
     println!("pookie doctor: what the plan of {} ({jobs} jobs) needs of this host", settings.workspace.display());
     print!("{}", doctor::render(&checks));
@@ -34,7 +42,8 @@ pub fn run(project: &ProjectArgs, args: &[String]) -> Result<(), Failure> {
 /// `pookie run`'s preflight: stops before anything starts when the host lacks what the plan
 /// needs, with the messages `pookie doctor` prints. Warnings are shown and do not stop.
 pub fn preflight(settings: &Settings, plan: &Plan, engine: &Engine) -> Result<(), Failure> {
-    let checks = doctor::checks(settings, plan, Ok(engine));
+    // `run` had the index (or needs none): planning stops without it.
+    let checks = doctor::checks(settings, plan, Ok(()), Ok(engine));
     let shown: Vec<_> = checks.into_iter().filter(|c| c.level != Level::Ok).collect();
     if !shown.is_empty() {
         eprint!("{}", doctor::render(&shown));

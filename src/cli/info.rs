@@ -77,7 +77,7 @@ pub fn table<const N: usize>(rows: &[[String; N]]) -> String {
 pub fn python_versions(project: &ProjectArgs, args: &[String]) -> Result<(), Failure> {
     let settings = config::load(&project.overrides(), args)?;
     let targets = settings.targets.clone();
-    let Some(index) = crate::python::index_for(&settings, None)? else {
+    let Some(index) = super::project::python_index(&settings)? else {
         return Err(Failure::msg(
             EXIT_BAD_INPUT,
             "`[python] source = \"image\"`: interpreters come from the base images, there is no index to list",

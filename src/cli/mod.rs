@@ -5,6 +5,7 @@ mod doctor;
 mod info;
 mod init;
 mod plan;
+mod project;
 mod run;
 
 use crate::config::{CliOverrides, Compiler};

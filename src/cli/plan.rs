@@ -1,14 +1,15 @@
 //! `pookie plan`: resolve and print the graph, run nothing.
 
+use super::project::{self, WithoutIndex};
 use super::{Failure, PlanFormat, ProjectArgs};
-use crate::config::{self, matrix};
-use crate::plan::{self, render};
+use crate::plan::render;
 
 pub fn run(project: &ProjectArgs, format: PlanFormat, args: &[String]) -> Result<(), Failure> {
-    let settings = config::load(&project.overrides(), args)?;
-    let index = crate::python::index_for(&settings, Some(&|w: &str| eprintln!("warning: {w}")))?;
-    let matrix = matrix::resolve(&settings, index.as_ref())?;
-    let plan = plan::plan(&settings, &matrix, index.as_ref().map(|i| i.release.as_str()));
+    let planned = project::plan(project, args, WithoutIndex::PlansUnresolved)?;
+    if let Some(e) = &planned.index_error {
+        eprintln!("warning: {e}; planning without the python-build-standalone index");
+    }
+    let plan = planned.plan;
     let out = match format {
         PlanFormat::Text => render::text(&plan),
         PlanFormat::Json => render::json(&plan),

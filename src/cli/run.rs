@@ -1,13 +1,12 @@
 //! `pookie run`, `pookie images`, `pookie clean`.
 
 use super::{EXIT_FAILURE, Failure, ProjectArgs};
-use crate::config::matrix;
 use crate::config::selector::{Glob, Patterns};
 use crate::config::{self, Settings};
 use crate::engine::Engine;
 use crate::executor::{self, job::RUN_LABEL};
 use crate::image::build::MANAGED_LABEL;
-use crate::plan::{self, Node, Plan};
+use crate::plan::{Node, Plan};
 use crate::process::Cancel;
 use crate::report::{self, Progress, Status};
 use crate::workspace::STATE_DIR;
@@ -40,10 +39,8 @@ pub struct RunArgs {
 /// The settings and plan of `run` and `images`; the plan's warnings (selectors that select
 /// nothing, keys of `[tool.cibuildwheel]` left out) are said on stderr, as `plan` says them.
 fn resolve(project: &ProjectArgs, args: &[String]) -> Result<(Settings, Plan), Failure> {
-    let settings = config::load(&project.overrides(), args)?;
-    let index = crate::python::index_for(&settings, None)?;
-    let matrix = matrix::resolve(&settings, index.as_ref())?;
-    let plan = plan::plan(&settings, &matrix, index.as_ref().map(|i| i.release.as_str()));
+    let super::project::Planned { settings, plan, .. } =
+        super::project::plan(project, args, super::project::WithoutIndex::Fails)?;
     for w in &plan.warnings {
         eprintln!("warning: {}", crate::config::error::printable(w));
     }
