@@ -5,7 +5,9 @@
 #
 # usage: scripts/corpus.sh [PROJECT...]   (after `scripts/setup.sh --tests`)
 #   CORPUS_DIR      where sdists, projects and reports go (default /var/tmp/pookie-corpus)
-#   CORPUS_TARGETS  default: manylinux_2_17_x86_64 manylinux_2_17_aarch64 manylinux_2_17_armv7l musllinux_1_2_x86_64
+#   CORPUS_TARGETS  default: manylinux_2_17_x86_64 manylinux_2_17_aarch64 manylinux_2_17_armv7l musllinux_1_2_x86_64;
+#                   also: manylinux_2_17_i686, manylinux_2_31_riscv64 (cross mode only) and
+#                   musllinux_1_2_aarch64, tested on the CPythons of scripts/setup.sh's images
 #   CORPUS_MODES    modes of the non-native targets (default: cross emulate)
 #   POOKIE_BIN      the pookie to run (default: target/debug/pookie)
 set -euo pipefail
@@ -63,7 +65,14 @@ config() { # config TARGET MODE TEST REQUIRES
         manylinux_2_17_x86_64)
             printf '[python]\nsource = "image"\nversions = ["3.13"]\n[images]\nlinux-x86_64 = "debian-pythons:sid"\n' ;;
         musllinux_*)
-            printf '[python]\nversions = ["3.11"]\n[images]\nmusllinux-x86_64 = "debian-musl:trixie"\n' ;;
+            printf '[python]\nversions = ["3.11"]\n[images]\nmusllinux-x86_64 = "debian-musl:trixie"\n'
+            printf 'linux-x86_64 = "debian:bookworm-slim"\nmusllinux-aarch64 = "debian-musl:trixie-arm64"\n' ;;
+        manylinux_2_17_i686)
+            printf '[python]\nsource = "image"\nversions = ["3.11"]\n[images]\nlinux-x86_64 = "debian:bookworm-slim"\n'
+            printf 'linux-i686 = "debian-pythons:bookworm-i386"\n' ;;
+        manylinux_2_31_riscv64)
+            printf '[python]\nsource = "image"\nversions = ["3.13"]\n[images]\nlinux-x86_64 = "debian-pythons:sid"\n'
+            printf 'linux-riscv64 = "debian-pythons:trixie-riscv64"\n' ;;
         *)
             printf '[python]\nsource = "image"\nversions = ["3.11"]\n[images]\nlinux-x86_64 = "debian:bookworm-slim"\n'
             printf 'linux-aarch64 = "debian-pythons:bookworm-arm64"\nlinux-armv7l = "debian-pythons:bookworm-armhf"\n' ;;
@@ -77,7 +86,13 @@ while IFS='|' read -r name version kind test requires; do
     if [ ${#want[@]} -gt 0 ] && [[ ! " ${want[*]} " =~ " $name " ]]; then continue; fi
     sdist=$(fetch "$name" "$version")
     for target in $targets; do
-        case $target in manylinux_2_17_x86_64 | musllinux_1_2_x86_64) target_modes=native ;; *) target_modes=$modes ;; esac
+        # i686 builds are cross builds in both modes; riscv64's and musl aarch64's images have no
+        # compiler for emulate mode.
+        case $target in
+            manylinux_2_17_x86_64 | musllinux_1_2_x86_64) target_modes=native ;;
+            manylinux_2_17_i686 | manylinux_2_31_riscv64 | musllinux_1_2_aarch64) target_modes=cross ;;
+            *) target_modes=$modes ;;
+        esac
         for mode in $target_modes; do
             dir=$work/$name-$target-$mode
             rm -rf "$dir" && mkdir -p "$dir"
