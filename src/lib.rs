@@ -7,8 +7,9 @@
 //!    judges every value, producing immutable [`config::Settings`]; bad input stops here with a
 //!    diagnostic pointing at the line.
 //! 2. [`target`] is the catalog of platforms, one table; [`python`] knows CPython versions and
-//!    the python-build-standalone index of archives with their sha256.
-//! 3. [`config::matrix`] expands targets × versions through the selectors into cells.
+//!    the python-build-standalone index of archives with their sha256; a [`build_id::BuildId`]
+//!    (`cp313-manylinux_2_17_x86_64`) names one of each, the key of every later stage.
+//! 3. [`matrix`] expands targets × versions through the selectors into cells.
 //! 4. [`plan`] turns the cells into a DAG of image layers and jobs — a pure function, printed by
 //!    `pookie plan`.
 //! 5. [`image`] holds the layer recipes (the Dockerfiles of `images/`) and their content-hash
@@ -24,6 +25,7 @@
 
 pub mod base_image;
 pub mod binfmt;
+pub mod build_id;
 pub mod cache;
 pub mod cli;
 pub mod config;
@@ -32,6 +34,7 @@ pub mod doctor;
 pub mod engine;
 pub mod executor;
 pub mod image;
+pub mod matrix;
 pub mod outputs;
 pub mod plan;
 pub mod process;

@@ -1,7 +1,7 @@
 //! Wheel files: their names (PEP 427 / binary distribution format) and the tags recorded in
 //! `*.dist-info/WHEEL`, checked against the target and Python version a job built for.
 
-use crate::config::selector::BuildId;
+use crate::build_id::BuildId;
 use std::collections::BTreeSet;
 use std::io::Read;
 use std::path::Path;

@@ -3,9 +3,10 @@
 
 use super::{EXIT_BAD_INPUT, EXIT_FAILURE, Failure, ProjectArgs};
 use crate::binfmt::{self, Registered};
-use crate::config::{self, Settings, matrix};
+use crate::config::{self, Settings};
 use crate::doctor::{self, Level};
 use crate::engine::Engine;
+use crate::matrix;
 use crate::plan::{self, Plan};
 use crate::target::Arch;
 

@@ -4,7 +4,8 @@
 //! index that cannot be had.
 
 use super::{Failure, ProjectArgs};
-use crate::config::{self, PythonSource, Settings, matrix};
+use crate::config::{self, PythonSource, Settings};
+use crate::matrix;
 use crate::plan::{self, Plan};
 use crate::python::PythonIndex;
 use crate::python::fetch::{self, FetchError, FetchOptions};

@@ -6,7 +6,6 @@ mod cibuildwheel;
 pub mod error;
 pub mod init;
 pub mod machine;
-pub mod matrix;
 pub mod paths;
 pub mod raw;
 mod resolve;

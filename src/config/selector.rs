@@ -1,29 +1,7 @@
-//! Build identifiers (`cp312-manylinux_2_17_x86_64`, as cibuildwheel spells them) and the glob
-//! patterns of `skip`, `only` and `[[overrides]] select`.
+//! The glob patterns of `skip`, `only` and `[[overrides]] select`, matched against build
+//! identifiers ([`crate::build_id::BuildId`]).
 
-use crate::python::PythonVersion;
-use crate::target::Target;
-use serde::Serialize;
-use std::fmt;
-
-/// One cell of the matrix: a Python version on a target.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct BuildId {
-    pub target: Target,
-    pub python: PythonVersion,
-}
-
-impl fmt::Display for BuildId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}-{}", self.python.cp_tag(), self.target.tag())
-    }
-}
-
-impl Serialize for BuildId {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
+use crate::build_id::BuildId;
 
 /// A shell-style glob: `*`, `?`, `[abc]`, `[!abc]` and `{a,b}`, matched against whole
 /// identifiers.
@@ -113,6 +91,7 @@ impl Patterns {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::python::PythonVersion;
 
     fn m(p: &str, s: &str) -> bool {
         Glob::new(p).unwrap().matches(s)

@@ -5,7 +5,7 @@
 pub mod planner;
 pub mod render;
 
-use crate::config::selector::BuildId;
+use crate::build_id::BuildId;
 use crate::python::Archive;
 use crate::target::{Arch, Family, Repair};
 use petgraph::graph::{DiGraph, NodeIndex};

@@ -8,9 +8,9 @@
 //! tests run in the target's family, under QEMU.
 
 use super::{ContextFile, HostDir, ImageNode, JobNode, Layer, Mount, Node, Plan, Runner, Stage, Toolchain};
-use crate::config::matrix::{Cell, Interpreter, Matrix};
 use crate::config::{BuildFrontend, Compiler, Settings};
 use crate::image::{self, Recipe};
+use crate::matrix::{Cell, Interpreter, Matrix};
 use crate::python::PythonVersion;
 use crate::target::{Arch, BuildHow, Family, Repair, Target, TestRunner};
 use petgraph::graph::{DiGraph, NodeIndex};

@@ -2,8 +2,8 @@
 //! interpreter resolved (an archive of the index, a path in the image, or unresolved when the
 //! index could not be had).
 
-use super::{ConfigError, DEFAULT_PYTHON_COUNT, Origin, PythonSource, Settings};
-use crate::config::selector::BuildId;
+use crate::build_id::BuildId;
+use crate::config::{ConfigError, DEFAULT_PYTHON_COUNT, Origin, PythonSource, Settings};
 use crate::python::{Archive, Availability, PythonIndex, PythonVersion};
 use crate::target::{BuildHow, Os, Target};
 use serde::Serialize;
