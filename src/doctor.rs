@@ -7,7 +7,7 @@
 use crate::binfmt::{self, Status as Binfmt};
 use crate::config::{PythonSource, Settings};
 use crate::engine::Engine;
-use crate::image::build::MANAGED_LABEL;
+use crate::engine::MANAGED_LABEL;
 use crate::plan::{ContextFile, Layer, Node, Plan, Runner};
 use crate::python::Archive;
 use crate::target::Arch;

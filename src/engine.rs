@@ -9,6 +9,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
+/// Label on everything pookie makes (image layers, job containers), so that `pookie clean
+/// --images` and the doctor's checks touch only pookie's.
+pub const MANAGED_LABEL: &str = "org.pookie.managed";
+
 static VERBOSE: AtomicBool = AtomicBool::new(false);
 
 /// `-v`/`--verbose`: every engine command line goes to stderr, and into the log of the job or

@@ -12,11 +12,13 @@
 //! 3. [`matrix`] expands targets × versions through the selectors into cells.
 //! 4. [`plan`] turns the cells into a DAG of image layers and jobs — a pure function, printed by
 //!    `pookie plan`.
-//! 5. [`image`] holds the layer recipes (the Dockerfiles of `images/`) and their content-hash
-//!    tags; [`engine`] talks to docker or podman.
+//! 5. [`image`] holds the layer recipes (the Dockerfiles of `images/`) and the content hash that
+//!    tags each layer, inputs of the planner;
+//!    [`engine`] talks to docker or podman.
 //! 6. [`doctor`] checks what the plan needs of the host (engine, QEMU through [`binfmt`], disk,
 //!    the Python source) before `pookie run` starts anything.
-//! 7. [`executor`] builds the layers and runs the jobs (`images/job.sh` in a fresh container each,
+//! 7. [`executor`] builds the layers (`executor/image.rs`, skipped where the content-hash tag
+//!    exists) and runs the jobs (`images/job.sh` in a fresh container each,
 //!    its exit codes [`executor::job::JobExit`]), checks and delivers the wheels ([`wheel`],
 //!    [`outputs`]); [`report`] says how it went.
 //!

@@ -1,8 +1,9 @@
 //! One job: prepare its private directory (a copy of the project, its command, its inputs),
 //! run `images/job.sh` in a fresh container of its image, and collect and check its wheels.
 
+use super::log::{last_lines, open_log};
 use crate::engine::Engine;
-use crate::image::build::{MANAGED_LABEL, last_lines, open_log};
+use crate::engine::MANAGED_LABEL;
 use crate::plan::planner::JOB_MOUNT;
 use crate::plan::{HostDir, JobNode, Stage};
 use crate::process::{self, Cancel, Exit};

@@ -10,14 +10,16 @@
 
 pub mod cache;
 pub mod fault;
+pub mod image;
 pub mod job;
+pub mod log;
 
 use crate::config::selector::Patterns;
 use crate::engine::Engine;
-use crate::image::build::{self as image_build, Outcome};
 use crate::plan::{Node, Plan, Runner, Stage};
 use crate::process::Cancel;
 use crate::report::{NodeReport, Progress, Status};
+use image::Outcome;
 use petgraph::Direction;
 use petgraph::graph::NodeIndex;
 use std::cmp::Reverse;
@@ -121,7 +123,7 @@ pub fn execute(plan: &Plan, engine: &Engine, opts: &Options, cancel: &Cancel, pr
             uid: unsafe { libc::getuid() },
             gid: unsafe { libc::getgid() },
         },
-        images: image_build::Builder { engine, cache_dir: opts.cache_dir.clone(), offline: opts.offline, cancel },
+        images: image::Builder { engine, cache_dir: opts.cache_dir.clone(), offline: opts.offline, cancel },
         jobs_cache: &jobs_cache,
         tags: &tags,
         workspace: opts.workspace,
@@ -251,7 +253,7 @@ impl Ready {
 /// What the pool's threads need to run a node.
 struct Workers<'a> {
     jobs: job::Context<'a>,
-    images: image_build::Builder<'a>,
+    images: image::Builder<'a>,
     jobs_cache: &'a cache::JobCache,
     tags: &'a HashMap<&'a str, &'a str>,
     workspace: &'a Path,

@@ -1,8 +1,6 @@
 //! Container images pookie builds: the recipes (Dockerfiles and scripts of `images/`, compiled
 //! into the binary) and the content hash that names each built layer.
 
-pub mod build;
-
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 

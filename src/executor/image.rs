@@ -2,16 +2,14 @@
 //! bundle, verified Python archives) and run the engine's build, unless an image with the
 //! layer's content-hash tag already exists.
 
-use super::Recipe;
-use crate::engine::Engine;
+use super::log::{last_lines, open_log};
+use crate::engine::{Engine, MANAGED_LABEL};
+use crate::image::Recipe;
 use crate::plan::{ContextFile, ImageNode, Layer};
 use crate::process::{self, Cancel, Exit};
 use crate::python::download;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
-/// Label on everything pookie builds, so `pookie clean --images` removes only pookie's.
-pub const MANAGED_LABEL: &str = "org.pookie.managed";
 /// Label of every layer: the ID of the image it was built from.
 const FROM_ID_LABEL: &str = "org.pookie.from-id";
 
@@ -155,22 +153,4 @@ impl Builder<'_> {
             .ok()
             .map(|s| s.trim().to_string())
     }
-}
-
-pub fn open_log(path: &Path) -> Result<File, String> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    }
-    File::options().create(true).append(true).open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))
-}
-
-/// The last `n` non-empty lines of a log, without terminal colours, joined, for one-line
-/// failure reasons.
-pub fn last_lines(path: &Path, n: usize) -> String {
-    static ANSI: std::sync::LazyLock<regex::Regex> =
-        std::sync::LazyLock::new(|| regex::Regex::new(r"\x1b\[[0-9;]*[A-Za-z]").expect("valid regex"));
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let text = ANSI.replace_all(&text, "");
-    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-    lines[lines.len().saturating_sub(n)..].join(" | ")
 }
