@@ -1,7 +1,43 @@
 //! pookie's cache directory: `$POOKIE_CACHE_DIR`, else `$XDG_CACHE_HOME/pookie`, else
 //! `~/.cache/pookie`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+/// The buckets of the cache directory, each one kind of thing under its own folder: the one list
+/// `pookie clean --caches` removes and everything else names its folder by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bucket {
+    /// python-build-standalone archives, verified, one folder per sha256.
+    PythonArchives,
+    /// Indexes of python-build-standalone releases (and mirrors), by source.
+    PythonIndex,
+    /// Results of finished jobs, by their inputs' hash (executor/cache.rs).
+    Jobs,
+    /// pip's caches of the jobs, one per target and Python (mounted into them).
+    Pip,
+    /// ccache's, one per family and compiler (mounted into gcc and clang builds).
+    Ccache,
+}
+
+impl Bucket {
+    pub const ALL: [Bucket; 5] =
+        [Bucket::PythonArchives, Bucket::PythonIndex, Bucket::Jobs, Bucket::Pip, Bucket::Ccache];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            Bucket::PythonArchives => "python",
+            Bucket::PythonIndex => "python-index",
+            Bucket::Jobs => "jobs",
+            Bucket::Pip => "pip",
+            Bucket::Ccache => "ccache",
+        }
+    }
+
+    /// The bucket's folder in the cache directory `cache_dir`.
+    pub fn in_dir(self, cache_dir: &Path) -> PathBuf {
+        cache_dir.join(self.name())
+    }
+}
 
 pub fn dir() -> PathBuf {
     if let Some(d) = std::env::var_os("POOKIE_CACHE_DIR").filter(|d| !d.is_empty()) {

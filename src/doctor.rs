@@ -5,6 +5,7 @@
 //! images and jobs run under emulation, Wine only when Windows tests are planned, and so on.
 
 use crate::binfmt::{self, Status as Binfmt};
+use crate::cache::Bucket;
 use crate::config::{PythonSource, Settings};
 use crate::engine::Engine;
 use crate::engine::MANAGED_LABEL;
@@ -323,7 +324,7 @@ fn python_check(settings: &Settings, index: Result<(), &str>, needs: &Needs) -> 
     let mut cached = 0;
     let mut missing = Vec::new();
     for a in &needs.archives {
-        if cache.join("python").join(&a.sha256).join(&a.filename).is_file() {
+        if Bucket::PythonArchives.in_dir(&cache).join(&a.sha256).join(&a.filename).is_file() {
             cached += 1;
         } else if settings.offline || !reachable(&client, a) {
             missing.push(a.url.clone());

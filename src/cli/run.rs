@@ -262,8 +262,8 @@ pub fn clean(workspace: Option<&Path>, images: bool, caches: bool) -> Result<(),
     }
     if caches {
         let dir = crate::cache::dir();
-        for sub in ["python", "python-index", "jobs", "pip", "ccache"] {
-            let p = dir.join(sub);
+        for bucket in crate::cache::Bucket::ALL {
+            let p = bucket.in_dir(&dir);
             if p.exists() {
                 std::fs::remove_dir_all(&p).map_err(|e| Failure::msg(EXIT_FAILURE, format!("clean: {e}")))?;
             }

@@ -3,6 +3,7 @@
 //! whose wheel and inputs are unchanged reuses its pass, without starting a container.
 //! Entries live in the user cache directory under `jobs/<key>/`.
 
+use crate::cache::Bucket;
 use crate::plan::JobNode;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -17,7 +18,7 @@ const PASSED: &str = "passed";
 
 impl JobCache {
     pub fn new(cache_dir: &Path) -> Self {
-        JobCache { dir: cache_dir.join("jobs") }
+        JobCache { dir: Bucket::Jobs.in_dir(cache_dir) }
     }
 
     /// The key of a job: everything it reads. `upstream` is the key of the build whose wheel a

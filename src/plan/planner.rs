@@ -8,6 +8,7 @@
 //! tests run in the target's family, under QEMU.
 
 use super::{ContextFile, HostDir, ImageNode, JobNode, Layer, Mount, Node, Plan, Runner, Stage, Toolchain};
+use crate::cache::Bucket;
 use crate::config::{BuildFrontend, Compiler, Settings};
 use crate::image::{self, Recipe};
 use crate::matrix::{Cell, Interpreter, Matrix};
@@ -296,12 +297,13 @@ impl Builder<'_> {
     ) {
         let caches = self.settings.caches;
         if caches.pip {
-            let dir = PathBuf::from("pip").join(format!("{}-{}", cell.id.target.tag(), cell.id.python.cp_tag()));
+            let dir =
+                PathBuf::from(Bucket::Pip.name()).join(format!("{}-{}", cell.id.target.tag(), cell.id.python.cp_tag()));
             mounts.push(Mount { host: HostDir::Cache(dir), container: PIP_CACHE.into(), read_only: false });
             env.insert("PIP_CACHE_DIR".into(), PIP_CACHE.into());
         }
         if let (true, Some((family, toolchain @ (Toolchain::Gcc | Toolchain::Clang)))) = (caches.compiler, compiler) {
-            let dir = PathBuf::from("ccache").join(format!("{family}-{}", toolchain.as_str()));
+            let dir = PathBuf::from(Bucket::Ccache.name()).join(format!("{family}-{}", toolchain.as_str()));
             mounts.push(Mount { host: HostDir::Cache(dir), container: CCACHE.into(), read_only: false });
             env.insert("CCACHE_DIR".into(), CCACHE.into());
             for var in ["CC", "CXX"] {

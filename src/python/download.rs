@@ -4,6 +4,7 @@
 
 use super::Archive;
 use super::fetch::{self, FetchError};
+use crate::cache::Bucket;
 use miette::Diagnostic;
 use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
@@ -37,7 +38,7 @@ fn io_err(path: &Path) -> impl Fn(std::io::Error) -> DownloadError + '_ {
 
 /// Returns the path of a verified copy of `archive` in `cache_dir`, downloading it if needed.
 pub fn fetch_archive(archive: &Archive, cache_dir: &Path, offline: bool) -> Result<PathBuf, DownloadError> {
-    let dir = cache_dir.join("python").join(&archive.sha256);
+    let dir = Bucket::PythonArchives.in_dir(cache_dir).join(&archive.sha256);
     let path = dir.join(&archive.filename);
     if path.is_file() {
         let actual = crate::digest::sha256_file(&path).map_err(io_err(&path))?;

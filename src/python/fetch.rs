@@ -3,6 +3,7 @@
 //! indexes are cached in the user cache directory for a day; `--offline` reads only the cache.
 
 use super::index::{ParseError, PythonIndex};
+use crate::cache::Bucket;
 use miette::Diagnostic;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -113,7 +114,7 @@ fn source_key(source: &Source) -> String {
 
 fn cache_path(cache_dir: &Path, key: &str) -> PathBuf {
     let digest = hex::encode(Sha256::digest(key.as_bytes()));
-    cache_dir.join("python-index").join(format!("{}.json", &digest[..16]))
+    Bucket::PythonIndex.in_dir(cache_dir).join(format!("{}.json", &digest[..16]))
 }
 
 fn now() -> u64 {
