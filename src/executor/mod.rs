@@ -7,6 +7,9 @@
 //! Scheduling: ready nodes start longest chain of dependents first; each holds CPU slots and an
 //! assumed amount of memory (see [`cost`]) and starts only while both fit, so `-j` slots stay
 //! busy without running more heavy (emulated) builds than the memory allows.
+//!
+//! [`schedule`] holds these rules and runs nodes through a [`NodeRunner`]; [`execute`] gives it
+//! the one that uses the container engine, and the unit tests (executor/tests.rs) a fake.
 
 pub mod cache;
 pub mod fault;
@@ -16,7 +19,7 @@ pub mod log;
 
 use crate::config::selector::Patterns;
 use crate::engine::Engine;
-use crate::plan::{Node, Plan, Runner, Stage};
+use crate::plan::{JobNode, Node, Plan, Runner, Stage};
 use crate::process::Cancel;
 use crate::report::{NodeReport, Progress, Status};
 use image::Outcome;
@@ -97,18 +100,6 @@ fn epoch_seconds() -> f64 {
 }
 
 pub fn execute(plan: &Plan, engine: &Engine, opts: &Options, cancel: &Cancel, progress: &Progress) -> Vec<NodeReport> {
-    let g = &plan.graph;
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(opts.jobs).build().expect("thread pool starts");
-    let (tx, rx) = mpsc::channel::<(NodeIndex, Done)>();
-    let mut done: HashMap<NodeIndex, Done> = HashMap::new();
-    let mut ready = Ready::new(plan);
-    for i in g.node_indices().filter(|&i| deps(plan, i).is_empty()) {
-        ready.insert(i);
-    }
-    let mut running = 0usize;
-    let (mut slots_used, mut memory_used) = (0usize, 0u64);
-    let mut stopping = false;
-    let mut published: HashMap<NodeIndex, Vec<String>> = HashMap::new();
     let jobs_cache = cache::JobCache::new(&opts.cache_dir);
     let tags: HashMap<&str, &str> =
         plan.images().filter_map(|(_, n)| n.tag.as_deref().map(|t| (n.name.as_str(), t))).collect();
@@ -127,91 +118,168 @@ pub fn execute(plan: &Plan, engine: &Engine, opts: &Options, cancel: &Cancel, pr
         jobs_cache: &jobs_cache,
         tags: &tags,
         workspace: opts.workspace,
+        project_digest: &opts.project_digest,
         engine_lost: Default::default(),
     };
+    schedule(plan, &workers, &jobs_cache, opts, cancel, progress)
+}
 
+/// Runs one node where nodes run: [`Workers`], with the container engine, in [`execute`]. The
+/// scheduler around it ([`schedule`]) needs none, so its rules have unit tests with a fake.
+pub trait NodeRunner: Sync {
+    /// Runs `node` to its end, with the wheels of the nodes before it as `input`; a passing
+    /// job's result is remembered under `key`.
+    fn run(&self, node: &Node, key: Option<&str>, input: &[PathBuf]) -> (Status, Option<String>, Vec<PathBuf>);
+    /// The cache key of `job`, whose build (for a test) had the key `upstream`.
+    fn job_key(&self, job: &JobNode, upstream: Option<&str>) -> String;
+    /// Whether nothing more can start: the container engine stopped answering.
+    fn lost(&self) -> bool;
+}
+
+/// The state of one run of the scheduler: what is done, ready and running, and what the running
+/// nodes hold of the CPU slots and memory.
+struct Run<'a> {
+    plan: &'a Plan,
+    opts: &'a Options<'a>,
+    done: HashMap<NodeIndex, Done>,
+    ready: Ready,
+    published: HashMap<NodeIndex, Vec<String>>,
+    running: usize,
+    slots_used: usize,
+    memory_used: u64,
+    /// No more nodes start (Ctrl-C, --fail-fast, a lost engine); running ones finish.
+    stopping: bool,
+}
+
+impl<'a> Run<'a> {
+    fn new(plan: &'a Plan, opts: &'a Options<'a>) -> Self {
+        let mut ready = Ready::new(plan);
+        for i in plan.graph.node_indices().filter(|&i| deps(plan, i).is_empty()) {
+            ready.insert(i);
+        }
+        Run {
+            plan,
+            opts,
+            done: HashMap::new(),
+            ready,
+            published: HashMap::new(),
+            running: 0,
+            slots_used: 0,
+            memory_used: 0,
+            stopping: false,
+        }
+    }
+
+    /// The slots a node of cost `c` holds (no more than `-j`), and whether it fits beside the
+    /// running ones; the first always starts.
+    fn fits(&self, c: &Cost) -> bool {
+        let slots = c.slots.min(self.opts.jobs);
+        self.running == 0
+            || (self.slots_used + slots <= self.opts.jobs && self.memory_used + c.memory <= self.opts.memory_budget)
+    }
+
+    fn take(&mut self, c: &Cost) {
+        self.running += 1;
+        self.slots_used += c.slots.min(self.opts.jobs);
+        self.memory_used += c.memory;
+    }
+
+    fn release(&mut self, c: &Cost) {
+        self.running -= 1;
+        self.slots_used -= c.slots.min(self.opts.jobs);
+        self.memory_used -= c.memory;
+    }
+
+    /// The wheels of the nodes `i` depends on.
+    fn input(&self, i: NodeIndex) -> Vec<PathBuf> {
+        deps(self.plan, i).iter().filter_map(|d| self.done.get(d)).flat_map(|d| d.wheels.clone()).collect()
+    }
+
+    /// The cache key of node `i` (jobs only): a test's includes its build's.
+    fn key(&self, runner: &dyn NodeRunner, i: NodeIndex) -> Option<String> {
+        let Node::Job(j) = &self.plan.graph[i] else { return None };
+        let upstream = deps(self.plan, i).iter().find_map(|d| self.done.get(d).and_then(|d| d.key.clone()));
+        Some(runner.job_key(j, upstream.as_deref()))
+    }
+
+    /// The reports of every node, in plan order; nodes that never started say why.
+    fn reports(mut self, cancelled: bool, lost: bool) -> Vec<NodeReport> {
+        let why_not = if cancelled {
+            "interrupted before it started"
+        } else if lost {
+            "not started: the container engine stopped answering"
+        } else {
+            "not started: --fail-fast"
+        };
+        let g = &self.plan.graph;
+        g.node_indices()
+            .map(|i| {
+                let (status, reason, timing) = match self.done.remove(&i) {
+                    Some(d) => (d.status, d.reason, (d.started_at, d.seconds)),
+                    None if cancelled => (Status::Interrupted, Some(why_not.to_string()), (0.0, 0.0)),
+                    None => (Status::Skipped, Some(why_not.to_string()), (0.0, 0.0)),
+                };
+                NodeReport::new(&g[i], status, reason, timing, self.published.remove(&i).unwrap_or_default())
+            })
+            .collect()
+    }
+}
+
+/// Runs the plan's nodes with `runner` on a pool of `-j` threads (see the module's doc).
+pub fn schedule(
+    plan: &Plan,
+    runner: &dyn NodeRunner,
+    jobs_cache: &cache::JobCache,
+    opts: &Options,
+    cancel: &Cancel,
+    progress: &Progress,
+) -> Vec<NodeReport> {
+    let g = &plan.graph;
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(opts.jobs).build().expect("thread pool starts");
+    let (tx, rx) = mpsc::channel::<(NodeIndex, Done)>();
+    let mut run = Run::new(plan, opts);
     pool.in_place_scope(|scope| {
         loop {
-            stopping |= cancel.is_cancelled() || workers.engine_lost.load(std::sync::atomic::Ordering::SeqCst);
-            while let Some(i) = ready.peek().filter(|_| !stopping) {
+            run.stopping |= cancel.is_cancelled() || runner.lost();
+            while let Some(i) = run.ready.peek().filter(|_| !run.stopping) {
                 let c = cost(&g[i]);
-                let slots = c.slots.min(opts.jobs);
-                let fits = slots_used + slots <= opts.jobs && memory_used + c.memory <= opts.memory_budget;
-                if running > 0 && !fits {
+                if !run.fits(&c) {
                     break;
                 }
-                ready.pop();
+                run.ready.pop();
                 // Jobs that cannot run here, or whose result is cached, finish at once.
-                let key = match &g[i] {
-                    Node::Job(j) => {
-                        let image = j.image.as_deref().and_then(|n| tags.get(n)).copied().unwrap_or("");
-                        let upstream = deps(plan, i).iter().find_map(|d| done.get(d).and_then(|d| d.key.clone()));
-                        Some(cache::JobCache::key(
-                            j,
-                            engine.kind.program(),
-                            image,
-                            &opts.project_digest,
-                            upstream.as_deref(),
-                        ))
-                    }
-                    Node::Image(_) => None,
-                };
-                if let Some(d) = settle_without_container(&g[i], key.as_deref(), &jobs_cache, opts) {
+                let key = run.key(runner, i);
+                if let Some(d) = settle_without_container(&g[i], key.as_deref(), jobs_cache, opts) {
                     progress.finish(g[i].name(), d.status, 0.0, d.reason.as_deref());
-                    finish(plan, i, d, &mut done, &mut ready, &mut published, opts);
+                    run.finish(i, d);
                     continue;
                 }
-                let input: Vec<PathBuf> =
-                    deps(plan, i).iter().filter_map(|d| done.get(d)).flat_map(|d| d.wheels.clone()).collect();
+                let input = run.input(i);
                 let tx = tx.clone();
-                let workers = &workers;
                 progress.start(g[i].name());
-                running += 1;
-                slots_used += slots;
-                memory_used += c.memory;
+                run.take(&c);
                 scope.spawn(move |_| {
                     let started = Instant::now();
                     let started_at = epoch_seconds();
-                    let (status, reason, wheels) = workers.run(&g[i], key.as_deref(), &input);
+                    let (status, reason, wheels) = runner.run(&g[i], key.as_deref(), &input);
                     let seconds = started.elapsed().as_secs_f64();
                     let _ = tx.send((i, Done { status, reason, wheels, key, started_at, seconds }));
                 });
             }
-            if running == 0 {
+            if run.running == 0 {
                 break;
             }
             let Ok((i, d)) = rx.recv() else { break };
-            running -= 1;
-            let c = cost(&g[i]);
-            slots_used -= c.slots.min(opts.jobs);
-            memory_used -= c.memory;
+            run.release(&cost(&g[i]));
             progress.finish(g[i].name(), d.status, d.seconds, d.reason.as_deref());
             if d.status == Status::Failed && opts.fail_fast {
-                stopping = true;
+                run.stopping = true;
             }
-            finish(plan, i, d, &mut done, &mut ready, &mut published, opts);
+            run.finish(i, d);
         }
     });
     progress.end();
-
-    let why_not = if cancel.is_cancelled() {
-        "interrupted before it started"
-    } else if workers.engine_lost.load(std::sync::atomic::Ordering::SeqCst) {
-        "not started: the container engine stopped answering"
-    } else {
-        "not started: --fail-fast"
-    };
-    g.node_indices()
-        .map(|i| {
-            let d = done.remove(&i);
-            let (status, reason, timing) = match d {
-                Some(d) => (d.status, d.reason, (d.started_at, d.seconds)),
-                None if cancel.is_cancelled() => (Status::Interrupted, Some(why_not.to_string()), (0.0, 0.0)),
-                None => (Status::Skipped, Some(why_not.to_string()), (0.0, 0.0)),
-            };
-            NodeReport::new(&g[i], status, reason, timing, published.remove(&i).unwrap_or_default())
-        })
-        .collect()
+    run.reports(cancel.is_cancelled(), runner.lost())
 }
 
 /// Nodes whose inputs are all done, longest chain of dependents first (ties in plan order): a
@@ -257,13 +325,14 @@ struct Workers<'a> {
     jobs_cache: &'a cache::JobCache,
     tags: &'a HashMap<&'a str, &'a str>,
     workspace: &'a Path,
+    project_digest: &'a str,
     /// Set when a node failed and the engine no longer answers: nothing more can start.
     engine_lost: std::sync::atomic::AtomicBool,
 }
 
-impl Workers<'_> {
-    /// Runs one node to its end: an image layer is found or built; a job runs in its container
-    /// and, once passed, is remembered under `key`.
+impl NodeRunner for Workers<'_> {
+    /// An image layer is found or built; a job runs in its container and, once passed, is
+    /// remembered under `key`.
     fn run(&self, node: &Node, key: Option<&str>, input: &[PathBuf]) -> (Status, Option<String>, Vec<PathBuf>) {
         let (status, reason, wheels) = self.run_node(node, key, input);
         if status == Status::Failed && self.jobs.engine.ping().is_err() {
@@ -274,6 +343,17 @@ impl Workers<'_> {
         (status, reason, wheels)
     }
 
+    fn job_key(&self, job: &JobNode, upstream: Option<&str>) -> String {
+        let image = job.image.as_deref().and_then(|n| self.tags.get(n)).copied().unwrap_or("");
+        cache::JobCache::key(job, self.jobs.engine.kind.program(), image, self.project_digest, upstream)
+    }
+
+    fn lost(&self) -> bool {
+        self.engine_lost.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Workers<'_> {
     fn run_node(&self, node: &Node, key: Option<&str>, input: &[PathBuf]) -> (Status, Option<String>, Vec<PathBuf>) {
         let cancel = self.jobs.cancel;
         match node {
@@ -335,107 +415,86 @@ fn deps(plan: &Plan, i: NodeIndex) -> Vec<NodeIndex> {
     plan.graph.neighbors_directed(i, Direction::Incoming).collect()
 }
 
-/// Records a finished node: on success its dependents whose inputs are all done become ready
-/// and finished wheels are published; on failure everything downstream is skipped.
-fn finish(
-    plan: &Plan,
-    i: NodeIndex,
-    d: Done,
-    done: &mut HashMap<NodeIndex, Done>,
-    ready: &mut Ready,
-    published: &mut HashMap<NodeIndex, Vec<String>>,
-    opts: &Options,
-) {
-    let g = &plan.graph;
-    let ok = d.status.is_success();
-    let untested = d.status.is_untested();
-    done.insert(i, d);
-    if ok || untested {
-        publish_if_final(plan, i, done, published, opts);
-    }
-    if untested {
-        return;
-    }
-    if ok {
-        for next in g.neighbors_directed(i, Direction::Outgoing) {
-            if !done.contains_key(&next)
-                && deps(plan, next).iter().all(|p| done.get(p).is_some_and(|d| d.status.is_success()))
-            {
-                ready.insert(next);
+impl Run<'_> {
+    /// Records a finished node: on success its dependents whose inputs are all done become ready
+    /// and finished wheels are published; on failure everything downstream is skipped.
+    fn finish(&mut self, i: NodeIndex, d: Done) {
+        let (plan, g) = (self.plan, &self.plan.graph);
+        let ok = d.status.is_success();
+        let untested = d.status.is_untested();
+        self.done.insert(i, d);
+        if ok || untested {
+            self.publish_if_final(i);
+        }
+        if untested {
+            return;
+        }
+        if ok {
+            for next in g.neighbors_directed(i, Direction::Outgoing) {
+                if !self.done.contains_key(&next)
+                    && deps(plan, next).iter().all(|p| self.done.get(p).is_some_and(|d| d.status.is_success()))
+                {
+                    self.ready.insert(next);
+                }
             }
+            return;
         }
-        return;
-    }
-    let why = format!(
-        "{} {}",
-        g[i].name(),
-        if done[&i].status == Status::Interrupted { "was interrupted" } else { "failed" }
-    );
-    let mut stack: Vec<NodeIndex> = g.neighbors_directed(i, Direction::Outgoing).collect();
-    while let Some(n) = stack.pop() {
-        if done.contains_key(&n) {
-            continue;
-        }
-        ready.remove(n);
-        done.insert(
-            n,
-            Done {
-                status: Status::Skipped,
-                reason: Some(why.clone()),
-                wheels: vec![],
-                key: None,
-                started_at: 0.0,
-                seconds: 0.0,
-            },
+        let why = format!(
+            "{} {}",
+            g[i].name(),
+            if self.done[&i].status == Status::Interrupted { "was interrupted" } else { "failed" }
         );
-        stack.extend(g.neighbors_directed(n, Direction::Outgoing));
-    }
-}
-
-/// A build's wheels go to the output directory once nothing is left to vouch for them: after
-/// all its tests passed or found they could not run here (an abi3 build has one per Python), or
-/// right away when it has no runnable test.
-fn publish_if_final(
-    plan: &Plan,
-    i: NodeIndex,
-    done: &mut HashMap<NodeIndex, Done>,
-    published: &mut HashMap<NodeIndex, Vec<String>>,
-    opts: &Options,
-) {
-    let g = &plan.graph;
-    let Node::Job(j) = &g[i] else { return };
-    let build = match j.stage {
-        Stage::Build => i,
-        Stage::Test => {
-            match deps(plan, i).into_iter().find(|d| matches!(&g[*d], Node::Job(b) if b.stage == Stage::Build)) {
-                Some(b) => b,
-                None => return,
+        let mut stack: Vec<NodeIndex> = g.neighbors_directed(i, Direction::Outgoing).collect();
+        while let Some(n) = stack.pop() {
+            if self.done.contains_key(&n) {
+                continue;
             }
+            self.ready.remove(n);
+            self.done.insert(n, Done::instant(Status::Skipped, Some(why.clone()), vec![], None));
+            stack.extend(g.neighbors_directed(n, Direction::Outgoing));
         }
-    };
-    let tests_passed = g
-        .neighbors_directed(build, Direction::Outgoing)
-        .filter(|n| matches!(&g[*n], Node::Job(t) if t.stage == Stage::Test && t.runner.not_run_reason().is_none()))
-        .all(|t| done.get(&t).is_some_and(|d| d.status.is_success() || d.status.is_untested()));
-    if !tests_passed || published.contains_key(&build) {
-        return;
     }
-    let wheels = done.get(&build).map(|d| d.wheels.clone()).unwrap_or_default();
-    let mut names = Vec::new();
-    for w in wheels {
-        match publish(&w, opts) {
-            Ok(name) => names.push(name),
-            // A wheel that was built but cannot be delivered (a full disk, a read-only output
-            // directory) fails its build: the run must not look like it delivered it.
-            Err(e) => {
-                if let Some(d) = done.get_mut(&build) {
-                    d.status = Status::Failed;
-                    d.reason = Some(format!("its wheel could not be written to {}: {e}", opts.output_dir.display()));
+
+    /// A build's wheels go to the output directory once nothing is left to vouch for them: after
+    /// all its tests passed or found they could not run here (an abi3 build has one per Python), or
+    /// right away when it has no runnable test.
+    fn publish_if_final(&mut self, i: NodeIndex) {
+        let (plan, g) = (self.plan, &self.plan.graph);
+        let Node::Job(j) = &g[i] else { return };
+        let build = match j.stage {
+            Stage::Build => i,
+            Stage::Test => {
+                match deps(plan, i).into_iter().find(|d| matches!(&g[*d], Node::Job(b) if b.stage == Stage::Build)) {
+                    Some(b) => b,
+                    None => return,
+                }
+            }
+        };
+        let tests_passed = g
+            .neighbors_directed(build, Direction::Outgoing)
+            .filter(|n| matches!(&g[*n], Node::Job(t) if t.stage == Stage::Test && t.runner.not_run_reason().is_none()))
+            .all(|t| self.done.get(&t).is_some_and(|d| d.status.is_success() || d.status.is_untested()));
+        if !tests_passed || self.published.contains_key(&build) {
+            return;
+        }
+        let wheels = self.done.get(&build).map(|d| d.wheels.clone()).unwrap_or_default();
+        let mut names = Vec::new();
+        for w in wheels {
+            match publish(&w, self.opts) {
+                Ok(name) => names.push(name),
+                // A wheel that was built but cannot be delivered (a full disk, a read-only output
+                // directory) fails its build: the run must not look like it delivered it.
+                Err(e) => {
+                    if let Some(d) = self.done.get_mut(&build) {
+                        d.status = Status::Failed;
+                        d.reason =
+                            Some(format!("its wheel could not be written to {}: {e}", self.opts.output_dir.display()));
+                    }
                 }
             }
         }
+        self.published.insert(build, names);
     }
-    published.insert(build, names);
 }
 
 /// Puts a wheel into the output directory so that it appears whole or not at all: a hard link
@@ -467,3 +526,6 @@ fn publish(wheel: &Path, opts: &Options) -> std::io::Result<String> {
     crate::outputs::record(opts.workspace, &dest)?;
     Ok(name)
 }
+
+#[cfg(test)]
+mod tests;
