@@ -8,6 +8,7 @@
 //! The directory is `/proc/sys/fs/binfmt_misc`, or `$POOKIE_BINFMT_DIR` when set (e.g. to check
 //! a machine image mounted elsewhere, or to see `pookie doctor` report a missing registration).
 
+use crate::env_vars::EnvVars;
 use crate::target::Arch;
 use std::path::{Path, PathBuf};
 
@@ -19,7 +20,7 @@ pub const SETUP_COMMAND: &str = "sudo pookie setup qemu";
 
 /// The binfmt_misc directory pookie reads and writes.
 pub fn dir() -> PathBuf {
-    std::env::var_os("POOKIE_BINFMT_DIR")
+    std::env::var_os(EnvVars::POOKIE_BINFMT_DIR)
         .filter(|d| !d.is_empty())
         .map_or_else(|| PathBuf::from(DEFAULT_DIR), PathBuf::from)
 }

@@ -1,6 +1,7 @@
 //! pookie's cache directory: `$POOKIE_CACHE_DIR`, else `$XDG_CACHE_HOME/pookie`, else
 //! `~/.cache/pookie`.
 
+use crate::env_vars::EnvVars;
 use std::path::{Path, PathBuf};
 
 /// The buckets of the cache directory, each one kind of thing under its own folder: the one list
@@ -40,12 +41,12 @@ impl Bucket {
 }
 
 pub fn dir() -> PathBuf {
-    if let Some(d) = std::env::var_os("POOKIE_CACHE_DIR").filter(|d| !d.is_empty()) {
+    if let Some(d) = std::env::var_os(EnvVars::POOKIE_CACHE_DIR).filter(|d| !d.is_empty()) {
         return PathBuf::from(d);
     }
-    if let Some(d) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
+    if let Some(d) = std::env::var_os(EnvVars::XDG_CACHE_HOME).filter(|d| !d.is_empty()) {
         return PathBuf::from(d).join("pookie");
     }
-    let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("/tmp"), PathBuf::from);
+    let home = std::env::var_os(EnvVars::HOME).map_or_else(|| PathBuf::from("/tmp"), PathBuf::from);
     home.join(".cache").join("pookie")
 }

@@ -2,6 +2,7 @@
 //! engines is asked of [`EngineKind`]'s methods, never by comparing names. Every call goes
 //! through duct with its output captured, so callers decide where it is logged.
 
+use crate::env_vars::EnvVars;
 use crate::process::which;
 use miette::Diagnostic;
 use std::ffi::OsString;
@@ -203,7 +204,7 @@ pub struct Engine {
 impl Engine {
     /// `POOKIE_ENGINE`, else the configured engine, else docker, else podman.
     pub fn detect(configured: Option<EngineKind>) -> Result<Engine, EngineError> {
-        let from_env = match std::env::var("POOKIE_ENGINE") {
+        let from_env = match std::env::var(EnvVars::POOKIE_ENGINE) {
             Ok(v) if !v.is_empty() => Some(EngineKind::from_name(&v).ok_or(EngineError::Unknown(v))?),
             _ => None,
         };
@@ -224,7 +225,7 @@ impl Engine {
                 .ok_or(EngineError::Missing)?,
         };
         let legacy_builder = kind == EngineKind::Docker
-            && std::env::var_os("DOCKER_BUILDKIT").is_none()
+            && std::env::var_os(EnvVars::DOCKER_BUILDKIT).is_none()
             && duct::cmd(&program, ["buildx", "version"])
                 .stdout_null()
                 .stderr_null()
@@ -292,7 +293,7 @@ impl Engine {
         }
         let mut e = duct::cmd(&self.program, args);
         if self.legacy_builder {
-            e = e.env("DOCKER_BUILDKIT", "0");
+            e = e.env(EnvVars::DOCKER_BUILDKIT, "0");
         }
         e
     }

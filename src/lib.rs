@@ -34,6 +34,7 @@ pub mod config;
 pub mod digest;
 pub mod doctor;
 pub mod engine;
+pub mod env_vars;
 pub mod executor;
 pub mod image;
 pub mod matrix;

@@ -9,6 +9,7 @@ mod project;
 mod run;
 
 use crate::config::{CliOverrides, Compiler};
+use crate::env_vars::EnvVars;
 use crate::target::NonNativeMode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -158,7 +159,7 @@ pub struct ProjectArgs {
     pub ca_bundle: Option<PathBuf>,
     /// python-build-standalone release to use instead of GitHub: a directory or URL holding its
     /// SHA256SUMS beside the archives (replaces `[python] mirror`)
-    #[arg(long = "python-mirror", value_name = "DIR|URL", env = "POOKIE_PYTHON_MIRROR")]
+    #[arg(long = "python-mirror", value_name = "DIR|URL", env = EnvVars::POOKIE_PYTHON_MIRROR)]
     pub python_mirror: Option<String>,
     /// Refuse selectors that select nothing (a `skip` no build matches, an override that
     /// applies to no build) instead of warning about them

@@ -5,6 +5,7 @@
 
 use super::{Failure, ProjectArgs};
 use crate::config::{self, PythonSource, Settings};
+use crate::env_vars::EnvVars;
 use crate::matrix;
 use crate::plan::{self, Plan};
 use crate::python::PythonIndex;
@@ -33,7 +34,7 @@ pub(super) fn python_index(settings: &Settings) -> Result<Option<PythonIndex>, F
     let PythonSource::Pbs(source) = &settings.python.source else {
         return Ok(None);
     };
-    let token = std::env::var("GITHUB_TOKEN").ok().filter(|t| !t.is_empty());
+    let token = std::env::var(EnvVars::GITHUB_TOKEN).ok().filter(|t| !t.is_empty());
     let cache_dir = crate::cache::dir();
     let opts =
         FetchOptions { source, offline: settings.offline, cache_dir: &cache_dir, github_token: token.as_deref() };

@@ -10,6 +10,7 @@
 use super::error::{MACHINE_SPANS, Origin, Sources, printable};
 use super::raw::{RawConfig, RawImages, RawPython, RawPythonTable};
 use super::{CliOverrides, ConfigError};
+use crate::env_vars::EnvVars;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -49,7 +50,7 @@ pub struct MachineSettings {
 /// The machine's configuration file: `$POOKIE_CONFIG` (which must exist), else
 /// `$XDG_CONFIG_HOME/pookie/config.toml` or `~/.config/pookie/config.toml` when it exists.
 fn find() -> Result<Option<PathBuf>, ConfigError> {
-    if let Some(p) = std::env::var_os("POOKIE_CONFIG").filter(|p| !p.is_empty()) {
+    if let Some(p) = std::env::var_os(EnvVars::POOKIE_CONFIG).filter(|p| !p.is_empty()) {
         let path = PathBuf::from(p);
         if !path.is_file() {
             return Err(ConfigError::new(
@@ -60,10 +61,10 @@ fn find() -> Result<Option<PathBuf>, ConfigError> {
         }
         return Ok(Some(path));
     }
-    let dir = std::env::var_os("XDG_CONFIG_HOME")
+    let dir = std::env::var_os(EnvVars::XDG_CONFIG_HOME)
         .filter(|d| !d.is_empty())
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")));
+        .or_else(|| std::env::var_os(EnvVars::HOME).map(|h| PathBuf::from(h).join(".config")));
     Ok(dir.map(|d| d.join("pookie/config.toml")).filter(|p| p.is_file()))
 }
 

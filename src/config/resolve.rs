@@ -10,6 +10,7 @@ use super::{
     Inherit, Inheritance, Origin, Override, PythonSettings, PythonSource, Settings, Sources,
 };
 use crate::engine::EngineKind;
+use crate::env_vars::EnvVars;
 use crate::python::PythonVersion;
 use crate::python::fetch::{Location, Source};
 use crate::target::{DEFAULT_MANYLINUX, Family, MANYLINUX_POLICIES, NonNativeMode, Target};
@@ -579,7 +580,7 @@ fn source_date_epoch(
                 .help("wheels are zip files, whose times start in 1980: give seconds since 1970, at least 315532800"))
         }
     };
-    if let Ok(text) = std::env::var("SOURCE_DATE_EPOCH") {
+    if let Ok(text) = std::env::var(EnvVars::SOURCE_DATE_EPOCH) {
         let value = text.trim().parse::<i64>().map_err(|_| {
             ConfigError::new(
                 "source_date_epoch",
@@ -881,7 +882,7 @@ fn ca_bundle(
         return Ok(Some(bundle(path, &bytes)));
     }
     // The host's bundle is a convenience: one that is unreadable or not PEM is simply not used.
-    Ok(std::env::var_os("SSL_CERT_FILE").map(PathBuf::from).and_then(|path| {
+    Ok(std::env::var_os(EnvVars::SSL_CERT_FILE).map(PathBuf::from).and_then(|path| {
         let bytes = std::fs::read(&path).ok()?;
         paths::is_pem_certificates(&bytes).then(|| bundle(path, &bytes))
     }))

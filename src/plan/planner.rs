@@ -10,6 +10,7 @@
 use super::{ContextFile, HostDir, ImageNode, JobNode, Layer, Mount, Node, Plan, Runner, Stage, Toolchain};
 use crate::cache::Bucket;
 use crate::config::{BuildFrontend, Compiler, Settings};
+use crate::env_vars::EnvVars;
 use crate::image::{self, Recipe};
 use crate::matrix::{Cell, Interpreter, Matrix};
 use crate::python::PythonVersion;
@@ -131,10 +132,10 @@ impl Builder<'_> {
                 }
                 let mut build_env = env.clone();
                 if frontend != BuildFrontend::Build {
-                    build_env.insert("POOKIE_BUILD_FRONTEND".into(), frontend.as_str().into());
+                    build_env.insert(EnvVars::POOKIE_BUILD_FRONTEND.into(), frontend.as_str().into());
                 }
                 if let Some(c) = &repair_command {
-                    build_env.insert("POOKIE_REPAIR_COMMAND".into(), repair_placeholders(c));
+                    build_env.insert(EnvVars::POOKIE_REPAIR_COMMAND.into(), repair_placeholders(c));
                 }
                 self.build_job(cell, how, toolchain, runner, build_image, &command, hook.as_deref(), &build_env)
             }
@@ -169,22 +170,22 @@ impl Builder<'_> {
         test_env.extend(pookie_env(&id.to_string(), Stage::Test, id.python, id.target.tag()));
         let mut test_mounts = vec![job_mount(&dir)];
         self.cache_mounts(cell, None, &mut test_mounts, &mut test_env);
-        test_env.insert("POOKIE_WHEEL_DIR".into(), format!("{JOB_MOUNT}/wheel"));
+        test_env.insert(EnvVars::POOKIE_WHEEL_DIR.into(), format!("{JOB_MOUNT}/wheel"));
         if !s.test_extras.is_empty() {
-            test_env.insert("POOKIE_TEST_EXTRAS".into(), s.test_extras.join(","));
+            test_env.insert(EnvVars::POOKIE_TEST_EXTRAS.into(), s.test_extras.join(","));
         }
         if !s.test_sources.is_empty() {
             let sources: Vec<String> = s.test_sources.iter().map(|p| p.to_string_lossy().into_owned()).collect();
-            test_env.insert("POOKIE_TEST_SOURCES".into(), sources.join("\n"));
+            test_env.insert(EnvVars::POOKIE_TEST_SOURCES.into(), sources.join("\n"));
         }
         // 32-bit ARM under QEMU: keep the core dump of a SIGBUS, to tell an unaligned access the
         // kernel fixes up from a real fault (executor/fault.rs). Elsewhere a test that crashes
         // the interpreter prints where, in Python (faulthandler, which would re-raise the signal
         // from its handler and leave a core dump of that instead of the fault).
         if runner == (Runner::Qemu { arch: Arch::Armv7l }) {
-            test_env.insert("POOKIE_CORE_DUMPS".into(), "1".into());
+            test_env.insert(EnvVars::POOKIE_CORE_DUMPS.into(), "1".into());
         } else {
-            test_env.insert("PYTHONFAULTHANDLER".into(), "1".into());
+            test_env.insert(EnvVars::PYTHONFAULTHANDLER.into(), "1".into());
         }
         let test_requires: Vec<String> = test_requires.into_iter().chain(s.test_groups.iter().cloned()).collect();
         // A Linux cross build whose tests run in the target's family (under QEMU, or natively
@@ -197,9 +198,9 @@ impl Builder<'_> {
             (shared, how, in_own_family, &mut self.graph[build])
         {
             build_job.test_requires = test_requires.clone();
-            build_job.env.insert("POOKIE_TARGET_TESTS".into(), "1".into());
+            build_job.env.insert(EnvVars::POOKIE_TARGET_TESTS.into(), "1".into());
             if !s.test_extras.is_empty() {
-                build_job.env.insert("POOKIE_TEST_EXTRAS".into(), s.test_extras.join(","));
+                build_job.env.insert(EnvVars::POOKIE_TEST_EXTRAS.into(), s.test_extras.join(","));
             }
         }
         let job = self.add(Node::Job(JobNode {
@@ -251,16 +252,17 @@ impl Builder<'_> {
         let mut build_mounts = vec![job_mount(&dir)];
         self.cache_mounts(cell, Some((info.family, toolchain)), &mut build_mounts, &mut build_env);
         build_env.extend(pookie_env(&id.to_string(), Stage::Build, id.python, id.target.tag()));
-        build_env.insert("POOKIE_WHEEL_DIR".into(), format!("{JOB_MOUNT}/wheels"));
-        let repair = if build_env.contains_key("POOKIE_REPAIR_COMMAND") { "command" } else { repair_name(info.repair) };
-        build_env.insert("POOKIE_REPAIR".into(), repair.into());
+        build_env.insert(EnvVars::POOKIE_WHEEL_DIR.into(), format!("{JOB_MOUNT}/wheels"));
+        let repair =
+            if build_env.contains_key(EnvVars::POOKIE_REPAIR_COMMAND) { "command" } else { repair_name(info.repair) };
+        build_env.insert(EnvVars::POOKIE_REPAIR.into(), repair.into());
         // auditwheel's default policy, as cibuildwheel's manylinux images set it, for
         // repair-wheel-commands that run auditwheel without --plat.
         if info.repair == Repair::Auditwheel {
-            build_env.insert("AUDITWHEEL_PLAT".into(), id.target.tag().into());
+            build_env.insert(EnvVars::AUDITWHEEL_PLAT.into(), id.target.tag().into());
         }
         if let Some((epoch, _)) = &s.source_date_epoch {
-            build_env.entry("SOURCE_DATE_EPOCH".into()).or_insert_with(|| epoch.to_string());
+            build_env.entry(EnvVars::SOURCE_DATE_EPOCH.into()).or_insert_with(|| epoch.to_string());
         }
         let build = self.add(Node::Job(JobNode {
             name: build_name,
@@ -300,13 +302,13 @@ impl Builder<'_> {
             let dir =
                 PathBuf::from(Bucket::Pip.name()).join(format!("{}-{}", cell.id.target.tag(), cell.id.python.cp_tag()));
             mounts.push(Mount { host: HostDir::Cache(dir), container: PIP_CACHE.into(), read_only: false });
-            env.insert("PIP_CACHE_DIR".into(), PIP_CACHE.into());
+            env.insert(EnvVars::PIP_CACHE_DIR.into(), PIP_CACHE.into());
         }
         if let (true, Some((family, toolchain @ (Toolchain::Gcc | Toolchain::Clang)))) = (caches.compiler, compiler) {
             let dir = PathBuf::from(Bucket::Ccache.name()).join(format!("{family}-{}", toolchain.as_str()));
             mounts.push(Mount { host: HostDir::Cache(dir), container: CCACHE.into(), read_only: false });
-            env.insert("CCACHE_DIR".into(), CCACHE.into());
-            for var in ["CC", "CXX"] {
+            env.insert(EnvVars::CCACHE_DIR.into(), CCACHE.into());
+            for var in [EnvVars::CC, EnvVars::CXX] {
                 if let Some(cc) = env.get_mut(var) {
                     *cc = format!("ccache {cc}");
                 }
@@ -549,9 +551,9 @@ impl Builder<'_> {
         if toolchain == Toolchain::Zig {
             env.insert("RANLIB".into(), "zig-ranlib".into());
         }
-        env.insert("POOKIE_HOST".into(), target.info().host_triple());
+        env.insert(EnvVars::POOKIE_HOST.into(), target.info().host_triple());
         if let BuildHow::Cross { .. } = how {
-            env.insert("POOKIE_CROSS".into(), "1".into());
+            env.insert(EnvVars::POOKIE_CROSS.into(), "1".into());
         }
         let exports: String = env.iter().map(|(k, v)| format!("export {k}={}\n", shell_quote(v))).collect();
         let args = BTreeMap::from([
@@ -694,12 +696,12 @@ fn compiler_env(toolchain: Toolchain, target: Target, how: BuildHow) -> Vec<(Str
     let mut env = vec![("CC".to_string(), cc.to_string()), ("CXX".to_string(), cxx.to_string())];
     if toolchain == Toolchain::Zig {
         let zig_target = target.zig_target().expect("zig builds have a zig target");
-        env.push(("AR".into(), "zig-ar".into()));
-        env.push(("POOKIE_ZIG_TARGET".into(), zig_target.into()));
+        env.push((EnvVars::AR.into(), "zig-ar".into()));
+        env.push((EnvVars::POOKIE_ZIG_TARGET.into(), zig_target.into()));
     }
     if let BuildHow::Cross { .. } = how {
-        env.push(("_PYTHON_HOST_PLATFORM".into(), info.sysconfig_platform.into()));
-        env.push(("_PYTHON_SYSCONFIGDATA_NAME".into(), CROSS_SYSCONFIGDATA.into()));
+        env.push((EnvVars::PYTHON_HOST_PLATFORM.into(), info.sysconfig_platform.into()));
+        env.push((EnvVars::PYTHON_SYSCONFIGDATA_NAME.into(), CROSS_SYSCONFIGDATA.into()));
     }
     // A fat target's slices, each `zig target,sysconfig platform,wheel tag`: job.sh builds once
     // per slice with the first two as POOKIE_ZIG_TARGET and _PYTHON_HOST_PLATFORM, and fuses.
@@ -712,7 +714,7 @@ fn compiler_env(toolchain: Toolchain, target: Target, how: BuildHow) -> Vec<(Str
                 format!("{},{},{}", s.zig_target.expect("slices are zig targets"), s.sysconfig_platform, s.tag)
             })
             .collect();
-        env.push(("POOKIE_SLICES".into(), slices.join(" ")));
+        env.push((EnvVars::POOKIE_SLICES.into(), slices.join(" ")));
     }
     env.extend(info.build_env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     env
@@ -729,11 +731,11 @@ fn install_prefix(interpreter: &str) -> String {
 
 fn pookie_env(id: &str, stage: Stage, python: PythonVersion, platform: &str) -> Vec<(String, String)> {
     vec![
-        ("POOKIE_BUILD_ID".into(), id.into()),
-        ("POOKIE_STAGE".into(), stage.as_str().into()),
-        ("POOKIE_PYTHON".into(), python.to_string()),
-        ("POOKIE_PLATFORM".into(), platform.into()),
-        ("POOKIE_PROJECT".into(), format!("{JOB_MOUNT}/src")),
+        (EnvVars::POOKIE_BUILD_ID.into(), id.into()),
+        (EnvVars::POOKIE_STAGE.into(), stage.as_str().into()),
+        (EnvVars::POOKIE_PYTHON.into(), python.to_string()),
+        (EnvVars::POOKIE_PLATFORM.into(), platform.into()),
+        (EnvVars::POOKIE_PROJECT.into(), format!("{JOB_MOUNT}/src")),
     ]
 }
 

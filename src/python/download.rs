@@ -5,6 +5,7 @@
 use super::Archive;
 use super::fetch::{self, FetchError};
 use crate::cache::Bucket;
+use crate::env_vars::EnvVars;
 use miette::Diagnostic;
 use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
@@ -85,7 +86,7 @@ fn download(archive: &Archive, local: Option<&Path>, dest: &Path) -> Result<Stri
                 .map_err(|e| FetchError::Read { path: p.display().to_string(), reason: e.to_string() })?,
         ),
         None => {
-            let token = std::env::var("GITHUB_TOKEN").ok().filter(|t| !t.is_empty());
+            let token = std::env::var(EnvVars::GITHUB_TOKEN).ok().filter(|t| !t.is_empty());
             Box::new(fetch::get(&fetch::http_client(), &archive.url, token.as_deref())?)
         }
     };
