@@ -10,8 +10,8 @@
 #   test-requires.txt test: requirements to install first; build (cross, POOKIE_TARGET_TESTS):
 #                     the same, to cross-compile those the index has no wheel of for the target
 # Its environment (POOKIE_STAGE, POOKIE_WHEEL_DIR, POOKIE_REPAIR, …) is the table of
-# src/env_vars.rs. Exit codes tell pookie which step failed (JobExit in executor/job.rs, whose test reads this
-# table):
+# src/env_vars.rs. Exit codes tell pookie which step failed (JobExit in executor/job.rs, whose
+# test reads this table):
 #   2  the job's directory is not as pookie laid it out
 #   10 the build command failed          11 it left no wheel
 #   12 the repair failed                 13 before-build failed
