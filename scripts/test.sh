@@ -11,4 +11,8 @@ echo "==> cargo test --locked"
 started=$EPOCHREALTIME
 # tests/e2e_engine_lost.rs stops and restarts this machine's dockerd (the one setup.sh started).
 POOKIE_TEST_RESTARTS_DOCKERD=1 cargo test --locked "$@"
+# Last, by name: it removes every image pookie built (the others keep their layers until then).
+if [ $# -eq 0 ]; then
+    cargo test --locked --test clean_images -- --ignored
+fi
 echo "<== cargo test --locked: $(awk -v a="$started" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s"
