@@ -64,10 +64,18 @@ impl Status {
     }
 }
 
+/// What a reported node is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NodeKind {
+    Image,
+    Job,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct NodeReport {
     pub name: String,
-    pub kind: &'static str,
+    pub kind: NodeKind,
     pub build_id: Option<String>,
     pub stage: Option<Stage>,
     pub status: Status,
@@ -86,7 +94,7 @@ impl NodeReport {
         match node {
             Node::Image(n) => NodeReport {
                 name: n.name.clone(),
-                kind: "image",
+                kind: NodeKind::Image,
                 build_id: None,
                 stage: None,
                 status,
@@ -98,7 +106,7 @@ impl NodeReport {
             },
             Node::Job(j) => NodeReport {
                 name: j.name.clone(),
-                kind: "job",
+                kind: NodeKind::Job,
                 build_id: Some(j.id.to_string()),
                 stage: Some(j.stage),
                 status,
@@ -120,7 +128,7 @@ pub fn all_passed(reports: &[NodeReport]) -> bool {
 /// The table printed at the end of `pookie run`.
 pub fn summary(reports: &[NodeReport]) -> String {
     let mut out = String::new();
-    let images: Vec<_> = reports.iter().filter(|r| r.kind == "image").collect();
+    let images: Vec<_> = reports.iter().filter(|r| r.kind == NodeKind::Image).collect();
     let count = |s: Status| images.iter().filter(|r| r.status == s).count();
     let _ = writeln!(
         out,
@@ -137,7 +145,7 @@ pub fn summary(reports: &[NodeReport]) -> String {
     }
     let rows: Vec<[String; 5]> = reports
         .iter()
-        .filter(|r| r.kind == "job")
+        .filter(|r| r.kind == NodeKind::Job)
         .map(|r| {
             let detail = if r.wheels.is_empty() { r.reason.clone().unwrap_or_default() } else { r.wheels.join(" ") };
             [
@@ -167,7 +175,7 @@ pub fn summary(reports: &[NodeReport]) -> String {
             w3 = w[3]
         );
     }
-    let jobs: Vec<_> = reports.iter().filter(|r| r.kind == "job").collect();
+    let jobs: Vec<_> = reports.iter().filter(|r| r.kind == NodeKind::Job).collect();
     let n = |s: Status| jobs.iter().filter(|r| r.status == s).count();
     let _ = writeln!(
         out,
@@ -288,7 +296,7 @@ mod tests {
     fn job(id: &str, stage: Stage, status: Status, reason: Option<&str>) -> NodeReport {
         NodeReport {
             name: format!("{id}/{}", stage.as_str()),
-            kind: "job",
+            kind: NodeKind::Job,
             build_id: Some(id.into()),
             stage: Some(stage),
             status,
