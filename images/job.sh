@@ -1,5 +1,6 @@
 #!/bin/bash
-# Runs one pookie job inside its container. pookie mounts the job's own directory at /pookie/job:
+# Runs one pookie job inside its container. pookie mounts the job's own directory at /pookie/job
+# (src/plan/layout.rs owns these names):
 #   src/              the job's private copy of the project (the working directory of builds)
 #   command.sh        the user's build or test command
 #   before.sh         before-build or before-test, when set (run in src/ first)

@@ -101,7 +101,7 @@ impl NodeReport {
                 started_at,
                 seconds,
                 reason,
-                log: Some(PathBuf::from(".pookie/logs").join(format!("image-{}.log", n.name.replace('/', "-")))),
+                log: Some(crate::plan::layout::image_log(&n.name)),
                 wheels,
             },
             Node::Job(j) => NodeReport {

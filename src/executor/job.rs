@@ -4,7 +4,7 @@
 use super::log::{last_lines, open_log};
 use crate::engine::Engine;
 use crate::engine::MANAGED_LABEL;
-use crate::plan::planner::JOB_MOUNT;
+use crate::plan::layout::JobEntry;
 use crate::plan::{HostDir, JobNode, Stage};
 use crate::process::{self, Cancel, Exit};
 use crate::workspace;
@@ -99,7 +99,7 @@ pub fn run(ctx: &Context, job: &JobNode, image: &str, wheels: &[PathBuf]) -> Res
         format!("--name={name}"),
         format!("--label={RUN_LABEL}={}", ctx.run_id),
         format!("--label={MANAGED_LABEL}=true"),
-        format!("--workdir={JOB_MOUNT}/src"),
+        format!("--workdir={}", JobEntry::Src.in_container()),
     ];
     // Outputs belong to the caller, not to root.
     args.extend(ctx.engine.run_as_caller(ctx.uid, ctx.gid));
@@ -122,7 +122,7 @@ pub fn run(ctx: &Context, job: &JobNode, image: &str, wheels: &[PathBuf]) -> Res
         args.push(format!("--env={name}"));
     }
     // Values ride in `--opt=value` form and positionals after `--`: none can be read as a flag.
-    args.extend(["--".into(), image.to_string(), "bash".into(), format!("{JOB_MOUNT}/job.sh")]);
+    args.extend(["--".into(), image.to_string(), "bash".into(), JobEntry::Script.in_container()]);
 
     let timeout = job.timeout_secs.map(Duration::from_secs);
     let stop = || {
@@ -148,7 +148,7 @@ pub fn run(ctx: &Context, job: &JobNode, image: &str, wheels: &[PathBuf]) -> Res
     }
     match job.stage {
         Stage::Test => Ok(Vec::new()),
-        Stage::Build => Ok(collect(&dir.join("out"), job)?),
+        Stage::Build => Ok(collect(&JobEntry::Out.on_host(&dir), job)?),
     }
 }
 
@@ -157,21 +157,21 @@ fn prepare(ctx: &Context, job: &JobNode, dir: &Path, wheels: &[PathBuf]) -> std:
         std::fs::remove_dir_all(dir)?;
     }
     std::fs::create_dir_all(dir)?;
-    workspace::copy_project(ctx.workspace, &dir.join("src"), &[ctx.output_dir.to_path_buf()])?;
-    std::fs::write(dir.join("job.sh"), crate::image::JOB_SCRIPT)?;
-    std::fs::write(dir.join("command.sh"), format!("{}\n", job.command))?;
+    workspace::copy_project(ctx.workspace, &JobEntry::Src.on_host(dir), &[ctx.output_dir.to_path_buf()])?;
+    std::fs::write(JobEntry::Script.on_host(dir), crate::image::JOB_SCRIPT)?;
+    std::fs::write(JobEntry::Command.on_host(dir), format!("{}\n", job.command))?;
     if let Some(before) = &job.before {
-        std::fs::write(dir.join("before.sh"), format!("{before}\n"))?;
+        std::fs::write(JobEntry::Before.on_host(dir), format!("{before}\n"))?;
     }
     // Build jobs get them too when they prepare the tests' requirements (plan/planner.rs).
-    std::fs::write(dir.join("test-requires.txt"), job.test_requires.join("\n"))?;
+    std::fs::write(JobEntry::TestRequires.on_host(dir), job.test_requires.join("\n"))?;
     match job.stage {
         Stage::Build => {
-            std::fs::create_dir_all(dir.join("wheels"))?;
-            std::fs::create_dir_all(dir.join("out"))?;
+            std::fs::create_dir_all(JobEntry::Wheels.on_host(dir))?;
+            std::fs::create_dir_all(JobEntry::Out.on_host(dir))?;
         }
         Stage::Test => {
-            let wheel_dir = dir.join("wheel");
+            let wheel_dir = JobEntry::Wheel.on_host(dir);
             std::fs::create_dir_all(&wheel_dir)?;
             for w in wheels {
                 let name = w.file_name().ok_or_else(|| std::io::Error::other("wheel without a name"))?;
@@ -191,7 +191,7 @@ fn sigbus(dir: &Path, log_path: &Path) -> NotPassed {
         .unwrap_or_default();
     let core = cores.iter().find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("qemu_")));
     let verdict = match core {
-        Some(core) => super::fault::analyze(core, &wheel_modules(&dir.join("wheel"))),
+        Some(core) => super::fault::analyze(core, &wheel_modules(&JobEntry::Wheel.on_host(dir))),
         None => {
             super::fault::Verdict::Fault("the tests were killed by SIGBUS under QEMU (no core dump was written)".into())
         }

@@ -358,7 +358,7 @@ impl Workers<'_> {
         let cancel = self.jobs.cancel;
         match node {
             Node::Image(n) => {
-                let log = self.workspace.join(".pookie/logs").join(format!("image-{}.log", n.name.replace('/', "-")));
+                let log = self.workspace.join(crate::plan::layout::image_log(&n.name));
                 match self.images.ensure(n, &log) {
                     Ok(Outcome::Cached) => (Status::Cached, None, vec![]),
                     Ok(Outcome::Built) => (Status::Built, None, vec![]),
@@ -506,7 +506,7 @@ fn publish(wheel: &Path, opts: &Options) -> std::io::Result<String> {
     crate::outputs::note_output_dir(opts.workspace, opts.output_dir)?;
     std::fs::create_dir_all(opts.output_dir)?;
     let dest = opts.output_dir.join(&name);
-    let staging = opts.workspace.join(crate::workspace::STATE_DIR).join("tmp");
+    let staging = crate::plan::layout::staging_dir(opts.workspace);
     std::fs::create_dir_all(&staging)?;
     let staged = staging.join(&name);
     let _ = std::fs::remove_file(&staged);

@@ -2,6 +2,7 @@
 //! the matrix, and that `pookie plan` prints and `pookie run` executes. Each node carries all
 //! that executing it needs, so the executor makes no decisions of its own.
 
+pub mod layout;
 pub mod planner;
 pub mod render;
 

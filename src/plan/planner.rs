@@ -19,8 +19,8 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
-/// Where the job's directory appears inside its container.
-pub const JOB_MOUNT: &str = "/pookie/job";
+pub use super::layout::JOB_MOUNT;
+use super::layout::{self, JobEntry};
 const PIP_CACHE: &str = "/pookie/cache/pip";
 const CCACHE: &str = "/pookie/cache/ccache";
 
@@ -165,12 +165,12 @@ impl Builder<'_> {
                 (None, Runner::NotRunnable { reason: format!("{os} binaries need {os}", os = os_name(info.os)) })
             }
         };
-        let dir = PathBuf::from(".pookie/jobs").join(format!("{id}-test"));
+        let dir = layout::job_dir(&id, Stage::Test);
         let mut test_env = env;
         test_env.extend(pookie_env(&id.to_string(), Stage::Test, id.python, id.target.tag()));
         let mut test_mounts = vec![job_mount(&dir)];
         self.cache_mounts(cell, None, &mut test_mounts, &mut test_env);
-        test_env.insert(EnvVars::POOKIE_WHEEL_DIR.into(), format!("{JOB_MOUNT}/wheel"));
+        test_env.insert(EnvVars::POOKIE_WHEEL_DIR.into(), JobEntry::Wheel.in_container());
         if !s.test_extras.is_empty() {
             test_env.insert(EnvVars::POOKIE_TEST_EXTRAS.into(), s.test_extras.join(","));
         }
@@ -214,7 +214,7 @@ impl Builder<'_> {
             env_pass: s.environment_pass.clone(),
             test_requires,
             env: test_env,
-            log: PathBuf::from(".pookie/logs").join(format!("{id}-test.log")),
+            log: layout::job_log(&id, Stage::Test),
             mounts: test_mounts,
             dir,
             repair: Repair::None,
@@ -246,13 +246,13 @@ impl Builder<'_> {
         let id = cell.id;
         let info = id.target.info();
         let build_name = format!("{id}/build");
-        let dir = PathBuf::from(".pookie/jobs").join(format!("{id}-build"));
+        let dir = layout::job_dir(&id, Stage::Build);
         let mut build_env = env.clone();
         build_env.extend(compiler_env(toolchain, id.target, how));
         let mut build_mounts = vec![job_mount(&dir)];
         self.cache_mounts(cell, Some((info.family, toolchain)), &mut build_mounts, &mut build_env);
         build_env.extend(pookie_env(&id.to_string(), Stage::Build, id.python, id.target.tag()));
-        build_env.insert(EnvVars::POOKIE_WHEEL_DIR.into(), format!("{JOB_MOUNT}/wheels"));
+        build_env.insert(EnvVars::POOKIE_WHEEL_DIR.into(), JobEntry::Wheels.in_container());
         let repair =
             if build_env.contains_key(EnvVars::POOKIE_REPAIR_COMMAND) { "command" } else { repair_name(info.repair) };
         build_env.insert(EnvVars::POOKIE_REPAIR.into(), repair.into());
@@ -275,7 +275,7 @@ impl Builder<'_> {
             env_pass: s.environment_pass.clone(),
             test_requires: Vec::new(),
             env: build_env,
-            log: PathBuf::from(".pookie/logs").join(format!("{id}-build.log")),
+            log: layout::job_log(&id, Stage::Build),
             mounts: build_mounts,
             dir,
             repair: info.repair,
@@ -678,7 +678,7 @@ const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495
 /// `{project}` and `{package}` (cibuildwheel's name for the same directory): the job's copy of
 /// the project.
 fn with_placeholders(command: &str) -> String {
-    let project = format!("{JOB_MOUNT}/src");
+    let project = JobEntry::Src.in_container();
     command.replace("{project}", &project).replace("{package}", &project)
 }
 
@@ -735,7 +735,7 @@ fn pookie_env(id: &str, stage: Stage, python: PythonVersion, platform: &str) -> 
         (EnvVars::POOKIE_STAGE.into(), stage.as_str().into()),
         (EnvVars::POOKIE_PYTHON.into(), python.to_string()),
         (EnvVars::POOKIE_PLATFORM.into(), platform.into()),
-        (EnvVars::POOKIE_PROJECT.into(), format!("{JOB_MOUNT}/src")),
+        (EnvVars::POOKIE_PROJECT.into(), JobEntry::Src.in_container()),
     ]
 }
 
