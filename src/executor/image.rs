@@ -13,6 +13,44 @@ use std::path::{Path, PathBuf};
 /// Label of every layer: the ID of the image it was built from.
 const FROM_ID_LABEL: &str = "org.pookie.from-id";
 
+/// Why a layer could not be had; [`super::log::one_line`] prints it with its sources.
+#[derive(Debug, thiserror::Error)]
+pub enum LayerError {
+    #[error("its Python archive is unresolved (the index was unavailable)")]
+    Unresolved,
+    #[error("parent layer {0} is missing")]
+    MissingParent(String),
+    #[error("unknown recipe {0}")]
+    UnknownRecipe(String),
+    #[error("cannot {what}")]
+    Context {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Download(#[from] download::DownloadError),
+    #[error(transparent)]
+    Log(#[from] super::log::LogError),
+    #[error("cannot run the engine")]
+    Engine(#[source] std::io::Error),
+    #[error("interrupted")]
+    Interrupted,
+    #[error("image build failed: {0}")]
+    Build(String),
+    #[error(
+        "base image `{reference}` is not in the engine and could not be pulled ({detail}); pull it, or build one offline with `pookie base-image --tag {reference} ...`"
+    )]
+    Pull { reference: String, detail: String },
+    #[error("`{0}` is still missing after the pull")]
+    MissingAfterPull(String),
+}
+
+fn context(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> LayerError {
+    let what = what.into();
+    move |source| LayerError::Context { what, source }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     Cached,
@@ -28,14 +66,14 @@ pub struct Builder<'a> {
 
 impl Builder<'_> {
     /// Makes sure the layer exists. Errors are one-line reasons; details are in `log`.
-    pub fn ensure(&self, node: &ImageNode, log: &Path) -> Result<Outcome, String> {
-        let tag = node.tag.as_deref().ok_or("its Python archive is unresolved (the index was unavailable)")?;
+    pub fn ensure(&self, node: &ImageNode, log: &Path) -> Result<Outcome, LayerError> {
+        let tag = node.tag.as_deref().ok_or(LayerError::Unresolved)?;
         // A layer is current only while the image it was built FROM is the same one: a re-pulled
         // `debian:bookworm-slim` rebuilds the base layer, which in turn rebuilds its children
         // (their tags, derived from declared inputs, stay the same).
         let mut from_id = match node.layer {
             Layer::Base => self.base_image_id(&node.from, log)?,
-            _ => self.image_id(&node.from).ok_or_else(|| format!("parent layer {} is missing", node.from))?,
+            _ => self.image_id(&node.from).ok_or_else(|| LayerError::MissingParent(node.from.clone()))?,
         };
         // Images the recipe copies from count like the parent (a rebuilt target image rebuilds
         // the cross layers that took its headers).
@@ -45,11 +83,9 @@ impl Builder<'_> {
         if self.engine.image_exists(tag) && self.label(tag, FROM_ID_LABEL).as_deref() == Some(from_id.as_str()) {
             return Ok(Outcome::Cached);
         }
-        let recipe = Recipe::by_name(node.recipe).ok_or_else(|| format!("unknown recipe {}", node.recipe))?;
-        let context = tempfile::Builder::new()
-            .prefix("pookie-context-")
-            .tempdir()
-            .map_err(|e| format!("cannot create a build context: {e}"))?;
+        let recipe = Recipe::by_name(node.recipe).ok_or_else(|| LayerError::UnknownRecipe(node.recipe.into()))?;
+        let context =
+            tempfile::Builder::new().prefix("pookie-context-").tempdir().map_err(context("create a build context"))?;
         self.assemble(recipe, node, context.path())?;
         let mut args: Vec<String> = vec![
             "build".into(),
@@ -66,52 +102,49 @@ impl Builder<'_> {
         args.extend(["--".into(), context.path().display().to_string()]);
         let log_file = open_log(log)?;
         let exit = process::run_logged(self.engine.cmd_logged(args, &log_file), &log_file, None, self.cancel, || {})
-            .map_err(|e| format!("cannot run the engine: {e}"))?;
+            .map_err(LayerError::Engine)?;
         match exit {
             Exit::Code(0) => Ok(Outcome::Built),
-            Exit::Cancelled => Err("interrupted".into()),
-            _ => Err(format!("image build failed: {}", last_lines(log, 3))),
+            Exit::Cancelled => Err(LayerError::Interrupted),
+            _ => Err(LayerError::Build(last_lines(log, 3))),
         }
     }
 
-    fn assemble(&self, recipe: &Recipe, node: &ImageNode, dir: &Path) -> Result<(), String> {
+    fn assemble(&self, recipe: &Recipe, node: &ImageNode, dir: &Path) -> Result<(), LayerError> {
         let write = |name: &str, bytes: &[u8]| {
             let p = dir.join(name);
             if let Some(parent) = p.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+                std::fs::create_dir_all(parent).map_err(context(format!("create {}", parent.display())))?;
             }
-            std::fs::write(&p, bytes).map_err(|e| format!("cannot write {}: {e}", p.display()))
+            std::fs::write(&p, bytes).map_err(context(format!("write {}", p.display())))
         };
         write("Dockerfile", recipe.dockerfile.as_bytes())?;
         for (name, text) in recipe.files {
             write(name, text.as_bytes())?;
         }
         // COPY of a directory needs the directory even when it holds nothing.
-        std::fs::create_dir_all(dir.join("python")).map_err(|e| e.to_string())?;
+        std::fs::create_dir_all(dir.join("python")).map_err(context("create the context's python/"))?;
         write("python/.keep", b"")?;
-        std::fs::create_dir_all(dir.join("project")).map_err(|e| e.to_string())?;
+        std::fs::create_dir_all(dir.join("project")).map_err(context("create the context's project/"))?;
         for c in &node.context {
             match c {
                 ContextFile::CaBundle { path, source, .. } => {
                     let bytes = match source {
-                        Some(s) => {
-                            std::fs::read(s).map_err(|e| format!("cannot read CA bundle {}: {e}", s.display()))?
-                        }
+                        Some(s) => std::fs::read(s).map_err(context(format!("read CA bundle {}", s.display())))?,
                         None => Vec::new(),
                     };
                     write(path, &bytes)?;
                 }
                 ContextFile::Project { path, root, files, .. } => {
                     crate::workspace::copy_files(root, files, &dir.join(path))
-                        .map_err(|e| format!("cannot copy the project's files for before-all: {e}"))?;
+                        .map_err(context("copy the project's files for before-all"))?;
                 }
                 ContextFile::Archive { path, archive } => {
-                    let cached =
-                        download::fetch_archive(archive, &self.cache_dir, self.offline).map_err(|e| e.to_string())?;
+                    let cached = download::fetch_archive(archive, &self.cache_dir, self.offline)?;
                     let dest = dir.join(path);
                     // Hard links keep large archives from being copied; fall back across filesystems.
                     if std::fs::hard_link(&cached, &dest).is_err() {
-                        std::fs::copy(&cached, &dest).map_err(|e| format!("cannot copy {}: {e}", cached.display()))?;
+                        std::fs::copy(&cached, &dest).map_err(context(format!("copy {}", cached.display())))?;
                     }
                 }
             }
@@ -124,7 +157,7 @@ impl Builder<'_> {
     }
 
     /// The ID of the base image, pulling it when the engine does not have it.
-    fn base_image_id(&self, reference: &str, log: &Path) -> Result<String, String> {
+    fn base_image_id(&self, reference: &str, log: &Path) -> Result<String, LayerError> {
         if let Some(id) = self.image_id(reference) {
             return Ok(id);
         }
@@ -136,14 +169,11 @@ impl Builder<'_> {
             self.cancel,
             || {},
         )
-        .map_err(|e| format!("cannot run the engine: {e}"))?;
+        .map_err(LayerError::Engine)?;
         if exit != Exit::Code(0) {
-            return Err(format!(
-                "base image `{reference}` is not in the engine and could not be pulled ({}); pull it, or build one offline with `pookie base-image --tag {reference} ...`",
-                last_lines(log, 1)
-            ));
+            return Err(LayerError::Pull { reference: reference.into(), detail: last_lines(log, 1) });
         }
-        self.image_id(reference).ok_or_else(|| format!("`{reference}` is still missing after the pull"))
+        self.image_id(reference).ok_or_else(|| LayerError::MissingAfterPull(reference.into()))
     }
 
     fn label(&self, image: &str, label: &str) -> Option<String> {

@@ -37,6 +37,12 @@ pub enum NotPassed {
     EmulationLimit(String),
 }
 
+impl From<super::log::LogError> for NotPassed {
+    fn from(e: super::log::LogError) -> Self {
+        NotPassed::Failed(super::log::one_line(&e))
+    }
+}
+
 impl From<String> for NotPassed {
     fn from(reason: String) -> Self {
         NotPassed::Failed(reason)

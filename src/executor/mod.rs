@@ -362,7 +362,7 @@ impl Workers<'_> {
                 match self.images.ensure(n, &log) {
                     Ok(Outcome::Cached) => (Status::Cached, None, vec![]),
                     Ok(Outcome::Built) => (Status::Built, None, vec![]),
-                    Err(e) => (failed_or_interrupted(cancel), Some(e), vec![]),
+                    Err(e) => (failed_or_interrupted(cancel), Some(log::one_line(&e)), vec![]),
                 }
             }
             Node::Job(j) => {
