@@ -170,8 +170,8 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// The slots a node of cost `c` holds (no more than `-j`), and whether it fits beside the
-    /// running ones; the first always starts.
+    /// Whether a node of cost `c` (its slots capped at `-j`) fits beside the running ones in
+    /// slots and memory; with nothing running, any node starts.
     fn fits(&self, c: &Cost) -> bool {
         let slots = c.slots.min(self.opts.jobs);
         self.running == 0
