@@ -31,6 +31,7 @@ usage: pookie-build-wheel [SRCDIR] [--outdir DIR] [-C KEY=VALUE]...   (run by th
 import argparse
 import json
 import os
+import platform
 import re
 import shutil
 import subprocess
@@ -163,6 +164,49 @@ def target_platforms(test_machine=False):
     return [tag]
 
 
+# `python -c PIP_FOR_TARGET MACHINE ARGS...` is `python -m pip ARGS...` that evaluates
+# environment markers for the target. pip evaluates them for the machine it runs on; the target
+# (a Linux CPython of the same version as this one) differs only in platform_machine, which
+# packaging's marker environment reads from platform.machine() at each evaluation.
+PIP_FOR_TARGET = ("import platform, runpy, sys; machine = sys.argv.pop(1); platform.machine = lambda: machine; "
+                  "sys.argv[0] = 'pip'; runpy.run_module('pip', run_name='__main__', alter_sys=True)")
+
+
+def target_pip(python):
+    """The command line of pip resolving for the target: its markers (see PIP_FOR_TARGET), its
+    Python version and ABI and the platform tags a test machine takes, binary only."""
+    full, abiflags = subprocess.run(
+        [python, "-c", "import platform, sys; print(platform.python_version(), sys.abiflags)"], check=True,
+        capture_output=True, text=True).stdout.split(" ")
+    version = "".join(full.split(".")[:2])
+    tag = os.environ.get("POOKIE_PLATFORM", "")
+    machine = tag.split("_", 3)[3] if tag.startswith(("manylinux_", "musllinux_")) else platform.machine()
+    cmd = [python, "-c", PIP_FOR_TARGET, machine]
+    options = ["--no-input", "--disable-pip-version-check", "--only-binary=:all:", "--python-version", version,
+               "--implementation", "cp", "--abi", f"cp{version}{abiflags.strip()}"]
+    for p in target_platforms(test_machine=True):
+        options += ["--platform", p]
+    return cmd, options, full
+
+
+def install_for_target(dest, wheels, requirements_file, extras):
+    """Installs `wheels` (with `extras`) and the requirements in `requirements_file` for the
+    target into `dest`, a site directory the target's CPython adds (job.sh's install stage): pip
+    resolves and unpacks at native speed, so that under QEMU only the tests run. The target's
+    wheels the build compiled (build_target_wheel) are found in the shared pip cache."""
+    python = shutil.which("python") or sys.exit("pookie-build-wheel: no `python` on PATH")
+    cmd, options, _ = target_pip(python)
+    cache = os.environ.get("PIP_CACHE_DIR")
+    store = os.path.join(cache, "pookie-target-wheels") if cache else None
+    if store and os.path.isdir(store):
+        options += ["--find-links", store]
+    wanted = [f"{w}[{extras}]" if extras else w for w in wheels]
+    if requirements_file and os.path.isfile(requirements_file) and os.path.getsize(requirements_file) > 0:
+        wanted += ["-r", requirements_file]
+    run([*cmd, "install", "--target", dest, *options, *wanted], dict(os.environ))
+    log(f"installed for the target into {dest}")
+
+
 def download_target_wheel(env, requirement, dest, platforms):
     """The target's wheel satisfying `requirement`, or None when the index has none."""
     version = env.version_nodot
@@ -267,17 +311,12 @@ def target_requirements(wheels, requirements_file, extras, backend_env):
     tests that the index has no wheel of for the target. pip resolves them for the target
     (`--platform`, binary only, the wheels built so far as --find-links); each requirement it
     finds no wheel of is built from the newest sdist that satisfies it, and it resolves again.
-    pip evaluates environment markers for this machine, not the target: a requirement marked
-    for one architecture only may be missed here, and the test job then builds it."""
+    Environment markers are the target's (PIP_FOR_TARGET)."""
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
     from packaging.version import InvalidVersion, Version
 
     python = shutil.which("python") or sys.exit("pookie-build-wheel: no `python` on PATH")
-    full, abiflags = subprocess.run(
-        [python, "-c", "import platform, sys; print(platform.python_version(), sys.abiflags)"], check=True,
-        capture_output=True, text=True).stdout.split(" ")
-    version = "".join(full.split(".")[:2])
-    abi = f"cp{version}{abiflags.strip()}"
+    pip, options, full = target_pip(python)
 
     def supports(entry):
         # The sdist's Requires-Python, as the index serves it (numpy 2.5 needs 3.12).
@@ -297,11 +336,8 @@ def target_requirements(wheels, requirements_file, extras, backend_env):
     built = set()
     with tempfile.TemporaryDirectory(prefix="pookie-target-requirements-") as work:
         while True:
-            cmd = [python, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--no-input",
-                   "--target", os.path.join(work, "target"), "--only-binary=:all:", "--find-links", store,
-                   "--python-version", version, "--implementation", "cp", "--abi", abi]
-            for p in target_platforms(test_machine=True):
-                cmd += ["--platform", p]
+            cmd = [*pip, "install", "--dry-run", "--ignore-installed", "--target", os.path.join(work, "target"),
+                   *options, "--find-links", store]
             print("+ " + " ".join(cmd + wanted), flush=True)
             done = subprocess.run(cmd + wanted, capture_output=True, text=True)
             if done.returncode == 0:
@@ -569,12 +605,19 @@ def main():
                         help="only write the CMake toolchain file and meson cross file of $POOKIE_ZIG_TARGET into DIR")
     parser.add_argument("--target-requirements", metavar="FILE",
                         help="only cross-compile the requirements of SRCDIR (wheels) and FILE that lack a target wheel")
-    parser.add_argument("--extras", default="", help="with --target-requirements: the wheels' extras to include")
+    parser.add_argument("--install-for-target", metavar="DIR",
+                        help="only install the wheels SRCDIR... and the --requirements for the target into DIR")
+    parser.add_argument("--requirements", metavar="FILE", help="with --install-for-target: requirements to add")
+    parser.add_argument("--extras", default="", help="with --target-requirements or --install-for-target: "
+                        "the wheels' extras to include")
     args, wheels = parser.parse_known_args()
     if args.cross_files:
         os.makedirs(args.cross_files, exist_ok=True)
         for path in cross_files(args.cross_files):
             print(path)
+        return
+    if args.install_for_target is not None:
+        install_for_target(args.install_for_target, [args.srcdir, *wheels], args.requirements, args.extras)
         return
     if args.target_requirements is not None:
         backend_env = {v: os.environ.pop(v) for v in CROSS_VARS if v in os.environ}

@@ -8,6 +8,8 @@
 #   out/              build: the repaired wheels pookie collects
 #   slices/           build of a fat target (universal2): each slice's wheel, a pristine copy of src/
 #   wheel/            test: the wheel to install ($POOKIE_WHEEL_DIR)
+#   site/             test: the wheel and the test requirements installed for the target by the
+#                     install stage, in the build's native image (tests under QEMU of cross builds)
 #   test-requires.txt test: requirements to install first; build (cross, POOKIE_TARGET_TESTS):
 #                     the same, to cross-compile those the index has no wheel of for the target
 # Its environment (POOKIE_STAGE, POOKIE_WHEEL_DIR, POOKIE_REPAIR, …) is the table of
@@ -137,6 +139,54 @@ run_build() {
     fi
 }
 
+# A test job's first stage, in the build's native image when its tests run under QEMU: pip
+# resolves and installs the wheel and the tests' requirements for the target (pookie-build-wheel
+# --install-for-target) into site/, at native speed; the test stage copies them into place. When it cannot (a requirement only an sdist
+# satisfies), site/ is left out and the test stage installs with pip under QEMU.
+run_install() {
+    shopt -s nullglob
+    local wheels=("$POOKIE_WHEEL_DIR"/*.whl) site=$job/site
+    [ ${#wheels[@]} -gt 0 ] || fail 2 "no wheel to install in $POOKIE_WHEEL_DIR"
+    rm -rf "$site"
+    step "install natively, for the target: ${wheels[*]##*/} and the tests' requirements"
+    if pookie-build-wheel --install-for-target "$site" --requirements "$job/test-requires.txt" \
+        ${POOKIE_TEST_EXTRAS:+--extras "$POOKIE_TEST_EXTRAS"} "${wheels[@]}"; then
+        touch "$site/.pookie-installed"
+    else
+        rm -rf "$site"
+        step "not installed natively (the reason is above): the test stage installs with pip"
+    fi
+}
+
+# The install stage's site/ goes into the test environment where pip would have installed it: a
+# link in its site-packages for each package (what pip would replace is replaced, a distribution's
+# older metadata included), links to console scripts in its scripts folder. pip wrote the scripts
+# for the build image's /opt/pookie/venv/bin/python, where pookie's test images have theirs too.
+# Links, and as few processes as possible: each costs a fraction of a second under QEMU.
+use_installed_site() {
+    local site=$job/site python paths purelib scripts entry name links=() old
+    python=$(command -v python) || fail 20 "no python on PATH"
+    paths=$(python -c 'import sysconfig; print(sysconfig.get_path("purelib")); print(sysconfig.get_path("scripts"))') \
+        || fail 20 "cannot ask python for its site-packages"
+    { read -r purelib; read -r scripts; } <<< "$paths"
+    for entry in "$site"/* "$site"/.[!.]*; do
+        name=${entry##*/}
+        case $name in
+            bin | .pookie-installed) continue ;;
+            *.dist-info) for old in "$purelib/${name%%-*}"-*.dist-info; do rm -rf "$old"; done ;;
+            *) if [ -e "$purelib/$name" ] || [ -L "$purelib/$name" ]; then rm -rf "${purelib:?}/$name"; fi ;;
+        esac
+        links+=("$entry")
+    done
+    [ ${#links[@]} -eq 0 ] || ln -s -t "$purelib" "${links[@]}" || fail 20 "cannot link the packages into $purelib"
+    if [ -d "$site/bin" ]; then
+        [ "$python" = /opt/pookie/venv/bin/python ] \
+            || sed -i "1s|^#!/opt/pookie/venv/bin/python\$|#!$python|" "$site"/bin/* \
+            || fail 20 "cannot point the scripts at $python"
+        ln -sf -t "$scripts" "$site"/bin/* || fail 20 "cannot link the scripts into $scripts"
+    fi
+}
+
 run_test() {
     shopt -s nullglob
     local wheels=("$POOKIE_WHEEL_DIR"/*.whl)
@@ -155,13 +205,18 @@ run_test() {
     local links=()
     [ -d "${PIP_CACHE_DIR:-/nonexistent}/pookie-target-wheels" ] \
         && links=(--find-links "$PIP_CACHE_DIR/pookie-target-wheels" --prefer-binary)
-    step "install: ${wheels[*]##*/} into $(python --version 2>&1)"
-    # test-extras: `pip install 'x.whl[test]'` brings the extra's requirements along.
-    [ -n "${POOKIE_TEST_EXTRAS:-}" ] && wheels=("${wheels[@]/%/[$POOKIE_TEST_EXTRAS]}")
-    python -m pip install --no-input "${links[@]}" "${wheels[@]}" || fail 20 "installing the wheel failed"
-    if [ -s "$job/test-requires.txt" ]; then
-        step "install test requirements"
-        python -m pip install --no-input "${links[@]}" -r "$job/test-requires.txt" || fail 20 "installing the test requirements failed"
+    if [ -f "$job/site/.pookie-installed" ]; then
+        step "install: ${wheels[*]##*/} and the tests' requirements were installed natively, for the target"
+        use_installed_site
+    else
+        step "install: ${wheels[*]##*/} into $(python --version 2>&1), with pip"
+        # test-extras: `pip install 'x.whl[test]'` brings the extra's requirements along.
+        [ -n "${POOKIE_TEST_EXTRAS:-}" ] && wheels=("${wheels[@]/%/[$POOKIE_TEST_EXTRAS]}")
+        python -m pip install --no-input "${links[@]}" "${wheels[@]}" || fail 20 "installing the wheel failed"
+        if [ -s "$job/test-requires.txt" ]; then
+            step "install test requirements"
+            python -m pip install --no-input "${links[@]}" -r "$job/test-requires.txt" || fail 20 "installing the test requirements failed"
+        fi
     fi
     # An empty directory, so the project's sources cannot shadow the installed wheel. Where
     # pookie asks for QEMU's core dumps (32-bit ARM, see executor/fault.rs) it is the job's own,
@@ -190,7 +245,8 @@ run_test() {
 
 case ${POOKIE_STAGE:-} in
     build) run_build ;;
+    install) run_install ;;
     test) run_test ;;
-    *) fail 2 "POOKIE_STAGE must be build or test" ;;
+    *) fail 2 "POOKIE_STAGE must be build, install or test" ;;
 esac
 step "done"

@@ -147,6 +147,37 @@ print(f"aarch64 fixture build, CPython 3.11: cross (zig) {cb:5.1f} s (run {cw:5.
 print(f"ratio emulate/cross: build {eb / cb:.1f}x, run {ew / cw:.1f}x (goal: at least 5)")
 PY
 
+
+# The aarch64 test job with a test requirement (pytest): the wheel and the requirement installed
+# natively in the build's image (cross mode) vs pip under QEMU (emulate mode), each forced on warm
+# images; time from the job's start to the user's test command, and the whole job.
+mkdir -p "$work/aarch64-test"
+cp -r "$repo/tests/fixtures/project/." "$work/aarch64-test/"
+sed -e 's/^targets = .*/&\ntest = "python -m pytest -q {project}\/tests"\ntest-requires = ["pytest"]/' \
+    "$work/aarch64/pookie.toml" > "$work/aarch64-test/pookie.toml"
+for mode in cross emulate; do
+    "$pookie" images --workspace "$work/aarch64-test" --linux-non-native-mode "$mode" > /dev/null
+    "$pookie" run --workspace "$work/aarch64-test" --linux-non-native-mode "$mode" > /dev/null 2>&1 || true # pip cache
+    "$pookie" run --workspace "$work/aarch64-test" --force --linux-non-native-mode "$mode" \
+        --report "$work/aarch64-test-$mode.json" > "$work/run.out" 2>&1 \
+        || { cat "$work/run.out" >&2; echo "aarch64 $mode test failed" >&2; exit 1; }
+    cp "$work/aarch64-test/.pookie/logs/cp311-manylinux_2_17_aarch64-test.log" "$work/aarch64-test-$mode.log"
+done
+python3 - "$work" <<'PY'
+import json, re, sys
+from pathlib import Path
+
+work = Path(sys.argv[1])
+marker = re.compile(r"::pookie:: \[([0-9.]+)\] (.*)")
+for mode, how in (("cross", "installed natively"), ("emulate", "pip under QEMU")):
+    test = next(n for n in json.loads((work / f"aarch64-test-{mode}.json").read_text())["nodes"]
+                if n["kind"] == "job" and n["stage"] == "test")
+    steps = [(float(t), what) for t, what in marker.findall((work / f"aarch64-test-{mode}.log").read_text())]
+    command = next(t for t, what in steps if what == "test")
+    print(f"aarch64 test job (+ pytest), {mode:<7} ({how}): start → tests {command - test['started_at']:5.1f} s, "
+          f"job {test['seconds']:5.1f} s")
+PY
+
 fi
 
 # The same for build backends that run tools at build time, where a cross build must keep the

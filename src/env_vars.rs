@@ -31,7 +31,8 @@ impl EnvVars {
     // Set in every job (images/job.sh and the user's commands read them).
     /// The build identifier, `cp313-manylinux_2_17_x86_64`.
     pub const POOKIE_BUILD_ID: &str = "POOKIE_BUILD_ID";
-    /// `build` or `test`.
+    /// `build` or `test` (`install` in the native first stage of a test job, see
+    /// `JobNode::install_image`).
     pub const POOKIE_STAGE: &str = "POOKIE_STAGE";
     /// The CPython version, `3.13` or `3.14t`.
     pub const POOKIE_PYTHON: &str = "POOKIE_PYTHON";

@@ -213,6 +213,11 @@ fn aarch64_wheels_cross_compiled_and_emulated_pass_their_tests_under_qemu() {
     assert_eq!(build["env"]["POOKIE_ZIG_TARGET"], "aarch64-linux-gnu.2.17");
     assert_eq!(test["runner"], "qemu-aarch64");
     assert_eq!(test["image"], "python/linux-aarch64/runtime/cp311");
+    // pip resolves and installs for the target in the build's image: only the tests run emulated.
+    assert_eq!(test["install_image"], build["image"]);
+    let log = p.log(&format!("{id}-test.log"));
+    assert!(log.contains("were installed natively, for the target"), "{log}");
+    assert!(!log.contains("with pip"), "pip ran under QEMU:\n{log}");
     let (wheel, sos) = the_wheel(&p, "manylinux_2_17_aarch64", EM_AARCH64, suffix);
     for (name, bytes) in &sos {
         let comment = readelf(bytes, &["-p", ".comment"]);
@@ -237,6 +242,7 @@ fn aarch64_wheels_cross_compiled_and_emulated_pass_their_tests_under_qemu() {
     assert_eq!(build["runner"], "qemu-aarch64");
     assert_eq!(build["image"], "python/linux-aarch64/gcc/cp311");
     assert_eq!(test["image"], "python/linux-aarch64/gcc/cp311");
+    assert!(test["install_image"].is_null());
     let (wheel, sos) = the_wheel(&p, "manylinux_2_17_aarch64", EM_AARCH64, suffix);
     for (name, bytes) in &sos {
         let comment = readelf(bytes, &["-p", ".comment"]);

@@ -115,6 +115,7 @@ fn json_has_the_documented_fields() {
             "python",
             "stage",
             "image",
+            "install_image",
             "runner",
             "runnable",
             "reason",
@@ -501,4 +502,51 @@ fn config_settings_are_passed_by_pookie_build_wheel() {
         "pookie-build-wheel -C 'builddir=build dir' -C setup-args=-Dblas=none -C setup-args=-Dsimd=false"
     );
     assert_eq!(command("cp312-win_amd64"), "python -m build --wheel");
+}
+
+/// Tests under QEMU of cross builds install in the build's own (native) image first, so that pip
+/// does not run emulated; emulated builds, native targets and the Pythons an abi3 build of
+/// another Python serves install in the test's own image.
+#[test]
+fn cross_tests_under_qemu_install_in_the_build_image() {
+    let ws = Workspace::with_config(
+        "targets = [\"manylinux_2_17_x86_64\", \"manylinux_2_17_aarch64\"]\npython = [\"3.12\", \"3.13\"]\ntest = \"pytest\"\n",
+    );
+    let installs = |args: &[&str]| -> BTreeMap<String, Value> {
+        let plan = plan_json(&ws, args);
+        let jobs = plan["jobs"].as_array().unwrap();
+        let image_of = |name: String| jobs.iter().find(|j| j["name"] == name.as_str()).unwrap()["image"].clone();
+        jobs.iter()
+            .filter(|j| j["stage"] == "test")
+            .map(|j| {
+                let id = j["build_id"].as_str().unwrap().to_string();
+                let install = j["install_image"].clone();
+                if !install.is_null() {
+                    assert_eq!(install, image_of(format!("{id}/build")), "{id}: the build's own image");
+                    assert_eq!(j["runner"], "qemu-aarch64");
+                }
+                (id, install)
+            })
+            .collect()
+    };
+    let cross = installs(&[]);
+    let natively: Vec<&str> = cross.iter().filter(|(_, i)| !i.is_null()).map(|(id, _)| id.as_str()).collect();
+    assert_eq!(natively, ["cp312-manylinux_2_17_aarch64", "cp313-manylinux_2_17_aarch64"]);
+    assert!(installs(&["--linux-non-native-mode", "emulate"]).values().all(Value::is_null));
+
+    let ws = Workspace::with_config(
+        "targets = [\"manylinux_2_17_aarch64\"]\npython = [\"3.12\", \"3.13\"]\ntest = \"pytest\"\nabi3 = true\n",
+    );
+    let plan = plan_json(&ws, &[]);
+    let installs: BTreeMap<&str, bool> = plan["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|j| j["stage"] == "test")
+        .map(|j| (j["build_id"].as_str().unwrap(), !j["install_image"].is_null()))
+        .collect();
+    assert_eq!(
+        installs,
+        BTreeMap::from([("cp312-manylinux_2_17_aarch64", true), ("cp313-manylinux_2_17_aarch64", false)])
+    );
 }

@@ -4,6 +4,7 @@
 use super::log::{last_lines, open_log};
 use crate::engine::Engine;
 use crate::engine::MANAGED_LABEL;
+use crate::env_vars::EnvVars;
 use crate::plan::layout::JobEntry;
 use crate::plan::{HostDir, JobNode, Stage};
 use crate::process::{self, Cancel, Exit};
@@ -88,17 +89,49 @@ impl JobExit {
     }
 }
 
-/// Runs `job` in the image `image`; test jobs install `wheels`. Returns the job's finished
-/// wheels (build jobs) or nothing.
-pub fn run(ctx: &Context, job: &JobNode, image: &str, wheels: &[PathBuf]) -> Result<Vec<PathBuf>, NotPassed> {
+/// Runs `job` in the image `image`; test jobs install `wheels`, first in `install_image` when
+/// the plan gives the job one (see [`JobNode::install_image`]). Returns the job's finished wheels
+/// (build jobs) or nothing.
+pub fn run(
+    ctx: &Context,
+    job: &JobNode,
+    image: &str,
+    install_image: Option<&str>,
+    wheels: &[PathBuf],
+) -> Result<Vec<PathBuf>, NotPassed> {
     let dir = ctx.workspace.join(&job.dir);
     let log_path = ctx.workspace.join(&job.log);
     prepare(ctx, job, &dir, wheels).map_err(|e| format!("cannot prepare {}: {e}", dir.display()))?;
     let _ = std::fs::remove_file(&log_path);
-    let mut log = open_log(&log_path)?;
-    let _ = writeln!(log, "::pookie:: {} in {image}", job.name);
-
     let name = format!("pookie-{}-{}", ctx.run_id, job.name.replace('/', "-"));
+    // The install stage leaves the installed tree, or nothing (then the tests' own pip
+    // installs): only a job directory it cannot use fails the job.
+    if let Some(install_image) = install_image {
+        container(ctx, job, &format!("{name}-install"), install_image, Some(INSTALL_STAGE), &log_path)?;
+    }
+    container(ctx, job, &name, image, None, &log_path)?;
+    match job.stage {
+        Stage::Test => Ok(Vec::new()),
+        Stage::Build => Ok(collect(&JobEntry::Out.on_host(&dir), job)?),
+    }
+}
+
+/// images/job.sh's stage that installs a test job's wheel and requirements for the target.
+const INSTALL_STAGE: &str = "install";
+
+/// Runs images/job.sh for `job` in a fresh container `name` of `image` (as `stage` when given,
+/// else the job's own), appending to the job's log.
+fn container(
+    ctx: &Context,
+    job: &JobNode,
+    name: &str,
+    image: &str,
+    stage: Option<&str>,
+    log_path: &Path,
+) -> Result<(), NotPassed> {
+    let dir = ctx.workspace.join(&job.dir);
+    let mut log = open_log(log_path)?;
+    let _ = writeln!(log, "::pookie:: {}{} in {image}", job.name, stage.map(|s| format!(" ({s})")).unwrap_or_default());
     let mut args: Vec<String> = vec![
         "run".into(),
         "--rm".into(),
@@ -120,7 +153,11 @@ pub fn run(ctx: &Context, job: &JobNode, image: &str, wheels: &[PathBuf]) -> Res
         args.push(format!("--volume={}:{}{ro}", host.display(), m.container));
     }
     for (k, v) in &job.env {
-        args.push(format!("--env={k}={v}"));
+        if let (Some(stage), EnvVars::POOKIE_STAGE) = (stage, k.as_str()) {
+            args.push(format!("--env={k}={stage}"));
+        } else {
+            args.push(format!("--env={k}={v}"));
+        }
     }
     // By name only: the engine's client takes the value from the environment it inherits, so it
     // never appears on a command line.
@@ -132,29 +169,23 @@ pub fn run(ctx: &Context, job: &JobNode, image: &str, wheels: &[PathBuf]) -> Res
 
     let timeout = job.timeout_secs.map(Duration::from_secs);
     let stop = || {
-        let _ = ctx.engine.output(["rm", "-f", "--", &name]);
+        let _ = ctx.engine.output(["rm", "-f", "--", name]);
     };
     let exit = process::run_logged(ctx.engine.cmd_logged(&args, &log), &log, timeout, ctx.cancel, stop)
         .map_err(|e| format!("cannot run the engine: {e}"))?;
     drop(log);
     match exit {
-        Exit::Code(0) => {}
-        Exit::Code(code) => {
-            return Err(match JobExit::from_code(code) {
-                Some(JobExit::NoWindowsPython) => {
-                    NotPassed::NoWindowsPython(last_lines(&log_path, 1).replace("::pookie:: ", ""))
-                }
-                Some(JobExit::TestsSigbus) => sigbus(&dir, &log_path),
-                _ => reason(code, &log_path).into(),
-            });
-        }
-        Exit::Signal => return Err("the container was killed".to_string().into()),
-        Exit::TimedOut => return Err(format!("timed out after {}s", job.timeout_secs.unwrap_or(0)).into()),
-        Exit::Cancelled => return Err("interrupted".to_string().into()),
-    }
-    match job.stage {
-        Stage::Test => Ok(Vec::new()),
-        Stage::Build => Ok(collect(&JobEntry::Out.on_host(&dir), job)?),
+        Exit::Code(0) => Ok(()),
+        Exit::Code(code) => Err(match JobExit::from_code(code) {
+            Some(JobExit::NoWindowsPython) => {
+                NotPassed::NoWindowsPython(last_lines(log_path, 1).replace("::pookie:: ", ""))
+            }
+            Some(JobExit::TestsSigbus) => sigbus(&dir, log_path),
+            _ => reason(code, log_path).into(),
+        }),
+        Exit::Signal => Err("the container was killed".to_string().into()),
+        Exit::TimedOut => Err(format!("timed out after {}s", job.timeout_secs.unwrap_or(0)).into()),
+        Exit::Cancelled => Err("interrupted".to_string().into()),
     }
 }
 

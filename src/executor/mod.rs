@@ -366,8 +366,8 @@ impl Workers<'_> {
                 }
             }
             Node::Job(j) => {
-                let image = j.image.as_deref().and_then(|n| self.tags.get(n)).copied().unwrap_or("");
-                match job::run(&self.jobs, j, image, input) {
+                let tag = |name: &Option<String>| name.as_deref().and_then(|n| self.tags.get(n)).copied();
+                match job::run(&self.jobs, j, tag(&j.image).unwrap_or(""), tag(&j.install_image), input) {
                     Ok(wheels) => {
                         // A cache that cannot be written only costs a later rebuild.
                         if let Some(key) = key {

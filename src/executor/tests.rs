@@ -35,6 +35,7 @@ fn job(minor: u8, stage: Stage, runner: Runner) -> Node {
         id,
         stage,
         image: Some(format!("python/cp3{minor}")),
+        install_image: None,
         runner,
         command: "true".into(),
         before: None,

@@ -29,6 +29,9 @@ pub enum JobEntry {
     Out,
     /// Test: the wheel to install.
     Wheel,
+    /// Test: the wheel and the test requirements installed for the target by the install stage
+    /// (a site directory; `.pookie-installed` in it once complete).
+    Site,
 }
 
 impl JobEntry {
@@ -42,6 +45,7 @@ impl JobEntry {
             JobEntry::Wheels => "wheels",
             JobEntry::Out => "out",
             JobEntry::Wheel => "wheel",
+            JobEntry::Site => "site",
         }
     }
 

@@ -190,6 +190,11 @@ pub struct JobNode {
     pub stage: Stage,
     /// Name of the image node the job runs in (None when not runnable).
     pub image: Option<String>,
+    /// Tests under QEMU of a cross build: the build's (native) image, where the wheel and the
+    /// test requirements are installed for the target before the tests run, so that pip does
+    /// not run emulated (images/job.sh's `install` stage). None: the test job installs them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub install_image: Option<String>,
     pub runner: Runner,
     /// The user's command (build or test), run by bash.
     pub command: String,

@@ -203,11 +203,19 @@ impl Builder<'_> {
                 build_job.env.insert(EnvVars::POOKIE_TEST_EXTRAS.into(), s.test_extras.join(","));
             }
         }
+        // Tests under QEMU of a cross build: pip resolves and installs for the target in the
+        // build's native image, and only the tests run emulated. An abi3 build shared by several
+        // Pythons has no native image of this cell's Python: its tests install under QEMU.
+        let install_image = match (&runner, how, shared, &self.graph[build]) {
+            (Runner::Qemu { .. }, BuildHow::Cross { .. }, None, Node::Job(b)) => b.image.clone(),
+            _ => None,
+        };
         let job = self.add(Node::Job(JobNode {
             name: format!("{id}/test"),
             id,
             stage: Stage::Test,
             image: test_image.map(|i| self.graph[i].name().to_string()),
+            install_image,
             runner,
             command: with_placeholders(&test),
             before: before_test.filter(|h| !h.trim().is_empty()).map(|h| with_placeholders(&h)),
@@ -269,6 +277,7 @@ impl Builder<'_> {
             id,
             stage: Stage::Build,
             image: Some(self.graph[build_image].name().to_string()),
+            install_image: None,
             runner,
             command: with_placeholders(command),
             before: before.map(with_placeholders),

@@ -191,7 +191,7 @@ pub fn json(plan: &Plan) -> String {
             let reason = j.runner.not_run_reason();
             json!({
                 "name": j.name, "build_id": j.id, "target": j.id.target, "python": j.id.python,
-                "stage": j.stage, "image": j.image, "runner": j.runner.label(), "runnable": reason.is_none(),
+                "stage": j.stage, "image": j.image, "install_image": j.install_image, "runner": j.runner.label(), "runnable": reason.is_none(),
                 "reason": reason, "command": j.command, "before": j.before, "env_pass": j.env_pass, "test_requires": j.test_requires, "env": j.env,
                 "dir": j.dir, "log": j.log, "mounts": j.mounts, "repair": j.repair, "abi3": j.abi3, "output_dir": j.output_dir,
                 "timeout_secs": j.timeout_secs, "depends_on": plan.dependencies(i),
