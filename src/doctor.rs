@@ -68,8 +68,8 @@ impl Needs {
             if !image.arch.runs_natively_on(host) {
                 n.emulated.insert(image.arch);
             }
-            if image.layer == Layer::Base {
-                n.images.insert(image.from.clone());
+            if let (Layer::Base, Some(from)) = (image.layer, &image.from) {
+                n.images.insert(from.clone());
             }
             n.images.extend(image.sources.iter().cloned());
             for c in &image.context {

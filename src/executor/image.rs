@@ -71,9 +71,10 @@ impl Builder<'_> {
         // A layer is current only while the image it was built FROM is the same one: a re-pulled
         // `debian:bookworm-slim` rebuilds the base layer, which in turn rebuilds its children
         // (their tags, derived from declared inputs, stay the same).
+        let from = node.from.as_deref().ok_or(LayerError::Unresolved)?;
         let mut from_id = match node.layer {
-            Layer::Base => self.base_image_id(&node.from, log)?,
-            _ => self.image_id(&node.from).ok_or_else(|| LayerError::MissingParent(node.from.clone()))?,
+            Layer::Base => self.base_image_id(from, log)?,
+            _ => self.image_id(from).ok_or_else(|| LayerError::MissingParent(from.into()))?,
         };
         // Images the recipe copies from count like the parent (a rebuilt target image rebuilds
         // the cross layers that took its headers).

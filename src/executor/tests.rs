@@ -20,7 +20,7 @@ fn image(name: &str) -> Node {
         family: Family::LinuxX86_64,
         arch: Arch::X86_64,
         recipe: "python",
-        from: "debian:bookworm-slim".into(),
+        from: Some("debian:bookworm-slim".into()),
         args: BTreeMap::new(),
         context: vec![],
         sources: vec![],

@@ -100,8 +100,9 @@ pub struct ImageNode {
     pub family: Family,
     pub arch: Arch,
     pub recipe: &'static str,
-    /// Image this layer is built `FROM`: the family's base image or the parent layer's tag.
-    pub from: String,
+    /// Image this layer is built `FROM`: the family's base image or the parent layer's tag; None
+    /// while the parent's tag is unresolved.
+    pub from: Option<String>,
     pub args: BTreeMap<String, String>,
     pub context: Vec<ContextFile>,
     /// Other images the recipe copies files from (`COPY --from`), e.g. the target's headers for

@@ -619,11 +619,10 @@ impl Builder<'_> {
             Node::Job(_) => unreachable!("images derive from images"),
         });
         let from = match &parent_tag {
-            Some(Some(t)) => t.clone(),
-            Some(None) => "(unresolved)".to_string(),
-            None => from,
+            Some(t) => t.clone(),
+            None => Some(from),
         };
-        if parent.is_some() {
+        if let (Some(_), Some(from)) = (parent, &from) {
             args.insert("PARENT".into(), from.clone());
         }
         let digests: Vec<(&str, &str)> = context
@@ -635,13 +634,11 @@ impl Builder<'_> {
                 }
             })
             .collect();
-        let tag = match parent_tag {
-            Some(None) => None,
-            _ => {
-                let hash = image::content_hash(recipe, &from, &args, &digests);
-                Some(format!("pookie/{}:{hash}", name.replace('/', "-")))
-            }
-        };
+        // Unresolved with its parent.
+        let tag = from.as_deref().map(|from| {
+            let hash = image::content_hash(recipe, from, &args, &digests);
+            format!("pookie/{}:{hash}", name.replace('/', "-"))
+        });
         let node = ImageNode {
             name,
             layer,

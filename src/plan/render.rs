@@ -46,8 +46,11 @@ pub fn text(plan: &Plan) -> String {
 
     let images: Vec<_> = plan.images().collect();
     let _ = writeln!(out, "\nImages ({} layers)", images.len());
-    let mut roots: Vec<&str> =
-        images.iter().filter(|(i, _)| parent_image(plan, *i).is_none()).map(|(_, n)| n.from.as_str()).collect();
+    let mut roots: Vec<&str> = images
+        .iter()
+        .filter(|(i, _)| parent_image(plan, *i).is_none())
+        .filter_map(|(_, n)| n.from.as_deref())
+        .collect();
     roots.dedup();
     let mut seen = BTreeSet::new();
     for root in roots {
@@ -57,7 +60,7 @@ pub fn text(plan: &Plan) -> String {
         let _ = writeln!(out, "  {root}");
         let children: Vec<NodeIndex> = images
             .iter()
-            .filter(|(i, n)| parent_image(plan, *i).is_none() && n.from == root)
+            .filter(|(i, n)| parent_image(plan, *i).is_none() && n.from.as_deref() == Some(root))
             .map(|(i, _)| *i)
             .collect();
         tree(plan, &children, "  ", &mut out);
@@ -225,11 +228,11 @@ pub fn dot(plan: &Plan) -> String {
                 let label = lines(&[&n.name, n.tag.as_deref().unwrap_or("(unresolved)")]);
                 let _ =
                     writeln!(out, "  {} [shape=box, style=filled, fillcolor=\"#dde8f5\", label={label}];", q(&n.name));
-                if parent_image(plan, i).is_none() && externals.insert(n.from.clone()) {
-                    let _ = writeln!(out, "  {} [shape=cylinder];", q(&n.from));
-                }
-                if parent_image(plan, i).is_none() {
-                    let _ = writeln!(out, "  {} -> {};", q(&n.from), q(&n.name));
+                if let (None, Some(from)) = (parent_image(plan, i), &n.from) {
+                    if externals.insert(from.clone()) {
+                        let _ = writeln!(out, "  {} [shape=cylinder];", q(from));
+                    }
+                    let _ = writeln!(out, "  {} -> {};", q(from), q(&n.name));
                 }
             }
             Node::Job(j) => {
