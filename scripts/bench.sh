@@ -10,6 +10,8 @@
 # - `pookie plan` on 10 targets × 6 Pythons (the recorded python-build-standalone release);
 # - the aarch64 build of the fixture (CPython 3.11) in cross mode (zig on this CPU) and in
 #   emulate mode (gcc under QEMU), each forced on warm images, and the ratio emulate/cross;
+# - its test job with pytest as a test requirement: installed natively in the build's image
+#   (cross mode) vs by pip under QEMU (emulate mode), time until the tests start;
 #   the same for a scikit-build-core + pybind11 (CMake) and a numpy C API fixture.
 #
 # Needs the engine, QEMU and the images that scripts/setup.sh makes (override with BENCH_IMAGE,
