@@ -344,8 +344,14 @@ impl NodeRunner for Workers<'_> {
     }
 
     fn job_key(&self, job: &JobNode, upstream: Option<&str>) -> String {
-        let image = job.image.as_deref().and_then(|n| self.tags.get(n)).copied().unwrap_or("");
-        cache::JobCache::key(job, self.jobs.engine.kind.program(), image, self.project_digest, upstream)
+        let tag = |name: &Option<String>| name.as_deref().and_then(|n| self.tags.get(n)).copied().unwrap_or("");
+        // The image that installs a test's wheel is read too (today the build's, already in
+        // `upstream`; said here so that no later choice of install image escapes the key).
+        let images = match &job.install_image {
+            Some(_) => format!("{};{}", tag(&job.image), tag(&job.install_image)),
+            None => tag(&job.image).to_string(),
+        };
+        cache::JobCache::key(job, self.jobs.engine.kind.program(), &images, self.project_digest, upstream)
     }
 
     fn lost(&self) -> bool {
