@@ -163,12 +163,17 @@ run_install() {
 # older metadata included), links to console scripts in its scripts folder. pip wrote the scripts
 # for the build image's /opt/pookie/venv/bin/python, where pookie's test images have theirs too.
 # Links, and as few processes as possible: each costs a fraction of a second under QEMU.
-use_installed_site() {
-    local site=$job/site python paths purelib scripts entry name links=() old
-    python=$(command -v python) || fail 20 "no python on PATH"
+purelib= scripts=
+site_paths() { # the test environment's site-packages and scripts folders
+    local paths
     paths=$(python -c 'import sysconfig; print(sysconfig.get_path("purelib")); print(sysconfig.get_path("scripts"))') \
         || fail 20 "cannot ask python for its site-packages"
     { read -r purelib; read -r scripts; } <<< "$paths"
+}
+
+link_installed_site() {
+    local site=$job/site python entry name links=() old
+    python=$(command -v python) || fail 20 "no python on PATH"
     for entry in "$site"/* "$site"/.[!.]*; do
         name=${entry##*/}
         case $name in
@@ -193,9 +198,22 @@ run_test() {
     [ ${#wheels[@]} -gt 0 ] || fail 2 "no wheel to test in $POOKIE_WHEEL_DIR"
     # Wine layers made from an archive without python.exe (see wine-python.sh).
     [ -f /opt/pookie/no-windows-python ] && fail 30 "no Windows CPython: $(cat /opt/pookie/no-windows-python)"
+    # Installed natively by the install stage, unless before-test changes the environment's
+    # packages: pip then installs here, against what before-test installed, as it would without
+    # the install stage (the packages' metadata before and after it are compared).
+    local native= packages=
+    if [ -f "$job/site/.pookie-installed" ]; then
+        native=1
+        site_paths
+        packages=$(printf '%s\n' "$purelib"/*.dist-info)
+    fi
     if [ -f "$job/before.sh" ]; then
         step "before-test"
         (cd "$job/src" && bash -eo pipefail "$job/before.sh") || fail 23 "the before-test command failed (exit $?)"
+        if [ -n "$native" ] && [ "$(printf '%s\n' "$purelib"/*.dist-info)" != "$packages" ]; then
+            native=
+            step "before-test changed the test environment's packages: the wheel is installed here, with pip"
+        fi
     fi
     # Wheels of requirements the build compiled for the target, which the index lacks (see
     # pookie-build-wheel): the tests install those rather than compile them again under QEMU.
@@ -205,9 +223,9 @@ run_test() {
     local links=()
     [ -d "${PIP_CACHE_DIR:-/nonexistent}/pookie-target-wheels" ] \
         && links=(--find-links "$PIP_CACHE_DIR/pookie-target-wheels" --prefer-binary)
-    if [ -f "$job/site/.pookie-installed" ]; then
+    if [ -n "$native" ]; then
         step "install: ${wheels[*]##*/} and the tests' requirements were installed natively, for the target"
-        use_installed_site
+        link_installed_site
     else
         step "install: ${wheels[*]##*/} into $(python --version 2>&1), with pip"
         # test-extras: `pip install 'x.whl[test]'` brings the extra's requirements along.
