@@ -235,6 +235,17 @@ fn aarch64_wheels_cross_compiled_and_emulated_pass_their_tests_under_qemu() {
     tests_passed_on(&p, id, "linux-aarch64");
     let cross_secs = job(&cross, "build")["seconds"].as_f64().unwrap();
 
+    // A before-test that installs a package: pip then installs the wheel under QEMU, against it.
+    let toml_path = p.dir().join("pookie.toml");
+    let toml = std::fs::read_to_string(&toml_path).unwrap();
+    std::fs::write(&toml_path, toml.replacen("test = ", "before-test = \"python -m pip install -q six\"\ntest = ", 1))
+        .unwrap();
+    run_ok(&p, &["--force"]);
+    let log = p.log(&format!("{id}-test.log"));
+    assert!(log.contains("before-test changed the test environment's packages"), "{log}");
+    tests_passed_on(&p, id, "linux-aarch64");
+    std::fs::write(&toml_path, toml).unwrap();
+
     // emulate: gcc in the arm64 image under QEMU, tests there too.
     let emulated = run_ok(&p, &["--linux-non-native-mode", "emulate"]);
     let plan = p.plan(&["--linux-non-native-mode", "emulate"]);
