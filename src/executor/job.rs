@@ -28,25 +28,71 @@ pub struct Context<'a> {
 /// Label carrying the run a container belongs to, so an interrupted run can remove its own.
 pub const RUN_LABEL: &str = "org.pookie.run";
 
-/// Why a job did not pass: a one-line reason (details are in the job's log).
+/// Why a job did not pass (details are in the job's log); the summary shows it on one line.
 #[derive(Debug)]
 pub enum NotPassed {
-    Failed(String),
+    Failed(JobError),
     /// A Windows test whose image holds no Windows CPython (job.sh's exit code 30).
     NoWindowsPython(String),
     /// A test killed under QEMU by an access the target's kernel would have performed.
     EmulationLimit(String),
 }
 
-impl From<super::log::LogError> for NotPassed {
-    fn from(e: super::log::LogError) -> Self {
-        NotPassed::Failed(super::log::one_line(&e))
+/// What stopped a job: pookie's own steps around the container keep their cause (`#[source]`);
+/// a step of images/job.sh that failed is said in the words of [`reason`].
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error("cannot prepare {}", dir.display())]
+    Prepare {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot create {}", path.display())]
+    Mount {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Log(#[from] super::log::LogError),
+    #[error("cannot run the engine")]
+    Engine(#[source] std::io::Error),
+    /// A step of job.sh failed: its reason, from the exit code and the log.
+    #[error("{0}")]
+    Step(String),
+    #[error("the container was killed")]
+    Killed,
+    #[error("timed out after {0}s")]
+    TimedOut(u64),
+    #[error("interrupted")]
+    Interrupted,
+    #[error("cannot read the wheels in {}", dir.display())]
+    Collect {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("no wheel came out of the repair step")]
+    NoRepairedWheel,
+    /// A finished wheel whose name or tags do not fit the job (crate::wheel::check).
+    #[error("{0}")]
+    Wheel(String),
+}
+
+impl<E: Into<JobError>> From<E> for NotPassed {
+    fn from(e: E) -> Self {
+        NotPassed::Failed(e.into())
     }
 }
 
-impl From<String> for NotPassed {
-    fn from(reason: String) -> Self {
-        NotPassed::Failed(reason)
+impl NotPassed {
+    /// The one line the summary shows.
+    pub fn reason(&self) -> String {
+        match self {
+            NotPassed::Failed(e) => super::log::one_line(e),
+            NotPassed::NoWindowsPython(r) | NotPassed::EmulationLimit(r) => r.clone(),
+        }
     }
 }
 
@@ -101,7 +147,7 @@ pub fn run(
 ) -> Result<Vec<PathBuf>, NotPassed> {
     let dir = ctx.workspace.join(&job.dir);
     let log_path = ctx.workspace.join(&job.log);
-    prepare(ctx, job, &dir, wheels).map_err(|e| format!("cannot prepare {}: {e}", dir.display()))?;
+    prepare(ctx, job, &dir, wheels).map_err(|source| JobError::Prepare { dir: dir.clone(), source })?;
     let _ = std::fs::remove_file(&log_path);
     let name = format!("pookie-{}-{}", ctx.run_id, job.name.replace('/', "-"));
     // The install stage leaves the installed tree, or nothing (then the tests' own pip
@@ -148,7 +194,7 @@ fn container(
             HostDir::Cache(p) => ctx.cache_dir.join(p),
         };
         // The engine would create a missing directory as root.
-        std::fs::create_dir_all(&host).map_err(|e| format!("cannot create {}: {e}", host.display()))?;
+        std::fs::create_dir_all(&host).map_err(|source| JobError::Mount { path: host.clone(), source })?;
         let ro = if m.read_only { ":ro" } else { "" };
         args.push(format!("--volume={}:{}{ro}", host.display(), m.container));
     }
@@ -172,7 +218,7 @@ fn container(
         let _ = ctx.engine.output(["rm", "-f", "--", name]);
     };
     let exit = process::run_logged(ctx.engine.cmd_logged(&args, &log), &log, timeout, ctx.cancel, stop)
-        .map_err(|e| format!("cannot run the engine: {e}"))?;
+        .map_err(JobError::Engine)?;
     drop(log);
     match exit {
         Exit::Code(0) => Ok(()),
@@ -181,11 +227,11 @@ fn container(
                 NotPassed::NoWindowsPython(last_lines(log_path, 1).replace("::pookie:: ", ""))
             }
             Some(JobExit::TestsSigbus) => sigbus(&dir, log_path),
-            _ => reason(code, log_path).into(),
+            _ => JobError::Step(reason(code, log_path)).into(),
         }),
-        Exit::Signal => Err("the container was killed".to_string().into()),
-        Exit::TimedOut => Err(format!("timed out after {}s", job.timeout_secs.unwrap_or(0)).into()),
-        Exit::Cancelled => Err("interrupted".to_string().into()),
+        Exit::Signal => Err(JobError::Killed.into()),
+        Exit::TimedOut => Err(JobError::TimedOut(job.timeout_secs.unwrap_or(0)).into()),
+        Exit::Cancelled => Err(JobError::Interrupted.into()),
     }
 }
 
@@ -238,7 +284,7 @@ fn sigbus(dir: &Path, log_path: &Path) -> NotPassed {
     }
     let (outcome, reason) = match verdict {
         super::fault::Verdict::KernelFixesUp(r) => (NotPassed::EmulationLimit(r.clone()), r),
-        super::fault::Verdict::Fault(r) => (NotPassed::Failed(r.clone()), r),
+        super::fault::Verdict::Fault(r) => (JobError::Step(r.clone()).into(), r),
     };
     if let Ok(mut log) = open_log(log_path) {
         let _ = writeln!(log, "::pookie:: {reason}");
@@ -293,18 +339,18 @@ fn reason(code: i32, log: &Path) -> String {
 }
 
 /// The repaired wheels of a build job, each checked against the job's target and Python.
-fn collect(out: &Path, job: &JobNode) -> Result<Vec<PathBuf>, String> {
+fn collect(out: &Path, job: &JobNode) -> Result<Vec<PathBuf>, JobError> {
     let mut wheels: Vec<PathBuf> = std::fs::read_dir(out)
-        .map_err(|e| format!("cannot read {}: {e}", out.display()))?
+        .map_err(|source| JobError::Collect { dir: out.to_path_buf(), source })?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "whl"))
         .collect();
     wheels.sort();
     if wheels.is_empty() {
-        return Err("no wheel came out of the repair step".into());
+        return Err(JobError::NoRepairedWheel);
     }
     for w in &wheels {
-        crate::wheel::check(w, &job.id, job.abi3)?;
+        crate::wheel::check(w, &job.id, job.abi3).map_err(JobError::Wheel)?;
     }
     Ok(wheels)
 }
@@ -313,6 +359,21 @@ fn collect(out: &Path, job: &JobNode) -> Result<Vec<PathBuf>, String> {
 mod tests {
     use super::*;
     use std::collections::BTreeSet;
+
+    /// pookie's own failures keep their cause, and the summary says both on one line.
+    #[test]
+    fn reasons_keep_their_cause_on_one_line() {
+        let e: NotPassed = JobError::Prepare {
+            dir: PathBuf::from("/w/.pookie/jobs/x-build"),
+            source: std::io::Error::new(std::io::ErrorKind::StorageFull, "No space left on device"),
+        }
+        .into();
+        let NotPassed::Failed(inner) = &e else { panic!("{e:?}") };
+        assert!(std::error::Error::source(inner).is_some());
+        assert_eq!(e.reason(), "cannot prepare /w/.pookie/jobs/x-build: No space left on device");
+        assert_eq!(NotPassed::from(JobError::TimedOut(60)).reason(), "timed out after 60s");
+        assert_eq!(NotPassed::EmulationLimit("unaligned LDRD".into()).reason(), "unaligned LDRD");
+    }
 
     /// job.sh's header table and every `fail N` in it name exactly the codes of [`JobExit`].
     #[test]

@@ -381,9 +381,14 @@ impl Workers<'_> {
                         }
                         (Status::Passed, None, wheels)
                     }
-                    Err(job::NotPassed::NoWindowsPython(e)) => (Status::NoWindowsPython, Some(e), vec![]),
-                    Err(job::NotPassed::EmulationLimit(e)) => (Status::EmulationLimit, Some(e), vec![]),
-                    Err(job::NotPassed::Failed(e)) => (failed_or_interrupted(cancel), Some(e), vec![]),
+                    Err(e) => {
+                        let status = match e {
+                            job::NotPassed::NoWindowsPython(_) => Status::NoWindowsPython,
+                            job::NotPassed::EmulationLimit(_) => Status::EmulationLimit,
+                            job::NotPassed::Failed(_) => failed_or_interrupted(cancel),
+                        };
+                        (status, Some(e.reason()), vec![])
+                    }
                 }
             }
         }
