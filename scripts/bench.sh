@@ -8,6 +8,7 @@
 # - a warm re-run with nothing changed (every job cached, no container) and a re-run after
 #   touching one C file;
 # - `pookie plan` on 10 targets × 6 Pythons (the recorded python-build-standalone release);
+# - the standard matrix (bitarray: x86_64 + aarch64 cross × CPython 3.13, 3.14) beside its floor;
 # - the aarch64 build of the fixture (CPython 3.11) in cross mode (zig on this CPU) and in
 #   emulate mode (gcc under QEMU), each forced on warm images, and the ratio emulate/cross;
 # - its test job with pytest as a test requirement: installed natively in the build's image
@@ -16,7 +17,8 @@
 #
 # Needs the engine, QEMU and the images that scripts/setup.sh makes (override with BENCH_IMAGE,
 # BENCH_X86_64_IMAGE and BENCH_ARM64_IMAGE).
-# Usage: scripts/bench.sh   (BENCH_ONLY_BACKENDS=1: only the build-backend comparison)
+# Usage: scripts/bench.sh   (BENCH_ONLY_BACKENDS=1: only the build-backend comparison;
+#                            BENCH_ONLY_STANDARD=1: only the standard matrix)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 image=${BENCH_IMAGE:-debian-pythons:sid}
@@ -28,8 +30,9 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # A job cache of its own: results of earlier benchmark runs must not count.
 export POOKIE_CACHE_DIR=$work/cache
-# BENCH_ONLY_BACKENDS=1: the build-backend comparison below alone.
-if [ -z "${BENCH_ONLY_BACKENDS:-}" ]; then
+# BENCH_ONLY_BACKENDS=1: the build-backend comparison below alone; BENCH_ONLY_STANDARD=1: the
+# standard matrix alone.
+if [ -z "${BENCH_ONLY_BACKENDS:-}${BENCH_ONLY_STANDARD:-}" ]; then
 cp -r "$repo/tests/fixtures/project" "$work/project"
 cat > "$work/project/pookie.toml" <<TOML
 targets = ["manylinux_2_17_x86_64"]
@@ -181,6 +184,103 @@ for mode, how in (("cross", "installed natively"), ("emulate", "pip under QEMU")
 PY
 
 fi
+
+# The standard matrix: bitarray 3.12.3 (C; its self-test, ~500 tests) for manylinux_2_17 x86_64
+# and aarch64 (cross, tests under QEMU) × CPython 3.13 and 3.14, warm images, every job forced
+# (-j2) — beside its floor, measured in the same run: the same work by bare `docker run`s of the
+# same images, two cells at a time as -j2 runs them: the build command (zig for aarch64), the
+# wheel unpacked natively, the self-test (under QEMU for aarch64); no repair, no checks, nothing
+# of pookie around them. Needs an arm64 image with CPython 3.13 and 3.14 (BENCH_SID_ARM64_IMAGE):
+#   pookie base-image --suite sid --arch arm64 --tag debian-pythons:sid-arm64 \
+#     --package bash,ca-certificates,tar,gzip,xz-utils,zstd,python3.13-dev,python3.13-venv,python3.14-dev,python3.14-venv
+sid_arm64=${BENCH_SID_ARM64_IMAGE:-debian-pythons:sid-arm64}
+if [ -n "${BENCH_ONLY_BACKENDS:-}" ]; then
+    :
+elif docker image inspect "$sid_arm64" > /dev/null 2>&1; then
+    matrix=$work/standard
+    mkdir -p "$matrix/sdist"
+    sdist=$(python3 - "$matrix/sdist" <<'PY'
+import hashlib, json, os, sys, urllib.parse, urllib.request
+url = "https://pypi.org/pypi/bitarray/json"
+[sdist] = [u for u in json.load(urllib.request.urlopen(url, timeout=60))["releases"]["3.12.3"] if u["packagetype"] == "sdist"]
+data = urllib.request.urlopen(urllib.parse.urljoin(url, sdist["url"]), timeout=300).read()
+if hashlib.sha256(data).hexdigest() != sdist["digests"]["sha256"]:
+    sys.exit(f"{sdist['filename']}: sha256 differs from PyPI's")
+path = os.path.join(sys.argv[1], sdist["filename"])
+open(path, "wb").write(data)
+print(path)
+PY
+)
+    tar -xzf "$sdist" -C "$matrix" && mv "$matrix"/bitarray-3.12.3 "$matrix/project"
+    cat > "$matrix/project/pookie.toml" <<TOML
+targets = ["manylinux_2_17_x86_64", "manylinux_2_17_aarch64"]
+test = "python -c 'import bitarray, sys; sys.exit(not bitarray.test().wasSuccessful())'"
+[python]
+source = "image"
+versions = ["3.13", "3.14"]
+[images]
+linux-x86_64 = "$image"
+linux-aarch64 = "$sid_arm64"
+TOML
+    "$pookie" images --workspace "$matrix/project" > /dev/null
+    "$pookie" run --workspace "$matrix/project" -j2 > /dev/null 2>&1 || true # pip's cache, as a user's second run
+    "$pookie" plan --workspace "$matrix/project" --format json > "$matrix/plan.json"
+    start=$(date +%s.%N)
+    "$pookie" run --workspace "$matrix/project" -j2 --force --report "$matrix/report.json" > "$work/run.out" 2>&1 \
+        || { cat "$work/run.out" >&2; echo "the standard matrix failed" >&2; exit 1; }
+    end=$(date +%s.%N)
+    python3 - "$matrix" "$(python3 -c "print($end - $start)")" "${POOKIE_CACHE_DIR}" <<'PY' || exit 1
+import concurrent.futures, json, os, shutil, subprocess, sys, time
+from pathlib import Path
+
+matrix, wall, cache = Path(sys.argv[1]), float(sys.argv[2]), Path(sys.argv[3])
+plan = json.loads((matrix / "plan.json").read_text())
+tags = {i["name"]: i["tag"] for i in plan["images"]}
+jobs = {(j["build_id"], j["stage"]): j for j in plan["jobs"]}
+TEST = "import bitarray, sys; sys.exit(not bitarray.test().wasSuccessful())"
+
+def docker(image, job, env, *command, workdir="/pookie/job/src"):
+    """A bare container of `image` with the job's mounts (its directory, pip's cache)."""
+    args = ["docker", "run", "--rm", "-w", workdir]
+    for m in job["mounts"]:
+        host = job_dir(job) if "workspace" in m["host"] else cache / m["host"]["cache"]
+        host.mkdir(parents=True, exist_ok=True)
+        args += ["-v", f"{host}:{m['container']}"]
+    for k, v in env.items():
+        args += ["-e", f"{k}={v}"]
+    done = subprocess.run([*args, "--", image, *command], capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"floor: {' '.join(command)} in {image} failed:\n{done.stdout}{done.stderr}")
+
+def job_dir(job):
+    return matrix / "floor" / job["build_id"]
+
+def cell(build_id):
+    build, test = jobs[(build_id, "build")], jobs[(build_id, "test")]
+    d = job_dir(build)
+    shutil.rmtree(d, ignore_errors=True)
+    shutil.copytree(matrix / "project", d / "src", ignore=shutil.ignore_patterns(".pookie", "dist"))
+    docker(tags[build["image"]], build, build["env"], "pookie-build-wheel", "--outdir", "/pookie/job/wheel")
+    # Installed natively (bitarray has no requirements: the wheel unpacked), then only the test.
+    docker(tags[build["image"]], test, {}, "sh", "-c", "python -m zipfile -e /pookie/job/wheel/*.whl /pookie/job/site")
+    # In an empty directory, as pookie's tests: the project's sources would shadow the wheel.
+    docker(tags[test["image"]], test, {"PYTHONPATH": "/pookie/job/site"}, "python", "-c", TEST, workdir="/tmp")
+
+start = time.time()
+with concurrent.futures.ThreadPoolExecutor(2) as pool:
+    # The longest (emulated) cells first, as pookie orders them.
+    list(pool.map(cell, sorted({b for b, _ in jobs}, key=lambda b: ("x86_64" in b, b))))
+floor = time.time() - start
+print(f"standard matrix (bitarray 3.12.3, x86_64 + aarch64 cross × CPython 3.13, 3.14, -j2, forced): "
+      f"pookie {wall:5.1f} s, floor {floor:5.1f} s, ratio {wall / floor:.2f} (goal: at most 1.5)")
+report = json.loads((matrix / "report.json").read_text())
+for n in sorted((n for n in report["nodes"] if n["kind"] == "job"), key=lambda n: (n["build_id"], n["stage"])):
+    print(f"  {n['build_id']:<32} {n['stage']:<5} {n['seconds']:5.1f} s")
+PY
+else
+    echo "standard matrix: skipped (no $sid_arm64 image; see bench.sh for the command that makes it)"
+fi
+[ -z "${BENCH_ONLY_STANDARD:-}" ] || exit 0
 
 # The same for build backends that run tools at build time, where a cross build must keep the
 # tools native (cmake, ninja, Cython, the compiler) and take only headers from the target:
