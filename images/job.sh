@@ -141,8 +141,9 @@ run_build() {
 
 # A test job's first stage, in the build's native image when its tests run under QEMU: pip
 # resolves and installs the wheel and the tests' requirements for the target (pookie-build-wheel
-# --install-for-target) into site/, at native speed; the test stage copies them into place. When it cannot (a requirement only an sdist
-# satisfies), site/ is left out and the test stage installs with pip under QEMU.
+# --install-for-target) into site/, at native speed; the test stage links them into place. When
+# it cannot (a requirement only an sdist satisfies), site/ is left out and the test stage
+# installs with pip under QEMU.
 run_install() {
     shopt -s nullglob
     local wheels=("$POOKIE_WHEEL_DIR"/*.whl) site=$job/site
