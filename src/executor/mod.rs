@@ -344,12 +344,12 @@ impl NodeRunner for Workers<'_> {
     }
 
     fn job_key(&self, job: &JobNode, upstream: Option<&str>) -> String {
-        let tag = |name: &Option<String>| name.as_deref().and_then(|n| self.tags.get(n)).copied().unwrap_or("");
+        let image = self.tag(&job.image).unwrap_or("");
         // The image that installs a test's wheel is read too (today the build's, already in
         // `upstream`; said here so that no later choice of install image escapes the key).
-        let images = match &job.install_image {
-            Some(_) => format!("{};{}", tag(&job.image), tag(&job.install_image)),
-            None => tag(&job.image).to_string(),
+        let images = match self.tag(&job.install_image) {
+            Some(install) => format!("{image};{install}"),
+            None => image.to_string(),
         };
         cache::JobCache::key(job, self.jobs.engine.kind.program(), &images, self.project_digest, upstream)
     }
@@ -360,6 +360,11 @@ impl NodeRunner for Workers<'_> {
 }
 
 impl Workers<'_> {
+    /// The tag of the image node `name`, when it has one.
+    fn tag(&self, name: &Option<String>) -> Option<&str> {
+        name.as_deref().and_then(|n| self.tags.get(n)).copied()
+    }
+
     fn run_node(&self, node: &Node, key: Option<&str>, input: &[PathBuf]) -> (Status, Option<String>, Vec<PathBuf>) {
         let cancel = self.jobs.cancel;
         match node {
@@ -372,8 +377,7 @@ impl Workers<'_> {
                 }
             }
             Node::Job(j) => {
-                let tag = |name: &Option<String>| name.as_deref().and_then(|n| self.tags.get(n)).copied();
-                match job::run(&self.jobs, j, tag(&j.image).unwrap_or(""), tag(&j.install_image), input) {
+                match job::run(&self.jobs, j, self.tag(&j.image).unwrap_or(""), self.tag(&j.install_image), input) {
                     Ok(wheels) => {
                         // A cache that cannot be written only costs a later rebuild.
                         if let Some(key) = key {
