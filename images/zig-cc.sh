@@ -6,7 +6,7 @@
 # - zig enables UBSan in its default (debug) mode, which aborted correct-looking extensions
 #   under QEMU ("load of misaligned address"): -fno-sanitize=undefined, and -O2 unless the
 #   build says otherwise (a later -O wins). The fixed mode also keeps zig's own libraries
-#   (libc++, compiler-rt) the ones the zig-target layer built.
+#   (libc++, compiler-rt) the ones earlier jobs built into the shared zig cache.
 # - zig makes __DATE__/__TIME__ an error (-Werror=date-time, for reproducible builds); gcc and
 #   clang only warn, and projects use them in version strings: a warning here too.
 # - macOS extensions link as bundles (CPython's LDSHARED: `-bundle -undefined dynamic_lookup`),
@@ -53,9 +53,9 @@ done
 case ${POOKIE_ZIG_TARGET:-}/${shared:-}/${implib:-}/${compile_only:-} in
     *-windows-*/1//) set -- "$@" "-Wl,--out-implib=$(mktemp "${TMPDIR:-/tmp}/pookie-implib.XXXXXX")" ;;
 esac
-# Every Windows link strips (-s): zig keys its cached libc++ by it, and the zig-target layer
-# built the stripped one (an unstripped executable link, as CMake's compiler check makes,
-# rebuilt libc++ for two minutes).
+# Every Windows link strips (-s): zig keys its cached libc++ by it, so that every link finds
+# the one libc++ the first built (an unstripped executable link, as CMake's compiler check
+# makes, rebuilt libc++ for two minutes).
 case ${POOKIE_ZIG_TARGET:-}/${compile_only:-} in
     *-windows-*/) set -- "$@" -s ;;
 esac

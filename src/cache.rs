@@ -18,11 +18,15 @@ pub enum Bucket {
     Pip,
     /// ccache's, one per family and compiler (mounted into gcc and clang builds).
     Ccache,
+    /// zig's global caches, one per zig version and build machine architecture (mounted into zig
+    /// builds): each target's libc stubs, start files, compiler-rt and, for C++, libc++, built
+    /// on first use and shared by every later job and run.
+    Zig,
 }
 
 impl Bucket {
-    pub const ALL: [Bucket; 5] =
-        [Bucket::PythonArchives, Bucket::PythonIndex, Bucket::Jobs, Bucket::Pip, Bucket::Ccache];
+    pub const ALL: [Bucket; 6] =
+        [Bucket::PythonArchives, Bucket::PythonIndex, Bucket::Jobs, Bucket::Pip, Bucket::Ccache, Bucket::Zig];
 
     pub const fn name(self) -> &'static str {
         match self {
@@ -31,6 +35,7 @@ impl Bucket {
             Bucket::Jobs => "jobs",
             Bucket::Pip => "pip",
             Bucket::Ccache => "ccache",
+            Bucket::Zig => "zig",
         }
     }
 

@@ -69,6 +69,8 @@ impl EnvVars {
     pub const AUDITWHEEL_PLAT: &str = "AUDITWHEEL_PLAT";
     pub const SOURCE_DATE_EPOCH: &str = "SOURCE_DATE_EPOCH";
     pub const CCACHE_DIR: &str = "CCACHE_DIR";
+    /// zig's global cache: the zig cache bucket, in zig builds.
+    pub const ZIG_GLOBAL_CACHE_DIR: &str = "ZIG_GLOBAL_CACHE_DIR";
 
     // Set in test jobs.
     /// The wheel's extras the tests install (`test-extras`).

@@ -375,11 +375,8 @@ fn universal2_plans_one_job_over_both_slices() {
     );
     assert_eq!(build["env"]["POOKIE_PLATFORM"], "macosx_11_0_universal2");
     let names: Vec<&str> = plan["images"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap()).collect();
-    let zig_x86 = "toolchain/linux-x86_64/zig/x86_64-macos.11.0";
-    let both = "toolchain/linux-x86_64/zig/x86_64-macos.11.0/aarch64-macos.11.0";
-    assert!(names.contains(&zig_x86) && names.contains(&both), "{names:?}");
-    let layer = plan["images"].as_array().unwrap().iter().find(|i| i["name"] == both).unwrap();
-    assert_eq!(layer["args"]["ZIG_TARGET"], "aarch64-macos.11.0");
+    // Both slices' zig runtimes come from the zig cache bucket: no layer per zig target.
+    assert!(names.iter().all(|n| !n.starts_with("toolchain/linux-x86_64/zig/")), "{names:?}");
     let cross = plan["images"]
         .as_array()
         .unwrap()

@@ -45,13 +45,6 @@ pub const TOOLCHAIN: Recipe = Recipe {
     ],
 };
 
-/// zig's libc and libc++ for one zig target, prebuilt into the zig cache.
-pub const ZIG_TARGET: Recipe = Recipe {
-    name: "zig-target",
-    dockerfile: include_str!("../../images/zig-target.Dockerfile"),
-    files: &[("zig-target.sh", include_str!("../../images/zig-target.sh"))],
-};
-
 /// Cross layer from python-build-standalone archives (host and target in the build context).
 pub const CROSS_PYTHON: Recipe = Recipe {
     name: "cross-python",
@@ -97,7 +90,7 @@ pub const JOB_SCRIPT: &str = include_str!("../../images/job.sh");
 
 impl Recipe {
     pub fn by_name(name: &str) -> Option<&'static Recipe> {
-        [&BASE, &TOOLCHAIN, &ZIG_TARGET, &BEFORE_ALL, &PYTHON, &CROSS_PYTHON, &CROSS_PYTHON_IMAGE, &WINE_PYTHON]
+        [&BASE, &TOOLCHAIN, &BEFORE_ALL, &PYTHON, &CROSS_PYTHON, &CROSS_PYTHON_IMAGE, &WINE_PYTHON]
             .into_iter()
             .find(|r| r.name == name)
     }

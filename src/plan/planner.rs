@@ -23,6 +23,7 @@ pub use super::layout::JOB_MOUNT;
 use super::layout::{self, JobEntry};
 const PIP_CACHE: &str = "/pookie/cache/pip";
 const CCACHE: &str = "/pookie/cache/ccache";
+const ZIG_CACHE: &str = "/pookie/cache/zig";
 
 fn job_mount(dir: &std::path::Path) -> Mount {
     Mount { host: HostDir::Workspace(dir.to_path_buf()), container: JOB_MOUNT.into(), read_only: false }
@@ -93,7 +94,7 @@ impl Builder<'_> {
             BuildHow::Cross { .. } => (Toolchain::Zig, Runner::Native),
         };
         let own_image = |b: &mut Self| match how {
-            BuildHow::Cross { zig_target } => b.cross_python_layer(cell, zig_target),
+            BuildHow::Cross { .. } => b.cross_python_layer(cell),
             _ => b.python_layer(info.family, toolchain, cell),
         };
 
@@ -259,6 +260,20 @@ impl Builder<'_> {
         build_env.extend(compiler_env(toolchain, id.target, how));
         let mut build_mounts = vec![job_mount(&dir)];
         self.cache_mounts(cell, Some((info.family, toolchain)), &mut build_mounts, &mut build_env);
+        // zig builds its runtime for a target (libc stubs, start files, compiler-rt; libc++ for
+        // C++) on first use, into its global cache: one bucket per zig version and build machine
+        // shares them across targets' jobs and runs (zig locks its cache entries, so concurrent
+        // jobs build each once). Not in image layers, where every target cost a minute of
+        // libc++ that C projects never use.
+        if toolchain == Toolchain::Zig {
+            let arch = match &runner {
+                Runner::Qemu { arch } => *arch,
+                _ => Arch::X86_64,
+            };
+            let dir = PathBuf::from(Bucket::Zig.name()).join(format!("{}-{}", image::ZIG_VERSION, arch.as_str()));
+            build_mounts.push(Mount { host: HostDir::Cache(dir), container: ZIG_CACHE.into(), read_only: false });
+            build_env.insert(EnvVars::ZIG_GLOBAL_CACHE_DIR.into(), ZIG_CACHE.into());
+        }
         build_env.extend(pookie_env(&id.to_string(), Stage::Build, id.python, id.target.tag()));
         build_env.insert(EnvVars::POOKIE_WHEEL_DIR.into(), JobEntry::Wheels.in_container());
         let repair =
@@ -372,41 +387,6 @@ impl Builder<'_> {
         self.image(name, Layer::Toolchain, family, &image::TOOLCHAIN, String::new(), args, vec![], vec![], Some(base))
     }
 
-    /// The zig layer of one zig target: zig's libc (and libc++) for it, prebuilt once into the
-    /// image's zig cache, so that jobs — one per Python version — do not each spend a minute on it.
-    fn zig_target_layer(&mut self, family: Family, zig_target: &str) -> NodeIndex {
-        self.zig_targets_layer(family, &[zig_target])
-    }
-
-    /// The zig layers of several zig targets (a fat target's slices), each over the one before:
-    /// the first is the thin target's own layer, shared with its builds.
-    fn zig_targets_layer(&mut self, family: Family, zig_targets: &[&str]) -> NodeIndex {
-        let (zig_target, before) = zig_targets.split_last().expect("at least one zig target");
-        let name = match before {
-            [] => format!("toolchain/{family}/zig/{zig_target}"),
-            _ => format!("toolchain/{family}/zig/{}", zig_targets.join("/")),
-        };
-        if let Some(&i) = self.by_name.get(&name) {
-            return i;
-        }
-        let parent = match before {
-            [] => self.toolchain_layer(family, Toolchain::Zig),
-            _ => self.zig_targets_layer(family, before),
-        };
-        let args = BTreeMap::from([("ZIG_TARGET".to_string(), zig_target.to_string())]);
-        self.image(
-            name,
-            Layer::Toolchain,
-            family,
-            &image::ZIG_TARGET,
-            String::new(),
-            args,
-            vec![],
-            vec![],
-            Some(parent),
-        )
-    }
-
     /// The layer holding `cell`'s interpreter on `toolchain` in `family` (native and emulated
     /// builds, and tests). zig layers serve one target each, so their names carry it.
     fn python_layer(&mut self, family: Family, toolchain: Toolchain, cell: &Cell) -> NodeIndex {
@@ -414,12 +394,12 @@ impl Builder<'_> {
         let target = cell.id.target;
         let mut name = format!("python/{family}/{}/{}", toolchain.as_str(), version.cp_tag());
         let parent = match (toolchain, target.zig_target()) {
-            (Toolchain::Zig, Some(zig_target)) => {
+            (Toolchain::Zig, Some(_)) => {
                 name = format!("{name}/{}", target.tag());
                 if let Some(&i) = self.by_name.get(&name) {
                     return i;
                 }
-                self.zig_target_layer(family, zig_target)
+                self.toolchain_layer(family, Toolchain::Zig)
             }
             _ => {
                 if let Some(&i) = self.by_name.get(&name) {
@@ -467,7 +447,7 @@ impl Builder<'_> {
     /// the wheel gets the target's tag). Both come from python-build-standalone archives, or,
     /// with `source = "image"`, the x86_64 one from the x86_64 family's image and the target's
     /// files copied out of the target family's base image (no emulation needed for that).
-    fn cross_python_layer(&mut self, cell: &Cell, zig_target: &str) -> NodeIndex {
+    fn cross_python_layer(&mut self, cell: &Cell) -> NodeIndex {
         let version = cell.id.python;
         let info = cell.id.target.info();
         let family = Family::LinuxX86_64;
@@ -475,11 +455,7 @@ impl Builder<'_> {
         if let Some(&i) = self.by_name.get(&name) {
             return i;
         }
-        let zig_targets: Vec<&str> = match info.slices {
-            [] => vec![zig_target],
-            slices => slices.iter().filter_map(|p| p.info().zig_target).collect(),
-        };
-        let parent = self.zig_targets_layer(family, &zig_targets);
+        let parent = self.toolchain_layer(family, Toolchain::Zig);
         let how = cell.id.target.build_how(self.settings.mode);
         let parent = self.before_all_layer(parent, family, Toolchain::Zig, cell, how);
         let mut args = BTreeMap::from([
@@ -545,8 +521,17 @@ impl Builder<'_> {
         let (Some(command), Some(inputs)) = (command.filter(|c| !c.trim().is_empty()), &s.before_all_inputs) else {
             return parent;
         };
+        // One per build image below it: zig's serve every target, so the name carries the target's.
         let parent_name = self.graph[parent].name().to_string();
-        let name = format!("before-all/{}", parent_name.strip_prefix("toolchain/").unwrap_or(&parent_name));
+        let mut name = format!("before-all/{}", parent_name.strip_prefix("toolchain/").unwrap_or(&parent_name));
+        if toolchain == Toolchain::Zig {
+            let info = cell.id.target.info();
+            let zig_targets: Vec<&str> = match info.slices {
+                [] => cell.id.target.zig_target().into_iter().collect(),
+                slices => slices.iter().filter_map(|p| p.info().zig_target).collect(),
+            };
+            name = format!("{name}/{}", zig_targets.join("/"));
+        }
         if let Some(&i) = self.by_name.get(&name) {
             return i;
         }
