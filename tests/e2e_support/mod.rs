@@ -126,6 +126,8 @@ impl Project {
     /// The same project, run by `user` (the test runs as root): the project, the cache and a
     /// copy of pookie become that user's.
     pub fn run_by(mut self, user: &str) -> Self {
+        // The shared zig bucket is root's: this user's runs make their own.
+        std::fs::remove_file(self.root.path().join("cache/zig")).expect("unlink the zig bucket");
         let bin = self.root.path().join("bin");
         std::fs::create_dir_all(&bin).expect("bin dir");
         std::fs::copy(env!("CARGO_BIN_EXE_pookie"), bin.join("pookie")).expect("copy pookie");
@@ -176,6 +178,12 @@ impl Project {
         pookie::workspace::copy_project(source, &root.path().join("project"), &[source.join("dist")])
             .expect("copy the project");
         std::fs::write(root.path().join("project/pookie.toml"), pookie_toml).expect("write pookie.toml");
+        // zig's runtimes (the zig bucket) are the toolchain's, not the project's: the tests share
+        // one, as a user's projects share theirs, instead of building libc++ again in each.
+        let shared = ci_cache().join("zig-runtimes");
+        std::fs::create_dir_all(&shared).expect("the shared zig bucket");
+        std::fs::create_dir_all(root.path().join("cache")).expect("cache dir");
+        std::os::unix::fs::symlink(&shared, root.path().join("cache/zig")).expect("link the zig bucket");
         Project { root, engine: engine().to_string(), user: None, mirror: None }
     }
 
