@@ -2,6 +2,7 @@
 //! engines is asked of [`EngineKind`]'s methods, never by comparing names. Every call goes
 //! through duct with its output captured, so callers decide where it is logged.
 
+use crate::choice::Choice;
 use crate::env_vars::EnvVars;
 use crate::process::which;
 use miette::Diagnostic;
@@ -43,22 +44,26 @@ fn command_line(program: &str, args: &[OsString]) -> String {
 }
 
 /// A supported container engine.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum EngineKind {
+    /// Docker Engine, through the `docker` command.
     Docker,
+    /// Podman, rootful or rootless, through the `podman` command.
     Podman,
 }
 
-impl EngineKind {
-    pub fn from_name(name: &str) -> Option<EngineKind> {
-        match name {
-            "docker" => Some(EngineKind::Docker),
-            "podman" => Some(EngineKind::Podman),
-            _ => None,
-        }
+impl Choice for EngineKind {
+    const ALL: &'static [Self] = &[EngineKind::Docker, EngineKind::Podman];
+    const WHAT: &'static str = "container engine";
+    const CODE: &'static str = "engine";
+    const HELP: &'static str = "remove the key to let pookie pick docker, else podman";
+    fn name(self) -> &'static str {
+        self.program()
     }
+}
 
+impl EngineKind {
     pub const fn program(self) -> &'static str {
         match self {
             EngineKind::Docker => "docker",

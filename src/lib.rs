@@ -22,6 +22,10 @@
 //!    its exit codes [`executor::job::JobExit`]), checks and delivers the wheels ([`wheel`],
 //!    [`outputs`]); [`report`] says how it went.
 //!
+//! Beneath every stage, shared vocabulary: [`env_vars`] (every variable pookie sets or reads),
+//! [`cache`] (the cache directory's buckets), [`choice`] (settings that name one of a few
+//! values), [`process`] and [`digest`].
+//!
 //! [`cli`] holds the commands; those that plan share `cli/project.rs`, which runs stages 1–4 in
 //! order. `-v` shows every engine command line ([`engine::set_verbose`]).
 
@@ -29,6 +33,7 @@ pub mod base_image;
 pub mod binfmt;
 pub mod build_id;
 pub mod cache;
+pub mod choice;
 pub mod cli;
 pub mod config;
 pub mod digest;

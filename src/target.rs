@@ -470,12 +470,29 @@ pub enum BuildHow {
 }
 
 /// What to do with targets that do not run natively (`[linux] non-native-mode`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, clap::ValueEnum)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, clap::ValueEnum, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum NonNativeMode {
+    /// Compile on the host with a cross toolchain, test under QEMU.
     #[default]
     Cross,
+    /// Build and test under QEMU.
     Emulate,
+}
+
+impl crate::choice::Choice for NonNativeMode {
+    const ALL: &'static [Self] = &[NonNativeMode::Cross, NonNativeMode::Emulate];
+    const WHAT: &'static str = "non-native mode";
+    const CODE: &'static str = "mode";
+    const HELP: &'static str = "`cross` compiles on the host and tests under QEMU; `emulate` builds under QEMU too";
+    fn name(self) -> &'static str {
+        match self {
+            NonNativeMode::Cross => "cross",
+            NonNativeMode::Emulate => "emulate",
+        }
+    }
 }
 
 /// The manylinux policies pookie builds for: glibc 2.N for each N here, those auditwheel 6.8

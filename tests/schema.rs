@@ -147,12 +147,18 @@ fn closed_values_are_enums() {
         // `anyOf: [{$ref}, {type: null}]` for optional keys.
         let r = v["anyOf"][0]["$ref"].as_str().unwrap_or_else(|| panic!("{path:?} is not a reference: {v}"));
         let def = &schema["$defs"][r.strip_prefix("#/$defs/").expect("local ref")];
-        def["enum"]
-            .as_array()
-            .unwrap_or_else(|| panic!("{path:?} is not an enum: {def}"))
-            .iter()
-            .map(|s| s.as_str().expect("string").to_string())
-            .collect()
+        // `enum: [...]`, or `oneOf: [{const, description}]` where the values are described.
+        match (def["enum"].as_array(), def["oneOf"].as_array()) {
+            (Some(names), _) => names.iter().map(|s| s.as_str().expect("string").to_string()).collect(),
+            (None, Some(described)) => described
+                .iter()
+                .map(|d| {
+                    assert!(d["description"].as_str().is_some_and(|t| !t.is_empty()), "{path:?}: {d}");
+                    d["const"].as_str().unwrap_or_else(|| panic!("{path:?} is not an enum: {def}")).to_string()
+                })
+                .collect(),
+            (None, None) => panic!("{path:?} is not an enum: {def}"),
+        }
     };
     assert_eq!(enum_of(&["properties", "engine"]), ["docker", "podman"]);
     assert_eq!(enum_of(&["$defs", "RawLinux", "properties", "x86_64-compiler"]), ["zig", "gcc", "clang"]);

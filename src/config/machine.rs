@@ -9,7 +9,7 @@
 
 use super::error::{MACHINE_SPANS, Origin, Sources, printable};
 use super::raw::{RawConfig, RawImages, RawPython, RawPythonTable};
-use super::{CliOverrides, ConfigError};
+use super::{CliOverrides, ConfigError, PythonSourceKind};
 use crate::env_vars::EnvVars;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -109,12 +109,8 @@ pub fn apply(
         None => None,
     };
     let p = &machine.python;
-    if let Some(s) = &p.source
-        && !["pbs", "image"].contains(&s.get_ref().as_str())
-    {
-        return Err(ConfigError::new("python_source", format!("unknown Python source `{}`", printable(s.get_ref())))
-            .at(&src, &at(s), "expected `pbs` or `image`"));
-    }
+    let source_kind: Option<PythonSourceKind> =
+        p.source.as_ref().map(|s| super::resolve::choose(s.get_ref(), &at(s), &src)).transpose()?;
     if let Some(path) = &p.path
         && !path.get_ref().contains("{minor}")
     {
@@ -149,7 +145,7 @@ pub fn apply(
     };
     let project_source =
         matches!(raw.python.as_ref().map(|p| p.get_ref()), Some(RawPython::Table(t)) if t.source.is_some());
-    if let Some(s) = p.source.as_ref().filter(|s| s.get_ref() == "image")
+    if let Some(s) = p.source.as_ref().filter(|_| source_kind == Some(PythonSourceKind::Image))
         && !project_source
         && !project_versions
         && cli.python_versions.is_empty()

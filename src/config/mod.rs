@@ -11,6 +11,7 @@ pub mod raw;
 mod resolve;
 pub mod selector;
 
+use crate::choice::Choice;
 use crate::engine::EngineKind;
 use crate::python::PythonVersion;
 use crate::python::fetch::Source;
@@ -33,7 +34,9 @@ pub(crate) const GLOB_HELP: &str = "patterns are globs: `*`, `?`, `[abc]`, `[!ab
 pub const DEFAULT_PYTHON_COUNT: usize = 4;
 
 /// Compiler for x86_64 Linux targets.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, clap::ValueEnum)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, clap::ValueEnum, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Compiler {
     /// zig's clang against the policy's glibc (as the cross targets), libc++ linked statically:
@@ -53,6 +56,16 @@ impl Compiler {
             Compiler::Gcc => "gcc",
             Compiler::Clang => "clang",
         }
+    }
+}
+
+impl Choice for Compiler {
+    const ALL: &'static [Self] = &[Compiler::Zig, Compiler::Gcc, Compiler::Clang];
+    const WHAT: &'static str = "compiler";
+    const CODE: &'static str = "compiler";
+    const HELP: &'static str = "set `x86_64-compiler = \"zig\"` (the default), `\"gcc\"` or `\"clang\"`";
+    fn name(self) -> &'static str {
+        self.as_str()
     }
 }
 
@@ -88,13 +101,44 @@ impl BuildFrontend {
         }
     }
 
-    pub fn parse(s: &str) -> Option<BuildFrontend> {
-        BuildFrontend::ALL.into_iter().find(|f| f.as_str() == s)
-    }
-
     /// The Python layers of its builds hold uv.
     pub fn needs_uv(self) -> bool {
         matches!(self, BuildFrontend::BuildUv | BuildFrontend::Uv)
+    }
+}
+
+impl Choice for BuildFrontend {
+    const ALL: &'static [Self] = &BuildFrontend::ALL;
+    const WHAT: &'static str = "build frontend";
+    const CODE: &'static str = "build-frontend";
+    const HELP: &'static str = "`build` (the default) is pypa/build; `build[uv]` installs its environment with uv; `pip` and `uv` build with `pip wheel` and `uv build`";
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+}
+
+/// Where interpreters come from, as `[python] source` names it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PythonSourceKind {
+    /// python-build-standalone, downloaded and verified (the default).
+    #[default]
+    Pbs,
+    /// The interpreters already in the base image, found by `path`.
+    Image,
+}
+
+impl Choice for PythonSourceKind {
+    const ALL: &'static [Self] = &[PythonSourceKind::Pbs, PythonSourceKind::Image];
+    const WHAT: &'static str = "Python source";
+    const CODE: &'static str = "python_source";
+    const HELP: &'static str =
+        "`pbs` downloads python-build-standalone; `image` uses the interpreters in the base image";
+    fn name(self) -> &'static str {
+        match self {
+            PythonSourceKind::Pbs => "pbs",
+            PythonSourceKind::Image => "image",
+        }
     }
 }
 
@@ -141,7 +185,8 @@ pub struct Override {
 }
 
 /// How an override's value joins the one before it (cibuildwheel's `inherit`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
 pub enum Inherit {
     /// The override's value replaces it.
     #[default]
@@ -152,16 +197,21 @@ pub enum Inherit {
     Prepend,
 }
 
-impl Inherit {
-    pub fn parse(s: &str) -> Option<Inherit> {
-        match s {
-            "none" => Some(Inherit::None),
-            "append" => Some(Inherit::Append),
-            "prepend" => Some(Inherit::Prepend),
-            _ => None,
+impl Choice for Inherit {
+    const ALL: &'static [Self] = &[Inherit::None, Inherit::Append, Inherit::Prepend];
+    const WHAT: &'static str = "inherit mode";
+    const CODE: &'static str = "inherit";
+    const HELP: &'static str = "`append` runs this entry's command after the one before it (lists: after), `prepend` before it; `none` replaces it";
+    fn name(self) -> &'static str {
+        match self {
+            Inherit::None => "none",
+            Inherit::Append => "append",
+            Inherit::Prepend => "prepend",
         }
     }
+}
 
+impl Inherit {
     /// The command after an override that sets `value` (or not) over `before`.
     pub fn command(self, before: Option<String>, value: Option<String>) -> Option<String> {
         let blank = |c: &Option<String>| c.as_ref().is_none_or(|c| c.trim().is_empty());

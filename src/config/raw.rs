@@ -125,7 +125,7 @@ pub struct RawConfig {
     pub only: Option<Spanned<RawPatterns>>,
     /// Container engine: `docker` or `podman`. Default: `$POOKIE_ENGINE`, else docker if
     /// found, else podman.
-    #[schemars(with = "Option<EngineSchema>")]
+    #[schemars(with = "Option<crate::engine::EngineKind>")]
     pub engine: Option<Spanned<String>>,
     /// PEM file of certificate authorities that image builds and jobs trust for HTTPS (needed
     /// behind TLS-inspecting proxies). Default: the file `$SSL_CERT_FILE` names, when set.
@@ -167,7 +167,7 @@ pub struct RawLinux {
     /// statically), or the base image's `gcc` or `clang` (its glibc and libstdc++).
     // kebab-case would spell it `x86-64-compiler`; the architecture keeps its underscore.
     #[serde(rename = "x86_64-compiler")]
-    #[schemars(rename = "x86_64-compiler", with = "Option<CompilerSchema>")]
+    #[schemars(rename = "x86_64-compiler", with = "Option<super::Compiler>")]
     pub x86_64_compiler: Option<Spanned<String>>,
     /// The manylinux policy of manylinux targets given by a glob or by default: the glibc
     /// version wheels may need, `"2_17"` (default), `"2_28"`, `"2_34"`, … (a target named with
@@ -176,7 +176,7 @@ pub struct RawLinux {
     pub manylinux: Option<Spanned<String>>,
     /// How targets the host cannot run natively are built: `cross` (default: compile on the
     /// host with a cross toolchain, test under QEMU) or `emulate` (build and test under QEMU).
-    #[schemars(with = "Option<ModeSchema>")]
+    #[schemars(with = "Option<crate::target::NonNativeMode>")]
     pub non_native_mode: Option<Spanned<String>>,
 }
 
@@ -189,7 +189,7 @@ pub struct RawPythonTable {
     pub versions: Option<Spanned<Vec<Spanned<RawVersion>>>>,
     /// Where interpreters come from: `pbs` (python-build-standalone, downloaded and verified;
     /// default) or `image` (already in the base image, found by `path`).
-    #[schemars(with = "Option<SourceSchema>")]
+    #[schemars(with = "Option<super::PythonSourceKind>")]
     pub source: Option<Spanned<String>>,
     /// With `source = "image"`: where each interpreter is, with `{major}`, `{minor}` and `{t}`
     /// (`t` for a free-threaded version, else nothing) placeholders. Default:
@@ -453,29 +453,30 @@ pub struct RawOverride {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RawInherit {
     /// How this entry's `test` joins the one before it.
-    #[schemars(with = "Option<InheritSchema>")]
+    #[schemars(with = "Option<super::Inherit>")]
     pub test: Option<Spanned<String>>,
     /// How this entry's `config-settings` join the ones before them.
-    #[schemars(with = "Option<InheritSchema>")]
+    #[schemars(with = "Option<super::Inherit>")]
     pub config_settings: Option<Spanned<String>>,
     /// How this entry's `test-requires` joins the one before it.
-    #[schemars(with = "Option<InheritSchema>")]
+    #[schemars(with = "Option<super::Inherit>")]
     pub test_requires: Option<Spanned<String>>,
     /// How this entry's `before-all` joins the one before it.
-    #[schemars(with = "Option<InheritSchema>")]
+    #[schemars(with = "Option<super::Inherit>")]
     pub before_all: Option<Spanned<String>>,
     /// How this entry's `before-build` joins the one before it.
-    #[schemars(with = "Option<InheritSchema>")]
+    #[schemars(with = "Option<super::Inherit>")]
     pub before_build: Option<Spanned<String>>,
     /// How this entry's `before-test` joins the one before it.
-    #[schemars(with = "Option<InheritSchema>")]
+    #[schemars(with = "Option<super::Inherit>")]
     pub before_test: Option<Spanned<String>>,
     /// How this entry's `repair-wheel-command` joins the one before it.
-    #[schemars(with = "Option<InheritSchema>")]
+    #[schemars(with = "Option<super::Inherit>")]
     pub repair_wheel_command: Option<Spanned<String>>,
 }
 
-// Schema-only shapes for values that are parsed by hand above.
+// Schema-only shapes for values that are parsed by hand above (enums of one word are their
+// own schema: crate::choice).
 
 /// A config setting's value: a string, or a list of strings.
 #[derive(JsonSchema)]
@@ -484,16 +485,6 @@ pub struct RawInherit {
 enum ConfigSettingSchema {
     One(String),
     Many(Vec<String>),
-}
-
-/// How an override's value joins the one before it.
-#[derive(JsonSchema)]
-#[serde(rename_all = "lowercase")]
-#[allow(dead_code)]
-enum InheritSchema {
-    None,
-    Append,
-    Prepend,
 }
 
 #[derive(JsonSchema)]
@@ -529,43 +520,10 @@ enum Patterns {
     List(Vec<String>),
 }
 
-#[derive(JsonSchema)]
-#[serde(rename_all = "lowercase")]
-#[allow(dead_code)]
-enum EngineSchema {
-    Docker,
-    Podman,
-}
-
-#[derive(JsonSchema)]
-#[serde(rename_all = "lowercase")]
-#[allow(dead_code)]
-enum CompilerSchema {
-    Zig,
-    Gcc,
-    Clang,
-}
-
 /// A manylinux policy: `2_17`, or as its tag begins, `manylinux_2_17`.
 #[derive(JsonSchema)]
 #[allow(dead_code)]
 struct PolicySchema(#[schemars(regex(pattern = r"^(manylinux_)?2_[0-9]+$"))] String);
-
-#[derive(JsonSchema)]
-#[serde(rename_all = "lowercase")]
-#[allow(dead_code)]
-enum ModeSchema {
-    Cross,
-    Emulate,
-}
-
-#[derive(JsonSchema)]
-#[serde(rename_all = "lowercase")]
-#[allow(dead_code)]
-enum SourceSchema {
-    Pbs,
-    Image,
-}
 
 /// The JSON schema of pookie.toml, as committed in `schema/pookie.schema.json`.
 pub fn schema_json() -> String {

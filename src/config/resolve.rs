@@ -7,8 +7,9 @@ use super::raw::{self, RawConfig, RawPython, RawTimeout, RawVersion};
 use super::selector::{Glob, Patterns};
 use super::{
     BuildFrontend, CaBundle, CliOverrides, Compiler, ConfigError, DEFAULT_BUILD, DEFAULT_PYTHON_PATH, GLOB_HELP,
-    Inherit, Inheritance, Origin, Override, PythonSettings, PythonSource, Settings, Sources,
+    Inherit, Inheritance, Origin, Override, PythonSettings, PythonSource, PythonSourceKind, Settings, Sources,
 };
+use crate::choice::Choice;
 use crate::engine::EngineKind;
 use crate::env_vars::EnvVars;
 use crate::python::PythonVersion;
@@ -243,7 +244,10 @@ fn python(
             Some(out)
         }
     };
-    let source_name = table.source.as_ref().map(|s| (s.get_ref().as_str(), span_of(s)));
+    let source_kind = match &table.source {
+        Some(s) => choose(s.get_ref(), &span_of(s), src)?,
+        None => PythonSourceKind::default(),
+    };
     // The user's mirror (command line, environment) may be anywhere on the machine; a project's
     // is a URL or a directory of the project.
     let written = match &cli.python_mirror {
@@ -284,19 +288,14 @@ fn python(
         }
     }
     let release = table.release.as_ref().map(|r| r.get_ref().clone());
-    let source = match source_name {
-        None | Some(("pbs", _)) => PythonSource::Pbs(match mirror {
+    let source = match source_kind {
+        PythonSourceKind::Pbs => PythonSource::Pbs(match mirror {
             Some(loc) => Source::Mirror(loc),
             None => Source::GitHub { release },
         }),
-        Some(("image", _)) => PythonSource::Image {
+        PythonSourceKind::Image => PythonSource::Image {
             path: table.path.as_ref().map_or(DEFAULT_PYTHON_PATH.to_string(), |p| p.get_ref().clone()),
         },
-        Some((other, origin)) => {
-            return Err(ConfigError::new("python_source", format!("unknown Python source `{other}`"))
-                .at(src, &origin, "expected `pbs` or `image`")
-                .help("`pbs` downloads python-build-standalone; `image` uses the interpreters in the base image"));
-        }
     };
     if let (PythonSource::Image { path }, Some(p)) = (&source, &table.path)
         && !path.contains("{minor}")
@@ -718,32 +717,26 @@ fn overrides(raw: Vec<raw::RawOverride>, src: &Sources) -> Result<Vec<Override>,
 }
 
 fn compiler(raw: Option<&Spanned<String>>, cli: &CliOverrides, src: &Sources) -> Result<Compiler, ConfigError> {
-    let compiler = match (cli.x86_64_compiler, raw) {
-        (Some(c), _) => c,
-        (None, None) => Compiler::default(),
-        (None, Some(s)) => match s.get_ref().as_str() {
-            "zig" => Compiler::Zig,
-            "gcc" => Compiler::Gcc,
-            "clang" => Compiler::Clang,
-            other => {
-                return Err(ConfigError::new("compiler", format!("unknown compiler `{other}`"))
-                    .at(src, &span_of(s), "expected `zig`, `gcc` or `clang`")
-                    .help("set `x86_64-compiler = \"zig\"` (the default), `\"gcc\"` or `\"clang\"`"));
-            }
-        },
-    };
-    Ok(compiler)
+    match (cli.x86_64_compiler, raw) {
+        (Some(c), _) => Ok(c),
+        (None, None) => Ok(Compiler::default()),
+        (None, Some(s)) => choose(s.get_ref(), &span_of(s), src),
+    }
+}
+
+/// The value of a setting that names one of `T`'s words, or a diagnostic at `origin` listing them.
+pub(super) fn choose<T: Choice>(written: &str, origin: &Origin, src: &Sources) -> Result<T, ConfigError> {
+    T::from_name(written.trim()).ok_or_else(|| {
+        ConfigError::new(T::CODE, format!("unknown {} `{}`", T::WHAT, printable(written)))
+            .at(src, origin, format!("expected {}", crate::choice::expected::<T>()))
+            .help(T::HELP)
+    })
 }
 
 fn inheritance(raw: Option<&raw::RawInherit>, src: &Sources) -> Result<Inheritance, ConfigError> {
     let Some(raw) = raw else { return Ok(Inheritance::default()) };
     let one = |v: &Option<Spanned<String>>| -> Result<Inherit, ConfigError> {
-        let Some(v) = v else { return Ok(Inherit::None) };
-        Inherit::parse(v.get_ref()).ok_or_else(|| {
-            ConfigError::new("inherit", format!("unknown inherit mode `{}`", printable(v.get_ref())))
-                .at(src, &span_of(v), "expected `none`, `append` or `prepend`")
-                .help("`append` runs this entry's command after the one before it (lists: after), `prepend` before it; `none` replaces it")
-        })
+        v.as_ref().map_or(Ok(Inherit::None), |v| choose(v.get_ref(), &span_of(v), src))
     };
     Ok(Inheritance {
         config_settings: one(&raw.config_settings)?,
@@ -757,33 +750,15 @@ fn inheritance(raw: Option<&raw::RawInherit>, src: &Sources) -> Result<Inheritan
 }
 
 fn build_frontend(raw: Option<&Spanned<String>>, src: &Sources) -> Result<Option<BuildFrontend>, ConfigError> {
-    let Some(s) = raw else { return Ok(None) };
-    match BuildFrontend::parse(s.get_ref().trim()) {
-        Some(f) => Ok(Some(f)),
-        None => {
-            let names: Vec<String> = BuildFrontend::ALL.iter().map(|f| format!("`{}`", f.as_str())).collect();
-            Err(ConfigError::new("build-frontend", format!("unknown build frontend `{}`", printable(s.get_ref())))
-                .at(src, &span_of(s), format!("expected one of {}", names.join(", ")))
-                .help("`build` (the default) is pypa/build; `build[uv]` installs its environment with uv; `pip` and `uv` build with `pip wheel` and `uv build`"))
-        }
-    }
+    raw.map(|s| choose(s.get_ref(), &span_of(s), src)).transpose()
 }
 
 fn mode(raw: Option<&Spanned<String>>, cli: &CliOverrides, src: &Sources) -> Result<NonNativeMode, ConfigError> {
-    let mode = match (cli.non_native_mode, raw) {
-        (Some(m), _) => m,
-        (None, None) => NonNativeMode::default(),
-        (None, Some(s)) => match s.get_ref().as_str() {
-            "cross" => NonNativeMode::Cross,
-            "emulate" => NonNativeMode::Emulate,
-            other => {
-                return Err(ConfigError::new("mode", format!("unknown non-native mode `{other}`"))
-                    .at(src, &span_of(s), "expected `cross` or `emulate`")
-                    .help("`cross` compiles on the host and tests under QEMU; `emulate` builds under QEMU too"));
-            }
-        },
-    };
-    Ok(mode)
+    match (cli.non_native_mode, raw) {
+        (Some(m), _) => Ok(m),
+        (None, None) => Ok(NonNativeMode::default()),
+        (None, Some(s)) => choose(s.get_ref(), &span_of(s), src),
+    }
 }
 
 /// The base image of every family: the configured one, else the official default.
@@ -828,15 +803,7 @@ pub fn is_image_reference(s: &str) -> bool {
 }
 
 pub(super) fn engine(raw: Option<&Spanned<String>>, src: &Sources) -> Result<Option<EngineKind>, ConfigError> {
-    let engine = match raw {
-        None => None,
-        Some(e) => Some(EngineKind::from_name(e.get_ref()).ok_or_else(|| {
-            ConfigError::new("engine", format!("unknown container engine `{}`", e.get_ref()))
-                .at(src, &span_of(e), "expected `docker` or `podman`")
-                .help("remove the key to let pookie pick docker, else podman")
-        })?),
-    };
-    Ok(engine)
+    raw.map(|e| choose(e.get_ref(), &span_of(e), src)).transpose()
 }
 
 /// Certificate authorities for image builds and jobs. `--ca-bundle` and `$SSL_CERT_FILE` are
