@@ -24,7 +24,7 @@
 //!
 //! Beneath every stage, shared vocabulary: [`env_vars`] (every variable pookie sets or reads),
 //! [`cache`] (the cache directory's buckets), [`choice`] (settings that name one of a few
-//! values), [`process`] and [`digest`].
+//! values), [`platform_tag`] (wheel platform tags, parsed), [`process`] and [`digest`].
 //!
 //! [`cli`] holds the commands; those that plan share `cli/project.rs`, which runs stages 1–4 in
 //! order. `-v` shows every engine command line ([`engine::set_verbose`]).
@@ -45,6 +45,7 @@ pub mod image;
 pub mod matrix;
 pub mod outputs;
 pub mod plan;
+pub mod platform_tag;
 pub mod process;
 pub mod python;
 pub mod report;

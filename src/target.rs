@@ -4,6 +4,7 @@
 //! each mode, how its tests run, which python-build-standalone triple serves it) is a column of
 //! [`CATALOG`]; code asks the table instead of matching on target names.
 
+use crate::platform_tag::PlatformTag;
 use serde::Serialize;
 use std::fmt;
 
@@ -616,8 +617,8 @@ impl Target {
         if let Some(t) = CATALOG.iter().find(|t| t.tag == tag) {
             return Some(t.platform.target());
         }
-        let (policy, arch) = tag.strip_prefix("manylinux_2_")?.split_once('_')?;
-        let glibc: u8 = policy.parse().ok()?;
+        let PlatformTag::Manylinux { glibc: (2, minor), arch } = PlatformTag::parse(tag) else { return None };
+        let glibc: u8 = minor.try_into().ok()?;
         CATALOG
             .iter()
             .filter(|t| t.libc == Libc::Glibc && t.tag.ends_with(&format!("_{arch}")))
@@ -648,12 +649,10 @@ impl Target {
         }
     }
 
-    /// Platform tags a correct wheel may carry: auditwheel writes the PEP 600 tag and, for
-    /// manylinux_2_17, also its legacy alias `manylinux2014_*`.
-    pub fn accepts_platform_tag(self, platform: &str) -> bool {
-        let tag = self.tag();
-        platform == tag
-            || (tag.starts_with("manylinux_2_17_") && platform == tag.replace("manylinux_2_17_", "manylinux2014_"))
+    /// The platform tag of its wheels; a wheel may spell it another way (auditwheel adds the
+    /// legacy alias `manylinux2014_*` of manylinux_2_17), which parses to the same value.
+    pub fn platform_tag(self) -> PlatformTag {
+        PlatformTag::parse(self.tag())
     }
 }
 
@@ -737,8 +736,9 @@ mod tests {
         assert_eq!(Target::suggest("manylinux_2_17_x86_65"), Some("manylinux_2_17_x86_64"));
         assert_eq!(Target::suggest("musllinux_1_2_arm64"), Some("musllinux_1_2_aarch64"));
         assert_eq!(Target::suggest("zzz"), None);
-        assert!(Platform::ManylinuxX86_64.target().accepts_platform_tag("manylinux2014_x86_64"));
-        assert!(!Platform::ManylinuxX86_64.target().accepts_platform_tag("linux_x86_64"));
+        let accepts = |t: Target, tag: &str| PlatformTag::parse(tag) == t.platform_tag();
+        assert!(accepts(Platform::ManylinuxX86_64.target(), "manylinux2014_x86_64"));
+        assert!(!accepts(Platform::ManylinuxX86_64.target(), "linux_x86_64"));
     }
 }
 

@@ -2,9 +2,11 @@
 //! `*.dist-info/WHEEL`, checked against the target and Python version a job built for.
 
 use crate::build_id::BuildId;
+use crate::platform_tag::PlatformTag;
+use crate::python::PythonVersion;
 use std::collections::BTreeSet;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The parts of a wheel's file name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,14 +51,47 @@ impl WheelName {
     }
 }
 
-/// Checks that `path` is a wheel for `id`: its name carries the target's platform tag and the
-/// CPython version (or a stable-ABI tag no newer than it; required when `abi3`), and the tags
-/// inside WHEEL agree.
-pub fn check(path: &Path, id: &BuildId, abi3: bool) -> Result<WheelName, String> {
-    let file_name = path.file_name().and_then(|n| n.to_str()).ok_or("wheel path has no file name")?;
-    let name = WheelName::parse(file_name).ok_or_else(|| format!("`{file_name}` is not a wheel file name"))?;
-    if !name.platform.iter().any(|p| id.target.accepts_platform_tag(p)) {
-        return Err(format!("`{file_name}` is tagged {}, not {}", name.platform.join("."), id.target.tag()));
+/// Why a finished wheel does not fit its job.
+#[derive(Debug, thiserror::Error)]
+pub enum WheelError {
+    #[error("wheel path has no file name")]
+    NoFileName,
+    #[error("`{0}` is not a wheel file name")]
+    NotAWheelName(String),
+    #[error("`{file}` is tagged {tagged}, not {target}")]
+    WrongPlatform { file: String, tagged: String, target: &'static str },
+    #[error("`{file}` is for {tags}, not CPython {python}")]
+    WrongPython { file: String, tags: String, python: PythonVersion },
+    #[error(
+        "`{0}` is not a stable-ABI wheel, but `abi3 = true` tests it with newer Pythons: build it with the limited API (setuptools: `py_limited_api`)"
+    )]
+    NotStableAbi(String),
+    #[error("the tags in `{file}`'s WHEEL file ({recorded}) differ from its name ({named})")]
+    TagsDiffer { file: String, recorded: String, named: String },
+    #[error("cannot open {}: {source}", path.display())]
+    Open { path: PathBuf, source: std::io::Error },
+    #[error("{} is not a zip archive: {source}", path.display())]
+    NotZip { path: PathBuf, source: zip::result::ZipError },
+    #[error("{} has no .dist-info/WHEEL", path.display())]
+    NoWheelFile { path: PathBuf },
+    #[error("cannot read {entry}: {source}")]
+    Read { entry: String, source: std::io::Error },
+}
+
+fn joined<'a>(tags: impl IntoIterator<Item = &'a String>, sep: &str) -> String {
+    tags.into_iter().map(String::as_str).collect::<Vec<_>>().join(sep)
+}
+
+/// Checks that `path` is a wheel for `id`: its name carries the target's platform tag (in any
+/// spelling of it, `manylinux2014_*` included) and the CPython version (or a stable-ABI tag no
+/// newer than it; required when `abi3`), and the tags inside WHEEL agree.
+pub fn check(path: &Path, id: &BuildId, abi3: bool) -> Result<WheelName, WheelError> {
+    let file_name = path.file_name().and_then(|n| n.to_str()).ok_or(WheelError::NoFileName)?;
+    let file = file_name.to_string();
+    let name = WheelName::parse(file_name).ok_or_else(|| WheelError::NotAWheelName(file.clone()))?;
+    let target = id.target.platform_tag();
+    if !name.platform.iter().any(|p| PlatformTag::parse(p) == target) {
+        return Err(WheelError::WrongPlatform { file, tagged: name.platform.join("."), target: id.target.tag() });
     }
     let abi = id.python.cp_tag();
     // A free-threaded build has one ABI (`cp314-cp314t`); the default build's wheels may also be
@@ -72,50 +107,38 @@ pub fn check(path: &Path, id: &BuildId, abi3: bool) -> Result<WheelName, String>
                 }))
     };
     if !python_ok {
-        return Err(format!(
-            "`{file_name}` is for {}-{}, not CPython {}",
-            name.python.join("."),
-            name.abi.join("."),
-            id.python
-        ));
+        let tags = format!("{}-{}", name.python.join("."), name.abi.join("."));
+        return Err(WheelError::WrongPython { file, tags, python: id.python });
     }
     if abi3 && !id.python.free_threaded && !name.abi.iter().any(|a| a == "abi3") {
-        return Err(format!(
-            "`{file_name}` is not a stable-ABI wheel, but `abi3 = true` tests it with newer Pythons: build it with the limited API (setuptools: `py_limited_api`)"
-        ));
+        return Err(WheelError::NotStableAbi(file));
     }
     let recorded = wheel_tags(path)?;
-    if recorded != name.tags() {
-        return Err(format!(
-            "the tags in `{file_name}`'s WHEEL file ({}) differ from its name ({})",
-            recorded.into_iter().collect::<Vec<_>>().join(", "),
-            name.tags().into_iter().collect::<Vec<_>>().join(", ")
-        ));
+    let named = name.tags();
+    if recorded != named {
+        return Err(WheelError::TagsDiffer { file, recorded: joined(&recorded, ", "), named: joined(&named, ", ") });
     }
     Ok(name)
 }
 
 /// The `Tag:` lines of the wheel's `*.dist-info/WHEEL`.
-pub fn wheel_tags(path: &Path) -> Result<BTreeSet<String>, String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-    let mut zip = zip::ZipArchive::new(file).map_err(|e| format!("{} is not a zip archive: {e}", path.display()))?;
+pub fn wheel_tags(path: &Path) -> Result<BTreeSet<String>, WheelError> {
+    let file = std::fs::File::open(path).map_err(|source| WheelError::Open { path: path.into(), source })?;
+    let mut zip = zip::ZipArchive::new(file).map_err(|source| WheelError::NotZip { path: path.into(), source })?;
     let wheel_file = zip
         .file_names()
         .filter_map(|n| n.ok().map(|n| n.to_string()))
         .find(|n| n.ends_with(".dist-info/WHEEL") && n.matches('/').count() == 1)
-        .ok_or_else(|| format!("{} has no .dist-info/WHEEL", path.display()))?;
+        .ok_or_else(|| WheelError::NoWheelFile { path: path.into() })?;
     let mut text = String::new();
-    zip.by_name(&wheel_file)
-        .map_err(|e| e.to_string())?
-        .read_to_string(&mut text)
-        .map_err(|e| format!("cannot read {wheel_file}: {e}"))?;
+    let read = |source| WheelError::Read { entry: wheel_file.clone(), source };
+    zip.by_name(&wheel_file).map_err(|e| read(e.into()))?.read_to_string(&mut text).map_err(read)?;
     Ok(text.lines().filter_map(|l| l.strip_prefix("Tag:")).map(|t| t.trim().to_string()).collect())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::python::PythonVersion;
     use std::io::Write;
 
     fn make_wheel(dir: &Path, name: &str, tags: &[&str]) -> std::path::PathBuf {
@@ -142,23 +165,23 @@ mod tests {
         );
         assert!(check(&good, &id, false).is_ok());
         let linux = make_wheel(tmp.path(), "pkg-1.0-cp312-cp312-linux_x86_64.whl", &["cp312-cp312-linux_x86_64"]);
-        assert!(check(&linux, &id, false).unwrap_err().contains("not manylinux_2_17_x86_64"));
+        assert!(check(&linux, &id, false).unwrap_err().to_string().contains("not manylinux_2_17_x86_64"));
         let other_py = make_wheel(
             tmp.path(),
             "pkg-1.0-cp313-cp313-manylinux_2_17_x86_64.whl",
             &["cp313-cp313-manylinux_2_17_x86_64"],
         );
-        assert!(check(&other_py, &id, false).unwrap_err().contains("not CPython 3.12"));
+        assert!(check(&other_py, &id, false).unwrap_err().to_string().contains("not CPython 3.12"));
         let lying =
             make_wheel(tmp.path(), "pkg-1.0-cp312-cp312-manylinux_2_17_x86_64.whl", &["cp312-cp312-linux_x86_64"]);
-        assert!(check(&lying, &id, false).unwrap_err().contains("WHEEL file"));
+        assert!(check(&lying, &id, false).unwrap_err().to_string().contains("WHEEL file"));
         let abi3 = make_wheel(
             tmp.path(),
             "pkg-1.0-cp310-abi3-manylinux_2_17_x86_64.whl",
             &["cp310-abi3-manylinux_2_17_x86_64"],
         );
         assert!(check(&abi3, &id, true).is_ok());
-        assert!(check(&good, &id, true).unwrap_err().contains("not a stable-ABI wheel"));
+        assert!(check(&good, &id, true).unwrap_err().to_string().contains("not a stable-ABI wheel"));
     }
 
     #[test]
@@ -185,9 +208,9 @@ mod tests {
         assert!(check(&ft_wheel, &ft, false).is_ok());
         // abi3 does not bind a free-threaded build: its own ABI is required, with or without it.
         assert!(check(&ft_wheel, &ft, true).is_ok());
-        assert!(check(&gil_wheel, &ft, false).unwrap_err().contains("not CPython 3.14t"));
-        assert!(check(&abi3, &ft, false).unwrap_err().contains("not CPython 3.14t"));
-        assert!(check(&ft_wheel, &gil, false).unwrap_err().contains("not CPython 3.14"));
+        assert!(check(&gil_wheel, &ft, false).unwrap_err().to_string().contains("not CPython 3.14t"));
+        assert!(check(&abi3, &ft, false).unwrap_err().to_string().contains("not CPython 3.14t"));
+        assert!(check(&ft_wheel, &gil, false).unwrap_err().to_string().contains("not CPython 3.14"));
         assert!(check(&gil_wheel, &gil, false).is_ok());
     }
 }

@@ -75,9 +75,9 @@ pub enum JobError {
     },
     #[error("no wheel came out of the repair step")]
     NoRepairedWheel,
-    /// A finished wheel whose name or tags do not fit the job (crate::wheel::check).
-    #[error("{0}")]
-    Wheel(String),
+    /// A finished wheel whose name or tags do not fit the job.
+    #[error(transparent)]
+    Wheel(#[from] crate::wheel::WheelError),
 }
 
 impl<E: Into<JobError>> From<E> for NotPassed {
