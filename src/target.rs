@@ -207,28 +207,93 @@ pub struct FamilyInfo {
     /// are selected by their per-architecture repository, not by `--platform`, so that a locally
     /// built image of the same name is used without any registry.
     pub default_image: &'static str,
+    /// What its images serve, for the schema of `[images]`.
+    pub about: &'static str,
 }
 
 pub const FAMILIES: &[FamilyInfo] = &[
-    fam(Family::LinuxX86_64, "linux-x86_64", Arch::X86_64, Libc::Glibc, "debian:bookworm-slim"),
-    fam(Family::LinuxAarch64, "linux-aarch64", Arch::Aarch64, Libc::Glibc, "arm64v8/debian:bookworm-slim"),
-    fam(Family::LinuxArmv7l, "linux-armv7l", Arch::Armv7l, Libc::Glibc, "arm32v7/debian:bookworm-slim"),
-    fam(Family::LinuxPpc64le, "linux-ppc64le", Arch::Ppc64le, Libc::Glibc, "ppc64le/debian:bookworm-slim"),
-    fam(Family::LinuxS390x, "linux-s390x", Arch::S390x, Libc::Glibc, "s390x/debian:bookworm-slim"),
-    fam(Family::LinuxI686, "linux-i686", Arch::I686, Libc::Glibc, "i386/debian:bookworm-slim"),
+    fam(
+        Family::LinuxX86_64,
+        "linux-x86_64",
+        Arch::X86_64,
+        Libc::Glibc,
+        "debian:bookworm-slim",
+        "glibc x86_64: manylinux x86_64 builds and tests, cross builds, Windows and macOS builds",
+    ),
+    fam(
+        Family::LinuxAarch64,
+        "linux-aarch64",
+        Arch::Aarch64,
+        Libc::Glibc,
+        "arm64v8/debian:bookworm-slim",
+        "glibc aarch64 (emulated builds, tests)",
+    ),
+    fam(Family::LinuxArmv7l, "linux-armv7l", Arch::Armv7l, Libc::Glibc, "arm32v7/debian:bookworm-slim", "glibc armv7l"),
+    fam(
+        Family::LinuxPpc64le,
+        "linux-ppc64le",
+        Arch::Ppc64le,
+        Libc::Glibc,
+        "ppc64le/debian:bookworm-slim",
+        "glibc ppc64le",
+    ),
+    fam(Family::LinuxS390x, "linux-s390x", Arch::S390x, Libc::Glibc, "s390x/debian:bookworm-slim", "glibc s390x"),
+    fam(
+        Family::LinuxI686,
+        "linux-i686",
+        Arch::I686,
+        Libc::Glibc,
+        "i386/debian:bookworm-slim",
+        "glibc i686 (tests of i686 cross builds; the host runs i686 code natively)",
+    ),
     // Debian's riscv64 port became official with trixie (13).
-    fam(Family::LinuxRiscv64, "linux-riscv64", Arch::Riscv64, Libc::Glibc, "riscv64/debian:trixie-slim"),
-    fam(Family::MusllinuxX86_64, "musllinux-x86_64", Arch::X86_64, Libc::Musl, "alpine:3.22"),
-    fam(Family::MusllinuxAarch64, "musllinux-aarch64", Arch::Aarch64, Libc::Musl, "arm64v8/alpine:3.22"),
-    fam(Family::MusllinuxArmv7l, "musllinux-armv7l", Arch::Armv7l, Libc::Musl, "arm32v7/alpine:3.22"),
-    fam(Family::MusllinuxPpc64le, "musllinux-ppc64le", Arch::Ppc64le, Libc::Musl, "ppc64le/alpine:3.22"),
-    fam(Family::MusllinuxS390x, "musllinux-s390x", Arch::S390x, Libc::Musl, "s390x/alpine:3.22"),
-    fam(Family::MusllinuxI686, "musllinux-i686", Arch::I686, Libc::Musl, "i386/alpine:3.22"),
-    fam(Family::MusllinuxRiscv64, "musllinux-riscv64", Arch::Riscv64, Libc::Musl, "riscv64/alpine:3.22"),
+    fam(
+        Family::LinuxRiscv64,
+        "linux-riscv64",
+        Arch::Riscv64,
+        Libc::Glibc,
+        "riscv64/debian:trixie-slim",
+        "glibc riscv64 (emulated builds, tests; Debian's port is official from trixie on)",
+    ),
+    fam(Family::MusllinuxX86_64, "musllinux-x86_64", Arch::X86_64, Libc::Musl, "alpine:3.22", "musl x86_64"),
+    fam(
+        Family::MusllinuxAarch64,
+        "musllinux-aarch64",
+        Arch::Aarch64,
+        Libc::Musl,
+        "arm64v8/alpine:3.22",
+        "musl aarch64",
+    ),
+    fam(Family::MusllinuxArmv7l, "musllinux-armv7l", Arch::Armv7l, Libc::Musl, "arm32v7/alpine:3.22", "musl armv7l"),
+    fam(
+        Family::MusllinuxPpc64le,
+        "musllinux-ppc64le",
+        Arch::Ppc64le,
+        Libc::Musl,
+        "ppc64le/alpine:3.22",
+        "musl ppc64le",
+    ),
+    fam(Family::MusllinuxS390x, "musllinux-s390x", Arch::S390x, Libc::Musl, "s390x/alpine:3.22", "musl s390x"),
+    fam(Family::MusllinuxI686, "musllinux-i686", Arch::I686, Libc::Musl, "i386/alpine:3.22", "musl i686"),
+    fam(
+        Family::MusllinuxRiscv64,
+        "musllinux-riscv64",
+        Arch::Riscv64,
+        Libc::Musl,
+        "riscv64/alpine:3.22",
+        "musl riscv64",
+    ),
 ];
 
-const fn fam(family: Family, key: &'static str, arch: Arch, libc: Libc, image: &'static str) -> FamilyInfo {
-    FamilyInfo { family, key, arch, libc, default_image: image }
+const fn fam(
+    family: Family,
+    key: &'static str,
+    arch: Arch,
+    libc: Libc,
+    image: &'static str,
+    about: &'static str,
+) -> FamilyInfo {
+    FamilyInfo { family, key, arch, libc, default_image: image, about }
 }
 
 impl Family {
@@ -243,6 +308,12 @@ impl Family {
     }
     pub fn from_key(key: &str) -> Option<Family> {
         FAMILIES.iter().find(|f| f.key == key).map(|f| f.family)
+    }
+    /// Every family's key, in the table's order.
+    pub fn keys() -> &'static [&'static str] {
+        static KEYS: std::sync::LazyLock<Vec<&'static str>> =
+            std::sync::LazyLock::new(|| FAMILIES.iter().map(|f| f.key).collect());
+        &KEYS
     }
 }
 

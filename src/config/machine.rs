@@ -167,22 +167,11 @@ pub fn apply(
         }
     };
     take(&mut raw.engine, &machine.engine, "engine");
-    let m = &machine.images;
-    let i = &mut raw.images;
-    take(&mut i.linux_x86_64, &m.linux_x86_64, "images.linux-x86_64");
-    take(&mut i.linux_aarch64, &m.linux_aarch64, "images.linux-aarch64");
-    take(&mut i.linux_armv7l, &m.linux_armv7l, "images.linux-armv7l");
-    take(&mut i.linux_ppc64le, &m.linux_ppc64le, "images.linux-ppc64le");
-    take(&mut i.linux_s390x, &m.linux_s390x, "images.linux-s390x");
-    take(&mut i.musllinux_x86_64, &m.musllinux_x86_64, "images.musllinux-x86_64");
-    take(&mut i.musllinux_aarch64, &m.musllinux_aarch64, "images.musllinux-aarch64");
-    take(&mut i.linux_i686, &m.linux_i686, "images.linux-i686");
-    take(&mut i.linux_riscv64, &m.linux_riscv64, "images.linux-riscv64");
-    take(&mut i.musllinux_armv7l, &m.musllinux_armv7l, "images.musllinux-armv7l");
-    take(&mut i.musllinux_ppc64le, &m.musllinux_ppc64le, "images.musllinux-ppc64le");
-    take(&mut i.musllinux_s390x, &m.musllinux_s390x, "images.musllinux-s390x");
-    take(&mut i.musllinux_i686, &m.musllinux_i686, "images.musllinux-i686");
-    take(&mut i.musllinux_riscv64, &m.musllinux_riscv64, "images.musllinux-riscv64");
+    for (family, theirs) in &machine.images.0 {
+        let mut mine = raw.images.0.remove(family);
+        take(&mut mine, &Some(theirs.clone()), &format!("images.{family}"));
+        raw.images.0.extend(mine.map(|m| (*family, m)));
+    }
     // `python = [...]` is the table's `versions`; the machine fills in the rest.
     let (span, mut table) = match raw.python.take().map(|p| (p.span(), p.into_inner())) {
         Some((span, RawPython::Table(t))) => (span, t),

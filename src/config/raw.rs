@@ -2,6 +2,7 @@
 //! the position of every value so that errors can point at it. These types are also the source
 //! of `schema/pookie.schema.json`. Nothing here judges values; [`super::resolve`] does.
 
+use crate::target::Family;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -319,89 +320,59 @@ impl<'de> Deserialize<'de> for RawPatterns {
     }
 }
 
-/// `[images]`: the base image of each family. Defaults are official public images; the keys
-/// match `pookie targets`' family column.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RawImages {
-    /// glibc x86_64: manylinux x86_64 builds and tests, cross builds, Windows and macOS builds.
-    /// Default: `debian:bookworm-slim`.
-    #[serde(rename = "linux-x86_64")]
-    #[schemars(with = "Option<String>")]
-    pub linux_x86_64: Option<Spanned<String>>,
-    /// glibc aarch64 (emulated builds, tests). Default: `arm64v8/debian:bookworm-slim`.
-    #[serde(rename = "linux-aarch64")]
-    #[schemars(with = "Option<String>")]
-    pub linux_aarch64: Option<Spanned<String>>,
-    /// glibc armv7l. Default: `arm32v7/debian:bookworm-slim`.
-    #[serde(rename = "linux-armv7l")]
-    #[schemars(with = "Option<String>")]
-    pub linux_armv7l: Option<Spanned<String>>,
-    /// glibc ppc64le. Default: `ppc64le/debian:bookworm-slim`.
-    #[serde(rename = "linux-ppc64le")]
-    #[schemars(with = "Option<String>")]
-    pub linux_ppc64le: Option<Spanned<String>>,
-    /// glibc s390x. Default: `s390x/debian:bookworm-slim`.
-    #[serde(rename = "linux-s390x")]
-    #[schemars(with = "Option<String>")]
-    pub linux_s390x: Option<Spanned<String>>,
-    /// musl x86_64. Default: `alpine:3.22`.
-    #[serde(rename = "musllinux-x86_64")]
-    #[schemars(with = "Option<String>")]
-    pub musllinux_x86_64: Option<Spanned<String>>,
-    /// musl aarch64. Default: `arm64v8/alpine:3.22`.
-    #[serde(rename = "musllinux-aarch64")]
-    #[schemars(with = "Option<String>")]
-    pub musllinux_aarch64: Option<Spanned<String>>,
-    /// glibc i686 (tests of i686 cross builds; the host runs i686 code natively). Default: `i386/debian:bookworm-slim`.
-    #[serde(rename = "linux-i686")]
-    #[schemars(with = "Option<String>")]
-    pub linux_i686: Option<Spanned<String>>,
-    /// glibc riscv64 (emulated builds, tests). Default: `riscv64/debian:trixie-slim` (Debian's port is official from trixie on).
-    #[serde(rename = "linux-riscv64")]
-    #[schemars(with = "Option<String>")]
-    pub linux_riscv64: Option<Spanned<String>>,
-    /// musl armv7l. Default: `arm32v7/alpine:3.22`.
-    #[serde(rename = "musllinux-armv7l")]
-    #[schemars(with = "Option<String>")]
-    pub musllinux_armv7l: Option<Spanned<String>>,
-    /// musl ppc64le. Default: `ppc64le/alpine:3.22`.
-    #[serde(rename = "musllinux-ppc64le")]
-    #[schemars(with = "Option<String>")]
-    pub musllinux_ppc64le: Option<Spanned<String>>,
-    /// musl s390x. Default: `s390x/alpine:3.22`.
-    #[serde(rename = "musllinux-s390x")]
-    #[schemars(with = "Option<String>")]
-    pub musllinux_s390x: Option<Spanned<String>>,
-    /// musl i686. Default: `i386/alpine:3.22`.
-    #[serde(rename = "musllinux-i686")]
-    #[schemars(with = "Option<String>")]
-    pub musllinux_i686: Option<Spanned<String>>,
-    /// musl riscv64. Default: `riscv64/alpine:3.22`.
-    #[serde(rename = "musllinux-riscv64")]
-    #[schemars(with = "Option<String>")]
-    pub musllinux_riscv64: Option<Spanned<String>>,
+/// `[images]`: the base image of each family, keyed as `pookie targets`' FAMILY column (the
+/// family table of [`crate::target::FAMILIES`]: a new family is one row there).
+#[derive(Debug, Default)]
+pub struct RawImages(pub BTreeMap<Family, Spanned<String>>);
+
+impl<'de> Deserialize<'de> for RawImages {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        /// A family's key; any other key is refused as serde refuses an unknown field, where
+        /// the TOML deserializer knows the key's position.
+        struct Key(Family);
+        impl<'de> Deserialize<'de> for Key {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let key = String::deserialize(d)?;
+                Family::from_key(&key).map(Key).ok_or_else(|| de::Error::unknown_field(&key, Family::keys()))
+            }
+        }
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawImages;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a table of image families and their base images")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawImages, A::Error> {
+                let mut out = BTreeMap::new();
+                while let Some(Key(family)) = map.next_key()? {
+                    out.insert(family, map.next_value()?);
+                }
+                Ok(RawImages(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 
-impl RawImages {
-    /// (family key, value) pairs, in the order of the family table.
-    pub fn entries(&self) -> [(&'static str, Option<&Spanned<String>>); 14] {
-        [
-            ("linux-x86_64", self.linux_x86_64.as_ref()),
-            ("linux-aarch64", self.linux_aarch64.as_ref()),
-            ("linux-armv7l", self.linux_armv7l.as_ref()),
-            ("linux-ppc64le", self.linux_ppc64le.as_ref()),
-            ("linux-s390x", self.linux_s390x.as_ref()),
-            ("linux-i686", self.linux_i686.as_ref()),
-            ("linux-riscv64", self.linux_riscv64.as_ref()),
-            ("musllinux-x86_64", self.musllinux_x86_64.as_ref()),
-            ("musllinux-aarch64", self.musllinux_aarch64.as_ref()),
-            ("musllinux-armv7l", self.musllinux_armv7l.as_ref()),
-            ("musllinux-ppc64le", self.musllinux_ppc64le.as_ref()),
-            ("musllinux-s390x", self.musllinux_s390x.as_ref()),
-            ("musllinux-i686", self.musllinux_i686.as_ref()),
-            ("musllinux-riscv64", self.musllinux_riscv64.as_ref()),
-        ]
+impl JsonSchema for RawImages {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "RawImages".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let properties: serde_json::Map<String, serde_json::Value> = crate::target::FAMILIES
+            .iter()
+            .map(|f| {
+                let description = format!("{}. Default: `{}`.", f.about, f.default_image);
+                (f.key.to_string(), serde_json::json!({ "description": description, "type": "string" }))
+            })
+            .collect();
+        schemars::json_schema!({
+            "description": "`[images]`: the base image of each family. Defaults are official public images; the keys\nmatch `pookie targets`' family column.",
+            "type": "object",
+            "properties": properties,
+            "additionalProperties": false,
+        })
     }
 }
 

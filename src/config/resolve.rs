@@ -764,9 +764,8 @@ fn mode(raw: Option<&Spanned<String>>, cli: &CliOverrides, src: &Sources) -> Res
 /// The base image of every family: the configured one, else the official default.
 pub(super) fn images(raw: &raw::RawImages, src: &Sources) -> Result<BTreeMap<Family, String>, ConfigError> {
     let mut images = BTreeMap::new();
-    for (key, value) in raw.entries() {
-        let family = Family::from_key(key).expect("every [images] key is a family");
-        let image = match value {
+    for family in Family::all() {
+        let image = match raw.0.get(&family) {
             Some(v) if !is_image_reference(v.get_ref()) => {
                 return Err(ConfigError::new("image", format!("`{}` is not an image reference", printable(v.get_ref())))
                     .at(src, &span_of(v), "not [registry/]name[:tag][@digest]")
