@@ -20,8 +20,6 @@ pub enum LayerError {
     Unresolved,
     #[error("parent layer {0} is missing")]
     MissingParent(String),
-    #[error("unknown recipe {0}")]
-    UnknownRecipe(String),
     #[error("cannot {what}")]
     Context {
         what: String,
@@ -84,7 +82,7 @@ impl Builder<'_> {
         if self.engine.image_exists(tag) && self.label(tag, FROM_ID_LABEL).as_deref() == Some(from_id.as_str()) {
             return Ok(Outcome::Cached);
         }
-        let recipe = Recipe::by_name(node.recipe).ok_or_else(|| LayerError::UnknownRecipe(node.recipe.into()))?;
+        let recipe = node.recipe;
         let context =
             tempfile::Builder::new().prefix("pookie-context-").tempdir().map_err(context("create a build context"))?;
         self.assemble(recipe, node, context.path())?;

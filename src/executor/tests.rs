@@ -19,7 +19,7 @@ fn image(name: &str) -> Node {
         layer: Layer::Python,
         family: Family::LinuxX86_64,
         arch: Arch::X86_64,
-        recipe: "python",
+        recipe: &crate::image::PYTHON,
         from: Some("debian:bookworm-slim".into()),
         args: BTreeMap::new(),
         context: vec![],

@@ -88,11 +88,10 @@ pub const BEFORE_ALL: Recipe = Recipe {
 /// The script every job runs inside its container.
 pub const JOB_SCRIPT: &str = include_str!("../../images/job.sh");
 
-impl Recipe {
-    pub fn by_name(name: &str) -> Option<&'static Recipe> {
-        [&BASE, &TOOLCHAIN, &BEFORE_ALL, &PYTHON, &CROSS_PYTHON, &CROSS_PYTHON_IMAGE, &WINE_PYTHON]
-            .into_iter()
-            .find(|r| r.name == name)
+/// A recipe is known by its name in plans and logs.
+impl serde::Serialize for Recipe {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name)
     }
 }
 

@@ -7,6 +7,7 @@ pub mod planner;
 pub mod render;
 
 use crate::build_id::BuildId;
+use crate::image::Recipe;
 use crate::python::Archive;
 use crate::target::{Arch, Family, Repair};
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -99,7 +100,8 @@ pub struct ImageNode {
     pub layer: Layer,
     pub family: Family,
     pub arch: Arch,
-    pub recipe: &'static str,
+    /// What builds it (its Dockerfile and files); printed by its name.
+    pub recipe: &'static Recipe,
     /// Image this layer is built `FROM`: the family's base image or the parent layer's tag; None
     /// while the parent's tag is unresolved.
     pub from: Option<String>,

@@ -624,18 +624,8 @@ impl Builder<'_> {
             let hash = image::content_hash(recipe, from, &args, &digests);
             format!("pookie/{}:{hash}", name.replace('/', "-"))
         });
-        let node = ImageNode {
-            name,
-            layer,
-            family,
-            arch: family.info().arch,
-            recipe: recipe.name,
-            from,
-            args,
-            context,
-            sources,
-            tag,
-        };
+        let node =
+            ImageNode { name, layer, family, arch: family.info().arch, recipe, from, args, context, sources, tag };
         let i = self.add(Node::Image(node));
         if let Some(p) = parent {
             self.graph.add_edge(p, i, ());

@@ -182,7 +182,7 @@ pub fn json(plan: &Plan) -> String {
                 })
                 .collect();
             json!({
-                "name": n.name, "layer": n.layer, "family": n.family, "arch": n.arch, "recipe": n.recipe,
+                "name": n.name, "layer": n.layer, "family": n.family, "arch": n.arch, "recipe": n.recipe.name,
                 "from": n.from, "tag": n.tag, "args": n.args, "context": context, "sources": n.sources,
                 "depends_on": plan.dependencies(i),
             })
