@@ -2,9 +2,9 @@
 //! scripts/test.sh (README's test command) runs it by name after the rest of the suite, so that
 //! the other end-to-end tests keep their cached layers whatever order cargo picks.
 
-mod e2e_support;
+mod support;
 
-use e2e_support::*;
+use support::e2e::*;
 
 fn config() -> String {
     format!(

@@ -17,10 +17,10 @@
 //!
 //! Needs what `scripts/setup.sh --tests` prepares (images, QEMU, the CPython mirrors).
 
-mod e2e_support;
+mod support;
 
-use e2e_support::*;
 use std::path::{Path, PathBuf};
+use support::e2e::*;
 
 const FIXTURES: [&str; 6] = ["cpp-stdlib", "setuppy-only", "cython-ext", "numpy-capi", "skbuild-pybind11", "meson-ext"];
 const TEST: &str = "python -m unittest discover -v -s {project}/tests";

@@ -7,10 +7,10 @@
 //! second run starts none. The project's only configuration is `[tool.cibuildwheel]` where the
 //! CPython source allows it (x86_64 and Windows, from the CI mirrors).
 
-mod e2e_support;
+mod support;
 
-use e2e_support::*;
 use std::path::Path;
+use support::e2e::*;
 
 const BEFORE_ALL: &str =
     r#"before-all = "make -C vendor/libtally install PREFIX=\"$POOKIE_TARGET_PREFIX\" HOST=\"$POOKIE_HOST\"""#;

@@ -7,11 +7,11 @@
 //! dockerd is a process of this machine and the caller may restart it: as root, with
 //! POOKIE_TEST_RESTARTS_DOCKERD=1 (scripts/test.sh sets it).
 
-mod e2e_support;
+mod support;
 
-use e2e_support::*;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+use support::e2e::*;
 
 /// The running dockerd: its pid, command line and where its output goes.
 struct Dockerd {

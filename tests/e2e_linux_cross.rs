@@ -9,10 +9,10 @@
 //! base images (bookworm x86_64, arm64 and armhf with CPython 3.11; trixie x86_64 and arm64 with musl) and the
 //! CPython mirror of scripts/ci-python-mirror.sh. A missing piece fails with its fix.
 
-mod e2e_support;
+mod support;
 
-use e2e_support::*;
 use std::path::Path;
+use support::e2e::*;
 
 const TEST: &str = "python -m unittest discover -v -s {project}/tests";
 const EM_ARM: u16 = 40;

@@ -7,10 +7,10 @@
 //! Needs what `scripts/setup.sh --tests` prepares: podman, the sid image in root's store and in
 //! the store of the rootless user (`POOKIE_TEST_ROOTLESS_USER`, default `pookie-rootless`).
 
-mod e2e_support;
+mod support;
 
-use e2e_support::*;
 use std::os::unix::fs::MetadataExt;
+use support::e2e::*;
 
 const PODMAN: &str = "podman";
 

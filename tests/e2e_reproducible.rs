@@ -3,10 +3,10 @@
 //! wheels, for Linux (zig, auditwheel) and Windows (zig, delvewheel); their zip entries carry
 //! that time.
 
-mod e2e_support;
+mod support;
 
-use e2e_support::*;
 use std::collections::BTreeMap;
+use support::e2e::*;
 
 const EPOCH: &str = "source-date-epoch = 1700000000";
 

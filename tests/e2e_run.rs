@@ -2,12 +2,13 @@
 //! fixture project (a C module and a C++ module) in real containers, with Debian's CPython 3.13
 //! and 3.14 (`source = "image"`), and with an interpreter archive served over HTTP (`pbs`).
 
-mod e2e_support;
+mod support;
 
-use e2e_support::*;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
+use support::e2e::*;
+use support::http::Server;
 
 fn config(extra: &str) -> String {
     sid_config(extra)
@@ -217,7 +218,7 @@ fn python_build_standalone_archives_are_downloaded_verified_and_used() {
         hex::encode(sha2::Sha256::digest(&bytes))
     };
     std::fs::write(mirror.path().join("SHA256SUMS"), format!("{sha}  {name}\n")).unwrap();
-    let server = FileServer::start(mirror.path().to_path_buf());
+    let server = Server::files(mirror.path().to_path_buf());
     let config = format!(
         r#"targets = ["manylinux_2_17_x86_64"]
 test = "python -m unittest discover -v -s {{project}}/tests"
@@ -227,7 +228,7 @@ mirror = "{}"
 [images]
 linux-x86_64 = "{}"
 "#,
-        server.url,
+        server.url(),
         sid_image()
     );
     let p = Project::new(&config);

@@ -10,16 +10,16 @@
 //! python-build-standalone's in the pookie cache); otherwise the run must say "skipped: no
 //! Windows CPython" and not pass them.
 
-mod e2e_support;
+mod support;
 
 use base64::Engine as _;
-use e2e_support::*;
 use object::read::macho::{FatArch as _, MachOFile64};
 use object::{Architecture, BinaryFormat, Endianness, Object, ObjectSymbol};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use support::e2e::*;
 
 fn mirror() -> PathBuf {
     win_mac_mirror()

@@ -77,6 +77,17 @@ impl Server {
         Server { addr, requests, stop, thread: Some(thread) }
     }
 
+    /// Serves the files of `dir` (a mirror): 200 with the file, else 404.
+    pub fn files(dir: std::path::PathBuf) -> Server {
+        Server::start(move |r| {
+            let path = r.path.replace("%2B", "+");
+            match std::fs::read(dir.join(path.trim_start_matches('/'))) {
+                Ok(body) => Response::ok(body),
+                Err(_) => Response::status(404),
+            }
+        })
+    }
+
     /// `http://127.0.0.1:PORT`
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)

@@ -1,8 +1,10 @@
 //! Shared helpers of the integration tests: a throw-away workspace, the `pookie` binary with a
 //! deterministic environment, the recorded python-build-standalone release, and a way to read
-//! miette's wrapped diagnostics.
+//! miette's wrapped diagnostics; [`http`], a local HTTP server (mirrors, failing registries);
+//! [`e2e`], projects run by the real binary against a real container engine.
 #![allow(dead_code)]
 
+pub mod e2e;
 pub mod http;
 
 use assert_cmd::Command;

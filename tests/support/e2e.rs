@@ -1,11 +1,10 @@
 //! Helpers of the end-to-end tests: they run the real `pookie` binary against a real container
 //! engine and real images. A missing engine or base image fails the test with the fix; it never
 //! skips.
-#![allow(dead_code)]
 
+pub use super::repo;
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::net::TcpListener;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::{Mutex, MutexGuard};
@@ -18,10 +17,6 @@ pub fn sid_image() -> String {
 /// Where scripts/setup.sh keeps base image archives and CPython mirrors (`POOKIE_CI_CACHE`).
 pub fn ci_cache() -> PathBuf {
     std::env::var_os("POOKIE_CI_CACHE").map_or_else(|| PathBuf::from("/var/cache/pookie-ci"), PathBuf::from)
-}
-
-pub fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 pub fn engine() -> &'static str {
@@ -314,47 +309,6 @@ pub fn wheel_member(wheel: &Path, suffix: &str) -> Vec<u8> {
     let mut buf = Vec::new();
     z.by_name(&name).expect("member").read_to_end(&mut buf).expect("member reads");
     buf
-}
-
-/// A minimal HTTP server for files of a directory (GET only), on a free local port.
-pub struct FileServer {
-    pub url: String,
-}
-
-impl FileServer {
-    pub fn start(dir: PathBuf) -> FileServer {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("address"));
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(mut s) = stream else { continue };
-                let mut req = Vec::new();
-                let mut buf = [0u8; 4096];
-                while !req.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match s.read(&mut buf) {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => req.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let text = String::from_utf8_lossy(&req);
-                let path = text.split_whitespace().nth(1).unwrap_or("/").to_string();
-                let path = path.replace("%2B", "+");
-                let file = dir.join(path.trim_start_matches('/'));
-                let resp = match std::fs::read(&file) {
-                    Ok(body) => {
-                        let mut r =
-                            format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len())
-                                .into_bytes();
-                        r.extend(body);
-                        r
-                    }
-                    Err(_) => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(),
-                };
-                let _ = s.write_all(&resp);
-            }
-        });
-        FileServer { url }
-    }
 }
 
 pub fn stdout(o: &Output) -> String {
