@@ -36,8 +36,7 @@ pub fn expected<T: Choice>() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{BuildFrontend, Compiler, Inherit, PythonSourceKind};
-    use crate::engine::EngineKind;
+    use crate::config::{BuildFrontend, Compiler, EngineKind, Inherit, PythonSourceKind};
     use crate::target::NonNativeMode;
 
     /// Each name reads back as its value, and is the one serde writes (plan JSON, schema).

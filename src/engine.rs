@@ -2,7 +2,6 @@
 //! engines is asked of [`EngineKind`]'s methods, never by comparing names. Every call goes
 //! through duct with its output captured, so callers decide where it is logged.
 
-use crate::choice::Choice;
 use crate::env_vars::EnvVars;
 use crate::process::which;
 use miette::Diagnostic;
@@ -43,32 +42,14 @@ fn command_line(program: &str, args: &[OsString]) -> String {
         .join(" ")
 }
 
-/// A supported container engine.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, schemars::JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum EngineKind {
-    /// Docker Engine, through the `docker` command.
-    Docker,
-    /// Podman, rootful or rootless, through the `podman` command.
-    Podman,
-}
-
-impl Choice for EngineKind {
-    const ALL: &'static [Self] = &[EngineKind::Docker, EngineKind::Podman];
-    const WHAT: &'static str = "container engine";
-    const CODE: &'static str = "engine";
-    const HELP: &'static str = "remove the key to let pookie pick docker, else podman";
-    fn name(self) -> &'static str {
-        self.program()
-    }
-}
+// The engine a user names is a setting (config::EngineKind); what it means to run one is here.
+use crate::choice::Choice;
+pub use crate::config::EngineKind;
 
 impl EngineKind {
-    pub const fn program(self) -> &'static str {
-        match self {
-            EngineKind::Docker => "docker",
-            EngineKind::Podman => "podman",
-        }
+    /// The command that drives it, which is also its name.
+    pub fn program(self) -> &'static str {
+        self.name()
     }
 
     /// podman asks the kernel for its default ulimits (nofile and nproc 1048576), which fails

@@ -12,7 +12,6 @@ mod resolve;
 pub mod selector;
 
 use crate::choice::Choice;
-use crate::engine::EngineKind;
 use crate::python::PythonVersion;
 use crate::python::fetch::Source;
 use crate::target::{Family, NonNativeMode, Target};
@@ -66,6 +65,29 @@ impl Choice for Compiler {
     const HELP: &'static str = "set `x86_64-compiler = \"zig\"` (the default), `\"gcc\"` or `\"clang\"`";
     fn name(self) -> &'static str {
         self.as_str()
+    }
+}
+
+/// A supported container engine (`engine`); how pookie drives each is `crate::engine`'s.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum EngineKind {
+    /// Docker Engine, through the `docker` command.
+    Docker,
+    /// Podman, rootful or rootless, through the `podman` command.
+    Podman,
+}
+
+impl Choice for EngineKind {
+    const ALL: &'static [Self] = &[EngineKind::Docker, EngineKind::Podman];
+    const WHAT: &'static str = "container engine";
+    const CODE: &'static str = "engine";
+    const HELP: &'static str = "remove the key to let pookie pick docker, else podman";
+    fn name(self) -> &'static str {
+        match self {
+            EngineKind::Docker => "docker",
+            EngineKind::Podman => "podman",
+        }
     }
 }
 

@@ -126,7 +126,7 @@ pub struct RawConfig {
     pub only: Option<Spanned<RawPatterns>>,
     /// Container engine: `docker` or `podman`. Default: `$POOKIE_ENGINE`, else docker if
     /// found, else podman.
-    #[schemars(with = "Option<crate::engine::EngineKind>")]
+    #[schemars(with = "Option<super::EngineKind>")]
     pub engine: Option<Spanned<String>>,
     /// PEM file of certificate authorities that image builds and jobs trust for HTTPS (needed
     /// behind TLS-inspecting proxies). Default: the file `$SSL_CERT_FILE` names, when set.

@@ -6,11 +6,11 @@ use super::paths;
 use super::raw::{self, RawConfig, RawPython, RawTimeout, RawVersion};
 use super::selector::{Glob, Patterns};
 use super::{
-    BuildFrontend, CaBundle, CliOverrides, Compiler, ConfigError, DEFAULT_BUILD, DEFAULT_PYTHON_PATH, GLOB_HELP,
-    Inherit, Inheritance, Origin, Override, PythonSettings, PythonSource, PythonSourceKind, Settings, Sources,
+    BuildFrontend, CaBundle, CliOverrides, Compiler, ConfigError, DEFAULT_BUILD, DEFAULT_PYTHON_PATH, EngineKind,
+    GLOB_HELP, Inherit, Inheritance, Origin, Override, PythonSettings, PythonSource, PythonSourceKind, Settings,
+    Sources,
 };
 use crate::choice::Choice;
-use crate::engine::EngineKind;
 use crate::env_vars::EnvVars;
 use crate::python::PythonVersion;
 use crate::python::fetch::{Location, Source};
