@@ -913,3 +913,57 @@ fn build_frontends_uv_and_pip_build_the_wheels() {
     let pip = p.log("cp314-manylinux_2_17_x86_64-build.log");
     assert!(pip.contains("-m pip wheel --no-deps") && pip.contains("with pip"), "not built by pip wheel:\n{pip}");
 }
+
+/// A CI matrix of two shards (`--shard 1/2`, `--shard 2/2`, each with its report) builds and
+/// tests every job of the plan exactly once, each build with its tests; `pookie report merge`
+/// makes their reports the report of the whole run, and its JUnit XML counts every job.
+#[test]
+fn two_shards_run_the_whole_plan_and_their_reports_merge() {
+    let p = Project::new(&config(""));
+    let plan: serde_json::Value = serde_json::from_str(&stdout(&p.pookie(&["plan", "--format", "json"]))).unwrap();
+    let all: std::collections::BTreeSet<String> =
+        plan["jobs"].as_array().unwrap().iter().map(|j| j["name"].as_str().unwrap().to_string()).collect();
+    assert_eq!(all.len(), 4, "2 builds and 2 tests: {all:?}");
+    let mut reports = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for k in 1..=2 {
+        let report = p.root.path().join(format!("shard-{k}.json"));
+        let out = p.pookie(&["run", "--shard", &format!("{k}/2"), "--report", report.to_str().unwrap()]);
+        assert!(out.status.success(), "shard {k}/2: {}", stderr(&out));
+        let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+        let ids: std::collections::BTreeSet<(String, String)> = job_statuses(&r).into_keys().collect();
+        assert_eq!(ids.len(), 2, "shard {k}/2 runs one build with its test: {ids:?}");
+        let builds: std::collections::BTreeSet<&String> = ids.iter().map(|(id, _)| id).collect();
+        assert_eq!(builds.len(), 1, "a build and its test stay in one shard: {ids:?}");
+        for (id, stage) in ids {
+            assert!(seen.insert(format!("{id}/{stage}")), "{id}/{stage} ran in two shards");
+        }
+        reports.push(report);
+    }
+    assert_eq!(seen, all, "the shards together run the whole plan");
+    let merged = p.root.path().join("merged.json");
+    let junit = p.root.path().join("merged.xml");
+    let out = p.pookie(&[
+        "report",
+        "merge",
+        reports[0].to_str().unwrap(),
+        reports[1].to_str().unwrap(),
+        "--output",
+        merged.to_str().unwrap(),
+        "--junit",
+        junit.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let m: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&merged).unwrap()).unwrap();
+    assert_eq!(m["passed"], true);
+    let statuses = job_statuses(&m);
+    assert_eq!(statuses.len(), 4, "{statuses:?}");
+    assert!(statuses.values().all(|s| s == "passed"), "{statuses:?}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert_eq!(xml.matches("<testcase ").count() - xml.matches("classname=\"images\"").count(), 4, "{xml}");
+    assert!(xml.contains("failures=\"0\""), "{xml}");
+    // The same report twice is not a run: refused as bad input.
+    let out = p.pookie(&["report", "merge", reports[0].to_str().unwrap(), reports[0].to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("is in both"), "{}", stderr(&out));
+}

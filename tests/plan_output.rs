@@ -555,3 +555,80 @@ fn cross_tests_under_qemu_install_in_the_build_image() {
         BTreeMap::from([("cp312-manylinux_2_17_aarch64", true), ("cp313-manylinux_2_17_aarch64", false)])
     );
 }
+
+/// `--shard K/N` splits the plan into whole builds with their tests: each job in exactly one
+/// shard, each shard holding the layers its jobs need and no other; `--format github-matrix`
+/// lists the shards, balanced by the jobs' estimated cost.
+#[test]
+fn shards_split_the_plan_into_whole_builds_with_the_layers_they_need() {
+    let ws = Workspace::example();
+    let jobs_of = |p: &Value| -> BTreeSet<String> {
+        p["jobs"].as_array().unwrap().iter().map(|j| j["name"].as_str().unwrap().to_string()).collect()
+    };
+    let all = jobs_of(&plan_json(&ws, &[]));
+    for n in [1, 3, 7] {
+        let mut union = BTreeSet::new();
+        for k in 1..=n {
+            let part = plan_json(&ws, &["--shard", &format!("{k}/{n}")]);
+            let jobs = jobs_of(&part);
+            let images: BTreeSet<String> =
+                part["images"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap().to_string()).collect();
+            // Every node's dependencies are in the shard; every layer is needed by one of its jobs.
+            let mut needed = BTreeSet::new();
+            let mut stack: Vec<&Value> = part["jobs"].as_array().unwrap().iter().collect();
+            let by_name: BTreeMap<&str, &Value> =
+                part["images"].as_array().unwrap().iter().map(|i| (i["name"].as_str().unwrap(), i)).collect();
+            while let Some(node) = stack.pop() {
+                for d in node["depends_on"].as_array().unwrap() {
+                    let d = d.as_str().unwrap();
+                    assert!(images.contains(d) || jobs.contains(d), "shard {k}/{n}: {} needs {d}", node["name"]);
+                    if let Some(image) = by_name.get(d)
+                        && needed.insert(d.to_string())
+                    {
+                        stack.push(image);
+                    }
+                }
+            }
+            assert_eq!(needed, images, "shard {k}/{n} holds only the layers its jobs need");
+            for j in &jobs {
+                let build = format!("{}/build", j.split('/').next().unwrap());
+                assert!(jobs.contains(&build), "shard {k}/{n}: {j} without {build}");
+            }
+            assert!(union.is_disjoint(&jobs), "a job in two of {n} shards");
+            union.extend(jobs);
+        }
+        assert_eq!(union, all, "the {n} shards together are the plan");
+    }
+    // The matrix: one line of JSON; with as many shards as builds, one build each.
+    let matrix = |n: usize| -> Vec<Value> {
+        let out = plan(&ws, &["--format", "github-matrix", "--shards", &n.to_string()]);
+        assert_eq!(out.trim_end().lines().count(), 1, "{out}");
+        let m: Value = serde_json::from_str(&out).unwrap();
+        m["include"].as_array().unwrap().clone()
+    };
+    let singles = matrix(44);
+    assert!(singles.iter().all(|s| s["builds"].as_array().unwrap().len() == 1), "{singles:?}");
+    let heaviest_build = singles.iter().map(|s| s["weight"].as_u64().unwrap()).max().unwrap();
+    let four = matrix(4);
+    let shards: Vec<&str> = four.iter().map(|s| s["shard"].as_str().unwrap()).collect();
+    assert_eq!(shards, ["1/4", "2/4", "3/4", "4/4"]);
+    let weights: Vec<u64> = four.iter().map(|s| s["weight"].as_u64().unwrap()).collect();
+    let (max, min) = (weights.iter().max().unwrap(), weights.iter().min().unwrap());
+    assert!(max - min <= heaviest_build, "unbalanced shards {weights:?} (heaviest build {heaviest_build})");
+    let builds: usize = four.iter().map(|s| s["builds"].as_array().unwrap().len()).sum();
+    assert_eq!(builds, 44);
+}
+
+#[test]
+fn a_shard_that_is_not_k_of_n_is_refused_at_the_flag() {
+    let ws = Workspace::example();
+    for bad in ["0/2", "3/2", "two", "1/0", "1/999"] {
+        let out = ws.pookie(&["plan", "--shard", bad]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "--shard {bad}");
+        let err = stderr_of(&out);
+        assert!(err.contains(&format!("`{bad}` is not a shard")) && err.contains("expected K/N"), "{err}");
+    }
+    let out = ws.pookie(&["plan", "--format", "github-matrix"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_of(&out).contains("need --shards N"), "{}", stderr_of(&out));
+}

@@ -39,6 +39,9 @@ pub enum Command {
         /// Output format
         #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
         format: PlanFormat,
+        /// How many shards `github-matrix` and `shards` split the plan into
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=crate::config::Shard::MAX as i64))]
+        shards: Option<u16>,
     },
     /// Build the images and run every job of the plan; tested, repaired wheels land in the output directory
     Run {
@@ -74,6 +77,9 @@ pub enum Command {
     Setup(Setup),
     /// Build a base image from a Debian or Ubuntu release with debootstrap and import it into the engine
     BaseImage(base_image::BaseImageArgs),
+    /// Work with `pookie run --report` files
+    #[command(subcommand)]
+    Report(Report),
     /// Write a commented pookie.toml for the project in the workspace
     Init {
         /// Project directory
@@ -99,6 +105,23 @@ pub enum Command {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum Report {
+    /// Merge the reports of the shards of one plan (`pookie run --shard K/N --report FILE` on
+    /// each runner) into the report of the whole run
+    Merge {
+        /// The shards' report files
+        #[arg(required = true, value_name = "REPORT")]
+        reports: Vec<PathBuf>,
+        /// Write the merged report (JSON) to FILE
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Write it as JUnit XML to FILE too
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 pub enum Setup {
     /// Register QEMU's user-mode emulators with binfmt_misc (with the F flag, so containers see them)
     #[command(
@@ -117,6 +140,10 @@ pub enum PlanFormat {
     Text,
     Json,
     Dot,
+    /// The shards (`--shards N`) as a GitHub Actions matrix, on one line: `{"include": [...]}`
+    GithubMatrix,
+    /// The shards (`--shards N`) as a JSON list
+    Shards,
 }
 
 /// Flags shared by the commands that read the project's configuration. They override
@@ -165,6 +192,10 @@ pub struct ProjectArgs {
     /// applies to no build) instead of warning about them
     #[arg(long)]
     pub strict: bool,
+    /// Only part K of N of the plan, for a CI matrix: whole builds with their tests, the parts
+    /// balanced by what their jobs cost (`pookie plan --format github-matrix --shards N`)
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
 }
 
 impl ProjectArgs {
@@ -183,6 +214,7 @@ impl ProjectArgs {
             strict: self.strict,
             python_mirror: self.python_mirror.clone(),
             ca_bundle: self.ca_bundle.clone(),
+            shard: self.shard.clone(),
         }
     }
 }
@@ -196,13 +228,16 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     crate::engine::set_verbose(cli.verbose);
     let result = match &cli.command {
-        Command::Plan { project, format } => plan::run(project, *format, &args),
+        Command::Plan { project, format, shards } => plan::run(project, *format, shards.map(usize::from), &args),
         Command::Run { project, run } => run::run(project, run, &args),
         Command::Images { project } => run::images(project, &args),
         Command::Clean { workspace, images, caches } => run::clean(workspace.as_deref(), *images, *caches),
         Command::Doctor { project } => doctor::run(project, &args),
         Command::Setup(Setup::Qemu { arch }) => doctor::setup_qemu(arch),
         Command::BaseImage(a) => base_image::run(a),
+        Command::Report(Report::Merge { reports, output, junit }) => {
+            run::merge_reports(reports, output.as_deref(), junit.as_deref())
+        }
         Command::Init { workspace, force, from_cibuildwheel } => {
             init::run(workspace.as_deref(), *force, *from_cibuildwheel, &args)
         }

@@ -1,19 +1,35 @@
 //! `pookie plan`: resolve and print the graph, run nothing.
 
 use super::project::{self, WithoutIndex};
-use super::{Failure, PlanFormat, ProjectArgs};
+use super::{EXIT_BAD_INPUT, Failure, PlanFormat, ProjectArgs};
 use crate::plan::render;
 
-pub fn run(project: &ProjectArgs, format: PlanFormat, args: &[String]) -> Result<(), Failure> {
+pub fn run(project: &ProjectArgs, format: PlanFormat, shards: Option<usize>, args: &[String]) -> Result<(), Failure> {
+    let listed = matches!(format, PlanFormat::GithubMatrix | PlanFormat::Shards);
+    match (listed, shards, &project.shard) {
+        (true, None, _) => {
+            return Err(Failure::msg(EXIT_BAD_INPUT, "--format github-matrix and --format shards need --shards N"));
+        }
+        (true, Some(_), Some(_)) => {
+            return Err(Failure::msg(EXIT_BAD_INPUT, "--shards splits the whole plan: leave --shard out"));
+        }
+        (false, Some(_), _) => {
+            return Err(Failure::msg(EXIT_BAD_INPUT, "--shards goes with --format github-matrix or --format shards"));
+        }
+        _ => {}
+    }
     let planned = project::plan(project, args, WithoutIndex::PlansUnresolved)?;
     if let Some(e) = &planned.index_error {
         eprintln!("warning: {e}; planning without the python-build-standalone index");
     }
     let plan = planned.plan;
-    let out = match format {
-        PlanFormat::Text => render::text(&plan),
-        PlanFormat::Json => render::json(&plan),
-        PlanFormat::Dot => render::dot(&plan),
+    let out = match (format, shards) {
+        (PlanFormat::Text, _) => render::text(&plan),
+        (PlanFormat::Json, _) => render::json(&plan),
+        (PlanFormat::Dot, _) => render::dot(&plan),
+        (PlanFormat::GithubMatrix, Some(n)) => render::github_matrix(&plan, n),
+        (PlanFormat::Shards, Some(n)) => render::shards(&plan, n),
+        (_, None) => unreachable!("refused above"),
     };
     print_out(&out)
 }

@@ -50,6 +50,9 @@ pub(super) fn plan(project: &ProjectArgs, args: &[String], without: WithoutIndex
         Err(e) => return Err(e.into()),
     };
     let matrix = matrix::resolve(&settings, index.as_ref())?;
-    let plan = plan::plan(&settings, &matrix, index.as_ref().map(|i| i.release.as_str()));
+    let mut plan = plan::plan(&settings, &matrix, index.as_ref().map(|i| i.release.as_str()));
+    if let Some(shard) = settings.shard {
+        plan = plan::shard::select(plan, shard);
+    }
     Ok(Planned { settings, index_error, plan })
 }

@@ -29,6 +29,9 @@ pub struct RunArgs {
     /// Also write the results as JSON to FILE
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+    /// Also write the results as JUnit XML to FILE (one suite per build identifier)
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
     /// Run jobs again even when their cached results stand: all of them, or the build
     /// identifiers matching GLOB
     #[arg(long, value_name = "GLOB", num_args = 0..=1, default_missing_value = "*")]
@@ -47,11 +50,12 @@ fn resolve(project: &ProjectArgs, args: &[String]) -> Result<(Settings, Plan), F
     Ok((settings, plan))
 }
 
-/// `--report FILE` can be written: found out before the jobs run, not after.
-fn report_writable(settings: &Settings, path: &Path) -> Result<(), Failure> {
+/// `--report FILE` (or `--junit FILE`: `flag`) can be written: found out before the jobs run,
+/// not after.
+fn report_writable(settings: &Settings, flag: &str, path: &Path) -> Result<(), Failure> {
     let shown = path.display().to_string();
     let bad = |why: String| {
-        let origin = settings.sources.flag("--report", &shown);
+        let origin = settings.sources.flag(flag, &shown);
         Failure::from(
             crate::config::ConfigError::new("report", format!("cannot write the report to `{shown}`: {why}"))
                 .at(&settings.sources, &origin, "here")
@@ -158,7 +162,10 @@ pub fn run(project: &ProjectArgs, run: &RunArgs, args: &[String]) -> Result<(), 
         })?])),
     };
     if let Some(path) = &run.report {
-        report_writable(&settings, path)?;
+        report_writable(&settings, "--report", path)?;
+    }
+    if let Some(path) = &run.junit {
+        report_writable(&settings, "--junit", path)?;
     }
     let _lock = lock(&settings.workspace)?;
     let engine = engine(&settings)?;
@@ -168,10 +175,8 @@ pub fn run(project: &ProjectArgs, run: &RunArgs, args: &[String]) -> Result<(), 
     }
     let (reports, run_id, seconds, interrupted) = execute(&settings, &plan, &engine, run.fail_fast, force)?;
     print!("{}", report::summary(&reports));
-    if let Some(path) = &run.report {
-        report::write_json(path, &run_id, seconds, &reports)
-            .map_err(|e| Failure::msg(EXIT_FAILURE, format!("cannot write {}: {e}", path.display())))?;
-    }
+    let written = report::JsonReport::new(&run_id, seconds, reports.clone());
+    write_reports(&written, run.report.as_deref(), run.junit.as_deref())?;
     let dist = settings.output_dir.strip_prefix(&settings.workspace).unwrap_or(&settings.output_dir);
     println!("{:.1}s; wheels in {}/, logs in {STATE_DIR}/logs/", seconds, dist.display());
     if interrupted {
@@ -190,6 +195,40 @@ pub fn run(project: &ProjectArgs, run: &RunArgs, args: &[String]) -> Result<(), 
     } else {
         let failed = reports.iter().filter(|r| r.status == Status::Failed).count();
         Err(Failure::msg(EXIT_FAILURE, format!("{failed} node(s) failed; see the summary above and their logs")))
+    }
+}
+
+/// Writes `report` as JSON to `json` and as JUnit XML to `junit`, where asked.
+fn write_reports(report: &report::JsonReport, json: Option<&Path>, junit: Option<&Path>) -> Result<(), Failure> {
+    let cannot =
+        |path: &Path, e: std::io::Error| Failure::msg(EXIT_FAILURE, format!("cannot write {}: {e}", path.display()));
+    if let Some(path) = json {
+        report.write(path).map_err(|e| cannot(path, e))?;
+    }
+    if let Some(path) = junit {
+        std::fs::write(path, report::junit::junit(report)).map_err(|e| cannot(path, e))?;
+    }
+    Ok(())
+}
+
+/// `pookie report merge`: the shards' reports as one, written where asked (else printed), and
+/// its summary; exit code 1 unless every job of every shard passed, as `pookie run`'s.
+pub fn merge_reports(reports: &[PathBuf], output: Option<&Path>, junit: Option<&Path>) -> Result<(), Failure> {
+    let merged = report::merge::merge_files(reports)
+        .map_err(|e| Failure { report: miette::Report::new(e), code: super::EXIT_BAD_INPUT })?;
+    if output.is_none() && junit.is_none() {
+        let mut text = serde_json::to_string_pretty(&merged).expect("a report serializes");
+        text.push('\n');
+        super::plan::print_out(&text)?;
+    } else {
+        write_reports(&merged, output, junit)?;
+        print!("{}", report::summary(&merged.nodes));
+    }
+    if merged.passed {
+        Ok(())
+    } else {
+        let failed = merged.nodes.iter().filter(|r| r.status == Status::Failed).count();
+        Err(Failure::msg(EXIT_FAILURE, format!("{failed} node(s) failed in the merged report")))
     }
 }
 

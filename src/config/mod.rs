@@ -290,6 +290,33 @@ pub struct CliOverrides {
     pub python_mirror: Option<String>,
     /// The user's CA bundle (any file; a project's `ca-bundle` must be a file of the project).
     pub ca_bundle: Option<PathBuf>,
+    /// `--shard K/N`, as written.
+    pub shard: Option<String>,
+}
+
+/// One part of a run split for a CI matrix (`--shard K/N`): part `index` (1-based) of `count`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl Shard {
+    /// More shards than any CI matrix runs (GitHub's limit is 256 jobs) is a typo.
+    pub const MAX: usize = 256;
+
+    /// `K/N` with 1 ≤ K ≤ N ≤ [`Shard::MAX`].
+    pub fn parse(s: &str) -> Option<Shard> {
+        let (k, n) = s.trim().split_once('/')?;
+        let (index, count) = (k.trim().parse().ok()?, n.trim().parse().ok()?);
+        (1 <= index && index <= count && count <= Shard::MAX).then_some(Shard { index, count })
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
 }
 
 /// The resolved configuration.
@@ -342,6 +369,8 @@ pub struct Settings {
     pub engine: Option<EngineKind>,
     pub ca_bundle: Option<CaBundle>,
     pub caches: Caches,
+    /// The part of the plan this run executes (`--shard K/N`); None: all of it.
+    pub shard: Option<Shard>,
     pub offline: bool,
     /// `--strict`: selectors that select nothing are errors.
     pub strict: bool,

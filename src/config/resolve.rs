@@ -7,7 +7,7 @@ use super::raw::{self, RawConfig, RawPython, RawTimeout, RawVersion};
 use super::selector::{Glob, Patterns};
 use super::{
     BuildFrontend, CaBundle, CliOverrides, Compiler, ConfigError, DEFAULT_BUILD, DEFAULT_PYTHON_PATH, EngineKind,
-    GLOB_HELP, Inherit, Inheritance, Origin, Override, PythonSettings, PythonSource, PythonSourceKind, Settings,
+    GLOB_HELP, Inherit, Inheritance, Origin, Override, PythonSettings, PythonSource, PythonSourceKind, Settings, Shard,
     Sources,
 };
 use crate::choice::Choice;
@@ -52,6 +52,7 @@ pub(super) fn resolve(
     let output_dir = output_dir(raw.output_dir.as_ref(), &workspace, src)?;
     let source_date_epoch = source_date_epoch(raw.source_date_epoch.as_ref(), &workspace, src)?;
     let jobs = jobs(raw.jobs.as_ref(), cli, src)?;
+    let shard = shard(cli, src)?;
     let env = env(raw.env.as_ref(), src)?;
     let mut environment_pass = Vec::new();
     for name in raw.environment_pass.iter().flatten() {
@@ -108,6 +109,7 @@ pub(super) fn resolve(
         engine,
         ca_bundle,
         caches: super::Caches { pip: raw.caches.pip.unwrap_or(true), compiler: raw.caches.compiler.unwrap_or(true) },
+        shard,
         offline: cli.offline,
         strict: cli.strict,
         notes: Vec::new(),
@@ -620,6 +622,16 @@ fn jobs(raw: Option<&Spanned<i64>>, cli: &CliOverrides, src: &Sources) -> Result
         (None, None) => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
     Ok(jobs)
+}
+
+fn shard(cli: &CliOverrides, src: &Sources) -> Result<Option<Shard>, ConfigError> {
+    let Some(written) = &cli.shard else { return Ok(None) };
+    match Shard::parse(written) {
+        Some(s) => Ok(Some(s)),
+        None => Err(ConfigError::new("shard", format!("`{}` is not a shard", printable(written)))
+            .at(src, &src.flag("--shard", written), format!("expected K/N with 1 ≤ K ≤ N ≤ {}", Shard::MAX))
+            .help("`--shard 2/4` runs the second of four parts of the plan; `pookie plan --format github-matrix --shards 4` lists them")),
+    }
 }
 
 fn env(

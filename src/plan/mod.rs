@@ -5,6 +5,7 @@
 pub mod layout;
 pub mod planner;
 pub mod render;
+pub mod shard;
 
 use crate::build_id::BuildId;
 use crate::image::Recipe;
@@ -114,7 +115,7 @@ pub struct ImageNode {
     pub tag: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Stage {
     Build,

@@ -252,3 +252,43 @@ pub fn dot(plan: &Plan) -> String {
     out.push_str("}\n");
     out
 }
+
+/// The shards of `plan` split `count` ways (plan/shard.rs), each with its builds (build
+/// identifiers), its jobs and its estimated cost.
+fn shard_list(plan: &Plan, count: usize) -> Vec<serde_json::Value> {
+    super::shard::partition(plan, count)
+        .into_iter()
+        .enumerate()
+        .map(|(i, groups)| {
+            let mut builds: Vec<String> = groups
+                .iter()
+                .filter_map(|g| match &plan.graph[g.build] {
+                    Node::Job(j) => Some(j.id.to_string()),
+                    Node::Image(_) => None,
+                })
+                .collect();
+            builds.sort();
+            serde_json::json!({
+                "shard": format!("{}/{count}", i + 1),
+                "builds": builds,
+                "jobs": groups.iter().map(|g| g.jobs.len()).sum::<usize>(),
+                "weight": groups.iter().map(|g| g.weight).sum::<u64>(),
+            })
+        })
+        .collect()
+}
+
+/// The shards as a JSON list.
+pub fn shards(plan: &Plan, count: usize) -> String {
+    let mut s = serde_json::to_string_pretty(&shard_list(plan, count)).expect("JSON");
+    s.push('\n');
+    s
+}
+
+/// The shards as a GitHub Actions matrix on one line (`matrix=...` in `$GITHUB_OUTPUT`, then
+/// `strategy.matrix: ${{ fromJSON(...) }}` and `pookie run --shard ${{ matrix.shard }}`).
+pub fn github_matrix(plan: &Plan, count: usize) -> String {
+    let mut s = serde_json::json!({ "include": shard_list(plan, count) }).to_string();
+    s.push('\n');
+    s
+}

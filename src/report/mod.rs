@@ -1,10 +1,13 @@
 //! What a run reports: live progress while it works (indicatif bars on a terminal, plain lines
-//! otherwise), the summary table at the end, the `--report` JSON, and the manifest of wheels
-//! pookie put in the output directory (so `--clean` removes those and nothing else).
+//! otherwise), the summary table at the end, the `--report` JSON ([`merge`]d across the shards
+//! of a CI matrix), and [`junit`] XML for CI systems.
+
+pub mod junit;
+pub mod merge;
 
 use crate::plan::{Node, Stage};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::IsTerminal;
@@ -12,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
     /// A job that succeeded.
@@ -65,14 +68,14 @@ impl Status {
 }
 
 /// What a reported node is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum NodeKind {
     Image,
     Job,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NodeReport {
     pub name: String,
     pub kind: NodeKind,
@@ -206,20 +209,30 @@ pub fn summary(reports: &[NodeReport]) -> String {
     out
 }
 
-#[derive(Serialize)]
-struct JsonReport<'a> {
-    format: u32,
-    run_id: &'a str,
-    passed: bool,
-    seconds: f64,
-    nodes: &'a [NodeReport],
+/// The `--report` JSON file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JsonReport {
+    /// 1: this shape.
+    pub format: u32,
+    pub run_id: String,
+    pub passed: bool,
+    /// The run's wall time (merged: the slowest shard's).
+    pub seconds: f64,
+    pub nodes: Vec<NodeReport>,
 }
 
-pub fn write_json(path: &Path, run_id: &str, seconds: f64, reports: &[NodeReport]) -> std::io::Result<()> {
-    let r = JsonReport { format: 1, run_id, passed: all_passed(reports), seconds, nodes: reports };
-    let mut text = serde_json::to_string_pretty(&r).map_err(std::io::Error::other)?;
-    text.push('\n');
-    std::fs::write(path, text)
+impl JsonReport {
+    pub const FORMAT: u32 = 1;
+
+    pub fn new(run_id: &str, seconds: f64, nodes: Vec<NodeReport>) -> Self {
+        JsonReport { format: Self::FORMAT, run_id: run_id.into(), passed: all_passed(&nodes), seconds, nodes }
+    }
+
+    pub fn write(&self, path: &Path) -> std::io::Result<()> {
+        let mut text = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
+        text.push('\n');
+        std::fs::write(path, text)
+    }
 }
 
 /// Live progress: an overall bar and a spinner per running node on a terminal; one line per
