@@ -125,18 +125,8 @@ mod tests {
     use crate::plan::Stage;
 
     fn job(id: &str, stage: Stage, status: Status, reason: Option<&str>) -> NodeReport {
-        NodeReport {
-            name: format!("{id}/{}", stage.as_str()),
-            kind: NodeKind::Job,
-            build_id: Some(id.into()),
-            stage: Some(stage),
-            status,
-            started_at: 0.0,
-            seconds: 2.5,
-            reason: reason.map(String::from),
-            log: Some(format!(".pookie/logs/{id}-{}.log", stage.as_str()).into()),
-            wheels: Vec::new(),
-        }
+        let log = Some(format!(".pookie/logs/{id}-{}.log", stage.as_str()).into());
+        NodeReport { seconds: 2.5, log, ..crate::report::tests::job(id, stage, status, reason) }
     }
 
     #[test]

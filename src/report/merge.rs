@@ -92,18 +92,16 @@ mod tests {
     use super::*;
     use crate::plan::Stage;
 
+    /// The report of `name` (`ID/build` and `ID/test` are jobs, other names image layers).
     fn node(name: &str, kind: NodeKind, status: Status) -> NodeReport {
-        NodeReport {
-            name: name.into(),
-            kind,
-            build_id: (kind == NodeKind::Job).then(|| name.split('/').next().unwrap().into()),
-            stage: (kind == NodeKind::Job).then_some(if name.ends_with("/build") { Stage::Build } else { Stage::Test }),
-            status,
-            started_at: 0.0,
-            seconds: 1.0,
-            reason: None,
-            log: None,
-            wheels: Vec::new(),
+        let job = match name.split_once('/') {
+            Some((id, "build")) => crate::report::tests::job(id, Stage::Build, status, None),
+            Some((id, _)) => crate::report::tests::job(id, Stage::Test, status, None),
+            None => unreachable!("names with a stage"),
+        };
+        match kind {
+            NodeKind::Job => job,
+            NodeKind::Image => NodeReport { name: name.into(), kind, build_id: None, stage: None, ..job },
         }
     }
 

@@ -303,10 +303,11 @@ impl Progress {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn job(id: &str, stage: Stage, status: Status, reason: Option<&str>) -> NodeReport {
+    /// A job's report, for the tests of this module and its submodules.
+    pub(crate) fn job(id: &str, stage: Stage, status: Status, reason: Option<&str>) -> NodeReport {
         NodeReport {
             name: format!("{id}/{}", stage.as_str()),
             kind: NodeKind::Job,
