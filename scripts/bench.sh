@@ -9,6 +9,8 @@
 #   touching one C file;
 # - `pookie plan` on 10 targets × 6 Pythons (the recorded python-build-standalone release);
 # - the standard matrix (bitarray: x86_64 + aarch64 cross × CPython 3.13, 3.14) beside its floor;
+# - zig's runtime for aarch64 on first use (an empty zig cache): a C project's build and a C++
+#   project's, cold and warm;
 # - the aarch64 build of the fixture (CPython 3.11) in cross mode (zig on this CPU) and in
 #   emulate mode (gcc under QEMU), each forced on warm images, and the ratio emulate/cross;
 # - its test job with pytest as a test requirement: installed natively in the build's image
@@ -30,6 +32,22 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # A job cache of its own: results of earlier benchmark runs must not count.
 export POOKIE_CACHE_DIR=$work/cache
+
+# fetch_bitarray DIR: bitarray 3.12.3's sdist from PyPI, its sha256 checked; prints its path.
+fetch_bitarray() {
+    python3 - "$1" <<'PY'
+import hashlib, json, os, sys, urllib.parse, urllib.request
+url = "https://pypi.org/pypi/bitarray/json"
+[sdist] = [u for u in json.load(urllib.request.urlopen(url, timeout=60))["releases"]["3.12.3"] if u["packagetype"] == "sdist"]
+data = urllib.request.urlopen(urllib.parse.urljoin(url, sdist["url"]), timeout=300).read()
+if hashlib.sha256(data).hexdigest() != sdist["digests"]["sha256"]:
+    sys.exit(f"{sdist['filename']}: sha256 differs from PyPI's")
+path = os.path.join(sys.argv[1], sdist["filename"])
+open(path, "wb").write(data)
+print(path)
+PY
+}
+
 # BENCH_ONLY_BACKENDS=1: the build-backend comparison below alone; BENCH_ONLY_STANDARD=1: the
 # standard matrix alone.
 if [ -z "${BENCH_ONLY_BACKENDS:-}${BENCH_ONLY_STANDARD:-}" ]; then
@@ -58,6 +76,9 @@ run() { # run JOBS REPORT [FLAGS...] → prints seconds
     python3 -c "print($end - $start)"
 }
 
+# zig builds its runtime for a target on first use, into the cache (the cold cost is measured
+# below): a first run, untimed, as a user's machine has it after its first build.
+run 2 "$work/first.json" --force > /dev/null
 t1=$(run 1 "$work/j1.json" --force)
 t2=$(run 2 "$work/j2.json" --force)
 # The overhead is read from this run's logs; later runs rewrite them.
@@ -142,6 +163,33 @@ aarch64() { # aarch64 MODE → prints the build job's seconds, then the run's wa
     python3 -c "import json, sys; r = json.load(open(sys.argv[1])); \
 print(next(n['seconds'] for n in r['nodes'] if n['kind'] == 'job'), $end - $start)" "$work/aarch64-$1.json"
 }
+# zig's runtime for aarch64-linux-gnu.2.17, built on first use into the zig cache bucket: the
+# fixture's build (a C and a C++ module: glibc stubs, start files, compiler-rt, libc++) with
+# the bucket empty, then warm; and bitarray (C only: no libc++) the same way, its pip cache
+# warmed first so that only zig's runtime differs.
+zig_first_use() { # zig_first_use WORKSPACE → the build job's seconds, cold then warm
+    local attempt
+    rm -rf "$POOKIE_CACHE_DIR/zig"
+    for attempt in cold warm; do
+        "$pookie" run --workspace "$1" --force --test "" --report "$work/zig-$attempt.json" > "$work/run.out" 2>&1 \
+            || { cat "$work/run.out" >&2; echo "zig first use in $1 failed" >&2; exit 1; }
+        python3 -c "import json, sys; r = json.load(open(sys.argv[1])); \
+print(next(n['seconds'] for n in r['nodes'] if n['kind'] == 'job' and n['stage'] == 'build'))" "$work/zig-$attempt.json"
+    done
+}
+mkdir -p "$work/c-only"
+tar -xzf "$(fetch_bitarray "$work")" -C "$work/c-only" --strip-components 1
+cp "$work/aarch64/pookie.toml" "$work/c-only/pookie.toml"
+"$pookie" run --workspace "$work/c-only" --test "" > /dev/null 2>&1 || true # pip's cache
+mapfile -t cxx < <(zig_first_use "$work/aarch64")
+mapfile -t c_only < <(zig_first_use "$work/c-only")
+python3 - "${cxx[@]}" "${c_only[@]}" <<'PY'
+import sys
+cxx_cold, cxx_warm, c_cold, c_warm = map(float, sys.argv[1:])
+print(f"zig's runtime for aarch64 on first use: C project (bitarray) build {c_cold:5.1f} s cold, {c_warm:5.1f} s warm: "
+      f"{c_cold - c_warm:5.1f} s (goal: at most 20); C++ project (fixture) {cxx_cold:5.1f} s cold, {cxx_warm:5.1f} s warm: "
+      f"{cxx_cold - cxx_warm:5.1f} s, once per machine and zig version")
+PY
 read -r cross_build cross_wall < <(aarch64 cross)
 read -r emulate_build emulate_wall < <(aarch64 emulate)
 python3 - "$cross_build" "$cross_wall" "$emulate_build" "$emulate_wall" <<'PY'
@@ -199,18 +247,7 @@ if [ -n "${BENCH_ONLY_BACKENDS:-}" ]; then
 elif docker image inspect "$sid_arm64" > /dev/null 2>&1; then
     matrix=$work/standard
     mkdir -p "$matrix/sdist"
-    sdist=$(python3 - "$matrix/sdist" <<'PY'
-import hashlib, json, os, sys, urllib.parse, urllib.request
-url = "https://pypi.org/pypi/bitarray/json"
-[sdist] = [u for u in json.load(urllib.request.urlopen(url, timeout=60))["releases"]["3.12.3"] if u["packagetype"] == "sdist"]
-data = urllib.request.urlopen(urllib.parse.urljoin(url, sdist["url"]), timeout=300).read()
-if hashlib.sha256(data).hexdigest() != sdist["digests"]["sha256"]:
-    sys.exit(f"{sdist['filename']}: sha256 differs from PyPI's")
-path = os.path.join(sys.argv[1], sdist["filename"])
-open(path, "wb").write(data)
-print(path)
-PY
-)
+    sdist=$(fetch_bitarray "$matrix/sdist")
     tar -xzf "$sdist" -C "$matrix" && mv "$matrix"/bitarray-3.12.3 "$matrix/project"
     cat > "$matrix/project/pookie.toml" <<TOML
 targets = ["manylinux_2_17_x86_64", "manylinux_2_17_aarch64"]
