@@ -22,11 +22,21 @@ pub enum Bucket {
     /// builds): each target's libc stubs, start files, compiler-rt and, for C++, libc++, built
     /// on first use and shared by every later job and run.
     Zig,
+    /// Which image layers this machine pushed to (or found in) a cache registry, one folder per
+    /// registry, so that each is pushed once rather than on every run.
+    Registry,
 }
 
 impl Bucket {
-    pub const ALL: [Bucket; 6] =
-        [Bucket::PythonArchives, Bucket::PythonIndex, Bucket::Jobs, Bucket::Pip, Bucket::Ccache, Bucket::Zig];
+    pub const ALL: [Bucket; 7] = [
+        Bucket::PythonArchives,
+        Bucket::PythonIndex,
+        Bucket::Jobs,
+        Bucket::Pip,
+        Bucket::Ccache,
+        Bucket::Zig,
+        Bucket::Registry,
+    ];
 
     pub const fn name(self) -> &'static str {
         match self {
@@ -36,6 +46,7 @@ impl Bucket {
             Bucket::Pip => "pip",
             Bucket::Ccache => "ccache",
             Bucket::Zig => "zig",
+            Bucket::Registry => "registry",
         }
     }
 

@@ -330,6 +330,18 @@ impl Engine {
         Some(PathBuf::from(out.trim())).filter(|p| p.is_dir())
     }
 
+    /// Flags of `pull` and `push` of `reference`: podman insists on TLS even for a registry on
+    /// this machine's loopback, which Docker reaches over plain HTTP.
+    pub fn registry_flags(&self, reference: &str) -> Vec<String> {
+        let host = reference.split('/').next().unwrap_or("");
+        let name = host.rsplit_once(':').map_or(host, |(h, _)| h);
+        let loopback = name == "localhost" || name.starts_with("127.");
+        match (self.kind, loopback) {
+            (EngineKind::Podman, true) => vec!["--tls-verify=false".into()],
+            _ => Vec::new(),
+        }
+    }
+
     pub fn image_exists(&self, reference: &str) -> bool {
         self.cmd(["image", "inspect", "--format={{.Id}}", "--", reference])
             .stdout_null()

@@ -19,6 +19,8 @@ impl EnvVars {
     pub const HOME: &str = "HOME";
     /// A python-build-standalone mirror (directory or URL), as `--python-mirror`.
     pub const POOKIE_PYTHON_MIRROR: &str = "POOKIE_PYTHON_MIRROR";
+    /// The registry pookie's image layers are shared through (`--cache-registry`).
+    pub const POOKIE_CACHE_REGISTRY: &str = "POOKIE_CACHE_REGISTRY";
     /// The binfmt_misc directory `doctor` and `setup qemu` use.
     pub const POOKIE_BINFMT_DIR: &str = "POOKIE_BINFMT_DIR";
     /// Token for GitHub's API when the index comes from GitHub (rate limits).

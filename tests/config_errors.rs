@@ -761,3 +761,26 @@ fn config_settings_are_strings() {
             "expected \"VALUE\" or [\"VALUE\", …]",
         );
 }
+
+#[test]
+fn bad_cache_registry() {
+    refused(&with_mirror("[caches]\nregistry = \"pookie-cache\""), &["plan"])
+        .says(&["`pookie-cache` is not a registry repository", "ghcr.io/owner/pookie-cache"])
+        .points_at("pookie.toml:2:12", "2 │ registry = \"pookie-cache\"", "expected host[:port]/path");
+    refused(&with_mirror(""), &["plan", "--cache-registry", "https://ghcr.io/x"])
+        .says(&["`https://ghcr.io/x` is not a registry repository"])
+        .points_at(
+            "command line:1:30",
+            "1 │ pookie plan --cache-registry https://ghcr.io/x",
+            "expected host[:port]/path",
+        );
+}
+
+#[test]
+fn bad_shard() {
+    refused(&with_mirror(""), &["run", "--shard", "5/4"]).says(&["`5/4` is not a shard"]).points_at(
+        "command line:1:20",
+        "1 │ pookie run --shard 5/4",
+        "expected K/N with 1 ≤ K ≤ N ≤ 256",
+    );
+}

@@ -967,3 +967,61 @@ fn two_shards_run_the_whole_plan_and_their_reports_merge() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("is in both"), "{}", stderr(&out));
 }
+
+/// Image layers shared through a cache registry: a run pushes the layers it has, and a machine
+/// without them pulls them instead of building them, then runs the jobs in them. The project's
+/// before-all makes layers no other test has (the base and toolchain layers below are shared
+/// with the tests running beside this one and stay), and those are removed from the engine
+/// between the runs, as on a fresh machine.
+#[test]
+fn layers_are_pulled_from_the_cache_registry_instead_of_built() {
+    let registry = Registry::start();
+    let marker = format!("layers-of-{}-{}", std::process::id(), engine_now().replace([':', ' ', '.'], "-"));
+    let repository = format!("{}/pookie-cache", registry.host);
+    let p = Project::new(&config(&format!("before-all = \"echo {marker}\"\n[caches]\nregistry = \"{repository}\"\n")));
+    let first = p.root.path().join("first.json");
+    let out = p.pookie(&["run", "--report", first.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let first: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&first).unwrap()).unwrap();
+    let plan: serde_json::Value = serde_json::from_str(&stdout(&p.pookie(&["plan", "--format", "json"]))).unwrap();
+    let own: std::collections::BTreeMap<String, String> = plan["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| ["before-all/", "python/"].iter().any(|p| i["name"].as_str().unwrap().starts_with(p)))
+        .map(|i| (i["name"].as_str().unwrap().to_string(), i["tag"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(own.len(), 3, "the before-all layer and a Python layer per version: {own:?}");
+    for name in own.keys() {
+        assert_eq!(image_statuses(&first)[name], "built", "{name}");
+    }
+    // Every layer of the run is in the registry now, the shared ones too.
+    for i in plan["images"].as_array().unwrap() {
+        let (name, tag) = i["tag"].as_str().unwrap().strip_prefix("pookie/").unwrap().split_once(':').unwrap();
+        let url = format!("http://{}/v2/pookie-cache/{name}/manifests/{tag}", registry.host);
+        let found = std::process::Command::new("curl")
+            .args(["-sfI", "-H", "Accept: application/vnd.docker.distribution.manifest.v2+json", "-H"])
+            .arg("Accept: application/vnd.oci.image.manifest.v1+json")
+            .arg(&url)
+            .output()
+            .expect("curl runs");
+        assert!(found.status.success(), "{} is not in the registry ({url})", i["name"]);
+    }
+    for tag in own.values() {
+        engine_output(&["rmi", tag]);
+    }
+    let second = p.root.path().join("second.json");
+    let out = p.pookie(&["run", "--force", "--report", second.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let second: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&second).unwrap()).unwrap();
+    let statuses = image_statuses(&second);
+    for name in own.keys() {
+        assert_eq!(statuses[name], "pulled", "{name}: {statuses:?}");
+    }
+    assert!(statuses.values().all(|s| s != "built"), "no layer is built: {statuses:?}");
+    assert!(stdout(&out).contains("3 pulled"), "{}", stdout(&out));
+    // The jobs ran in the pulled layers, and passed.
+    for ((id, stage), status) in job_statuses(&second) {
+        assert_eq!(status, "passed", "{id} {stage}");
+    }
+}

@@ -196,6 +196,10 @@ pub struct ProjectArgs {
     /// balanced by what their jobs cost (`pookie plan --format github-matrix --shards N`)
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,
+    /// Share image layers through this registry repository, `host[:port]/path` (replaces
+    /// `[caches] registry`): pull layers missing here, push layers built here
+    #[arg(long = "cache-registry", value_name = "REPOSITORY", env = EnvVars::POOKIE_CACHE_REGISTRY)]
+    pub cache_registry: Option<String>,
 }
 
 impl ProjectArgs {
@@ -215,6 +219,7 @@ impl ProjectArgs {
             python_mirror: self.python_mirror.clone(),
             ca_bundle: self.ca_bundle.clone(),
             shard: self.shard.clone(),
+            cache_registry: self.cache_registry.clone(),
         }
     }
 }

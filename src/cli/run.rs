@@ -140,6 +140,7 @@ fn execute(
         project_digest,
         force,
         memory_budget: executor::memory_budget(),
+        registry: settings.cache_registry.as_deref(),
     };
     let started = Instant::now();
     let progress = Progress::new(plan.graph.node_count());

@@ -292,6 +292,8 @@ pub struct CliOverrides {
     pub ca_bundle: Option<PathBuf>,
     /// `--shard K/N`, as written.
     pub shard: Option<String>,
+    /// `--cache-registry` (or `$POOKIE_CACHE_REGISTRY`), as written.
+    pub cache_registry: Option<String>,
 }
 
 /// One part of a run split for a CI matrix (`--shard K/N`): part `index` (1-based) of `count`.
@@ -369,6 +371,9 @@ pub struct Settings {
     pub engine: Option<EngineKind>,
     pub ca_bundle: Option<CaBundle>,
     pub caches: Caches,
+    /// The registry repository image layers are pulled from and pushed to (`host[:port]/path`):
+    /// `[caches] registry`, `--cache-registry`.
+    pub cache_registry: Option<String>,
     /// The part of the plan this run executes (`--shard K/N`); None: all of it.
     pub shard: Option<Shard>,
     pub offline: bool,

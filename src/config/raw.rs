@@ -148,7 +148,8 @@ pub struct RawConfig {
     pub overrides: Vec<RawOverride>,
 }
 
-/// `[caches]`: caches shared by the jobs of a target, kept in pookie's cache directory.
+/// `[caches]`: caches shared by the jobs of a target, kept in pookie's cache directory, and the
+/// registry that shares image layers between machines.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawCaches {
@@ -158,6 +159,12 @@ pub struct RawCaches {
     /// ccache for gcc and clang builds, one per image family and compiler, so that rebuilding
     /// unchanged sources is fast. Default: true.
     pub compiler: Option<bool>,
+    /// An OCI registry repository (`host[:port]/path`) pookie's image layers are shared through:
+    /// a layer missing here is pulled from it instead of built, and a layer built here is pushed
+    /// to it, so that other machines and CI runners reuse it. The engine's own login and TLS
+    /// settings apply. Default: none (nothing is pushed anywhere).
+    #[schemars(with = "Option<String>")]
+    pub registry: Option<Spanned<String>>,
 }
 
 /// `[linux]`: how Linux wheels are compiled.

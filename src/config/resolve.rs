@@ -53,6 +53,7 @@ pub(super) fn resolve(
     let source_date_epoch = source_date_epoch(raw.source_date_epoch.as_ref(), &workspace, src)?;
     let jobs = jobs(raw.jobs.as_ref(), cli, src)?;
     let shard = shard(cli, src)?;
+    let cache_registry = cache_registry(raw.caches.registry.as_ref(), cli, src)?;
     let env = env(raw.env.as_ref(), src)?;
     let mut environment_pass = Vec::new();
     for name in raw.environment_pass.iter().flatten() {
@@ -109,6 +110,7 @@ pub(super) fn resolve(
         engine,
         ca_bundle,
         caches: super::Caches { pip: raw.caches.pip.unwrap_or(true), compiler: raw.caches.compiler.unwrap_or(true) },
+        cache_registry,
         shard,
         offline: cli.offline,
         strict: cli.strict,
@@ -622,6 +624,30 @@ fn jobs(raw: Option<&Spanned<i64>>, cli: &CliOverrides, src: &Sources) -> Result
         (None, None) => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
     Ok(jobs)
+}
+
+/// The registry repository image layers are shared through: `host[:port]/path` as image
+/// references begin (lowercase path), no tag, no scheme, so that nothing else reaches the engine.
+fn cache_registry(
+    raw: Option<&Spanned<String>>,
+    cli: &CliOverrides,
+    src: &Sources,
+) -> Result<Option<String>, ConfigError> {
+    let (written, origin) = match (&cli.cache_registry, raw) {
+        (Some(r), _) if r.is_empty() => return Ok(None),
+        (Some(r), _) => (r.clone(), src.flag("--cache-registry", r)),
+        (None, Some(r)) => (r.get_ref().clone(), span_of(r)),
+        (None, None) => return Ok(None),
+    };
+    let repository = written.trim_end_matches('/');
+    // A host (with `.` or `:`, or localhost) and a path: `debian` alone would be Docker Hub's.
+    let has_host = repository.split_once('/').is_some_and(|(h, _)| h.contains(['.', ':']) || h == "localhost");
+    if !has_host || repository.contains('@') || !is_image_reference(&format!("{repository}/layer:tag")) {
+        return Err(ConfigError::new("cache_registry", format!("`{}` is not a registry repository", printable(&written)))
+            .at(src, &origin, "expected host[:port]/path")
+            .help("e.g. \"ghcr.io/owner/pookie-cache\" or \"localhost:5000/pookie-cache\" (no tag, no scheme; the path lowercase)"));
+    }
+    Ok(Some(repository.to_string()))
 }
 
 fn shard(cli: &CliOverrides, src: &Sources) -> Result<Option<Shard>, ConfigError> {

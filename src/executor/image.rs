@@ -8,6 +8,7 @@ use crate::image::Recipe;
 use crate::plan::{ContextFile, ImageNode, Layer};
 use crate::process::{self, Cancel, Exit};
 use crate::python::download;
+use sha2::Digest;
 use std::path::{Path, PathBuf};
 
 /// Label of every layer: the ID of the image it was built from.
@@ -52,6 +53,8 @@ fn context(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> LayerError
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     Cached,
+    /// Pulled from the cache registry instead of built.
+    Pulled,
     Built,
 }
 
@@ -60,6 +63,8 @@ pub struct Builder<'a> {
     pub cache_dir: PathBuf,
     pub offline: bool,
     pub cancel: &'a Cancel,
+    /// The registry repository layers are shared through (`--cache-registry`).
+    pub registry: Option<&'a str>,
 }
 
 impl Builder<'_> {
@@ -80,7 +85,11 @@ impl Builder<'_> {
             from_id = format!("{from_id};{}", self.base_image_id(source, log)?);
         }
         if self.engine.image_exists(tag) && self.label(tag, FROM_ID_LABEL).as_deref() == Some(from_id.as_str()) {
+            self.share(tag, log)?;
             return Ok(Outcome::Cached);
+        }
+        if self.pull_shared(tag, &from_id, log)? {
+            return Ok(Outcome::Pulled);
         }
         let recipe = node.recipe;
         let context =
@@ -103,10 +112,86 @@ impl Builder<'_> {
         let exit = process::run_logged(self.engine.cmd_logged(args, &log_file), &log_file, None, self.cancel, || {})
             .map_err(LayerError::Engine)?;
         match exit {
-            Exit::Code(0) => Ok(Outcome::Built),
+            Exit::Code(0) => {
+                self.share(tag, log)?;
+                Ok(Outcome::Built)
+            }
             Exit::Cancelled => Err(LayerError::Interrupted),
             _ => Err(LayerError::Build(last_lines(log, 3))),
         }
+    }
+
+    /// The layer `tag` (`pookie/NAME:HASH`) in the cache registry (`REGISTRY/NAME:HASH`), and
+    /// the file that says this machine knows it is there. None without a registry, or offline.
+    fn remote(&self, tag: &str) -> Option<(String, PathBuf)> {
+        let registry = self.registry.filter(|_| !self.offline)?;
+        let name = tag.strip_prefix("pookie/").unwrap_or(tag);
+        let marker = crate::cache::Bucket::Registry
+            .in_dir(&self.cache_dir)
+            .join(hex::encode(sha2::Sha256::digest(registry.as_bytes())))
+            .join(name.replace([':', '/'], "@"));
+        Some((format!("{registry}/{name}"), marker))
+    }
+
+    /// Runs `engine ARGS`, its output in the layer's log; whether it succeeded.
+    fn logged(&self, args: Vec<String>, log: &Path) -> Result<bool, LayerError> {
+        let log_file = open_log(log)?;
+        match process::run_logged(self.engine.cmd_logged(args, &log_file), &log_file, None, self.cancel, || {})
+            .map_err(LayerError::Engine)?
+        {
+            Exit::Code(0) => Ok(true),
+            Exit::Cancelled => Err(LayerError::Interrupted),
+            _ => Ok(false),
+        }
+    }
+
+    /// Pulls the layer from the cache registry, if it is there and was built on the same parent
+    /// (the label every layer carries: the ID of the image it was built from, the same wherever
+    /// that image came from). Whether the layer is now here; a layer the registry lacks, or
+    /// one of another parent, is built instead, as without a registry. The engine verifies
+    /// what it pulls against the manifest's digests.
+    fn pull_shared(&self, tag: &str, from_id: &str, log: &Path) -> Result<bool, LayerError> {
+        let Some((remote, marker)) = self.remote(tag) else { return Ok(false) };
+        let mut pull = vec!["pull".to_string()];
+        pull.extend(self.engine.registry_flags(&remote));
+        pull.extend(["--".into(), remote.clone()]);
+        if !self.logged(pull, log)? {
+            append(log, &format!("pookie: {remote} could not be pulled from the cache registry; building it"))?;
+            return Ok(false);
+        }
+        let same_parent = self.label(&remote, FROM_ID_LABEL).as_deref() == Some(from_id);
+        let tagged = same_parent && self.logged(vec!["tag".into(), "--".into(), remote.clone(), tag.into()], log)?;
+        // The registry's name of the layer is not kept: the layer is known by its own.
+        let _ = self.engine.output(["rmi", "--", &remote]);
+        if !same_parent {
+            append(log, &format!("pookie: {remote} was built on another parent image; building it"))?;
+            return Ok(false);
+        }
+        if tagged {
+            mark(&marker);
+        }
+        Ok(tagged)
+    }
+
+    /// Pushes the layer to the cache registry, once per machine. A push that fails is said in
+    /// the layer's log and does not fail the layer: the registry only saves other machines work.
+    fn share(&self, tag: &str, log: &Path) -> Result<(), LayerError> {
+        let Some((remote, marker)) = self.remote(tag) else { return Ok(()) };
+        if marker.is_file() {
+            return Ok(());
+        }
+        let mut push = vec!["push".to_string()];
+        push.extend(self.engine.registry_flags(&remote));
+        push.extend(["--".into(), remote.clone()]);
+        let pushed =
+            self.logged(vec!["tag".into(), "--".into(), tag.into(), remote.clone()], log)? && self.logged(push, log)?;
+        let _ = self.engine.output(["rmi", "--", &remote]);
+        if pushed {
+            mark(&marker);
+        } else {
+            append(log, &format!("pookie: could not push {remote} to the cache registry (see above)"))?;
+        }
+        Ok(())
     }
 
     fn assemble(&self, recipe: &Recipe, node: &ImageNode, dir: &Path) -> Result<(), LayerError> {
@@ -182,4 +267,19 @@ impl Builder<'_> {
             .ok()
             .map(|s| s.trim().to_string())
     }
+}
+
+/// Appends a line of pookie's own to a layer's log.
+fn append(log: &Path, line: &str) -> Result<(), LayerError> {
+    use std::io::Write;
+    let mut f = open_log(log)?;
+    writeln!(f, "{line}").map_err(context(format!("write {}", log.display())))
+}
+
+/// Records that a layer is in the cache registry (best effort: without it, it is pushed again).
+fn mark(marker: &Path) {
+    if let Some(dir) = marker.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let _ = std::fs::write(marker, b"");
 }

@@ -45,6 +45,8 @@ pub struct Options<'a> {
     pub force: Option<Patterns>,
     /// Memory the run may plan to use, in bytes.
     pub memory_budget: u64,
+    /// The registry repository image layers are shared through.
+    pub registry: Option<&'a str>,
 }
 
 /// What finished nodes hand to the nodes after them.
@@ -114,7 +116,13 @@ pub fn execute(plan: &Plan, engine: &Engine, opts: &Options, cancel: &Cancel, pr
             uid: unsafe { libc::getuid() },
             gid: unsafe { libc::getgid() },
         },
-        images: image::Builder { engine, cache_dir: opts.cache_dir.clone(), offline: opts.offline, cancel },
+        images: image::Builder {
+            engine,
+            cache_dir: opts.cache_dir.clone(),
+            offline: opts.offline,
+            cancel,
+            registry: opts.registry,
+        },
         jobs_cache: &jobs_cache,
         tags: &tags,
         workspace: opts.workspace,
@@ -373,6 +381,7 @@ impl Workers<'_> {
                 match self.images.ensure(n, &log) {
                     Ok(Outcome::Cached) => (Status::Cached, None, vec![]),
                     Ok(Outcome::Built) => (Status::Built, None, vec![]),
+                    Ok(Outcome::Pulled) => (Status::Pulled, None, vec![]),
                     Err(e) => (failed_or_interrupted(cancel), Some(log::one_line(&e)), vec![]),
                 }
             }

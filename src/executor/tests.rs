@@ -185,6 +185,7 @@ impl World {
             project_digest: "p".into(),
             force: None,
             memory_budget: 64 * GIB,
+            registry: None,
         }
     }
 

@@ -36,7 +36,7 @@ enum Outcome {
 
 fn outcome(status: Status) -> Outcome {
     match status {
-        Status::Passed | Status::Built | Status::Cached => Outcome::Pass,
+        Status::Passed | Status::Built | Status::Cached | Status::Pulled => Outcome::Pass,
         Status::Failed => Outcome::Failure,
         Status::Interrupted => Outcome::Error,
         Status::Skipped

@@ -82,7 +82,7 @@ fn rank(status: Status) -> u8 {
     match status {
         Status::Failed => 3,
         Status::Interrupted => 2,
-        Status::Built => 1,
+        Status::Built | Status::Pulled => 1,
         _ => 0,
     }
 }

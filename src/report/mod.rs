@@ -24,6 +24,8 @@ pub enum Status {
     Built,
     /// An image layer that already existed.
     Cached,
+    /// An image layer pulled from the cache registry.
+    Pulled,
     Failed,
     /// Not started because something it depends on failed.
     Skipped,
@@ -42,7 +44,7 @@ pub enum Status {
 
 impl Status {
     pub fn is_success(self) -> bool {
-        matches!(self, Status::Passed | Status::Built | Status::Cached)
+        matches!(self, Status::Passed | Status::Built | Status::Cached | Status::Pulled)
     }
 
     /// A test that could not run here: neither passed nor failed. Its wheel is published like
@@ -56,6 +58,7 @@ impl Status {
             Status::Passed => "passed",
             Status::Built => "built",
             Status::Cached => "cached",
+            Status::Pulled => "pulled",
             Status::Failed => "FAILED",
             Status::Skipped => "skipped",
             Status::NotRunnable => "not runnable on Linux",
@@ -135,9 +138,13 @@ pub fn summary(reports: &[NodeReport]) -> String {
     let count = |s: Status| images.iter().filter(|r| r.status == s).count();
     let _ = writeln!(
         out,
-        "Images: {} built, {} cached{}",
+        "Images: {} built, {} cached{}{}",
         count(Status::Built),
         count(Status::Cached),
+        match count(Status::Pulled) {
+            0 => String::new(),
+            n => format!(", {n} pulled"),
+        },
         match count(Status::Failed) {
             0 => String::new(),
             n => format!(", {n} FAILED"),

@@ -436,3 +436,56 @@ pub fn spawn_run(p: &Project, args: &[&str]) -> std::process::Child {
         .spawn()
         .expect("pookie starts")
 }
+
+/// Debian's docker-registry (the CNCF distribution registry, which scripts/setup.sh installs)
+/// on a free loopback port, storing into a directory of its own; stopped when dropped.
+pub struct Registry {
+    /// `127.0.0.1:PORT`
+    pub host: String,
+    child: std::process::Child,
+    _storage: tempfile::TempDir,
+}
+
+impl Registry {
+    pub fn start() -> Registry {
+        let program = "/usr/bin/docker-registry";
+        assert!(
+            Path::new(program).exists(),
+            "{program} is missing: run scripts/setup.sh --tests (Debian's docker-registry)"
+        );
+        let storage = tempfile::tempdir().expect("registry storage");
+        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("address").port();
+        let host = format!("127.0.0.1:{port}");
+        let config = storage.path().join("config.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {host}\n",
+                storage.path().join("data").display()
+            ),
+        )
+        .expect("registry config");
+        let child = std::process::Command::new(program)
+            .arg("serve")
+            .arg(&config)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(storage.path().join("registry.log")).expect("registry log"))
+            .spawn()
+            .expect("start docker-registry");
+        let registry = Registry { host, child, _storage: storage };
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(&registry.host).is_ok() {
+                return registry;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("docker-registry does not answer on {}", registry.host);
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
