@@ -348,6 +348,10 @@ TOML
         python3 -c "import json, sys; r = json.load(open(sys.argv[1])); \
 print(next(n['seconds'] for n in r['nodes'] if n['kind'] == 'job'))" "$dir/$1.json"
     }
+    # A first run of each, untimed, as a user's machine has it: zig's runtime for the target
+    # built, pip's caches filled.
+    backend cross > /dev/null
+    backend emulate > /dev/null
     cb=$(backend cross)
     eb=$(backend emulate)
     python3 -c "import sys; cb, eb = map(float, sys.argv[2:]); \
