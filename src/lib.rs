@@ -8,8 +8,8 @@
 //!    diagnostic pointing at the line.
 //! 2. [`python`]'s index resolves the chosen versions to python-build-standalone archives with
 //!    their sha256 (or to the base image's interpreters).
-//! 3. [`matrix`] expands targets × versions through the selectors into cells, each named by a
-//!    [`build_id::BuildId`] (`cp313-manylinux_2_17_x86_64`), the key of every later stage.
+//! 3. [`matrix`] expands targets × versions through the selectors into cells, each named by its
+//!    [`build_id::BuildId`].
 //! 4. [`plan`] turns the cells into a DAG of image layers and jobs — a pure function, printed by
 //!    `pookie plan`; [`image`] holds the layer recipes (the Dockerfiles of `images/`) and the
 //!    content hash that tags each layer, inputs of the planner.
@@ -23,7 +23,9 @@
 //!
 //! Beneath every stage, catalogs and shared vocabulary that any stage may read: [`target`] (the
 //! platforms, one table, and their families), [`python::PythonVersion`] and
-//! [`python::fetch::Source`] (where archives come from, as configured), [`platform_tag`]
+//! [`python::fetch::Source`] (where archives come from, as configured), [`build_id`] (a target
+//! and a version, `cp313-manylinux_2_17_x86_64`: the key of every stage from the selectors on),
+//! [`workspace`] (the project's files, as jobs see them), [`platform_tag`]
 //! (wheel platform tags, parsed), [`choice`] (settings that name one of a few values),
 //! [`env_vars`] (every variable pookie sets or reads), [`cache`] (the cache directory's
 //! buckets), [`process`] and [`digest`]. No module imports from a stage after its own.
