@@ -108,17 +108,11 @@ impl Builder<'_> {
             args.push(format!("--build-arg={k}={v}"));
         }
         args.extend(["--".into(), context.path().display().to_string()]);
-        let log_file = open_log(log)?;
-        let exit = process::run_logged(self.engine.cmd_logged(args, &log_file), &log_file, None, self.cancel, || {})
-            .map_err(LayerError::Engine)?;
-        match exit {
-            Exit::Code(0) => {
-                self.share(tag, log)?;
-                Ok(Outcome::Built)
-            }
-            Exit::Cancelled => Err(LayerError::Interrupted),
-            _ => Err(LayerError::Build(last_lines(log, 3))),
+        if !self.logged(args, log)? {
+            return Err(LayerError::Build(last_lines(log, 3)));
         }
+        self.share(tag, log)?;
+        Ok(Outcome::Built)
     }
 
     /// The layer `tag` (`pookie/NAME:HASH`) in the cache registry (`REGISTRY/NAME:HASH`), and
@@ -133,7 +127,16 @@ impl Builder<'_> {
         Some((format!("{registry}/{name}"), marker))
     }
 
-    /// Runs `engine ARGS`, its output in the layer's log; whether it succeeded.
+    /// `pull` or `push` of `remote`, with the engine's flags for its registry.
+    fn registry_command(&self, verb: &str, remote: &str) -> Vec<String> {
+        let mut args = vec![verb.to_string()];
+        args.extend(self.engine.registry_flags(remote));
+        args.extend(["--".into(), remote.into()]);
+        args
+    }
+
+    /// Runs `engine ARGS`, its output in the layer's log; whether it succeeded (an interrupted
+    /// run is an error).
     fn logged(&self, args: Vec<String>, log: &Path) -> Result<bool, LayerError> {
         let log_file = open_log(log)?;
         match process::run_logged(self.engine.cmd_logged(args, &log_file), &log_file, None, self.cancel, || {})
@@ -152,10 +155,7 @@ impl Builder<'_> {
     /// what it pulls against the manifest's digests.
     fn pull_shared(&self, tag: &str, from_id: &str, log: &Path) -> Result<bool, LayerError> {
         let Some((remote, marker)) = self.remote(tag) else { return Ok(false) };
-        let mut pull = vec!["pull".to_string()];
-        pull.extend(self.engine.registry_flags(&remote));
-        pull.extend(["--".into(), remote.clone()]);
-        if !self.logged(pull, log)? {
+        if !self.logged(self.registry_command("pull", &remote), log)? {
             append(log, &format!("pookie: {remote} could not be pulled from the cache registry; building it"))?;
             return Ok(false);
         }
@@ -245,16 +245,7 @@ impl Builder<'_> {
         if let Some(id) = self.image_id(reference) {
             return Ok(id);
         }
-        let log_file = open_log(log)?;
-        let exit = process::run_logged(
-            self.engine.cmd_logged(["pull", "--", reference], &log_file),
-            &log_file,
-            None,
-            self.cancel,
-            || {},
-        )
-        .map_err(LayerError::Engine)?;
-        if exit != Exit::Code(0) {
+        if !self.logged(vec!["pull".into(), "--".into(), reference.into()], log)? {
             return Err(LayerError::Pull { reference: reference.into(), detail: last_lines(log, 1) });
         }
         self.image_id(reference).ok_or_else(|| LayerError::MissingAfterPull(reference.into()))
