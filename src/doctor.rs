@@ -309,7 +309,7 @@ fn gib(bytes: u64) -> String {
 /// Where the interpreters come from: the python-build-standalone index and archives (cached,
 /// or reachable), or the base images (checked with the images).
 fn python_check(settings: &Settings, index: Result<(), &str>, needs: &Needs) -> Check {
-    let PythonSource::Pbs(source) = &settings.python.source else {
+    let PythonSource::Pbs(source) = &settings.python.source.value else {
         return Check::ok("python source", "interpreters come from the base images (`source = \"image\"`)");
     };
     let cache = crate::cache::dir();

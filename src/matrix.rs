@@ -3,7 +3,7 @@
 //! index could not be had).
 
 use crate::build_id::BuildId;
-use crate::config::{ConfigError, DEFAULT_PYTHON_COUNT, Origin, PythonSource, Settings};
+use crate::config::{ConfigError, DEFAULT_PYTHON_COUNT, Origin, PythonSource, Settings, WithOrigin};
 use crate::python::{Archive, Availability, PythonIndex, PythonVersion};
 use crate::target::{BuildHow, Os, Target};
 use serde::Serialize;
@@ -43,7 +43,7 @@ const HOST_TRIPLE: &str = "x86_64-unknown-linux-gnu";
 pub fn resolve(settings: &Settings, index: Option<&PythonIndex>) -> Result<Matrix, ConfigError> {
     let src = &settings.sources;
     let py = &settings.python;
-    if let (Some((release, origin)), Some(index)) = (&py.release, index)
+    if let (Some(WithOrigin { value: release, origin }), Some(index)) = (&py.release, index)
         && index.release != *release
     {
         return Err(ConfigError::new(
@@ -56,8 +56,8 @@ pub fn resolve(settings: &Settings, index: Option<&PythonIndex>) -> Result<Matri
             index.release
         )));
     }
-    let versions: Vec<PythonVersion> = match (&py.versions, index) {
-        (Some(v), _) => v.iter().map(|(v, _)| *v).collect(),
+    let versions: Vec<PythonVersion> = match (&py.versions.value, index) {
+        (Some(v), _) => v.iter().map(|v| v.value).collect(),
         (None, Some(index)) => default_versions(settings, index)?,
         (None, None) => {
             return Err(ConfigError::new(
@@ -77,7 +77,7 @@ pub fn resolve(settings: &Settings, index: Option<&PythonIndex>) -> Result<Matri
             if !selected(settings, &id) {
                 continue;
             }
-            let interpreter = match (&py.source, index) {
+            let interpreter = match (&py.source.value, index) {
                 (PythonSource::Image { .. }, _) if target.info().os != Os::Linux => {
                     return Err(image_has_no(settings, target));
                 }
@@ -108,9 +108,9 @@ pub fn resolve(settings: &Settings, index: Option<&PythonIndex>) -> Result<Matri
     }
     if cells.is_empty() {
         let (origin, what) = match (&settings.only, &settings.skip) {
-            (Some((_, o)), _) => (o.clone(), "`only` matches no build"),
-            (None, Some((_, o))) => (o.clone(), "`skip` leaves no build"),
-            _ => (py.versions_origin.clone(), "no builds"),
+            (Some(only), _) => (only.origin.clone(), "`only` matches no build"),
+            (None, Some(skip)) => (skip.origin.clone(), "`skip` leaves no build"),
+            _ => (py.versions.origin.clone(), "no builds"),
         };
         let ids: Vec<String> = settings
             .targets
@@ -158,7 +158,7 @@ fn useless_selectors(settings: &Settings, all: &[BuildId], cells: &[Cell]) -> Ve
         })
         .chain(all.iter().map(|id| id.to_string()))
         .collect();
-    if let Some((patterns, origin)) = &settings.skip {
+    if let Some(WithOrigin { value: patterns, origin }) = &settings.skip {
         for g in &patterns.0 {
             if !any_id.iter().any(|id| g.matches(id)) {
                 let hint = if crate::target::Target::from_tag(g.text.as_str()).is_some() {
@@ -179,7 +179,7 @@ fn useless_selectors(settings: &Settings, all: &[BuildId], cells: &[Cell]) -> Ve
                 i + 1,
                 patterns
             );
-            out.push((message, o.origin.clone(), "matches no build"));
+            out.push((message, o.select.origin.clone(), "matches no build"));
         }
     }
     out
@@ -188,8 +188,8 @@ fn useless_selectors(settings: &Settings, all: &[BuildId], cells: &[Cell]) -> Ve
 /// Windows and macOS wheels build against the target CPython's headers (and import library, or
 /// sysconfig data) from its python-build-standalone archive: no Linux base image holds those.
 fn image_has_no(settings: &Settings, target: Target) -> ConfigError {
-    let origin = match settings.python.source_origin {
-        Origin::Default => &settings.targets_origin,
+    let origin = match settings.python.source.origin {
+        Origin::Default => &settings.targets.origin,
         ref o => o,
     };
     ConfigError::new(
@@ -203,8 +203,8 @@ fn image_has_no(settings: &Settings, target: Target) -> ConfigError {
 }
 
 fn selected(settings: &Settings, id: &BuildId) -> bool {
-    let skipped = settings.skip.as_ref().is_some_and(|(p, _)| p.matches(id));
-    let only = settings.only.as_ref().is_none_or(|(p, _)| p.matches(id));
+    let skipped = settings.skip.as_ref().is_some_and(|p| p.matches(id));
+    let only = settings.only.as_ref().is_none_or(|p| p.matches(id));
     !skipped && only
 }
 
@@ -232,7 +232,7 @@ fn default_versions(settings: &Settings, index: &PythonIndex) -> Result<Vec<Pyth
             "python",
             format!("python-build-standalone {} has no CPython version that all chosen targets share", index.release),
         )
-        .at(&settings.sources, &settings.targets_origin, "these targets")
+        .at(&settings.sources, &settings.targets.origin, "these targets")
         .help("choose fewer targets, or name versions per run with --python-version"));
     }
     Ok(common[common.len().saturating_sub(DEFAULT_PYTHON_COUNT)..].to_vec())
@@ -250,8 +250,9 @@ fn unavailable(
         .python
         .versions
         .as_ref()
-        .and_then(|v| v.iter().find(|(v, _)| *v == version).map(|(_, o)| o.clone()))
-        .unwrap_or(settings.python.versions_origin.clone());
+        .and_then(|v| v.iter().find(|v| v.value == version))
+        .map_or(&settings.python.versions.origin, |v| &v.origin)
+        .clone();
     let available: Vec<String> =
         index.minors(triple, settings.python.prereleases).iter().map(|v| v.to_string()).collect();
     let (message, help) = match why {

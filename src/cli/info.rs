@@ -85,7 +85,7 @@ pub fn python_versions(project: &ProjectArgs, args: &[String]) -> Result<(), Fai
     };
     let heading = format!("python-build-standalone {} ({})\n", index.release, index.base_url);
     let mut rows = vec![["TARGET", "PBS TRIPLE", "VERSIONS"].map(String::from)];
-    for t in targets {
+    for t in targets.iter() {
         let triple = t.info().pbs_triple;
         let versions: Vec<String> = index
             .minors(triple, true)

@@ -31,7 +31,7 @@ pub(super) struct Planned {
 /// The settings' python-build-standalone index (fetched, or cached): none with
 /// `source = "image"`.
 pub(super) fn python_index(settings: &Settings) -> Result<Option<PythonIndex>, FetchError> {
-    let PythonSource::Pbs(source) = &settings.python.source else {
+    let PythonSource::Pbs(source) = &settings.python.source.value else {
         return Ok(None);
     };
     let token = std::env::var(EnvVars::GITHUB_TOKEN).ok().filter(|t| !t.is_empty());

@@ -17,6 +17,40 @@ pub enum Origin {
     Default,
 }
 
+/// A setting's value with where it came from: every setting a later diagnostic points at is
+/// kept this way.
+#[derive(Clone, Debug)]
+pub struct WithOrigin<T> {
+    pub value: T,
+    pub origin: Origin,
+}
+
+impl<T> WithOrigin<T> {
+    pub fn new(value: T, origin: Origin) -> Self {
+        WithOrigin { value, origin }
+    }
+
+    /// pookie's own choice: nobody wrote it.
+    pub fn default_value(value: T) -> Self {
+        WithOrigin { value, origin: Origin::Default }
+    }
+}
+
+impl<'a, T> IntoIterator for &'a WithOrigin<Vec<T>> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.value.iter()
+    }
+}
+
+impl<T> std::ops::Deref for WithOrigin<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
 /// Spans at or past this offset are of the machine's configuration file (its values are laid
 /// beneath the project's with their spans shifted by it), so diagnostics quote the right file.
 pub const MACHINE_SPANS: usize = 1 << 40;

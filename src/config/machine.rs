@@ -11,6 +11,7 @@ use super::error::{MACHINE_SPANS, Origin, Sources, printable};
 use super::raw::{RawConfig, RawImages, RawPython, RawPythonTable};
 use super::{CliOverrides, ConfigError, PythonSourceKind};
 use crate::env_vars::EnvVars;
+use crate::target::Family;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -43,8 +44,42 @@ struct RawMachinePython {
 #[derive(Clone, Debug)]
 pub struct MachineSettings {
     pub file: PathBuf,
-    /// The keys the project left to it, as written there (`images.linux-x86_64`).
-    pub keys: Vec<String>,
+    /// The keys the project left to it.
+    pub keys: Vec<MachineKey>,
+}
+
+/// A key of the machine's file, printed as written there (`images.linux-x86_64`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MachineKey {
+    Engine,
+    Image(Family),
+    PythonSource,
+    PythonPath,
+    PythonRelease,
+    PythonPrereleases,
+    PythonMirror,
+    CaBundle,
+}
+
+impl std::fmt::Display for MachineKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MachineKey::Engine => f.write_str("engine"),
+            MachineKey::Image(family) => write!(f, "images.{family}"),
+            MachineKey::PythonSource => f.write_str("python.source"),
+            MachineKey::PythonPath => f.write_str("python.path"),
+            MachineKey::PythonRelease => f.write_str("python.release"),
+            MachineKey::PythonPrereleases => f.write_str("python.prereleases"),
+            MachineKey::PythonMirror => f.write_str("python.mirror"),
+            MachineKey::CaBundle => f.write_str("ca-bundle"),
+        }
+    }
+}
+
+impl serde::Serialize for MachineKey {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 /// The machine's configuration file: `$POOKIE_CONFIG` (which must exist), else
@@ -159,17 +194,17 @@ pub fn apply(
     // resolve to this file.
     sources.machine = src.file.clone();
     let mut keys = Vec::new();
-    let mut take = |mine: &mut Option<Spanned<String>>, theirs: &Option<Spanned<String>>, key: &str| {
+    let mut take = |mine: &mut Option<Spanned<String>>, theirs: &Option<Spanned<String>>, key: MachineKey| {
         if let (None, Some(t)) = (&mine, theirs) {
             let span = t.span();
             *mine = Some(Spanned::new(span.start + MACHINE_SPANS..span.end + MACHINE_SPANS, t.get_ref().clone()));
-            keys.push(key.to_string());
+            keys.push(key);
         }
     };
-    take(&mut raw.engine, &machine.engine, "engine");
+    take(&mut raw.engine, &machine.engine, MachineKey::Engine);
     for (family, theirs) in &machine.images.0 {
         let mut mine = raw.images.0.remove(family);
-        take(&mut mine, &Some(theirs.clone()), &format!("images.{family}"));
+        take(&mut mine, &Some(theirs.clone()), MachineKey::Image(*family));
         raw.images.0.extend(mine.map(|m| (*family, m)));
     }
     // `python = [...]` is the table's `versions`; the machine fills in the rest.
@@ -178,21 +213,21 @@ pub fn apply(
         Some((span, RawPython::List(l))) => (span, RawPythonTable { versions: Some(l), ..RawPythonTable::default() }),
         None => (0..0, RawPythonTable::default()),
     };
-    take(&mut table.source, &p.source, "python.source");
-    take(&mut table.path, &p.path, "python.path");
-    take(&mut table.release, &p.release, "python.release");
+    take(&mut table.source, &p.source, MachineKey::PythonSource);
+    take(&mut table.path, &p.path, MachineKey::PythonPath);
+    take(&mut table.release, &p.release, MachineKey::PythonRelease);
     if table.prereleases.is_none() && p.prereleases.is_some() {
         table.prereleases = p.prereleases;
-        keys.push("python.prereleases".into());
+        keys.push(MachineKey::PythonPrereleases);
     }
     if table.mirror.is_none() && cli.python_mirror.is_none() && mirror.is_some() {
         cli.python_mirror = mirror;
-        keys.push("python.mirror".into());
+        keys.push(MachineKey::PythonMirror);
     }
     raw.python = Some(Spanned::new(span, RawPython::Table(table)));
     if raw.ca_bundle.is_none() && cli.ca_bundle.is_none() && ca_bundle.is_some() {
         cli.ca_bundle = ca_bundle;
-        keys.push("ca-bundle".into());
+        keys.push(MachineKey::CaBundle);
     }
     Ok(Some(MachineSettings { file, keys }))
 }

@@ -15,7 +15,7 @@ use crate::choice::Choice;
 use crate::python::PythonVersion;
 use crate::python::fetch::Source;
 use crate::target::{Family, NonNativeMode, Target};
-pub use error::{ConfigError, Origin, Sources};
+pub use error::{ConfigError, Origin, Sources, WithOrigin};
 use raw::RawConfig;
 use selector::Patterns;
 use serde::Serialize;
@@ -175,24 +175,19 @@ pub enum PythonSource {
 
 #[derive(Clone, Debug)]
 pub struct PythonSettings {
-    /// Explicitly chosen versions, with where each was written.
-    pub versions: Option<Vec<(PythonVersion, Origin)>>,
-    pub versions_origin: Origin,
-    pub source: PythonSource,
-    /// Where `source` was written.
-    pub source_origin: Origin,
+    /// Explicitly chosen versions, each with where it was written (None: the newest ones).
+    pub versions: WithOrigin<Option<Vec<WithOrigin<PythonVersion>>>>,
+    pub source: WithOrigin<PythonSource>,
     pub prereleases: bool,
-    /// `[python] release`, with where it was written: the index must be of this release (a
-    /// mirror holds one release; this catches a mirror of another one).
-    pub release: Option<(String, Origin)>,
+    /// `[python] release`: the index must be of this release (a mirror holds one release; this
+    /// catches a mirror of another one).
+    pub release: Option<WithOrigin<String>>,
 }
 
 /// One `[[overrides]]` entry, resolved.
 #[derive(Clone, Debug)]
 pub struct Override {
-    pub select: Patterns,
-    /// Where `select` was written.
-    pub origin: Origin,
+    pub select: WithOrigin<Patterns>,
     pub build: Option<String>,
     pub build_frontend: Option<BuildFrontend>,
     pub config_settings: Option<Vec<(String, String)>>,
@@ -326,8 +321,7 @@ impl std::fmt::Display for Shard {
 pub struct Settings {
     pub workspace: PathBuf,
     pub config_file: Option<PathBuf>,
-    pub targets: Vec<Target>,
-    pub targets_origin: Origin,
+    pub targets: WithOrigin<Vec<Target>>,
     pub python: PythonSettings,
     pub build: String,
     /// PEP 517 config settings, in order; `pookie-build-wheel` build commands get them as `-C`.
@@ -354,16 +348,16 @@ pub struct Settings {
     /// One stable-ABI build per target, tested with every Python (`abi3`).
     pub abi3: bool,
     pub output_dir: PathBuf,
-    /// `SOURCE_DATE_EPOCH` of the build jobs, and where it came from.
-    pub source_date_epoch: Option<(u64, Origin)>,
+    /// `SOURCE_DATE_EPOCH` of the build jobs.
+    pub source_date_epoch: Option<WithOrigin<u64>>,
     pub jobs: usize,
     pub env: BTreeMap<String, String>,
     pub timeout: Option<Duration>,
-    pub skip: Option<(Patterns, Origin)>,
-    pub test_skip: Option<(Patterns, Origin)>,
+    pub skip: Option<WithOrigin<Patterns>>,
+    pub test_skip: Option<WithOrigin<Patterns>>,
     /// Names of host variables handed to jobs (`environment-pass`).
     pub environment_pass: Vec<String>,
-    pub only: Option<(Patterns, Origin)>,
+    pub only: Option<WithOrigin<Patterns>>,
     pub overrides: Vec<Override>,
     pub compiler: Compiler,
     pub mode: NonNativeMode,

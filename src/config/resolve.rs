@@ -8,7 +8,7 @@ use super::selector::{Glob, Patterns};
 use super::{
     BuildFrontend, CaBundle, CliOverrides, Compiler, ConfigError, DEFAULT_BUILD, DEFAULT_PYTHON_PATH, EngineKind,
     GLOB_HELP, Inherit, Inheritance, Origin, Override, PythonSettings, PythonSource, PythonSourceKind, Settings, Shard,
-    Sources,
+    Sources, WithOrigin,
 };
 use crate::choice::Choice;
 use crate::env_vars::EnvVars;
@@ -35,8 +35,8 @@ pub(super) fn resolve(
     let src = &sources;
     let policy = manylinux(raw.linux.manylinux.as_ref(), src)?;
     let python = python(raw.python, cli, &workspace, src)?;
-    let image_source = matches!(python.source, PythonSource::Image { .. });
-    let (targets, targets_origin) = targets(raw.targets.as_ref(), cli, policy, image_source, src)?;
+    let image_source = matches!(python.source.value, PythonSource::Image { .. });
+    let targets = targets(raw.targets.as_ref(), cli, policy, image_source, src)?;
     let build = build(raw.build.as_ref(), cli, src)?;
     let config_settings = config_settings(raw.config_settings.as_ref(), src)?;
     let build_frontend = build_frontend(raw.build_frontend.as_ref(), src)?.unwrap_or_default();
@@ -78,7 +78,6 @@ pub(super) fn resolve(
         workspace,
         config_file,
         targets,
-        targets_origin,
         python,
         build,
         config_settings,
@@ -144,7 +143,7 @@ fn targets(
     policy: u8,
     image_source: bool,
     src: &Sources,
-) -> Result<(Vec<Target>, Origin), ConfigError> {
+) -> Result<WithOrigin<Vec<Target>>, ConfigError> {
     let (target_names, targets_origin): (Vec<(String, Origin)>, Origin) = if !cli.targets.is_empty() {
         let names = cli.targets.iter().map(|t| (t.clone(), src.flag("--target", t))).collect();
         (names, src.flag("--target", &cli.targets[0]))
@@ -196,7 +195,7 @@ fn targets(
     }
     targets.sort();
     targets.dedup();
-    Ok((targets, targets_origin))
+    Ok(WithOrigin::new(targets, targets_origin))
 }
 
 /// Python versions (list or table), where interpreters come from, pre-releases.
@@ -233,18 +232,18 @@ fn python(
                 .help("name versions such as [\"3.12\", \"3.13\"], or remove the key to build the newest four"));
         }
         Some(v) => {
-            let mut out: Vec<(PythonVersion, Origin)> = Vec::new();
+            let mut out: Vec<WithOrigin<PythonVersion>> = Vec::new();
             for (RawVersion(text), origin) in v {
                 let version: PythonVersion = text.parse().map_err(|e: crate::python::version::VersionError| {
                     ConfigError::new("python_version", e.to_string())
                         .at(src, &origin, "not a Python minor version")
                         .help("write minor versions such as \"3.12\" (or \"12\")")
                 })?;
-                if !out.iter().any(|(v, _)| *v == version) {
-                    out.push((version, origin));
+                if !out.iter().any(|v| v.value == version) {
+                    out.push(WithOrigin::new(version, origin));
                 }
             }
-            out.sort_by_key(|(v, _)| *v);
+            out.sort_by_key(|v| v.value);
             Some(out)
         }
     };
@@ -311,9 +310,10 @@ fn python(
     // Both builds of a minor are different interpreters (`python3.14`, `python3.14t`).
     if let (PythonSource::Image { path }, Some(versions)) = (&source, &versions)
         && !path.contains("{t}")
-        && let Some((v, origin)) = versions.iter().find(|(v, _)| v.free_threaded)
+        && let Some(v) = versions.iter().find(|v| v.free_threaded)
     {
-        let origin = table.path.as_ref().map_or(origin.clone(), span_of);
+        let origin = table.path.as_ref().map_or(v.origin.clone(), span_of);
+        let v = v.value;
         return Err(ConfigError::new(
             "python_path",
             format!("the interpreter path has no `{{t}}`, so free-threaded {v} would run the interpreter of {}", v.with_gil()),
@@ -328,12 +328,10 @@ fn python(
             .help("add `versions = [\"3.12\", \"3.13\"]` to [python] (or pass --python-version)"));
     }
     Ok(PythonSettings {
-        versions,
-        versions_origin,
-        source,
-        source_origin: source_name_origin(&table.source),
+        versions: WithOrigin::new(versions, versions_origin),
+        source: WithOrigin::new(source, source_name_origin(&table.source)),
         prereleases: table.prereleases.unwrap_or(false),
-        release: table.release.as_ref().map(|r| (r.get_ref().clone(), span_of(r))),
+        release: table.release.as_ref().map(|r| WithOrigin::new(r.get_ref().clone(), span_of(r))),
     })
 }
 
@@ -573,7 +571,7 @@ fn source_date_epoch(
     raw: Option<&Spanned<i64>>,
     workspace: &Path,
     src: &Sources,
-) -> Result<Option<(u64, Origin)>, ConfigError> {
+) -> Result<Option<WithOrigin<u64>>, ConfigError> {
     let check = |value: i64, origin: &Origin, shown: &str| {
         if (ZIP_EPOCH..=253_402_300_799).contains(&value) {
             Ok(value as u64)
@@ -591,12 +589,12 @@ fn source_date_epoch(
             )
             .help("set it to seconds since 1970 (e.g. `git log -1 --format=%ct`), or unset it")
         })?;
-        return Ok(Some((check(value, &Origin::Default, "$SOURCE_DATE_EPOCH")?, Origin::Default)));
+        return Ok(Some(WithOrigin::default_value(check(value, &Origin::Default, "$SOURCE_DATE_EPOCH")?)));
     }
     if let Some(v) = raw {
-        return Ok(Some((check(*v.get_ref(), &span_of(v), "source-date-epoch")?, span_of(v))));
+        return Ok(Some(WithOrigin::new(check(*v.get_ref(), &span_of(v), "source-date-epoch")?, span_of(v))));
     }
-    Ok(crate::workspace::last_commit_time(workspace).filter(|t| *t >= ZIP_EPOCH as u64).map(|t| (t, Origin::Default)))
+    Ok(crate::workspace::last_commit_time(workspace).filter(|t| *t >= ZIP_EPOCH as u64).map(WithOrigin::default_value))
 }
 
 /// More jobs at once than any machine runs containers for is a typo.
@@ -692,7 +690,7 @@ fn timeout(raw: Option<&Spanned<RawTimeout>>, src: &Sources) -> Result<Option<Du
     Ok(timeout)
 }
 
-fn patterns(p: &Spanned<raw::RawPatterns>, src: &Sources) -> Result<(Patterns, Origin), ConfigError> {
+fn patterns(p: &Spanned<raw::RawPatterns>, src: &Sources) -> Result<WithOrigin<Patterns>, ConfigError> {
     let origin = span_of(p);
     let globs = p
         .get_ref()
@@ -702,7 +700,7 @@ fn patterns(p: &Spanned<raw::RawPatterns>, src: &Sources) -> Result<(Patterns, O
             Glob::new(g).map_err(|e| ConfigError::new("selector", e).at(src, &origin, "bad pattern").help(GLOB_HELP))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok((Patterns(globs), origin))
+    Ok(WithOrigin::new(Patterns(globs), origin))
 }
 
 /// `--only` replaces the file's `only`.
@@ -710,13 +708,13 @@ fn only(
     raw: Option<&Spanned<raw::RawPatterns>>,
     cli: &CliOverrides,
     src: &Sources,
-) -> Result<Option<(Patterns, Origin)>, ConfigError> {
+) -> Result<Option<WithOrigin<Patterns>>, ConfigError> {
     match &cli.only {
         Some(o) => {
             let origin = src.flag("--only", o);
             let g = Glob::new(o)
                 .map_err(|e| ConfigError::new("selector", e).at(src, &origin, "bad pattern").help(GLOB_HELP))?;
-            Ok(Some((Patterns(vec![g]), origin)))
+            Ok(Some(WithOrigin::new(Patterns(vec![g]), origin)))
         }
         None => raw.map(|p| patterns(p, src)).transpose(),
     }
@@ -725,7 +723,7 @@ fn only(
 fn overrides(raw: Vec<raw::RawOverride>, src: &Sources) -> Result<Vec<Override>, ConfigError> {
     let mut overrides = Vec::new();
     for o in raw {
-        let (select, origin) = patterns(&o.select, src)?;
+        let select = patterns(&o.select, src)?;
         let mut env = BTreeMap::new();
         for (k, v) in o.env.unwrap_or_default() {
             check_env_name(k.get_ref(), &span_of(&k), src)?;
@@ -734,7 +732,6 @@ fn overrides(raw: Vec<raw::RawOverride>, src: &Sources) -> Result<Vec<Override>,
         }
         overrides.push(Override {
             select,
-            origin,
             build: o.build.map(|b| b.into_inner()),
             build_frontend: build_frontend(o.build_frontend.as_ref(), src)?,
             config_settings: match &o.config_settings {

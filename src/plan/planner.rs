@@ -143,7 +143,7 @@ impl Builder<'_> {
         };
 
         let Some(test) = test else { return build };
-        let skipped = s.test_skip.as_ref().is_some_and(|(p, _)| p.matches(&id));
+        let skipped = s.test_skip.as_ref().is_some_and(|p| p.matches(&id));
         let (test_image, runner) = match info.test {
             _ if skipped => (None, Runner::Skipped { reason: "test-skip".into() }),
             // i686 cross builds: tested natively in the target's own family.
@@ -284,7 +284,7 @@ impl Builder<'_> {
         if info.repair == Repair::Auditwheel {
             build_env.insert(EnvVars::AUDITWHEEL_PLAT.into(), id.target.tag().into());
         }
-        if let Some((epoch, _)) = &s.source_date_epoch {
+        if let Some(epoch) = &s.source_date_epoch {
             build_env.entry(EnvVars::SOURCE_DATE_EPOCH.into()).or_insert_with(|| epoch.to_string());
         }
         let build = self.add(Node::Job(JobNode {

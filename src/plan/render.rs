@@ -41,7 +41,8 @@ pub fn text(plan: &Plan) -> String {
         let _ = writeln!(out, "Python from python-build-standalone {r}");
     }
     if let Some(m) = &plan.machine {
-        let _ = writeln!(out, "From the machine's configuration {}: {}", m.file.display(), m.keys.join(", "));
+        let keys: Vec<String> = m.keys.iter().map(|k| k.to_string()).collect();
+        let _ = writeln!(out, "From the machine's configuration {}: {}", m.file.display(), keys.join(", "));
     }
 
     let images: Vec<_> = plan.images().collect();
