@@ -13,8 +13,8 @@
 #   project's, cold and warm;
 # - the aarch64 build of the fixture (CPython 3.11) in cross mode (zig on this CPU) and in
 #   emulate mode (gcc under QEMU), each forced on warm images, and the ratio emulate/cross;
-# - its test job with pytest as a test requirement: installed natively in the build's image
-#   (cross mode) vs by pip under QEMU (emulate mode), time until the tests start;
+# - its test job with pytest as a test requirement: installed natively (cross and emulate mode)
+#   vs by pip under QEMU (forced by a before-test), time until the tests start;
 #   the same for a scikit-build-core + pybind11 (CMake) and a numpy C API fixture.
 #
 # Needs the engine, QEMU and the images that scripts/setup.sh makes (override with BENCH_IMAGE,
@@ -203,19 +203,25 @@ PY
 
 
 # The aarch64 test job with a test requirement (pytest): the wheel and the requirement installed
-# natively in the build's image (cross mode) vs pip under QEMU (emulate mode), each forced on warm
-# images; time from the job's start to the user's test command, and the whole job.
+# natively (cross mode: in the build's image; emulate mode: in the layer a cross build would use)
+# vs by pip under QEMU (cross mode with a before-test that installs pytest, which makes the test
+# stage install with pip), each forced on warm images; time from the job's start to the user's
+# test command, and the whole job.
 mkdir -p "$work/aarch64-test"
 cp -r "$repo/tests/fixtures/project/." "$work/aarch64-test/"
 sed -e 's/^targets = .*/&\ntest = "python -m pytest -q {project}\/tests"\ntest-requires = ["pytest"]/' \
     "$work/aarch64/pookie.toml" > "$work/aarch64-test/pookie.toml"
-for mode in cross emulate; do
+for way in cross emulate qemu-pip; do
+    mode=${way/qemu-pip/cross}
+    if [ "$way" = qemu-pip ]; then
+        sed -i 's/^test = /before-test = "python -m pip install -q pytest"\n&/' "$work/aarch64-test/pookie.toml"
+    fi
     "$pookie" images --workspace "$work/aarch64-test" --linux-non-native-mode "$mode" > /dev/null
     "$pookie" run --workspace "$work/aarch64-test" --linux-non-native-mode "$mode" > /dev/null 2>&1 || true # pip cache
     "$pookie" run --workspace "$work/aarch64-test" --force --linux-non-native-mode "$mode" \
-        --report "$work/aarch64-test-$mode.json" > "$work/run.out" 2>&1 \
-        || { cat "$work/run.out" >&2; echo "aarch64 $mode test failed" >&2; exit 1; }
-    cp "$work/aarch64-test/.pookie/logs/cp311-manylinux_2_17_aarch64-test.log" "$work/aarch64-test-$mode.log"
+        --report "$work/aarch64-test-$way.json" > "$work/run.out" 2>&1 \
+        || { cat "$work/run.out" >&2; echo "aarch64 $way test failed" >&2; exit 1; }
+    cp "$work/aarch64-test/.pookie/logs/cp311-manylinux_2_17_aarch64-test.log" "$work/aarch64-test-$way.log"
 done
 python3 - "$work" <<'PY'
 import json, re, sys
@@ -223,12 +229,12 @@ from pathlib import Path
 
 work = Path(sys.argv[1])
 marker = re.compile(r"::pookie:: \[([0-9.]+)\] (.*)")
-for mode, how in (("cross", "installed natively"), ("emulate", "pip under QEMU")):
-    test = next(n for n in json.loads((work / f"aarch64-test-{mode}.json").read_text())["nodes"]
+for way, how in (("cross", "installed natively"), ("emulate", "installed natively"), ("qemu-pip", "pip under QEMU")):
+    test = next(n for n in json.loads((work / f"aarch64-test-{way}.json").read_text())["nodes"]
                 if n["kind"] == "job" and n["stage"] == "test")
-    steps = [(float(t), what) for t, what in marker.findall((work / f"aarch64-test-{mode}.log").read_text())]
+    steps = [(float(t), what) for t, what in marker.findall((work / f"aarch64-test-{way}.log").read_text())]
     command = next(t for t, what in steps if what == "test")
-    print(f"aarch64 test job (+ pytest), {mode:<7} ({how}): start → tests {command - test['started_at']:5.1f} s, "
+    print(f"aarch64 test job (+ pytest), {way:<8} ({how}): start → tests {command - test['started_at']:5.1f} s, "
           f"job {test['seconds']:5.1f} s")
 PY
 

@@ -5,7 +5,7 @@
 use crate::build_id::BuildId;
 use crate::config::{ConfigError, DEFAULT_PYTHON_COUNT, Origin, PythonSource, Settings, WithOrigin};
 use crate::python::{Archive, Availability, PythonIndex, PythonVersion};
-use crate::target::{BuildHow, Os, Target};
+use crate::target::{BuildHow, Os, Target, TestRunner};
 use serde::Serialize;
 
 /// How a cell gets its interpreter(s).
@@ -13,7 +13,9 @@ use serde::Serialize;
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Interpreter {
     /// python-build-standalone: the target's archive, plus an x86_64 one of the same version
-    /// when cross-compiling (it runs pip while the target's supplies headers and sysconfig).
+    /// when cross-compiling (it runs pip while the target's supplies headers and sysconfig), or
+    /// when an emulated build's tests run under QEMU and the index has one (pip installs their
+    /// wheel natively with it).
     Archive { target: Box<Archive>, host: Option<Box<Archive>> },
     /// Already in the base image at `path`.
     Image { path: String },
@@ -98,6 +100,12 @@ pub fn resolve(settings: &Settings, index: Option<&PythonIndex>) -> Result<Matri
                     let own = archive(target.info().pbs_triple)?;
                     let host = match target.build_how(settings.mode) {
                         BuildHow::Cross { .. } => Some(archive(HOST_TRIPLE)?),
+                        BuildHow::Emulated if target.info().test == TestRunner::Qemu => {
+                            match index.lookup(HOST_TRIPLE, version, py.prereleases) {
+                                Availability::Available(a) => Some(Box::new(a.clone())),
+                                _ => None,
+                            }
+                        }
                         _ => None,
                     };
                     Interpreter::Archive { target: own, host }

@@ -246,14 +246,18 @@ fn aarch64_wheels_cross_compiled_and_emulated_pass_their_tests_under_qemu() {
     tests_passed_on(&p, id, "linux-aarch64");
     std::fs::write(&toml_path, toml).unwrap();
 
-    // emulate: gcc in the arm64 image under QEMU, tests there too.
+    // emulate: gcc in the arm64 image under QEMU, tests there too; pip still installs natively,
+    // in the layer the cross build used (no before-all runs there).
     let emulated = run_ok(&p, &["--linux-non-native-mode", "emulate"]);
     let plan = p.plan(&["--linux-non-native-mode", "emulate"]);
     let (build, test) = (plan_job(&plan, "build"), plan_job(&plan, "test"));
     assert_eq!(build["runner"], "qemu-aarch64");
     assert_eq!(build["image"], "python/linux-aarch64/gcc/cp311");
     assert_eq!(test["image"], "python/linux-aarch64/gcc/cp311");
-    assert!(test["install_image"].is_null());
+    assert_eq!(test["install_image"], "python/linux-x86_64/zig/cp311/manylinux_2_17_aarch64");
+    let log = p.log(&format!("{id}-test.log"));
+    assert!(log.contains("were installed natively, for the target"), "{log}");
+    assert!(!log.contains("with pip"), "pip ran under QEMU:\n{log}");
     let (wheel, sos) = the_wheel(&p, "manylinux_2_17_aarch64", EM_AARCH64, suffix);
     for (name, bytes) in &sos {
         let comment = readelf(bytes, &["-p", ".comment"]);

@@ -517,7 +517,8 @@ fn cross_tests_under_qemu_install_in_the_build_image() {
     let ws = Workspace::with_config(
         "targets = [\"manylinux_2_17_x86_64\", \"manylinux_2_17_aarch64\"]\npython = [\"3.12\", \"3.13\"]\ntest = \"pytest\"\n",
     );
-    let installs = |args: &[&str]| -> BTreeMap<String, Value> {
+    // Each test's install image beside its build's image.
+    let installs = |args: &[&str]| -> BTreeMap<String, (Value, Value)> {
         let plan = plan_json(&ws, args);
         let jobs = plan["jobs"].as_array().unwrap();
         let image_of = |name: String| jobs.iter().find(|j| j["name"] == name.as_str()).unwrap()["image"].clone();
@@ -526,33 +527,56 @@ fn cross_tests_under_qemu_install_in_the_build_image() {
             .map(|j| {
                 let id = j["build_id"].as_str().unwrap().to_string();
                 let install = j["install_image"].clone();
+                let build_image = image_of(format!("{id}/build"));
                 if !install.is_null() {
-                    assert_eq!(install, image_of(format!("{id}/build")), "{id}: the build's own image");
                     assert_eq!(j["runner"], "qemu-aarch64");
+                    // After it: through its build (cross), or as a layer of its own (emulate).
+                    let after = j["depends_on"].as_array().unwrap();
+                    assert!(
+                        install == build_image || after.contains(&install),
+                        "{id}: does not wait for its install image"
+                    );
                 }
-                (id, install)
+                (id.clone(), (install, build_image))
             })
             .collect()
     };
     let cross = installs(&[]);
-    let natively: Vec<&str> = cross.iter().filter(|(_, i)| !i.is_null()).map(|(id, _)| id.as_str()).collect();
+    let natively: Vec<&str> = cross.iter().filter(|(_, (i, _))| !i.is_null()).map(|(id, _)| id.as_str()).collect();
     assert_eq!(natively, ["cp312-manylinux_2_17_aarch64", "cp313-manylinux_2_17_aarch64"]);
-    assert!(installs(&["--linux-non-native-mode", "emulate"]).values().all(Value::is_null));
+    for id in natively {
+        assert_eq!(cross[id].0, cross[id].1, "{id}: the cross build's own image");
+    }
+    // Emulated builds' tests install in the same native layers, which they do not build in.
+    let emulated = installs(&["--linux-non-native-mode", "emulate"]);
+    for (id, (install, build_image)) in &emulated {
+        match id.contains("aarch64") {
+            true => {
+                assert_eq!(install, &cross[id].1, "{id}: the layer of the cell's cross build");
+                assert_ne!(install, build_image);
+            }
+            false => assert!(install.is_null(), "{id}"),
+        }
+    }
 
     let ws = Workspace::with_config(
         "targets = [\"manylinux_2_17_aarch64\"]\npython = [\"3.12\", \"3.13\"]\ntest = \"pytest\"\nabi3 = true\n",
     );
+    // One abi3 build (3.12's) for both: 3.13's tests install in a native layer of 3.13 of their own.
     let plan = plan_json(&ws, &[]);
-    let installs: BTreeMap<&str, bool> = plan["jobs"]
+    let installs: BTreeMap<&str, &str> = plan["jobs"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|j| j["stage"] == "test")
-        .map(|j| (j["build_id"].as_str().unwrap(), !j["install_image"].is_null()))
+        .map(|j| (j["build_id"].as_str().unwrap(), j["install_image"].as_str().unwrap()))
         .collect();
     assert_eq!(
         installs,
-        BTreeMap::from([("cp312-manylinux_2_17_aarch64", true), ("cp313-manylinux_2_17_aarch64", false)])
+        BTreeMap::from([
+            ("cp312-manylinux_2_17_aarch64", "python/linux-x86_64/zig/cp312/manylinux_2_17_aarch64"),
+            ("cp313-manylinux_2_17_aarch64", "python/linux-x86_64/zig/cp313/manylinux_2_17_aarch64"),
+        ])
     );
 }
 

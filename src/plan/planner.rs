@@ -94,7 +94,7 @@ impl Builder<'_> {
             BuildHow::Cross { .. } => (Toolchain::Zig, Runner::Native),
         };
         let own_image = |b: &mut Self| match how {
-            BuildHow::Cross { .. } => b.cross_python_layer(cell),
+            BuildHow::Cross { .. } => b.cross_python_layer(cell, true),
             _ => b.python_layer(info.family, toolchain, cell),
         };
 
@@ -204,11 +204,23 @@ impl Builder<'_> {
                 build_job.env.insert(EnvVars::POOKIE_TEST_EXTRAS.into(), s.test_extras.join(","));
             }
         }
-        // Tests under QEMU of a cross build: pip resolves and installs for the target in the
-        // build's native image, and only the tests run emulated. An abi3 build shared by several
-        // Pythons has no native image of this cell's Python: its tests install under QEMU.
-        let install_image = match (&runner, how, shared, &self.graph[build]) {
-            (Runner::Qemu { .. }, BuildHow::Cross { .. }, None, Node::Job(b)) => b.image.clone(),
+        // Tests under QEMU: pip resolves and installs for the target in a native image, and only
+        // the tests run emulated. A cross build's tests install in its own image; an emulated
+        // build's, or those of an abi3 build shared by several Pythons (whose image has another
+        // Python), in the layer a cross build of the cell would use, without before-all (nothing
+        // is built there), when an x86_64 CPython of the version is had.
+        let native_python = match &cell.interpreter {
+            Interpreter::Archive { host, .. } => host.is_some(),
+            Interpreter::Image { .. } | Interpreter::Unresolved => true,
+        };
+        let install_layer = match (&runner, how, shared) {
+            (Runner::Qemu { .. }, BuildHow::Cross { .. }, None) => None,
+            (Runner::Qemu { .. }, ..) if native_python => Some(self.cross_python_layer(cell, false)),
+            _ => None,
+        };
+        let install_image = match (&runner, how, shared, &self.graph[build], install_layer) {
+            (Runner::Qemu { .. }, BuildHow::Cross { .. }, None, Node::Job(b), _) => b.image.clone(),
+            (.., Some(layer)) => Some(self.graph[layer].name().to_string()),
             _ => None,
         };
         let job = self.add(Node::Job(JobNode {
@@ -232,7 +244,7 @@ impl Builder<'_> {
             timeout_secs: s.timeout.map(|t| t.as_secs()),
         }));
         self.graph.add_edge(build, job, ());
-        if let Some(img) = test_image {
+        for img in test_image.into_iter().chain(install_layer) {
             self.graph.add_edge(img, job, ());
         }
         build
@@ -447,7 +459,8 @@ impl Builder<'_> {
     /// the wheel gets the target's tag). Both come from python-build-standalone archives, or,
     /// with `source = "image"`, the x86_64 one from the x86_64 family's image and the target's
     /// files copied out of the target family's base image (no emulation needed for that).
-    fn cross_python_layer(&mut self, cell: &Cell) -> NodeIndex {
+    /// `for_build`: the layer builds (`before-all` applies), else it only installs for tests.
+    fn cross_python_layer(&mut self, cell: &Cell, for_build: bool) -> NodeIndex {
         let version = cell.id.python;
         let info = cell.id.target.info();
         let family = Family::LinuxX86_64;
@@ -455,9 +468,11 @@ impl Builder<'_> {
         if let Some(&i) = self.by_name.get(&name) {
             return i;
         }
-        let parent = self.toolchain_layer(family, Toolchain::Zig);
+        let mut parent = self.toolchain_layer(family, Toolchain::Zig);
         let how = cell.id.target.build_how(self.settings.mode);
-        let parent = self.before_all_layer(parent, family, Toolchain::Zig, cell, how);
+        if for_build {
+            parent = self.before_all_layer(parent, family, Toolchain::Zig, cell, how);
+        }
         let mut args = BTreeMap::from([
             ("PYTHON_VERSION".to_string(), version.to_string()),
             ("TARGET_GNU_TYPE".to_string(), info.gnu_type_pattern().unwrap_or_default()),
