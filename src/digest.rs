@@ -1,4 +1,4 @@
-//! sha256 of files, streamed: archives, wheels.
+//! sha256 of files, streamed (archives, wheels), and of bytes in memory.
 
 use sha2::{Digest, Sha256};
 use std::io::Read;
@@ -17,4 +17,9 @@ pub fn sha256_file(path: &Path) -> std::io::Result<String> {
         h.update(&buf[..n]);
     }
     Ok(hex::encode(h.finalize()))
+}
+
+/// The lowercase hex sha256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
 }

@@ -1032,3 +1032,70 @@ fn layers_are_pulled_from_the_cache_registry_instead_of_built() {
         assert_eq!(status, "passed", "{id} {stage}");
     }
 }
+
+/// Job results shared through the cache registry: a run pushes each passed job's result (an OCI
+/// artifact per job); with the job cache emptied, as on a machine that never ran them, the next
+/// run takes every result from the registry and runs no job, and delivers the same wheels. A
+/// result whose wheel was damaged in the registry is refused by its digest: that build runs again.
+#[test]
+fn job_results_are_taken_from_the_cache_registry_and_a_damaged_one_is_not_used() {
+    let registry = Registry::start();
+    let repository = format!("{}/pookie-cache", registry.host);
+    let p = Project::new(&config(&format!("[caches]\nregistry = \"{repository}\"\n")));
+    let run = |name: &str| -> serde_json::Value {
+        let report = p.root.path().join(name);
+        let out = p.pookie(&["run", "--report", report.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        p.report(&report)
+    };
+    let sha256 = |name: &String| pookie::digest::sha256_file(&p.dir().join("dist").join(name)).unwrap();
+    let first = run("first.json");
+    check_wheels(&p, &first);
+    let wheels: std::collections::BTreeMap<String, String> =
+        p.wheels().iter().map(|w| (w.clone(), sha256(w))).collect();
+    // One artifact per job, tagged with its cache key.
+    let tags = std::process::Command::new("curl")
+        .arg("-sf")
+        .arg(format!("http://{}/v2/pookie-cache/jobs/tags/list", registry.host))
+        .output()
+        .expect("curl runs");
+    let tags: serde_json::Value = serde_json::from_slice(&tags.stdout).expect("the registry lists the jobs' tags");
+    assert_eq!(tags["tags"].as_array().map(Vec::len), Some(4), "two builds and their tests: {tags}");
+
+    let fresh = || {
+        std::fs::remove_dir_all(p.cache().join("jobs")).expect("the job cache is emptied");
+        for w in wheels.keys() {
+            std::fs::remove_file(p.dir().join("dist").join(w)).unwrap();
+        }
+    };
+    fresh();
+    let report = p.root.path().join("second.json");
+    let out = p.pookie(&["run", "--report", report.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("4 pulled from the cache registry"), "{}", stdout(&out));
+    let second = p.report(&report);
+    for ((id, stage), status) in job_statuses(&second) {
+        assert_eq!(status, "pulled", "{id} {stage}");
+    }
+    let now: std::collections::BTreeMap<String, String> = p.wheels().iter().map(|w| (w.clone(), sha256(w))).collect();
+    assert_eq!(now, wheels, "the same wheels are delivered");
+    let log = p.log("cp313-manylinux_2_17_x86_64-test.log");
+    assert!(log.contains("pulled from") && log.contains("OK (skipped=1)"), "the log of the run that made it:\n{log}");
+
+    // Damaged in the registry: the blob of the 3.13 wheel, one byte changed.
+    let (damaged, digest) = wheels.iter().find(|(w, _)| w.contains("-cp313-")).unwrap();
+    let blob = registry.blob(digest);
+    let mut bytes = std::fs::read(&blob).expect("the wheel's blob is in the registry's storage");
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    std::fs::write(&blob, bytes).unwrap();
+    fresh();
+    let third = run("third.json");
+    let statuses = job_statuses(&third);
+    let build = |cp: &str| statuses[&(format!("{cp}-manylinux_2_17_x86_64"), "build".to_string())].clone();
+    assert_eq!(build("cp313"), "passed", "the damaged result is not used: the build runs ({statuses:?})");
+    assert_eq!(build("cp314"), "pulled", "{statuses:?}");
+    let log = p.log("cp313-manylinux_2_17_x86_64-build.log");
+    assert!(log.contains("the cache registry's result was not used"), "{log}");
+    assert!(p.wheels().iter().any(|w| w.split('-').nth(2) == damaged.split('-').nth(2)), "{:?}", p.wheels());
+}

@@ -149,7 +149,7 @@ pub struct RawConfig {
 }
 
 /// `[caches]`: caches shared by the jobs of a target, kept in pookie's cache directory, and the
-/// registry that shares image layers between machines.
+/// registry that shares image layers and job results between machines.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawCaches {
@@ -159,10 +159,12 @@ pub struct RawCaches {
     /// ccache for gcc and clang builds, one per image family and compiler, so that rebuilding
     /// unchanged sources is fast. Default: true.
     pub compiler: Option<bool>,
-    /// An OCI registry repository (`host[:port]/path`) pookie's image layers are shared through:
-    /// a layer missing here is pulled from it instead of built, and a layer built here is pushed
-    /// to it, so that other machines and CI runners reuse it. The engine's own login and TLS
-    /// settings apply. Default: none (nothing is pushed anywhere).
+    /// An OCI registry repository (`host[:port]/path`) pookie's image layers and job results are
+    /// shared through: a layer missing here is pulled from it instead of built, a job whose
+    /// result is there (same cache key) takes it instead of running, and what is built or passes
+    /// here is pushed to it, so that other machines and CI runners reuse it. The engine's login
+    /// and TLS settings apply to layers, `docker login`'s credentials to results. Default: none
+    /// (nothing is pushed anywhere).
     #[schemars(with = "Option<String>")]
     pub registry: Option<Spanned<String>>,
 }

@@ -74,6 +74,11 @@ impl JobCache {
         (!wheels.is_empty()).then_some(wheels)
     }
 
+    /// The bucket's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     pub fn passed(&self, key: &str) -> bool {
         self.dir.join(key).join(PASSED).is_file()
     }

@@ -262,9 +262,7 @@ impl Builder<'_> {
 
 /// Appends a line of pookie's own to a layer's log.
 fn append(log: &Path, line: &str) -> Result<(), LayerError> {
-    use std::io::Write;
-    let mut f = open_log(log)?;
-    writeln!(f, "{line}").map_err(context(format!("write {}", log.display())))
+    Ok(super::log::append(log, line)?)
 }
 
 /// Records that a layer is in the cache registry (best effort: without it, it is pushed again).

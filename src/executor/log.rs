@@ -22,6 +22,13 @@ pub fn open_log(path: &Path) -> Result<File, LogError> {
     File::options().create(true).append(true).open(path).map_err(fail)
 }
 
+/// Appends a line of pookie's own to the log at `path`.
+pub fn append(path: &Path, line: &str) -> Result<(), LogError> {
+    use std::io::Write;
+    let mut f = open_log(path)?;
+    writeln!(f, "{line}").map_err(|source| LogError { path: path.to_path_buf(), source })
+}
+
 /// `error` and its sources on one line (`cannot open the log x: Permission denied`), as the
 /// summary shows reasons.
 pub fn one_line(error: &dyn std::error::Error) -> String {

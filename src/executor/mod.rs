@@ -16,6 +16,7 @@ pub mod fault;
 pub mod image;
 pub mod job;
 pub mod log;
+pub mod shared_results;
 
 use crate::config::selector::Patterns;
 use crate::engine::Engine;
@@ -45,7 +46,7 @@ pub struct Options<'a> {
     pub force: Option<Patterns>,
     /// Memory the run may plan to use, in bytes.
     pub memory_budget: u64,
-    /// The registry repository image layers are shared through.
+    /// The registry repository image layers and job results are shared through.
     pub registry: Option<&'a str>,
 }
 
@@ -124,6 +125,8 @@ pub fn execute(plan: &Plan, engine: &Engine, opts: &Options, cancel: &Cancel, pr
             registry: opts.registry,
         },
         jobs_cache: &jobs_cache,
+        shared: opts.registry.filter(|_| !opts.offline).map(shared_results::SharedResults::new),
+        force: opts.force.as_ref(),
         tags: &tags,
         workspace: opts.workspace,
         project_digest: &opts.project_digest,
@@ -331,6 +334,10 @@ struct Workers<'a> {
     jobs: job::Context<'a>,
     images: image::Builder<'a>,
     jobs_cache: &'a cache::JobCache,
+    /// Job results in the cache registry, unless offline.
+    shared: Option<shared_results::SharedResults>,
+    /// `--force`: these builds' results are not taken from the registry either.
+    force: Option<&'a Patterns>,
     tags: &'a HashMap<&'a str, &'a str>,
     workspace: &'a Path,
     project_digest: &'a str,
@@ -386,11 +393,38 @@ impl Workers<'_> {
                 }
             }
             Node::Job(j) => {
-                match job::run(&self.jobs, j, self.tag(&j.image).unwrap_or(""), self.tag(&j.install_image), input) {
+                let log = self.workspace.join(&j.log);
+                // Another machine's result of the same job stands in for running it.
+                let shared = self.shared.as_ref().zip(key).filter(|_| !self.force.is_some_and(|f| f.matches(&j.id)));
+                let mut unusable = None;
+                if let Some((results, key)) = shared {
+                    match results.fetch(key, j.stage, self.jobs_cache, &log) {
+                        Ok(Some(wheels)) => return (Status::Pulled, None, wheels),
+                        Ok(None) => {}
+                        Err(why) => unusable = Some(why),
+                    }
+                }
+                let ran = job::run(&self.jobs, j, self.tag(&j.image).unwrap_or(""), self.tag(&j.install_image), input);
+                if let Some(why) = unusable {
+                    let _ = log::append(
+                        &log,
+                        &format!("pookie: the cache registry's result was not used, the job ran: {why}"),
+                    );
+                }
+                match ran {
                     Ok(wheels) => {
-                        // A cache that cannot be written only costs a later rebuild.
+                        // A cache that cannot be written only costs a later rebuild; a result
+                        // not pushed, only another machine's run.
                         if let Some(key) = key {
                             let _ = self.jobs_cache.store(key, &wheels);
+                        }
+                        if let Some((results, key)) = self.shared.as_ref().zip(key)
+                            && let Err(e) = results.publish(key, j.stage, &wheels, &log)
+                        {
+                            let _ = log::append(
+                                &log,
+                                &format!("pookie: could not push the result to the cache registry: {e}"),
+                            );
                         }
                         (Status::Passed, None, wheels)
                     }

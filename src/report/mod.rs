@@ -24,7 +24,7 @@ pub enum Status {
     Built,
     /// An image layer that already existed.
     Cached,
-    /// An image layer pulled from the cache registry.
+    /// An image layer pulled from the cache registry, or a job whose result was taken from it.
     Pulled,
     Failed,
     /// Not started because something it depends on failed.
@@ -189,10 +189,14 @@ pub fn summary(reports: &[NodeReport]) -> String {
     let n = |s: Status| jobs.iter().filter(|r| r.status == s).count();
     let _ = writeln!(
         out,
-        "{} jobs: {} passed, {} cached, {} failed, {} skipped, {} not runnable on Linux{}{}{}{}",
+        "{} jobs: {} passed, {} cached{}, {} failed, {} skipped, {} not runnable on Linux{}{}{}{}",
         jobs.len(),
         n(Status::Passed),
         n(Status::Cached),
+        match n(Status::Pulled) {
+            0 => String::new(),
+            k => format!(", {k} pulled from the cache registry"),
+        },
         n(Status::Failed),
         n(Status::Skipped),
         n(Status::NotRunnable),

@@ -443,7 +443,7 @@ pub struct Registry {
     /// `127.0.0.1:PORT`
     pub host: String,
     child: std::process::Child,
-    _storage: tempfile::TempDir,
+    storage: tempfile::TempDir,
 }
 
 impl Registry {
@@ -472,7 +472,7 @@ impl Registry {
             .stderr(std::fs::File::create(storage.path().join("registry.log")).expect("registry log"))
             .spawn()
             .expect("start docker-registry");
-        let registry = Registry { host, child, _storage: storage };
+        let registry = Registry { host, child, storage };
         for _ in 0..100 {
             if std::net::TcpStream::connect(&registry.host).is_ok() {
                 return registry;
@@ -480,6 +480,11 @@ impl Registry {
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
         panic!("docker-registry does not answer on {}", registry.host);
+    }
+
+    /// The file the registry keeps the blob with this sha256 in (its filesystem storage).
+    pub fn blob(&self, sha256: &str) -> std::path::PathBuf {
+        self.storage.path().join("data/docker/registry/v2/blobs/sha256").join(&sha256[..2]).join(sha256).join("data")
     }
 }
 
