@@ -1099,3 +1099,41 @@ fn job_results_are_taken_from_the_cache_registry_and_a_damaged_one_is_not_used()
     assert!(log.contains("the cache registry's result was not used"), "{log}");
     assert!(p.wheels().iter().any(|w| w.split('-').nth(2) == damaged.split('-').nth(2)), "{:?}", p.wheels());
 }
+
+/// A machine that never ran pookie — a second engine with an empty image store, and an empty
+/// pookie cache — with the registry another machine filled: every layer is pulled, every job's
+/// result taken, nothing is built and no job runs; the wheels are the first machine's.
+#[test]
+fn a_fresh_engine_takes_everything_from_the_cache_registry_and_builds_nothing() {
+    let registry = Registry::start();
+    let repository = format!("{}/pookie-cache", registry.host);
+    let toml = config(&format!("[caches]\nregistry = \"{repository}\"\n"));
+    let first = Project::new(&toml);
+    let report = first.root.path().join("report.json");
+    let out = first.pookie(&["run", "--report", report.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    check_wheels(&first, &first.report(&report));
+    let sha256 = |p: &Project, name: &String| pookie::digest::sha256_file(&p.dir().join("dist").join(name)).unwrap();
+    let wheels: std::collections::BTreeMap<String, String> =
+        first.wheels().iter().map(|w| (w.clone(), sha256(&first, w))).collect();
+
+    let engine = SecondEngine::start();
+    engine.load(&sid_image());
+    let images = |e: &SecondEngine| stdout(&e.docker(&["images", "-q", "--filter", "label=org.pookie.layer"]));
+    assert!(images(&engine).trim().is_empty(), "the second engine has no layer of pookie's");
+    let second = Project::new(&toml);
+    let report = second.root.path().join("report.json");
+    let out =
+        second.command().env("DOCKER_HOST", &engine.host).args(["run", "--report"]).arg(&report).output().unwrap();
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    let report = second.report(&report);
+    let statuses = image_statuses(&report);
+    assert!(statuses.values().all(|s| s == "pulled"), "every layer is pulled: {statuses:?}");
+    for ((id, stage), status) in job_statuses(&report) {
+        assert_eq!(status, "pulled", "{id} {stage}: its result is taken, it does not run");
+    }
+    assert!(!images(&engine).trim().is_empty(), "the layers are in the second engine now");
+    let now: std::collections::BTreeMap<String, String> =
+        second.wheels().iter().map(|w| (w.clone(), sha256(&second, w))).collect();
+    assert_eq!(now, wheels, "the first machine's wheels are delivered");
+}

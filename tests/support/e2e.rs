@@ -494,3 +494,87 @@ impl Drop for Registry {
         let _ = self.child.wait();
     }
 }
+
+/// A second Docker daemon on this machine, as a fresh engine: its own socket, data root (an
+/// empty image store) and bridge (no NAT: its containers reach nothing beyond the machine, and
+/// it leaves the first daemon's bridge and iptables rules alone). Stopped, and its bridge
+/// removed, when dropped.
+pub struct SecondEngine {
+    /// `unix:///…/docker.sock`, for DOCKER_HOST.
+    pub host: String,
+    bridge: String,
+    child: std::process::Child,
+    dir: tempfile::TempDir,
+}
+
+impl SecondEngine {
+    pub fn start() -> SecondEngine {
+        assert_eq!(unsafe { libc::getuid() }, 0, "a second dockerd needs root (scripts/test.sh runs as root)");
+        let dir = tempfile::Builder::new().prefix("pookie-engine-").tempdir_in("/var/tmp").expect("engine dir");
+        let n = std::process::id() % 250;
+        let bridge = format!("pookie-e{}", std::process::id() % 100_000);
+        let ip = |args: &[&str]| {
+            let ok = std::process::Command::new("ip").args(args).status().is_ok_and(|s| s.success());
+            assert!(ok, "ip {} failed", args.join(" "));
+        };
+        let _ = std::process::Command::new("ip").args(["link", "del", &bridge]).status();
+        ip(&["link", "add", &bridge, "type", "bridge"]);
+        ip(&["addr", "add", &format!("10.199.{n}.1/24"), "dev", &bridge]);
+        ip(&["link", "set", &bridge, "up"]);
+        let socket = dir.path().join("docker.sock");
+        let child = std::process::Command::new("dockerd")
+            .arg("--host")
+            .arg(format!("unix://{}", socket.display()))
+            .arg("--data-root")
+            .arg(dir.path().join("data"))
+            .arg("--exec-root")
+            .arg(dir.path().join("exec"))
+            .arg("--pidfile")
+            .arg(dir.path().join("docker.pid"))
+            .args(["--bridge", &bridge, "--iptables=false", "--ip-masq=false"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(dir.path().join("dockerd.log")).expect("dockerd log"))
+            .spawn()
+            .expect("dockerd starts (Debian's docker.io)");
+        let engine = SecondEngine { host: format!("unix://{}", socket.display()), bridge, child, dir };
+        for _ in 0..300 {
+            if engine.docker(&["info", "--format", "{{.ID}}"]).status.success() {
+                return engine;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let log = std::fs::read_to_string(engine.dir.path().join("dockerd.log")).unwrap_or_default();
+        panic!("the second dockerd does not answer on {}:\n{log}", engine.host);
+    }
+
+    /// `docker ARGS` against this engine.
+    pub fn docker(&self, args: &[&str]) -> Output {
+        std::process::Command::new("docker").env("DOCKER_HOST", &self.host).args(args).output().expect("docker runs")
+    }
+
+    /// Copies `image` from the first engine, as a CI runner pulls its base image.
+    pub fn load(&self, image: &str) {
+        let mut save = std::process::Command::new("docker")
+            .env_remove("DOCKER_HOST")
+            .args(["save", image])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("docker save runs");
+        let load = std::process::Command::new("docker")
+            .env("DOCKER_HOST", &self.host)
+            .arg("load")
+            .stdin(save.stdout.take().expect("save's output"))
+            .output()
+            .expect("docker load runs");
+        assert!(save.wait().is_ok_and(|s| s.success()), "docker save {image} failed");
+        assert!(load.status.success(), "loading {image}: {}", String::from_utf8_lossy(&load.stderr));
+    }
+}
+
+impl Drop for SecondEngine {
+    fn drop(&mut self) {
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let _ = self.child.wait();
+        let _ = std::process::Command::new("ip").args(["link", "del", &self.bridge]).status();
+    }
+}
