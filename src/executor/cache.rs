@@ -1,4 +1,4 @@
-//! The job cache: a build job whose inputs are unchanged (its image, the project's content,
+//! The job cache: a build job whose inputs are unchanged (its image, by ID, the project's content,
 //! its command and environment) reuses the wheels of the run that built them, and a test job
 //! whose wheel and inputs are unchanged reuses its pass, without starting a container.
 //! Entries live in the user cache directory under `jobs/<key>/`.
@@ -21,15 +21,15 @@ impl JobCache {
         JobCache { dir: Bucket::Jobs.in_dir(cache_dir) }
     }
 
-    /// The key of a job: everything it reads. `upstream` is the key of the build whose wheel a
-    /// test job installs.
-    pub fn key(job: &JobNode, engine: &str, image_tag: &str, project_digest: &str, upstream: Option<&str>) -> String {
+    /// The key of a job: everything it reads (`images`: the IDs of the images it runs in).
+    /// `upstream` is the key of the build whose wheel a test job installs.
+    pub fn key(job: &JobNode, engine: &str, images: &str, project_digest: &str, upstream: Option<&str>) -> String {
         let mut h = Sha256::new();
         for part in [
             FORMAT,
             // A result proves the job ran on that engine: another engine runs it once itself.
             engine,
-            image_tag,
+            images,
             project_digest,
             upstream.unwrap_or(""),
             &serde_json::to_string(job).expect("job nodes serialize"),

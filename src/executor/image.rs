@@ -236,7 +236,8 @@ impl Builder<'_> {
         Ok(())
     }
 
-    fn image_id(&self, reference: &str) -> Option<String> {
+    /// The engine's ID of the image `reference` (the digest of its configuration).
+    pub fn image_id(&self, reference: &str) -> Option<String> {
         self.engine.output(["image", "inspect", "--format={{.Id}}", "--", reference]).ok().map(|s| s.trim().to_string())
     }
 

@@ -128,6 +128,7 @@ pub fn execute(plan: &Plan, engine: &Engine, opts: &Options, cancel: &Cancel, pr
         shared: opts.registry.filter(|_| !opts.offline).map(shared_results::SharedResults::new),
         force: opts.force.as_ref(),
         tags: &tags,
+        ids: Default::default(),
         workspace: opts.workspace,
         project_digest: &opts.project_digest,
         engine_lost: Default::default(),
@@ -339,6 +340,8 @@ struct Workers<'a> {
     /// `--force`: these builds' results are not taken from the registry either.
     force: Option<&'a Patterns>,
     tags: &'a HashMap<&'a str, &'a str>,
+    /// Image IDs by tag, as [`Workers::image_id`] found them.
+    ids: std::sync::Mutex<HashMap<String, String>>,
     workspace: &'a Path,
     project_digest: &'a str,
     /// Set when a node failed and the engine no longer answers: nothing more can start.
@@ -359,12 +362,13 @@ impl NodeRunner for Workers<'_> {
     }
 
     fn job_key(&self, job: &JobNode, upstream: Option<&str>) -> String {
-        let image = self.tag(&job.image).unwrap_or("");
-        // The image that installs a test's wheel is read too (today the build's, already in
-        // `upstream`; said here so that no later choice of install image escapes the key).
+        // The images by their IDs: a result proves the job ran in exactly these images, and a
+        // layer rebuilt under its tag on another parent image (here, or on the machine that
+        // pushed a result) is another image. The image that installs a test's wheel counts too.
+        let image = self.tag(&job.image).map(|t| self.image_id(t)).unwrap_or_default();
         let images = match self.tag(&job.install_image) {
-            Some(install) => format!("{image};{install}"),
-            None => image.to_string(),
+            Some(install) => format!("{image};{}", self.image_id(install)),
+            None => image,
         };
         cache::JobCache::key(job, self.jobs.engine.kind.program(), &images, self.project_digest, upstream)
     }
@@ -375,6 +379,15 @@ impl NodeRunner for Workers<'_> {
 }
 
 impl Workers<'_> {
+    /// The ID of the layer tagged `tag` (asked once per run: its jobs start after it is there),
+    /// or the tag itself when the engine does not say.
+    fn image_id(&self, tag: &str) -> String {
+        let mut ids = self.ids.lock().unwrap_or_else(|e| e.into_inner());
+        ids.entry(tag.to_string())
+            .or_insert_with(|| self.images.image_id(tag).unwrap_or_else(|| tag.to_string()))
+            .clone()
+    }
+
     /// The tag of the image node `name`, when it has one.
     fn tag(&self, name: &Option<String>) -> Option<&str> {
         name.as_deref().and_then(|n| self.tags.get(n)).copied()
