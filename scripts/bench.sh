@@ -15,12 +15,16 @@
 #   emulate mode (gcc under QEMU), each forced on warm images, and the ratio emulate/cross;
 # - its test job with pytest as a test requirement: installed natively (cross and emulate mode)
 #   vs by pip under QEMU (forced by a before-test), time until the tests start;
-#   the same for a scikit-build-core + pybind11 (CMake) and a numpy C API fixture.
+#   the same for a scikit-build-core + pybind11 (CMake) and a numpy C API fixture;
+# - a cold run of the fixture (x86_64 × 2 Pythons) on a fresh engine (a second dockerd with an
+#   empty image store) with an empty pookie cache: without the cache registry, and with one that
+#   another machine's run filled.
 #
 # Needs the engine, QEMU and the images that scripts/setup.sh makes (override with BENCH_IMAGE,
 # BENCH_X86_64_IMAGE and BENCH_ARM64_IMAGE).
 # Usage: scripts/bench.sh   (BENCH_ONLY_BACKENDS=1: only the build-backend comparison;
-#                            BENCH_ONLY_STANDARD=1: only the standard matrix)
+#                            BENCH_ONLY_STANDARD=1: only the standard matrix;
+#                            BENCH_ONLY_FRESH=1: only the fresh engine's cold runs)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 image=${BENCH_IMAGE:-debian-pythons:sid}
@@ -47,6 +51,97 @@ open(path, "wb").write(data)
 print(path)
 PY
 }
+
+# A fresh machine: a second dockerd (its own socket, data root and bridge, no NAT: it leaves the
+# first daemon's bridge and iptables rules alone), the base image loaded as a runner pulls it,
+# and an empty pookie cache. The fixture's cold run there without the cache registry, then, on
+# another such engine, with a registry (Debian's docker-registry on loopback) that a run on the
+# first engine filled with its layers and job results.
+if [ -n "${BENCH_ONLY_FRESH:-}" ] || [ -z "${BENCH_ONLY_BACKENDS:-}${BENCH_ONLY_STANDARD:-}" ]; then
+fresh_dir=$work/fresh
+mkdir -p "$fresh_dir"
+cp -r "$repo/tests/fixtures/project" "$fresh_dir/project"
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat > "$fresh_dir/registry.yml" <<YML
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $fresh_dir/registry
+http:
+  addr: 127.0.0.1:$port
+YML
+/usr/bin/docker-registry serve "$fresh_dir/registry.yml" > "$fresh_dir/registry.log" 2>&1 &
+registry_pid=$!
+bridge=pookie-bench$$
+bridge=${bridge:0:15}
+engine_pid=
+stop_engine() {
+    if [ -n "$engine_pid" ]; then
+        kill "$engine_pid" 2>/dev/null && wait "$engine_pid" 2>/dev/null || true
+        engine_pid=
+    fi
+}
+subnet=10.198.$(($$ % 250)).0/24
+# The fresh engine's containers reach the network (pip, in its cold run) through rules of our
+# own: its dockerd is told to leave iptables alone, which the first daemon's rules live in.
+unnat() {
+    iptables -t nat -D POSTROUTING -s "$subnet" ! -o "$bridge" -j MASQUERADE 2>/dev/null || true
+    iptables -D FORWARD -i "$bridge" -j ACCEPT 2>/dev/null || true
+    iptables -D FORWARD -o "$bridge" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT 2>/dev/null || true
+}
+trap 'stop_engine; kill "$registry_pid" 2>/dev/null; unnat; ip link del "$bridge" 2>/dev/null; [ -n "${BENCH_KEEP:-}" ] || rm -rf "$work"' EXIT
+ip link add "$bridge" type bridge && ip addr add "${subnet%.0/24}.1/24" dev "$bridge" && ip link set "$bridge" up
+iptables -t nat -I POSTROUTING -s "$subnet" ! -o "$bridge" -j MASQUERADE
+iptables -I FORWARD -i "$bridge" -j ACCEPT
+iptables -I FORWARD -o "$bridge" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+start_engine() { # start_engine DIR: a fresh dockerd in DIR, with the base image loaded
+    rm -rf "$1" && mkdir -p "$1"
+    dockerd --host "unix://$1/docker.sock" --data-root "$1/data" --exec-root "$1/exec" --pidfile "$1/docker.pid" \
+        --bridge "$bridge" --iptables=false --ip-masq=false > "$1/dockerd.log" 2>&1 &
+    engine_pid=$!
+    local i
+    for i in $(seq 100); do DOCKER_HOST="unix://$1/docker.sock" docker info > /dev/null 2>&1 && break; sleep 0.1; done
+    docker save "$image" | DOCKER_HOST="unix://$1/docker.sock" docker load -q > /dev/null
+}
+fresh_toml() { # fresh_toml [REGISTRY]
+    printf 'targets = ["manylinux_2_17_x86_64"]\ntest = "python -m unittest discover -s {project}/tests"\n'
+    [ -z "${1:-}" ] || printf '[caches]\nregistry = "%s"\n' "$1"
+    printf '[python]\nsource = "image"\nversions = ["3.13", "3.14"]\n[images]\nlinux-x86_64 = "%s"\n' "$image"
+}
+fresh_run() { # fresh_run NAME [REGISTRY] → the wall seconds of a cold run on a fresh engine
+    # (its output goes beside the project: a file in it would change the jobs' keys)
+    local dir=$fresh_dir/$1 start end
+    cp -r "$fresh_dir/project" "$dir"
+    fresh_toml "${2:-}" > "$dir/pookie.toml"
+    start_engine "$fresh_dir/engine-$1"
+    start=$(date +%s.%N)
+    DOCKER_HOST="unix://$fresh_dir/engine-$1/docker.sock" POOKIE_CACHE_DIR="$fresh_dir/cache-$1" \
+        "$pookie" run --workspace "$dir" --report "$fresh_dir/$1.json" > "$fresh_dir/$1.out" 2>&1 \
+        || { cat "$fresh_dir/$1.out" >&2; echo "the fresh engine's run ($1) failed" >&2; exit 1; }
+    end=$(date +%s.%N)
+    stop_engine
+    python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$start" "$end"
+}
+# The first machine: this engine, its own cache, filling the registry.
+cp -r "$fresh_dir/project" "$fresh_dir/first"
+fresh_toml "127.0.0.1:$port/pookie-cache" > "$fresh_dir/first/pookie.toml"
+POOKIE_CACHE_DIR="$fresh_dir/cache-first" "$pookie" run --workspace "$fresh_dir/first" > "$fresh_dir/first.out" 2>&1 \
+    || { cat "$fresh_dir/first.out" >&2; echo "the first machine's run failed" >&2; exit 1; }
+without=$(fresh_run without)
+with=$(fresh_run with "127.0.0.1:$port/pookie-cache")
+python3 - "$without" "$with" "$fresh_dir/with.json" <<'PY'
+import json, sys
+without, with_, report = float(sys.argv[1]), float(sys.argv[2]), json.load(open(sys.argv[3]))
+def said(kind):
+    nodes = [n["status"] for n in report["nodes"] if n["kind"] == kind]
+    return ", ".join(f"{nodes.count(s)} {s}" for s in sorted(set(nodes)))
+print(f"fresh engine, cold run (x86_64 x 2 Pythons): without the cache registry {without:5.1f} s, "
+      f"with a warm one {with_:5.1f} s (layers: {said('image')}; jobs: {said('job')})")
+PY
+fi
+[ -z "${BENCH_ONLY_FRESH:-}" ] || exit 0
 
 # BENCH_ONLY_BACKENDS=1: the build-backend comparison below alone; BENCH_ONLY_STANDARD=1: the
 # standard matrix alone.

@@ -121,10 +121,11 @@ install_test_packages() {
     # qemu-system-arm, cpio, gpgv: scripts/armv7-alignment.sh boots an ARMv7 kernel;
     # python3.11-dev: the headers of the CPython mirror's x86_64 interpreter; libssl-dev,
     # zlib1g-dev, libffi-dev, pkg-config, curl: the free-threaded CPython of its own mirror;
-    # docker-registry: the cache registry the tests start on loopback (its service stays off).
+    # docker-registry: the cache registry the tests start on loopback (its service stays off);
+    # iproute2: the bridge of the second dockerd a test starts as a fresh engine.
     apt_install jq graphviz patchelf python3-venv python3-wheel python3.11-dev qemu-user-static binfmt-support musl \
         musl-tools binutils podman runc uidmap slirp4netns qemu-system-arm cpio gpgv debian-archive-keyring \
-        libssl-dev zlib1g-dev libffi-dev pkg-config curl docker-registry
+        libssl-dev zlib1g-dev libffi-dev pkg-config curl docker-registry iproute2
 }
 
 docker_answers() {
