@@ -136,7 +136,48 @@ pub fn checks_with_trial(
     {
         out.extend(container_check(engine, &Needs::of(plan)));
     }
+    if let Ok(engine) = engine {
+        out.extend(pool_checks(settings, plan, engine));
+    }
     out
+}
+
+/// Each engine of the pool (`[[engines]]`): that it answers, and which of the plan's jobs its
+/// CPU runs natively. (`pookie run` leaves one that does not answer out, with a warning.)
+fn pool_checks(settings: &Settings, plan: &Plan, default: &Engine) -> Vec<Check> {
+    let entries = settings.machine.iter().flat_map(|m| &m.engines);
+    entries
+        .map(|entry| {
+            let name = format!("engine {}", entry.name);
+            let fix = "check its address and that its daemon runs there (ssh:// needs a key-based login and the engine's client on the far side; tcp:// the client's TLS files)";
+            let engine = match default.at(entry.kind.unwrap_or(default.kind), entry.endpoint.clone()) {
+                Ok(e) => e,
+                Err(e) => return Check::fail(name, e.to_string(), fix),
+            };
+            if let Err(e) = engine.ping() {
+                return Check::fail(name, e.to_string(), fix);
+            }
+            let Some(arch) = engine.arch() else {
+                return Check::warn(name, "answers, on a CPU pookie does not know", "runs never use it: remove it from [[engines]]");
+            };
+            let images: std::collections::HashMap<&str, Arch> =
+                plan.images().map(|(_, n)| (n.name.as_str(), n.arch)).collect();
+            let native = plan
+                .jobs()
+                .filter(|(_, j)| j.image.as_deref().and_then(|i| images.get(i)).is_some_and(|a| a.runs_natively_on(Some(arch))))
+                .count();
+            let slots = entry.slots.or_else(|| engine.cpus()).unwrap_or(1);
+            Check::ok(
+                name,
+                format!(
+                    "{} answers ({}; {slots} slot(s)); its CPU runs {native} of the plan's {} jobs natively",
+                    engine.kind.program(),
+                    arch.as_str(),
+                    plan.jobs().count()
+                ),
+            )
+        })
+        .collect()
 }
 
 fn engine_check(engine: &Result<&Engine, String>) -> Check {

@@ -44,7 +44,7 @@ fn command_line(program: &str, args: &[OsString]) -> String {
 
 // The engine a user names is a setting (config::EngineKind); what it means to run one is here.
 use crate::choice::Choice;
-pub use crate::config::EngineKind;
+pub use crate::config::{Endpoint, EngineKind};
 
 impl EngineKind {
     /// The command that drives it, which is also its name.
@@ -176,11 +176,47 @@ impl Facts {
     }
 }
 
+impl Endpoint {
+    /// The client's global flags that select this endpoint (before the command).
+    fn flags(&self, kind: EngineKind) -> Vec<OsString> {
+        let mut out: Vec<OsString> = Vec::new();
+        match (self, kind) {
+            (Endpoint::Default, _) => {}
+            (Endpoint::Url { url, tls }, EngineKind::Docker) => {
+                out.push(format!("--host={url}").into());
+                if let Some(dir) = tls {
+                    out.push("--tlsverify".into());
+                    for (flag, file) in [("--tlscacert", "ca.pem"), ("--tlscert", "cert.pem"), ("--tlskey", "key.pem")]
+                    {
+                        let mut f = OsString::from(format!("{flag}="));
+                        f.push(dir.join(file));
+                        out.push(f);
+                    }
+                }
+            }
+            (Endpoint::Url { url, tls }, EngineKind::Podman) => {
+                out.push(format!("--url={url}").into());
+                if let Some(dir) = tls {
+                    for (flag, file) in [("--tls-ca", "ca.pem"), ("--tls-cert", "cert.pem"), ("--tls-key", "key.pem")] {
+                        let mut f = OsString::from(format!("{flag}="));
+                        f.push(dir.join(file));
+                        out.push(f);
+                    }
+                }
+            }
+            (Endpoint::Context { name }, EngineKind::Docker) => out.push(format!("--context={name}").into()),
+            (Endpoint::Context { name }, EngineKind::Podman) => out.push(format!("--connection={name}").into()),
+        }
+        out
+    }
+}
+
 /// The detected engine.
 #[derive(Clone, Debug)]
 pub struct Engine {
     pub kind: EngineKind,
     program: PathBuf,
+    endpoint: Endpoint,
     /// docker without the buildx plugin needs the legacy builder (DOCKER_BUILDKIT=0).
     legacy_builder: bool,
     /// Asked once, when first needed (a command that starts no container never asks).
@@ -218,7 +254,43 @@ impl Engine {
                 .unchecked()
                 .run()
                 .map_or(true, |o| !o.status.success());
-        Ok(Engine { kind, program, legacy_builder, facts: std::sync::OnceLock::new() })
+        Ok(Engine { kind, program, endpoint: Endpoint::Default, legacy_builder, facts: std::sync::OnceLock::new() })
+    }
+
+    /// The same engine's client, talking to another endpoint (an engine of the pool).
+    pub fn at(&self, kind: EngineKind, endpoint: Endpoint) -> Result<Engine, EngineError> {
+        let program = if kind == self.kind {
+            self.program.clone()
+        } else {
+            which(kind.program()).ok_or(EngineError::NotInstalled { program: kind.program(), origin: "[[engines]]" })?
+        };
+        let legacy_builder = kind == EngineKind::Docker && (self.kind != kind || self.legacy_builder);
+        Ok(Engine { kind, program, endpoint, legacy_builder, facts: std::sync::OnceLock::new() })
+    }
+
+    /// Whether this is the machine's default engine, whose containers see this machine's files.
+    pub fn is_default(&self) -> bool {
+        self.endpoint == Endpoint::Default
+    }
+
+    /// The CPU architecture the engine runs containers on natively, as it says.
+    pub fn arch(&self) -> Option<crate::target::Arch> {
+        let format = match self.kind {
+            EngineKind::Docker => "{{.Architecture}}",
+            EngineKind::Podman => "{{.Host.Arch}}",
+        };
+        let out = self.output(["info", "--format", format]).ok()?;
+        let name = out.trim();
+        crate::target::Arch::ALL.into_iter().find(|a| a.as_str() == name || a.oci() == name)
+    }
+
+    /// How many CPUs the engine's host has, as it says.
+    pub fn cpus(&self) -> Option<usize> {
+        let format = match self.kind {
+            EngineKind::Docker => "{{.NCPU}}",
+            EngineKind::Podman => "{{.Host.Cpus}}",
+        };
+        self.output(["info", "--format", format]).ok()?.trim().parse().ok().filter(|&n| n > 0)
     }
 
     /// What the engine says of itself; defaults (rootful, unknown driver) when it does not answer.
@@ -262,7 +334,13 @@ impl Engine {
         if out.status.success() && !out.stdout.trim_ascii().is_empty() {
             Ok(())
         } else {
-            let detail = String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("no answer").trim().to_string();
+            let detail = String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("no answer")
+                .trim()
+                .to_string();
             Err(EngineError::Down { program: self.kind.program(), detail, hint: self.kind.start_hint() })
         }
     }
@@ -273,7 +351,9 @@ impl Engine {
         I: IntoIterator<Item = S>,
         S: Into<OsString>,
     {
-        let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+        let mut all = self.endpoint.flags(self.kind);
+        all.extend(args.into_iter().map(Into::into));
+        let args = all;
         if verbose() {
             eprintln!("+ {}", command_line(self.kind.program(), &args));
         }
@@ -392,6 +472,11 @@ impl Engine {
             let ids = self.output(["ps", "-aq", "--filter", &filter])?;
             let ids: Vec<&str> = ids.split_whitespace().collect();
             if ids.is_empty() {
+                // Then the volumes of jobs on an engine of the pool, which the containers held.
+                let volumes = self.output(["volume", "ls", "-q", "--filter", &filter]).unwrap_or_default();
+                for v in volumes.split_whitespace() {
+                    let _ = self.output(["volume", "rm", "--force", "--", v]);
+                }
                 return Ok(removed);
             }
             let mut args = vec!["rm", "-f", "--"];

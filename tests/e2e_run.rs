@@ -1137,3 +1137,59 @@ fn a_fresh_engine_takes_everything_from_the_cache_registry_and_builds_nothing() 
         second.wheels().iter().map(|w| (w.clone(), sha256(&second, w))).collect();
     assert_eq!(now, wheels, "the first machine's wheels are delivered");
 }
+
+/// The machine file of `p` with `engines` (TOML of `[[engines]]` entries).
+fn machine_file(p: &Project, engines: &str) {
+    let dir = p.root.path().join("xdg-config/pookie");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("config.toml"), engines).unwrap();
+}
+
+/// Where each job ran, by the report.
+fn job_engines(report: &serde_json::Value) -> std::collections::BTreeMap<String, String> {
+    report["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .filter(|n| n["kind"] == "job")
+        .map(|n| (n["name"].as_str().unwrap().to_string(), n["engine"].as_str().unwrap_or("?").to_string()))
+        .collect()
+}
+
+#[test]
+fn a_pool_of_two_engines_shares_the_jobs_and_every_wheel_comes_back() {
+    let engine = SecondEngine::start();
+    let p = Project::new(&config(""));
+    // One slot each: while the default engine builds the second Python's layer, the first
+    // Python's build goes to the other engine, which has none of pookie's layers yet.
+    machine_file(&p, &format!("[[engines]]\nname = \"second\"\nhost = \"{}\"\nslots = 1\n", engine.host));
+    let report = p.root.path().join("report.json");
+    let out = p.pookie(&["run", "-j", "1", "--report", report.to_str().unwrap()]);
+    let report = p.report(&report);
+    let logs: String = job_engines(&report)
+        .keys()
+        .map(|job| p.log(&format!("{}.log", job.replace('/', "-"))))
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n----\n");
+    assert!(out.status.success(), "{}\n{logs}", stderr(&out));
+    check_wheels(&p, &report);
+    let engines = job_engines(&report);
+    let used: std::collections::BTreeSet<&str> = engines.values().map(String::as_str).collect();
+    assert_eq!(used, ["default", "second"].into(), "jobs ran on both engines: {engines:?}");
+    for (job, on) in &engines {
+        let log = p.log(&format!("{}.log", job.replace('/', "-")));
+        assert!(log.contains("::pookie::"), "{job}'s log came back:\n{log}");
+        if on == "second" {
+            assert!(stdout(&out).contains("on second"), "the summary says where jobs ran");
+        }
+    }
+    // What the pool's engine ran left nothing behind there: no container, no job volume.
+    let left = stdout(&engine.docker(&["ps", "-aq"]))
+        + &stdout(&engine.docker(&["volume", "ls", "-q", "--filter", "label=org.pookie.run"]));
+    assert!(left.trim().is_empty(), "left on the second engine: {left}");
+    assert!(
+        !stdout(&engine.docker(&["images", "-q", "--filter", "label=org.pookie.layer-name"])).trim().is_empty(),
+        "layers were sent to it"
+    );
+}

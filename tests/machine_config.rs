@@ -115,6 +115,22 @@ fn bad_machine_settings_point_into_the_machine_file() {
     refused("[python]\nsource = \"conda\"\n", "unknown Python source `conda`", "2:10");
     refused("ca-bundle = \"config.toml\"\n", "holds no PEM certificate", "1:13");
     refused("targets = [\"win_amd64\"]\n", "unknown key `targets`", "1:1");
+    // The pool's engines: an address each, TLS over tcp, one name each, some slots.
+    refused("[[engines]]\nname = \"arm\"\n", "engine `arm` has no address", "2:8");
+    refused("[[engines]]\nname = \"arm\"\nhost = \"tcp://10.0.0.5:2375\"\n", "an engine over tcp needs TLS", "3:8");
+    refused("[[engines]]\nname = \"arm\"\nhost = \"http://x\"\n", "is not an engine's address", "3:8");
+    refused(
+        "[[engines]]\nname = \"a\"\nhost = \"ssh://b\"\n[[engines]]\nname = \"a\"\nhost = \"ssh://c\"\n",
+        "two engines are named `a`",
+        "5:8",
+    );
+    refused("[[engines]]\nname = \"arm\"\nhost = \"ssh://x\"\nslots = 0\n", "slots must be between 1 and 1024", "4:9");
+    refused(
+        "[[engines]]\nname = \"arm\"\ncontext = \"arm\"\ntls = \"nowhere\"\n",
+        "the TLS directory has no ca.pem",
+        "4:7",
+    );
+    refused("[[engines]]\nname = \"a b\"\nhost = \"ssh://x\"\n", "`a b` cannot name an engine", "2:8");
     // A machine value the project's settings later refuse is still quoted from the machine's
     // file, not at the same offset of pookie.toml.
     let windows = Workspace::with_config("targets = [\"win_amd64\"]\npython = [\"3.12\"]\n");

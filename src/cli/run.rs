@@ -100,17 +100,49 @@ fn run_id() -> String {
     format!("{:08x}", nanos ^ std::process::id().rotate_left(16))
 }
 
-/// Stops the run on Ctrl-C / SIGTERM: kills what runs and removes the run's containers.
-fn on_interrupt(engine: &Engine, run_id: &str, cancel: &Arc<Cancel>) {
-    let (engine, label, cancel) = (engine.clone(), format!("{RUN_LABEL}={run_id}"), cancel.clone());
+/// Stops the run on Ctrl-C / SIGTERM: kills what runs and removes the run's containers (and
+/// its volumes on the pool's engines).
+fn on_interrupt(engines: Vec<Engine>, run_id: &str, cancel: &Arc<Cancel>) {
+    let (label, cancel) = (format!("{RUN_LABEL}={run_id}"), cancel.clone());
     let _ = ctrlc::set_handler(move || {
         if cancel.is_cancelled() {
             return;
         }
         eprintln!("\npookie: interrupted — stopping jobs and removing their containers");
         cancel.cancel();
-        let _ = engine.remove_labelled(&label);
+        for engine in &engines {
+            let _ = engine.remove_labelled(&label);
+        }
     });
+}
+
+/// The machine file's `[[engines]]` that answer, with their seats; one that does not, or whose
+/// CPU pookie does not know, is left out with a warning (the run goes on without it).
+pub(super) fn pool(settings: &Settings, engine: &Engine) -> (Vec<Engine>, Vec<executor::Seat>) {
+    let mut engines = Vec::new();
+    let mut seats = Vec::new();
+    for entry in settings.machine.iter().flat_map(|m| &m.engines) {
+        let connected = engine.at(entry.kind.unwrap_or(engine.kind), entry.endpoint.clone());
+        let answer = connected.and_then(|e| e.ping().map(|()| e));
+        let e = match answer {
+            Ok(e) => e,
+            Err(why) => {
+                eprintln!("pookie: warning: engine {} is left out of this run: {why}", entry.name);
+                continue;
+            }
+        };
+        let Some(arch) = e.arch() else {
+            eprintln!(
+                "pookie: warning: engine {} is left out of this run: its CPU is not one pookie knows",
+                entry.name
+            );
+            continue;
+        };
+        let slots = entry.slots.or_else(|| e.cpus()).unwrap_or(1);
+        seats.push(executor::Seat { name: entry.name.clone(), arch: Some(arch), slots });
+        engines.push(e);
+    }
+    (engines, seats)
 }
 
 fn execute(
@@ -119,6 +151,7 @@ fn execute(
     engine: &Engine,
     fail_fast: bool,
     force: Option<Patterns>,
+    images_only: bool,
 ) -> Result<(Vec<report::NodeReport>, String, f64, bool), Failure> {
     // pookie.toml is pookie's alone: what it says reaches a job through the job's own fields
     // (command, environment, image), so an edit re-runs only the jobs it changes.
@@ -128,7 +161,9 @@ fn execute(
         .map_err(|e| Failure::msg(EXIT_FAILURE, format!("cannot read the project: {e}")))?;
     let run_id = run_id();
     let cancel = Arc::new(Cancel::default());
-    on_interrupt(engine, &run_id, &cancel);
+    let (pool, seats) = if images_only { (Vec::new(), Vec::new()) } else { pool(settings, engine) };
+    let all: Vec<Engine> = std::iter::once(engine.clone()).chain(pool.iter().cloned()).collect();
+    on_interrupt(all.clone(), &run_id, &cancel);
     let opts = executor::Options {
         jobs: settings.jobs,
         fail_fast,
@@ -141,13 +176,16 @@ fn execute(
         force,
         memory_budget: executor::memory_budget(),
         registry: settings.cache_registry.as_deref(),
+        pool: seats,
     };
     let started = Instant::now();
     let progress = Progress::new(plan.graph.node_count());
-    let reports = executor::execute(plan, engine, &opts, &cancel, &progress);
+    let reports = executor::execute(plan, engine, &pool, &opts, &cancel, &progress);
     if cancel.is_cancelled() {
         // Containers that started while the handler ran.
-        let _ = engine.remove_labelled(&format!("{RUN_LABEL}={run_id}"));
+        for engine in &all {
+            let _ = engine.remove_labelled(&format!("{RUN_LABEL}={run_id}"));
+        }
     }
     Ok((reports, run_id, started.elapsed().as_secs_f64(), cancel.is_cancelled()))
 }
@@ -174,7 +212,7 @@ pub fn run(project: &ProjectArgs, run: &RunArgs, args: &[String]) -> Result<(), 
     if run.clean {
         clean_workspace(&settings.workspace, &settings.output_dir)?;
     }
-    let (reports, run_id, seconds, interrupted) = execute(&settings, &plan, &engine, run.fail_fast, force)?;
+    let (reports, run_id, seconds, interrupted) = execute(&settings, &plan, &engine, run.fail_fast, force, false)?;
     print!("{}", report::summary(&reports));
     let written = report::JsonReport::new(&run_id, seconds, reports.clone());
     write_reports(&written, run.report.as_deref(), run.junit.as_deref())?;
@@ -245,7 +283,7 @@ pub fn images(project: &ProjectArgs, args: &[String]) -> Result<(), Failure> {
         warnings: plan.warnings.clone(),
         machine: plan.machine.clone(),
     };
-    let (reports, _, _, interrupted) = execute(&settings, &only_images, &engine, false, None)?;
+    let (reports, _, _, interrupted) = execute(&settings, &only_images, &engine, false, None, true)?;
     for r in &reports {
         let tag = match &only_images.graph.node_weights().find(|n| n.name() == r.name) {
             Some(Node::Image(n)) => n.tag.clone().unwrap_or_default(),

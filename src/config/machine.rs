@@ -9,7 +9,7 @@
 
 use super::error::{MACHINE_SPANS, Origin, Sources, printable};
 use super::raw::{RawConfig, RawImages, RawPython, RawPythonTable};
-use super::{CliOverrides, ConfigError, PythonSourceKind};
+use super::{CliOverrides, ConfigError, Endpoint, EngineKind, PoolEngine, PythonSourceKind};
 use crate::env_vars::EnvVars;
 use crate::target::Family;
 use serde::Deserialize;
@@ -27,6 +27,20 @@ struct RawMachine {
     python: RawMachinePython,
     #[serde(default)]
     images: RawImages,
+    #[serde(default)]
+    engines: Vec<RawEngine>,
+}
+
+/// `[[engines]]`: an engine of the pool, besides the default one.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawEngine {
+    name: Spanned<String>,
+    host: Option<Spanned<String>>,
+    context: Option<Spanned<String>>,
+    tls: Option<Spanned<String>>,
+    kind: Option<Spanned<String>>,
+    slots: Option<Spanned<i64>>,
 }
 
 /// `[python]` of the machine: where interpreters come from, not which versions a project wants.
@@ -46,6 +60,8 @@ pub struct MachineSettings {
     pub file: PathBuf,
     /// The keys the project left to it.
     pub keys: Vec<MachineKey>,
+    /// The pool's engines besides the default one (`[[engines]]`).
+    pub engines: Vec<PoolEngine>,
 }
 
 /// A key of the machine's file, printed as written there (`images.linux-x86_64`).
@@ -59,6 +75,7 @@ pub enum MachineKey {
     PythonPrereleases,
     PythonMirror,
     CaBundle,
+    Engines,
 }
 
 impl std::fmt::Display for MachineKey {
@@ -72,6 +89,7 @@ impl std::fmt::Display for MachineKey {
             MachineKey::PythonPrereleases => f.write_str("python.prereleases"),
             MachineKey::PythonMirror => f.write_str("python.mirror"),
             MachineKey::CaBundle => f.write_str("ca-bundle"),
+            MachineKey::Engines => f.write_str("engines"),
         }
     }
 }
@@ -229,5 +247,99 @@ pub fn apply(
         cli.ca_bundle = ca_bundle;
         keys.push(MachineKey::CaBundle);
     }
-    Ok(Some(MachineSettings { file, keys }))
+    let engines = engines(&machine.engines, &base, &src)?;
+    if !engines.is_empty() {
+        keys.push(MachineKey::Engines);
+    }
+    Ok(Some(MachineSettings { file, keys, engines }))
+}
+
+/// The pool's engines, judged: a unique name; a URL (`unix://`, `ssh://`, or `tcp://` with a TLS
+/// directory unless on loopback) or a context; a slot count of at least 1.
+fn engines(raw: &[RawEngine], base: &Path, src: &Sources) -> Result<Vec<PoolEngine>, ConfigError> {
+    let at = |s: std::ops::Range<usize>| Origin::File(s);
+    let mut out: Vec<PoolEngine> = Vec::new();
+    for e in raw {
+        let name = e.name.get_ref();
+        let name_ok = !name.is_empty()
+            && name.len() <= 64
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            && name != "default";
+        if !name_ok {
+            return Err(ConfigError::new("engines", format!("`{}` cannot name an engine", printable(name)))
+                .at(src, &at(e.name.span()), "not a name")
+                .help("use letters, digits, `-`, `_` and `.` (`default` is the machine's own engine)"));
+        }
+        if out.iter().any(|o| &o.name == name) {
+            return Err(ConfigError::new("engines", format!("two engines are named `{name}`"))
+                .at(src, &at(e.name.span()), "named again here")
+                .help("give each `[[engines]]` entry its own name"));
+        }
+        let kind = match &e.kind {
+            Some(k) => Some(super::resolve::choose::<EngineKind>(k.get_ref(), &at(k.span()), src)?),
+            None => None,
+        };
+        let tls = match &e.tls {
+            Some(t) => {
+                let dir = base.join(t.get_ref());
+                if let Some(missing) = ["ca.pem", "cert.pem", "key.pem"].into_iter().find(|f| !dir.join(f).is_file()) {
+                    return Err(ConfigError::new("engines", format!("the TLS directory has no {missing}"))
+                        .at(src, &at(t.span()), "here")
+                        .help("name a directory of the client's ca.pem, cert.pem and key.pem (as DOCKER_CERT_PATH)"));
+                }
+                Some(dir)
+            }
+            None => None,
+        };
+        let endpoint = match (&e.host, &e.context) {
+            (Some(h), None) => {
+                let url = h.get_ref();
+                let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+                if !["unix", "tcp", "ssh"].contains(&scheme) || rest.is_empty() {
+                    return Err(ConfigError::new(
+                        "engines",
+                        format!("`{}` is not an engine's address", printable(url)),
+                    )
+                    .at(src, &at(h.span()), "not unix://, tcp:// or ssh://")
+                    .help(
+                        "write it as DOCKER_HOST takes it: unix:///path/to/socket, ssh://user@host, tcp://host:2376",
+                    ));
+                }
+                let host = rest.split(['/', ':']).next().unwrap_or("");
+                let loopback = host == "localhost" || host.starts_with("127.") || host == "[";
+                if scheme == "tcp" && tls.is_none() && !loopback {
+                    return Err(ConfigError::new("engines", "an engine over tcp needs TLS")
+                        .at(src, &at(h.span()), "plain tcp")
+                        .help(
+                            "add `tls = \"DIR\"` (the client's ca.pem, cert.pem, key.pem), or reach it over ssh://",
+                        ));
+                }
+                Endpoint::Url { url: url.clone(), tls }
+            }
+            (None, Some(c)) => Endpoint::Context { name: c.get_ref().clone() },
+            (Some(_), Some(c)) => {
+                return Err(ConfigError::new("engines", format!("engine `{name}` has both a host and a context"))
+                    .at(src, &at(c.span()), "one or the other")
+                    .help("keep `host` (an address) or `context` (a docker context / podman connection)"));
+            }
+            (None, None) => {
+                return Err(ConfigError::new("engines", format!("engine `{name}` has no address"))
+                    .at(src, &at(e.name.span()), "where is it?")
+                    .help("add `host = \"ssh://user@host\"` (or unix://, tcp://) or `context = \"NAME\"`"));
+            }
+        };
+        let slots = match &e.slots {
+            Some(n) if *n.get_ref() < 1 || *n.get_ref() > 1024 => {
+                return Err(ConfigError::new("engines", "slots must be between 1 and 1024").at(
+                    src,
+                    &at(n.span()),
+                    "here",
+                ));
+            }
+            Some(n) => Some(*n.get_ref() as usize),
+            None => None,
+        };
+        out.push(PoolEngine { name: name.clone(), endpoint, kind, slots });
+    }
+    Ok(out)
 }

@@ -91,6 +91,36 @@ impl Choice for EngineKind {
     }
 }
 
+/// Where a container engine is: this machine's default one (its environment's `DOCKER_HOST` or
+/// `CONTAINER_HOST`, as the engine's own client takes it), or one of the machine file's
+/// `[[engines]]`, reached by URL or by a named context (docker) / connection (podman). How a
+/// client is pointed at it is `crate::engine`'s.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Endpoint {
+    Default,
+    /// `unix://`, `tcp://` or `ssh://`; `tls` is a directory of `ca.pem`, `cert.pem`, `key.pem`.
+    Url {
+        url: String,
+        tls: Option<PathBuf>,
+    },
+    Context {
+        name: String,
+    },
+}
+
+/// An engine of the pool (`[[engines]]` of the machine's file), besides the default one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PoolEngine {
+    /// How the summary and the report name it.
+    pub name: String,
+    pub endpoint: Endpoint,
+    /// None: the default engine's kind.
+    pub kind: Option<EngineKind>,
+    /// Jobs it runs at a time; None: its CPUs.
+    pub slots: Option<usize>,
+}
+
 /// The PEP 517 frontend of the default build command (`build-frontend`, cibuildwheel's names;
 /// also the schema of the key).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]

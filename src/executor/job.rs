@@ -1,5 +1,12 @@
 //! One job: prepare its private directory (a copy of the project, its command, its inputs),
 //! run `images/job.sh` in a fresh container of its image, and collect and check its wheels.
+//!
+//! On the default engine the job's directory and caches are mounted from this machine. An
+//! engine of the pool shares no filesystem with it: the directory is sent into a volume of
+//! that engine (`cp` into the job's first container), the caches are that engine's own named
+//! volumes, and the finished wheels are brought back the same way. Its containers run as the
+//! container's root (files sent in are root's); what comes back is written here by the
+//! caller's own client, so it is the caller's.
 
 use super::log::{last_lines, open_log};
 use crate::engine::Engine;
@@ -58,6 +65,9 @@ pub enum JobError {
     Log(#[from] super::log::LogError),
     #[error("cannot run the engine")]
     Engine(#[source] std::io::Error),
+    /// A step of sending the job to an engine of the pool, or of bringing its results back.
+    #[error("{0}")]
+    Remote(String),
     /// A step of job.sh failed: its reason, from the exit code and the log.
     #[error("{0}")]
     Step(String),
@@ -135,11 +145,12 @@ impl JobExit {
     }
 }
 
-/// Runs `job` in the image `image`; test jobs install `wheels`, first in `install_image` when
-/// the plan gives the job one (see [`JobNode::install_image`]). Returns the job's finished wheels
-/// (build jobs) or nothing.
+/// Runs `job` on `engine` in the image `image`; test jobs install `wheels`, first in
+/// `install_image` when given (see [`JobNode::install_image`]). Returns the job's finished
+/// wheels (build jobs) or nothing.
 pub fn run(
     ctx: &Context,
+    engine: &Engine,
     job: &JobNode,
     image: &str,
     install_image: Option<&str>,
@@ -150,16 +161,74 @@ pub fn run(
     prepare(ctx, job, &dir, wheels).map_err(|source| JobError::Prepare { dir: dir.clone(), source })?;
     let _ = std::fs::remove_file(&log_path);
     let name = format!("pookie-{}-{}", ctx.run_id, job.name.replace('/', "-"));
+    let remote = if engine.is_default() { None } else { Some(Remote::create(engine, ctx.run_id, &name)?) };
+    let on = Placement { engine, remote: remote.as_ref() };
     // The install stage leaves the installed tree, or nothing (then the tests' own pip
     // installs): only a job directory it cannot use fails the job.
     if let Some(install_image) = install_image {
-        container(ctx, job, &format!("{name}-install"), install_image, Some(INSTALL_STAGE), &log_path)?;
+        container(ctx, &on, job, &format!("{name}-install"), install_image, Some(INSTALL_STAGE), &log_path)?;
     }
-    container(ctx, job, &name, image, None, &log_path)?;
+    container(ctx, &on, job, &name, image, None, &log_path)?;
     match job.stage {
         Stage::Test => Ok(Vec::new()),
         Stage::Build => Ok(collect(&JobEntry::Out.on_host(&dir), job)?),
     }
+}
+
+/// The engine a job runs on, and its volume there when that is not the default engine.
+struct Placement<'a> {
+    engine: &'a Engine,
+    remote: Option<&'a Remote<'a>>,
+}
+
+/// The volume of a job on an engine of the pool: its directory, sent in by the first container,
+/// kept for the next one (the install stage's site for the tests), removed with the job.
+struct Remote<'a> {
+    engine: &'a Engine,
+    volume: String,
+    filled: std::cell::Cell<bool>,
+}
+
+impl<'a> Remote<'a> {
+    fn create(engine: &'a Engine, run_id: &str, name: &str) -> Result<Remote<'a>, JobError> {
+        let volume = format!("{name}-job");
+        engine
+            .output([
+                "volume".to_string(),
+                "create".into(),
+                format!("--label={RUN_LABEL}={run_id}"),
+                format!("--label={MANAGED_LABEL}=true"),
+                "--".into(),
+                volume.clone(),
+            ])
+            .map_err(|e| JobError::Remote(e.to_string()))?;
+        Ok(Remote { engine, volume, filled: std::cell::Cell::new(false) })
+    }
+
+    /// `entry` of the job's directory, from the (stopped) container `name`, into `dir`.
+    fn fetch(&self, name: &str, entry: &str, dir: &Path) -> Result<(), JobError> {
+        let from = format!("{name}:{}/{entry}/.", crate::plan::layout::JOB_MOUNT);
+        let to = dir.join(entry);
+        std::fs::create_dir_all(&to).map_err(|source| JobError::Collect { dir: to.clone(), source })?;
+        self.engine
+            .output([std::ffi::OsString::from("cp"), "--".into(), from.into(), to.into_os_string()])
+            .map(drop)
+            .map_err(|e| JobError::Remote(format!("cannot bring back {entry}/: {e}")))
+    }
+}
+
+impl Drop for Remote<'_> {
+    fn drop(&mut self) {
+        let _ = self.engine.output(["volume", "rm", "--force", "--", &self.volume]);
+    }
+}
+
+/// The volume of an engine of the pool that stands for the cache directory `dir` of this
+/// machine (pip's, ccache's, zig's): each engine keeps its own.
+fn cache_volume(dir: &Path) -> String {
+    let name: String =
+        dir.to_string_lossy().chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' }).collect();
+    format!("pookie-cache-{name}")
 }
 
 /// images/job.sh's stage that installs a test job's wheel and requirements for the target.
@@ -169,6 +238,7 @@ const INSTALL_STAGE: &str = "install";
 /// else the job's own), appending to the job's log.
 fn container(
     ctx: &Context,
+    on: &Placement,
     job: &JobNode,
     name: &str,
     image: &str,
@@ -178,25 +248,38 @@ fn container(
     let dir = ctx.workspace.join(&job.dir);
     let mut log = open_log(log_path)?;
     let _ = writeln!(log, "::pookie:: {}{} in {image}", job.name, stage.map(|s| format!(" ({s})")).unwrap_or_default());
-    let mut args: Vec<String> = vec![
-        "run".into(),
-        "--rm".into(),
+    let engine = on.engine;
+    // On the default engine `run --rm`; on another, `create`, fill, `start -a`, fetch, `rm`.
+    let mut args: Vec<String> = match on.remote {
+        None => vec!["run".into(), "--rm".into()],
+        Some(_) => vec!["create".into()],
+    };
+    args.extend([
         format!("--name={name}"),
         format!("--label={RUN_LABEL}={}", ctx.run_id),
         format!("--label={MANAGED_LABEL}=true"),
         format!("--workdir={}", JobEntry::Src.in_container()),
-    ];
+    ]);
     // Outputs belong to the caller, not to root.
-    args.extend(ctx.engine.run_as_caller(ctx.uid, ctx.gid));
+    if on.remote.is_none() {
+        args.extend(engine.run_as_caller(ctx.uid, ctx.gid));
+    }
     for m in &job.mounts {
-        let host = match &m.host {
-            HostDir::Workspace(p) => ctx.workspace.join(p),
-            HostDir::Cache(p) => ctx.cache_dir.join(p),
-        };
-        // The engine would create a missing directory as root.
-        std::fs::create_dir_all(&host).map_err(|source| JobError::Mount { path: host.clone(), source })?;
         let ro = if m.read_only { ":ro" } else { "" };
-        args.push(format!("--volume={}:{}{ro}", host.display(), m.container));
+        let source = match (&m.host, on.remote) {
+            (HostDir::Workspace(_), Some(remote)) => remote.volume.clone(),
+            (HostDir::Cache(p), Some(_)) => cache_volume(p),
+            (HostDir::Workspace(p), None) | (HostDir::Cache(p), None) => {
+                let host = match &m.host {
+                    HostDir::Workspace(_) => ctx.workspace.join(p),
+                    HostDir::Cache(_) => ctx.cache_dir.join(p),
+                };
+                // The engine would create a missing directory as root.
+                std::fs::create_dir_all(&host).map_err(|source| JobError::Mount { path: host.clone(), source })?;
+                host.display().to_string()
+            }
+        };
+        args.push(format!("--volume={source}:{}{ro}", m.container));
     }
     for (k, v) in &job.env {
         if let (Some(stage), EnvVars::POOKIE_STAGE) = (stage, k.as_str()) {
@@ -215,10 +298,36 @@ fn container(
 
     let timeout = job.timeout_secs.map(Duration::from_secs);
     let stop = || {
-        let _ = ctx.engine.output(["rm", "-f", "--", name]);
+        let _ = engine.output(["rm", "-f", "--", name]);
     };
-    let exit = process::run_logged(ctx.engine.cmd_logged(&args, &log), &log, timeout, ctx.cancel, stop)
-        .map_err(JobError::Engine)?;
+    let exit = match on.remote {
+        None => process::run_logged(engine.cmd_logged(&args, &log), &log, timeout, ctx.cancel, stop)
+            .map_err(JobError::Engine)?,
+        Some(remote) => {
+            let _removed = Removal { engine, name };
+            engine.output(&args).map_err(|e| JobError::Remote(format!("cannot create the container: {e}")))?;
+            if !remote.filled.get() {
+                let to = format!("{name}:{}", crate::plan::layout::JOB_MOUNT);
+                let mut from = dir.clone().into_os_string();
+                from.push("/.");
+                engine
+                    .output([std::ffi::OsString::from("cp"), "--".into(), from, to.into()])
+                    .map_err(|e| JobError::Remote(format!("cannot send the job to the engine: {e}")))?;
+                remote.filled.set(true);
+            }
+            let start = engine.cmd_logged(["start", "--attach", "--", name], &log);
+            let exit = process::run_logged(start, &log, timeout, ctx.cancel, stop).map_err(JobError::Engine)?;
+            // What the host reads of the job: a build's wheels, a test's QEMU core dumps.
+            match (exit, job.stage, stage) {
+                (Exit::Code(0), Stage::Build, None) => remote.fetch(name, JobEntry::Out.name(), &dir)?,
+                (Exit::Code(c), Stage::Test, None) if c == JobExit::TestsSigbus as i32 => {
+                    let _ = remote.fetch(name, "cwd", &dir);
+                }
+                _ => {}
+            }
+            exit
+        }
+    };
     drop(log);
     match exit {
         Exit::Code(0) => Ok(()),
@@ -232,6 +341,18 @@ fn container(
         Exit::Signal => Err(JobError::Killed.into()),
         Exit::TimedOut => Err(JobError::TimedOut(job.timeout_secs.unwrap_or(0)).into()),
         Exit::Cancelled => Err(JobError::Interrupted.into()),
+    }
+}
+
+/// Removes a container of a job on an engine of the pool when the job is done with it.
+struct Removal<'a> {
+    engine: &'a Engine,
+    name: &'a str,
+}
+
+impl Drop for Removal<'_> {
+    fn drop(&mut self) {
+        let _ = self.engine.output(["rm", "--force", "--", self.name]);
     }
 }
 

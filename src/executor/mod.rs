@@ -8,6 +8,12 @@
 //! assumed amount of memory (see [`cost`]) and starts only while both fit, so `-j` slots stay
 //! busy without running more heavy (emulated) builds than the memory allows.
 //!
+//! The run's engines are seats: the default engine (seat 0: `-j` slots, the memory budget, every
+//! image layer) and the pool's `[[engines]]` (their own slots). A job sits on an engine whose
+//! CPU runs its image natively, in the seats' order (an arm64 engine takes aarch64 builds and
+//! tests that the default engine would emulate); without one, the default engine emulates it.
+//! A seat whose engine stops answering takes no more jobs.
+//!
 //! [`schedule`] holds these rules and runs nodes through a [`NodeRunner`]; [`execute`] gives it
 //! the one that uses the container engine, and the unit tests (executor/tests.rs) a fake.
 
@@ -23,6 +29,7 @@ use crate::engine::Engine;
 use crate::plan::{JobNode, Node, Plan, Runner, Stage};
 use crate::process::Cancel;
 use crate::report::{NodeReport, Progress, Status};
+use crate::target::Arch;
 use image::Outcome;
 use petgraph::Direction;
 use petgraph::graph::NodeIndex;
@@ -48,7 +55,22 @@ pub struct Options<'a> {
     pub memory_budget: u64,
     /// The registry repository image layers and job results are shared through.
     pub registry: Option<&'a str>,
+    /// The pool's engines besides the default one (seat 0), in the machine file's order.
+    pub pool: Vec<Seat>,
 }
+
+/// An engine as the scheduler sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Seat {
+    pub name: String,
+    /// The CPU architecture it runs containers on natively (None: not one pookie knows).
+    pub arch: Option<Arch>,
+    /// Jobs it runs at a time.
+    pub slots: usize,
+}
+
+/// The default engine's name in the summary and the report, beside the pool's.
+pub const DEFAULT_SEAT: &str = "default";
 
 /// What finished nodes hand to the nodes after them.
 struct Done {
@@ -59,11 +81,13 @@ struct Done {
     key: Option<String>,
     started_at: f64,
     seconds: f64,
+    /// The seat it ran on (nodes that ran in a container).
+    seat: Option<usize>,
 }
 
 impl Done {
     fn instant(status: Status, reason: Option<String>, wheels: Vec<PathBuf>, key: Option<String>) -> Self {
-        Done { status, reason, wheels, key, started_at: epoch_seconds(), seconds: 0.0 }
+        Done { status, reason, wheels, key, started_at: epoch_seconds(), seconds: 0.0, seat: None }
     }
 }
 
@@ -102,7 +126,18 @@ fn epoch_seconds() -> f64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
 }
 
-pub fn execute(plan: &Plan, engine: &Engine, opts: &Options, cancel: &Cancel, progress: &Progress) -> Vec<NodeReport> {
+/// Runs the plan on `engine` (the default one) and the `pool`'s engines, which stand for the
+/// seats of `opts.pool` in the same order.
+pub fn execute(
+    plan: &Plan,
+    engine: &Engine,
+    pool: &[Engine],
+    opts: &Options,
+    cancel: &Cancel,
+    progress: &Progress,
+) -> Vec<NodeReport> {
+    assert_eq!(pool.len(), opts.pool.len(), "an engine for every seat");
+    let engines: Vec<&Engine> = std::iter::once(engine).chain(pool).collect();
     let jobs_cache = cache::JobCache::new(&opts.cache_dir);
     let tags: HashMap<&str, &str> =
         plan.images().filter_map(|(_, n)| n.tag.as_deref().map(|t| (n.name.as_str(), t))).collect();
@@ -131,7 +166,12 @@ pub fn execute(plan: &Plan, engine: &Engine, opts: &Options, cancel: &Cancel, pr
         ids: Default::default(),
         workspace: opts.workspace,
         project_digest: &opts.project_digest,
-        engine_lost: Default::default(),
+        seats: std::iter::once(Seat { name: DEFAULT_SEAT.into(), arch: Arch::host(), slots: opts.jobs })
+            .chain(opts.pool.iter().cloned())
+            .collect(),
+        lost: engines.iter().map(|_| Default::default()).collect(),
+        present: engines.iter().map(|_| Default::default()).collect(),
+        engines,
     };
     schedule(plan, &workers, &jobs_cache, opts, cancel, progress)
 }
@@ -139,13 +179,28 @@ pub fn execute(plan: &Plan, engine: &Engine, opts: &Options, cancel: &Cancel, pr
 /// Runs one node where nodes run: [`Workers`], with the container engine, in [`execute`]. The
 /// scheduler around it ([`schedule`]) needs none, so its rules have unit tests with a fake.
 pub trait NodeRunner: Sync {
-    /// Runs `node` to its end, with the wheels of the nodes before it as `input`; a passing
-    /// job's result is remembered under `key`.
-    fn run(&self, node: &Node, key: Option<&str>, input: &[PathBuf]) -> (Status, Option<String>, Vec<PathBuf>);
+    /// Runs `node` to its end on the engine of `seat`, with the wheels of the nodes before it
+    /// as `input`; a passing job's result is remembered under `key`.
+    fn run(
+        &self,
+        node: &Node,
+        key: Option<&str>,
+        input: &[PathBuf],
+        seat: usize,
+    ) -> (Status, Option<String>, Vec<PathBuf>);
     /// The cache key of `job`, whose build (for a test) had the key `upstream`.
     fn job_key(&self, job: &JobNode, upstream: Option<&str>) -> String;
-    /// Whether nothing more can start: the container engine stopped answering.
-    fn lost(&self) -> bool;
+    /// Whether the engine of `seat` stopped answering: nothing more starts there (on the
+    /// default engine, seat 0, nothing more starts at all).
+    fn lost(&self, seat: usize) -> bool;
+}
+
+/// What a seat's running nodes hold.
+#[derive(Clone, Copy, Default)]
+struct Held {
+    running: usize,
+    slots: usize,
+    memory: u64,
 }
 
 /// The state of one run of the scheduler: what is done, ready and running, and what the running
@@ -156,9 +211,11 @@ struct Run<'a> {
     done: HashMap<NodeIndex, Done>,
     ready: Ready,
     published: HashMap<NodeIndex, Vec<String>>,
-    running: usize,
-    slots_used: usize,
-    memory_used: u64,
+    /// The default engine, then the pool's.
+    seats: Vec<Seat>,
+    held: Vec<Held>,
+    /// The architecture of each image layer, by name.
+    arches: HashMap<&'a str, Arch>,
     /// No more nodes start (Ctrl-C, --fail-fast, a lost engine); running ones finish.
     stopping: bool,
 }
@@ -169,37 +226,63 @@ impl<'a> Run<'a> {
         for i in plan.graph.node_indices().filter(|&i| deps(plan, i).is_empty()) {
             ready.insert(i);
         }
+        let default = Seat { name: DEFAULT_SEAT.into(), arch: Arch::host(), slots: opts.jobs };
+        let seats: Vec<Seat> = std::iter::once(default).chain(opts.pool.iter().cloned()).collect();
         Run {
             plan,
             opts,
             done: HashMap::new(),
             ready,
             published: HashMap::new(),
-            running: 0,
-            slots_used: 0,
-            memory_used: 0,
+            held: vec![Held::default(); seats.len()],
+            seats,
+            arches: plan.images().map(|(_, n)| (n.name.as_str(), n.arch)).collect(),
             stopping: false,
         }
     }
 
-    /// Whether a node of cost `c` (its slots capped at `-j`) fits beside the running ones in
-    /// slots and memory; with nothing running, any node starts.
-    fn fits(&self, c: &Cost) -> bool {
-        let slots = c.slots.min(self.opts.jobs);
-        self.running == 0
-            || (self.slots_used + slots <= self.opts.jobs && self.memory_used + c.memory <= self.opts.memory_budget)
+    fn running(&self) -> usize {
+        self.held.iter().map(|h| h.running).sum()
     }
 
-    fn take(&mut self, c: &Cost) {
-        self.running += 1;
-        self.slots_used += c.slots.min(self.opts.jobs);
-        self.memory_used += c.memory;
+    /// The seats node `i` may run on, best first: image layers are the default engine's; a job
+    /// goes to the engines whose CPU runs its image natively, else to the default engine,
+    /// which emulates it. Seats whose engine was lost are left out.
+    fn seats_for(&self, runner: &dyn NodeRunner, i: NodeIndex) -> Vec<usize> {
+        let alive = |s: &usize| !runner.lost(*s);
+        let Node::Job(j) = &self.plan.graph[i] else { return [0].into_iter().filter(alive).collect() };
+        let Some(arch) = j.image.as_deref().and_then(|n| self.arches.get(n)) else {
+            return [0].into_iter().filter(alive).collect();
+        };
+        let native: Vec<usize> =
+            (0..self.seats.len()).filter(|s| arch.runs_natively_on(self.seats[*s].arch)).filter(alive).collect();
+        if native.is_empty() { [0].into_iter().filter(alive).collect() } else { native }
     }
 
-    fn release(&mut self, c: &Cost) {
-        self.running -= 1;
-        self.slots_used -= c.slots.min(self.opts.jobs);
-        self.memory_used -= c.memory;
+    /// Whether a node of cost `c` (its slots capped at the seat's) fits on `seat` beside the
+    /// nodes running there, in slots and (on the default engine) memory; with nothing running
+    /// there, any node starts.
+    fn fits(&self, seat: usize, c: &Cost) -> bool {
+        let (held, cap) = (&self.held[seat], self.seats[seat].slots);
+        held.running == 0
+            || (held.slots + c.slots.min(cap) <= cap
+                && (seat != 0 || held.memory + c.memory <= self.opts.memory_budget))
+    }
+
+    fn take(&mut self, seat: usize, c: &Cost) {
+        let cap = self.seats[seat].slots;
+        let held = &mut self.held[seat];
+        held.running += 1;
+        held.slots += c.slots.min(cap);
+        held.memory += c.memory;
+    }
+
+    fn release(&mut self, seat: usize, c: &Cost) {
+        let cap = self.seats[seat].slots;
+        let held = &mut self.held[seat];
+        held.running -= 1;
+        held.slots -= c.slots.min(cap);
+        held.memory -= c.memory;
     }
 
     /// The wheels of the nodes `i` depends on.
@@ -224,14 +307,19 @@ impl<'a> Run<'a> {
             "not started: --fail-fast"
         };
         let g = &self.plan.graph;
+        let pooled = self.seats.len() > 1;
         g.node_indices()
             .map(|i| {
-                let (status, reason, timing) = match self.done.remove(&i) {
-                    Some(d) => (d.status, d.reason, (d.started_at, d.seconds)),
-                    None if cancelled => (Status::Interrupted, Some(why_not.to_string()), (0.0, 0.0)),
-                    None => (Status::Skipped, Some(why_not.to_string()), (0.0, 0.0)),
+                let (status, reason, timing, seat) = match self.done.remove(&i) {
+                    Some(d) => (d.status, d.reason, (d.started_at, d.seconds), d.seat),
+                    None if cancelled => (Status::Interrupted, Some(why_not.to_string()), (0.0, 0.0), None),
+                    None => (Status::Skipped, Some(why_not.to_string()), (0.0, 0.0), None),
                 };
-                NodeReport::new(&g[i], status, reason, timing, self.published.remove(&i).unwrap_or_default())
+                let mut r =
+                    NodeReport::new(&g[i], status, reason, timing, self.published.remove(&i).unwrap_or_default());
+                // Where it ran, when there was a choice.
+                r.engine = seat.filter(|_| pooled).map(|s| self.seats[s].name.clone());
+                r
             })
             .collect()
     }
@@ -252,37 +340,54 @@ pub fn schedule(
     let mut run = Run::new(plan, opts);
     pool.in_place_scope(|scope| {
         loop {
-            run.stopping |= cancel.is_cancelled() || runner.lost();
-            while let Some(i) = run.ready.peek().filter(|_| !run.stopping) {
-                let c = cost(&g[i]);
-                if !run.fits(&c) {
-                    break;
+            // Passes over the ready nodes, best first, until one starts nothing new. A node that
+            // finds its seats full holds them for this pass: nothing after it starts there, so
+            // a heavy node is not overtaken forever by lighter ones.
+            let mut progressed = true;
+            while progressed {
+                progressed = false;
+                run.stopping |= cancel.is_cancelled() || runner.lost(0);
+                let mut held_back = vec![false; run.seats.len()];
+                for i in run.ready.in_order() {
+                    if run.stopping {
+                        break;
+                    }
+                    let c = cost(&g[i]);
+                    let seats = run.seats_for(runner, i);
+                    let Some(seat) = seats.iter().copied().find(|&s| !held_back[s] && run.fits(s, &c)) else {
+                        for s in seats {
+                            held_back[s] = true;
+                        }
+                        continue;
+                    };
+                    run.ready.remove(i);
+                    progressed = true;
+                    // Jobs that cannot run here, or whose result is cached, finish at once.
+                    let key = run.key(runner, i);
+                    if let Some(d) = settle_without_container(&g[i], key.as_deref(), jobs_cache, opts) {
+                        progress.finish(g[i].name(), d.status, 0.0, d.reason.as_deref());
+                        run.finish(i, d);
+                        continue;
+                    }
+                    let input = run.input(i);
+                    let tx = tx.clone();
+                    progress.start(g[i].name());
+                    run.take(seat, &c);
+                    scope.spawn(move |_| {
+                        let started = Instant::now();
+                        let started_at = epoch_seconds();
+                        let (status, reason, wheels) = runner.run(&g[i], key.as_deref(), &input, seat);
+                        let seconds = started.elapsed().as_secs_f64();
+                        let done = Done { status, reason, wheels, key, started_at, seconds, seat: Some(seat) };
+                        let _ = tx.send((i, done));
+                    });
                 }
-                run.ready.pop();
-                // Jobs that cannot run here, or whose result is cached, finish at once.
-                let key = run.key(runner, i);
-                if let Some(d) = settle_without_container(&g[i], key.as_deref(), jobs_cache, opts) {
-                    progress.finish(g[i].name(), d.status, 0.0, d.reason.as_deref());
-                    run.finish(i, d);
-                    continue;
-                }
-                let input = run.input(i);
-                let tx = tx.clone();
-                progress.start(g[i].name());
-                run.take(&c);
-                scope.spawn(move |_| {
-                    let started = Instant::now();
-                    let started_at = epoch_seconds();
-                    let (status, reason, wheels) = runner.run(&g[i], key.as_deref(), &input);
-                    let seconds = started.elapsed().as_secs_f64();
-                    let _ = tx.send((i, Done { status, reason, wheels, key, started_at, seconds }));
-                });
             }
-            if run.running == 0 {
+            if run.running() == 0 {
                 break;
             }
             let Ok((i, d)) = rx.recv() else { break };
-            run.release(&cost(&g[i]));
+            run.release(d.seat.unwrap_or(0), &cost(&g[i]));
             progress.finish(g[i].name(), d.status, d.seconds, d.reason.as_deref());
             if d.status == Status::Failed && opts.fail_fast {
                 run.stopping = true;
@@ -291,7 +396,7 @@ pub fn schedule(
         }
     });
     progress.end();
-    run.reports(cancel.is_cancelled(), runner.lost())
+    run.reports(cancel.is_cancelled(), runner.lost(0))
 }
 
 /// Nodes whose inputs are all done, longest chain of dependents first (ties in plan order): a
@@ -321,12 +426,9 @@ impl Ready {
         self.set.remove(&(Reverse(self.rank[i.index()]), i));
     }
 
-    fn peek(&self) -> Option<NodeIndex> {
-        self.set.first().map(|(_, i)| *i)
-    }
-
-    fn pop(&mut self) -> Option<NodeIndex> {
-        self.set.pop_first().map(|(_, i)| i)
+    /// The ready nodes, best first.
+    fn in_order(&self) -> Vec<NodeIndex> {
+        self.set.iter().map(|(_, i)| *i).collect()
     }
 }
 
@@ -344,19 +446,34 @@ struct Workers<'a> {
     ids: std::sync::Mutex<HashMap<String, String>>,
     workspace: &'a Path,
     project_digest: &'a str,
-    /// Set when a node failed and the engine no longer answers: nothing more can start.
-    engine_lost: std::sync::atomic::AtomicBool,
+    /// The default engine, then the pool's, by seat.
+    engines: Vec<&'a Engine>,
+    seats: Vec<Seat>,
+    /// Set when a node failed there and the engine no longer answers: nothing more starts there.
+    lost: Vec<std::sync::atomic::AtomicBool>,
+    /// The layers each engine of the pool is known to hold (the default engine's own).
+    present: Vec<std::sync::Mutex<std::collections::HashSet<String>>>,
 }
 
 impl NodeRunner for Workers<'_> {
     /// An image layer is found or built; a job runs in its container and, once passed, is
     /// remembered under `key`.
-    fn run(&self, node: &Node, key: Option<&str>, input: &[PathBuf]) -> (Status, Option<String>, Vec<PathBuf>) {
-        let (status, reason, wheels) = self.run_node(node, key, input);
-        if status == Status::Failed && self.jobs.engine.ping().is_err() {
-            self.engine_lost.store(true, std::sync::atomic::Ordering::SeqCst);
+    fn run(
+        &self,
+        node: &Node,
+        key: Option<&str>,
+        input: &[PathBuf],
+        seat: usize,
+    ) -> (Status, Option<String>, Vec<PathBuf>) {
+        let (status, reason, wheels) = self.run_node(node, key, input, seat);
+        if status == Status::Failed && self.engines[seat].ping().is_err() {
+            self.lost[seat].store(true, std::sync::atomic::Ordering::SeqCst);
             let what = if matches!(node, Node::Image(_)) { "image build" } else { "job" };
-            return (status, Some(format!("the container engine stopped answering during the {what}")), wheels);
+            let engine = match seat {
+                0 => "the container engine".to_string(),
+                _ => format!("engine {}", self.seats[seat].name),
+            };
+            return (status, Some(format!("{engine} stopped answering during the {what}")), wheels);
         }
         (status, reason, wheels)
     }
@@ -373,8 +490,8 @@ impl NodeRunner for Workers<'_> {
         cache::JobCache::key(job, self.jobs.engine.kind.program(), &images, self.project_digest, upstream)
     }
 
-    fn lost(&self) -> bool {
-        self.engine_lost.load(std::sync::atomic::Ordering::SeqCst)
+    fn lost(&self, seat: usize) -> bool {
+        self.lost[seat].load(std::sync::atomic::Ordering::SeqCst)
     }
 }
 
@@ -393,7 +510,46 @@ impl Workers<'_> {
         name.as_deref().and_then(|n| self.tags.get(n)).copied()
     }
 
-    fn run_node(&self, node: &Node, key: Option<&str>, input: &[PathBuf]) -> (Status, Option<String>, Vec<PathBuf>) {
+    /// Makes sure the engine of `seat` holds the layer `tag` as the default engine has it (the
+    /// same image ID, so job keys hold): sent as an image archive (`save | load`) when it does
+    /// not. Once per layer and engine; one at a time per engine.
+    fn bring(&self, seat: usize, tag: &str, log: &Path) -> Result<(), String> {
+        let engine = self.engines[seat];
+        let mut present = self.present[seat].lock().unwrap_or_else(|e| e.into_inner());
+        if seat == 0 || present.contains(tag) {
+            return Ok(());
+        }
+        let id = self.image_id(tag);
+        let theirs = || engine.output(["image", "inspect", "--format={{.Id}}", "--", tag]).ok();
+        if theirs().is_none_or(|t| t.trim() != id) {
+            let name = &self.seats[seat].name;
+            let _ = log::append(log, &format!("::pookie:: sending {tag} to engine {name}"));
+            let out = self
+                .jobs
+                .engine
+                .cmd(["save", "--", tag])
+                .pipe(engine.cmd(["load"]))
+                .stdout_capture()
+                .stderr_capture()
+                .unchecked()
+                .run()
+                .map_err(|e| format!("cannot send {tag} to engine {name}: {e}"))?;
+            if theirs().is_none_or(|t| t.trim() != id) {
+                let why = String::from_utf8_lossy(&out.stderr).trim().lines().last().unwrap_or("").to_string();
+                return Err(format!("cannot send {tag} to engine {name}: {why}"));
+            }
+        }
+        present.insert(tag.to_string());
+        Ok(())
+    }
+
+    fn run_node(
+        &self,
+        node: &Node,
+        key: Option<&str>,
+        input: &[PathBuf],
+        seat: usize,
+    ) -> (Status, Option<String>, Vec<PathBuf>) {
         let cancel = self.jobs.cancel;
         match node {
             Node::Image(n) => {
@@ -417,7 +573,19 @@ impl Workers<'_> {
                         Err(why) => unusable = Some(why),
                     }
                 }
-                let ran = job::run(&self.jobs, j, self.tag(&j.image).unwrap_or(""), self.tag(&j.install_image), input);
+                // The native install stage runs x86_64 code (pip, for the target): on an engine of
+                // another CPU the tests' own pip, native there, does the same.
+                let image = self.tag(&j.image).unwrap_or("");
+                let install = self.tag(&j.install_image).filter(|_| self.seats[seat].arch == self.seats[0].arch);
+                let mut brought = Ok(());
+                for tag in std::iter::once(image).chain(install) {
+                    brought = brought.and_then(|()| self.bring(seat, tag, &log));
+                }
+                if let Err(why) = brought {
+                    let _ = log::append(&log, &format!("pookie: {why}"));
+                    return (failed_or_interrupted(cancel), Some(why), vec![]);
+                }
+                let ran = job::run(&self.jobs, self.engines[seat], j, image, install, input);
                 if let Some(why) = unusable {
                     let _ = log::append(
                         &log,

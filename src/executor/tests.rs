@@ -9,8 +9,9 @@ use crate::python::PythonVersion;
 use crate::target::{Arch, Family, Platform, Repair};
 use petgraph::graph::DiGraph;
 use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 fn image(name: &str) -> Node {
@@ -89,11 +90,25 @@ struct Fake {
     cancel_during: Option<(String, std::sync::Arc<Cancel>)>,
     /// The engine stops answering when a node fails.
     lose_engine_on_failure: bool,
-    lost: AtomicBool,
+    lost: Mutex<BTreeSet<usize>>,
+    /// The first job on this seat fails and its engine is lost.
+    lose_seat: Option<usize>,
+    /// The seat each node ran on.
+    seats: Mutex<BTreeMap<String, usize>>,
 }
 
 impl NodeRunner for Fake {
-    fn run(&self, node: &Node, _key: Option<&str>, input: &[PathBuf]) -> (Status, Option<String>, Vec<PathBuf>) {
+    fn run(
+        &self,
+        node: &Node,
+        _key: Option<&str>,
+        input: &[PathBuf],
+        seat: usize,
+    ) -> (Status, Option<String>, Vec<PathBuf>) {
+        self.seats.lock().unwrap().insert(node.name().to_string(), seat);
+        if self.lose_seat == Some(seat) && self.lost.lock().unwrap().insert(seat) {
+            return (Status::Failed, Some("the engine stopped answering".into()), vec![]);
+        }
         let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
         self.most_at_once.fetch_max(now, Ordering::SeqCst);
         self.ran.lock().unwrap().push(node.name().to_string());
@@ -109,7 +124,7 @@ impl NodeRunner for Fake {
         }
         if self.fail.iter().any(|f| f == node.name()) {
             if self.lose_engine_on_failure {
-                self.lost.store(true, Ordering::SeqCst);
+                self.lost.lock().unwrap().insert(seat);
             }
             return (Status::Failed, Some("it failed".into()), vec![]);
         }
@@ -139,8 +154,8 @@ impl NodeRunner for Fake {
         }
     }
 
-    fn lost(&self) -> bool {
-        self.lost.load(Ordering::SeqCst)
+    fn lost(&self, seat: usize) -> bool {
+        self.lost.lock().unwrap().contains(&seat)
     }
 }
 
@@ -186,6 +201,7 @@ impl World {
             force: None,
             memory_budget: 64 * GIB,
             registry: None,
+            pool: vec![],
         }
     }
 
@@ -366,4 +382,83 @@ fn a_lost_engine_stops_the_run_and_says_so() {
         out.values().any(|(s, r)| *s == Status::Skipped && r == "not started: the container engine stopped answering"),
         "{out:?}"
     );
+}
+
+fn seat(name: &str, arch: Arch, slots: usize) -> Seat {
+    Seat { name: name.into(), arch: Some(arch), slots }
+}
+
+/// `cells` as [`plan`] makes them, with each cell's Python layer (and so its jobs) of `arch`.
+fn plan_of(cells: &[(u8, Arch, Runner)]) -> Plan {
+    let mut p = plan(&cells.iter().map(|(m, _, r)| (*m, r.clone(), r.clone())).collect::<Vec<_>>());
+    for i in p.graph.node_indices() {
+        if let Node::Image(n) = &mut p.graph[i]
+            && let Some((_, arch, _)) = cells.iter().find(|(m, _, _)| n.name == format!("python/cp3{m}"))
+        {
+            n.arch = *arch;
+        }
+    }
+    p
+}
+
+#[test]
+fn jobs_go_to_an_engine_whose_cpu_runs_them_natively_and_images_stay_on_the_default_one() {
+    let w = World::new();
+    let fake = w.fake();
+    let qemu = Runner::Qemu { arch: Arch::Aarch64 };
+    let p = plan_of(&[(13, Arch::Aarch64, qemu.clone()), (14, Arch::X86_64, Runner::Native)]);
+    let opts = Options { pool: vec![seat("arm", Arch::Aarch64, 2), seat("x86", Arch::X86_64, 1)], ..w.options(1) };
+    let cache = cache::JobCache::new(&opts.cache_dir);
+    let reports = schedule(&p, &fake, &cache, &opts, &Cancel::default(), &Progress::new(p.graph.node_count()));
+    assert!(reports.iter().all(|r| r.status.is_success()), "{reports:?}");
+    let seats = fake.seats.lock().unwrap().clone();
+    // The aarch64 cell on the arm64 engine, never emulated on the default one.
+    assert_eq!((seats[B13], seats[T13]), (1, 1), "{seats:?}");
+    // The x86_64 cell on the x86_64 engines (the default first), layers on the default engine.
+    assert!([0, 2].contains(&seats[B14]) && [0, 2].contains(&seats[T14]), "{seats:?}");
+    assert_eq!((seats["base"], seats["python/cp313"], seats["python/cp314"]), (0, 0, 0));
+    // The report says where jobs ran.
+    let on = |n: &str| reports.iter().find(|r| r.name == n).and_then(|r| r.engine.clone());
+    assert_eq!(on(B13).as_deref(), Some("arm"));
+    assert_eq!(on("base").as_deref(), Some(DEFAULT_SEAT));
+}
+
+#[test]
+fn without_a_native_engine_the_default_one_emulates_and_the_pool_shares_the_native_jobs() {
+    let w = World::new();
+    let fake = Fake { delay: Duration::from_millis(30), ..w.fake() };
+    let qemu = Runner::Qemu { arch: Arch::Aarch64 };
+    let cells: Vec<(u8, Arch, Runner)> =
+        vec![(10, Arch::Aarch64, qemu), (11, Arch::X86_64, Runner::Native), (12, Arch::X86_64, Runner::Native)];
+    let p = plan_of(&cells);
+    let opts = Options { pool: vec![seat("x86", Arch::X86_64, 1)], ..w.options(1) };
+    let out = w.run(&p, &fake, &opts, &Cancel::default());
+    assert!(out.values().all(|(s, _)| s.is_success()), "{out:?}");
+    let seats = fake.seats.lock().unwrap().clone();
+    assert_eq!(seats["cp310-manylinux_2_17_x86_64/build"], 0, "emulated where QEMU is: {seats:?}");
+    let x86: BTreeSet<usize> =
+        seats.iter().filter(|(n, _)| n.starts_with("cp31") && !n.starts_with("cp310")).map(|(_, s)| *s).collect();
+    assert_eq!(x86, BTreeSet::from([0, 1]), "both engines took native jobs: {seats:?}");
+    assert!(fake.most_at_once.load(Ordering::SeqCst) <= 2, "one slot each");
+}
+
+#[test]
+fn a_lost_engine_of_the_pool_fails_its_own_job_and_the_rest_go_on_elsewhere() {
+    let w = World::new();
+    // The first job on the x86 engine fails there and the engine answers no more.
+    let fake = Fake { lose_seat: Some(1), delay: Duration::from_millis(20), ..w.fake() };
+    let cells =
+        [(12, Arch::X86_64, Runner::Native), (13, Arch::X86_64, Runner::Native), (14, Arch::X86_64, Runner::Native)];
+    let p = plan_of(&cells);
+    let opts = Options { pool: vec![seat("x86", Arch::X86_64, 4)], ..w.options(1) };
+    let out = w.run(&p, &fake, &opts, &Cancel::default());
+    let seats = fake.seats.lock().unwrap().clone();
+    let on_lost: Vec<&String> = seats.iter().filter(|(_, s)| **s == 1).map(|(n, _)| n).collect();
+    assert_eq!(on_lost.len(), 1, "nothing more went to the lost engine: {seats:?}");
+    let lost_job = on_lost[0].as_str();
+    assert_eq!(out[lost_job], (Status::Failed, "the engine stopped answering".into()));
+    let failed = out.iter().filter(|(_, (s, _))| *s == Status::Failed).count();
+    let skipped = out.iter().filter(|(_, (s, _))| *s == Status::Skipped).count();
+    assert_eq!((failed, skipped), (1, if lost_job.ends_with("/build") { 1 } else { 0 }), "{out:?}");
+    assert_eq!(out.values().filter(|(s, _)| *s == Status::Passed).count(), 6 - failed - skipped, "{out:?}");
 }

@@ -92,6 +92,9 @@ pub struct NodeReport {
     pub log: Option<PathBuf>,
     /// Wheels this (build) job put in the output directory.
     pub wheels: Vec<String>,
+    /// The engine it ran on, when the run had a pool of them (`[[engines]]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<String>,
 }
 
 impl NodeReport {
@@ -109,6 +112,7 @@ impl NodeReport {
                 reason,
                 log: Some(crate::plan::layout::image_log(&n.name)),
                 wheels,
+                engine: None,
             },
             Node::Job(j) => NodeReport {
                 name: j.name.clone(),
@@ -121,6 +125,7 @@ impl NodeReport {
                 reason,
                 log: Some(j.log.clone()),
                 wheels,
+                engine: None,
             },
         }
     }
@@ -161,7 +166,10 @@ pub fn summary(reports: &[NodeReport]) -> String {
             [
                 r.build_id.clone().unwrap_or_default(),
                 r.stage.map_or("", |s| s.as_str()).to_string(),
-                r.status.label().to_string(),
+                match &r.engine {
+                    Some(engine) => format!("{} on {engine}", r.status.label()),
+                    None => r.status.label().to_string(),
+                },
                 format!("{:.1}s", r.seconds),
                 detail,
             ]
@@ -320,6 +328,7 @@ pub(crate) mod tests {
     /// A job's report, for the tests of this module and its submodules.
     pub(crate) fn job(id: &str, stage: Stage, status: Status, reason: Option<&str>) -> NodeReport {
         NodeReport {
+            engine: None,
             name: format!("{id}/{}", stage.as_str()),
             kind: NodeKind::Job,
             build_id: Some(id.into()),

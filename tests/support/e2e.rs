@@ -496,9 +496,9 @@ impl Drop for Registry {
 }
 
 /// A second Docker daemon on this machine, as a fresh engine: its own socket, data root (an
-/// empty image store) and bridge (no NAT: its containers reach nothing beyond the machine, and
-/// it leaves the first daemon's bridge and iptables rules alone). Stopped, and its bridge
-/// removed, when dropped.
+/// empty image store) and bridge. Told to leave iptables alone (the first daemon's rules live
+/// there), it gets its bridge's NAT rules from here, so that its jobs reach package indexes as
+/// a remote machine's do. Stopped, and its bridge and rules removed, when dropped.
 pub struct SecondEngine {
     /// `unix:///…/docker.sock`, for DOCKER_HOST.
     pub host: String,
@@ -521,6 +521,11 @@ impl SecondEngine {
         ip(&["link", "add", &bridge, "type", "bridge"]);
         ip(&["addr", "add", &format!("10.199.{n}.1/24"), "dev", &bridge]);
         ip(&["link", "set", &bridge, "up"]);
+        for rule in nat_rules(&bridge, n) {
+            let ok =
+                std::process::Command::new("iptables").args(["-I"]).args(&rule).status().is_ok_and(|s| s.success());
+            assert!(ok, "iptables -I {} failed", rule.join(" "));
+        }
         let socket = dir.path().join("docker.sock");
         let child = std::process::Command::new("dockerd")
             .arg("--host")
@@ -571,10 +576,25 @@ impl SecondEngine {
     }
 }
 
+/// The iptables rules (chain and match, for `-I` and `-D`) that let the containers on `bridge`
+/// (10.199.N.0/24) out through this machine.
+fn nat_rules(bridge: &str, n: u32) -> Vec<Vec<String>> {
+    let subnet = format!("10.199.{n}.0/24");
+    let rule = |words: &[&str]| words.iter().map(|w| w.to_string()).collect::<Vec<String>>();
+    vec![
+        rule(&["POSTROUTING", "-t", "nat", "-s", &subnet, "!", "-o", bridge, "-j", "MASQUERADE"]),
+        rule(&["FORWARD", "-i", bridge, "-j", "ACCEPT"]),
+        rule(&["FORWARD", "-o", bridge, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT"]),
+    ]
+}
+
 impl Drop for SecondEngine {
     fn drop(&mut self) {
         unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
         let _ = self.child.wait();
+        for rule in nat_rules(&self.bridge, std::process::id() % 250) {
+            let _ = std::process::Command::new("iptables").arg("-D").args(&rule).status();
+        }
         let _ = std::process::Command::new("ip").args(["link", "del", &self.bridge]).status();
     }
 }
