@@ -1193,3 +1193,42 @@ fn a_pool_of_two_engines_shares_the_jobs_and_every_wheel_comes_back() {
         "layers were sent to it"
     );
 }
+
+#[test]
+fn an_engine_of_the_pool_killed_mid_run_fails_only_its_own_job() {
+    let mut engine = SecondEngine::start();
+    let p = Project::new(&config(""));
+    machine_file(&p, &format!("[[engines]]\nname = \"second\"\nhost = \"{}\"\nslots = 1\n", engine.host));
+    let report = p.root.path().join("report.json");
+    let mut run = p.command().args(["run", "-j", "1", "--report"]).arg(&report).spawn().expect("pookie runs");
+    // A job's container running there: the engine goes away under it.
+    let started = Instant::now();
+    loop {
+        let running = stdout(&engine.docker(&["ps", "-q", "--filter", "label=org.pookie.run"]));
+        if !running.trim().is_empty() {
+            break;
+        }
+        assert!(run.try_wait().unwrap().is_none(), "the run ended before a job ran on the second engine");
+        assert!(started.elapsed() < Duration::from_secs(600), "no job ran on the second engine");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    engine.kill();
+    let status = run.wait().unwrap();
+    assert_eq!(status.code(), Some(1), "a failed job fails the run");
+    let report = p.report(&report);
+    let engines = job_engines(&report);
+    let nodes = report["nodes"].as_array().unwrap();
+    let lost: Vec<&serde_json::Value> = nodes.iter().filter(|n| n["engine"] == "second").collect();
+    assert_eq!(lost.len(), 1, "one job was on the second engine, and nothing more went there: {engines:?}");
+    let lost = lost[0];
+    assert_eq!(lost["status"], "failed", "{lost}");
+    assert_eq!(lost["reason"], "engine second stopped answering during the job", "{lost}");
+    // Everything else ran on the default engine and passed, but the lost build's test.
+    for n in nodes.iter().filter(|n| n["kind"] == "job" && n["name"] != lost["name"]) {
+        let downstream = n["build_id"] == lost["build_id"] && lost["stage"] == "build";
+        let want = if downstream { "skipped" } else { "passed" };
+        assert_eq!(n["status"], want, "{n}");
+    }
+    assert_eq!(p.wheels().len(), 1, "the other Python's wheel is delivered, not the lost one's");
+}

@@ -505,6 +505,27 @@ pub struct SecondEngine {
     bridge: String,
     child: std::process::Child,
     dir: tempfile::TempDir,
+    killed: bool,
+}
+
+/// Starts a dockerd whose files are in `dir`, on `bridge`.
+fn dockerd(dir: &Path, bridge: &str) -> std::process::Child {
+    std::process::Command::new("dockerd")
+        .arg("--host")
+        .arg(format!("unix://{}", dir.join("docker.sock").display()))
+        .arg("--data-root")
+        .arg(dir.join("data"))
+        .arg("--exec-root")
+        .arg(dir.join("exec"))
+        .arg("--pidfile")
+        .arg(dir.join("docker.pid"))
+        .args(["--bridge", bridge, "--iptables=false", "--ip-masq=false"])
+        .stdout(std::process::Stdio::null())
+        .stderr(
+            std::fs::OpenOptions::new().create(true).append(true).open(dir.join("dockerd.log")).expect("dockerd log"),
+        )
+        .spawn()
+        .expect("dockerd starts (Debian's docker.io)")
 }
 
 impl SecondEngine {
@@ -527,29 +548,29 @@ impl SecondEngine {
             assert!(ok, "iptables -I {} failed", rule.join(" "));
         }
         let socket = dir.path().join("docker.sock");
-        let child = std::process::Command::new("dockerd")
-            .arg("--host")
-            .arg(format!("unix://{}", socket.display()))
-            .arg("--data-root")
-            .arg(dir.path().join("data"))
-            .arg("--exec-root")
-            .arg(dir.path().join("exec"))
-            .arg("--pidfile")
-            .arg(dir.path().join("docker.pid"))
-            .args(["--bridge", &bridge, "--iptables=false", "--ip-masq=false"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::fs::File::create(dir.path().join("dockerd.log")).expect("dockerd log"))
-            .spawn()
-            .expect("dockerd starts (Debian's docker.io)");
-        let engine = SecondEngine { host: format!("unix://{}", socket.display()), bridge, child, dir };
+        let child = dockerd(dir.path(), &bridge);
+        let engine = SecondEngine { host: format!("unix://{}", socket.display()), bridge, child, dir, killed: false };
+        engine.wait_until_it_answers();
+        engine
+    }
+
+    fn wait_until_it_answers(&self) {
         for _ in 0..300 {
-            if engine.docker(&["info", "--format", "{{.ID}}"]).status.success() {
-                return engine;
+            if self.docker(&["info", "--format", "{{.ID}}"]).status.success() {
+                return;
             }
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
-        let log = std::fs::read_to_string(engine.dir.path().join("dockerd.log")).unwrap_or_default();
-        panic!("the second dockerd does not answer on {}:\n{log}", engine.host);
+        let log = std::fs::read_to_string(self.dir.path().join("dockerd.log")).unwrap_or_default();
+        panic!("the second dockerd does not answer on {}:\n{log}", self.host);
+    }
+
+    /// Kills the daemon (SIGKILL, as a machine that goes away): it answers no more. When
+    /// dropped, it is started again once, which stops what it left running, and stopped.
+    pub fn kill(&mut self) {
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGKILL) };
+        let _ = self.child.wait();
+        self.killed = true;
     }
 
     /// `docker ARGS` against this engine.
@@ -590,8 +611,18 @@ fn nat_rules(bridge: &str, n: u32) -> Vec<Vec<String>> {
 
 impl Drop for SecondEngine {
     fn drop(&mut self) {
+        if self.killed {
+            // A new daemon on the same store stops the containers the killed one left.
+            self.child = dockerd(self.dir.path(), &self.bridge);
+            self.wait_until_it_answers();
+        }
         unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
         let _ = self.child.wait();
+        // dockerd binds its data root over itself; one that did not end cleanly leaves it.
+        let _ = std::process::Command::new("umount")
+            .arg(self.dir.path().join("data"))
+            .stderr(std::process::Stdio::null())
+            .status();
         for rule in nat_rules(&self.bridge, std::process::id() % 250) {
             let _ = std::process::Command::new("iptables").arg("-D").args(&rule).status();
         }
