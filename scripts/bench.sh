@@ -18,13 +18,16 @@
 #   the same for a scikit-build-core + pybind11 (CMake) and a numpy C API fixture;
 # - a cold run of the fixture (x86_64 × 2 Pythons) on a fresh engine (a second dockerd with an
 #   empty image store) with an empty pookie cache: without the cache registry, and with one that
-#   another machine's run filled.
+#   another machine's run filled;
+# - a 12-job matrix (manylinux_2_17 and _2_28 x86_64 × 3 Pythons) on one engine vs a pool of two
+#   (a second dockerd on this machine as the pool's engine).
 #
 # Needs the engine, QEMU and the images that scripts/setup.sh makes (override with BENCH_IMAGE,
 # BENCH_X86_64_IMAGE and BENCH_ARM64_IMAGE).
 # Usage: scripts/bench.sh   (BENCH_ONLY_BACKENDS=1: only the build-backend comparison;
 #                            BENCH_ONLY_STANDARD=1: only the standard matrix;
-#                            BENCH_ONLY_FRESH=1: only the fresh engine's cold runs)
+#                            BENCH_ONLY_FRESH=1: only the fresh engine's cold runs;
+#                            BENCH_ONLY_POOL=1: only one engine vs a pool of two)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 image=${BENCH_IMAGE:-debian-pythons:sid}
@@ -57,7 +60,7 @@ PY
 # and an empty pookie cache. The fixture's cold run there without the cache registry, then, on
 # another such engine, with a registry (Debian's docker-registry on loopback) that a run on the
 # first engine filled with its layers and job results.
-if [ -n "${BENCH_ONLY_FRESH:-}" ] || [ -z "${BENCH_ONLY_BACKENDS:-}${BENCH_ONLY_STANDARD:-}" ]; then
+if [ -n "${BENCH_ONLY_FRESH:-}${BENCH_ONLY_POOL:-}" ] || [ -z "${BENCH_ONLY_BACKENDS:-}${BENCH_ONLY_STANDARD:-}" ]; then
 fresh_dir=$work/fresh
 mkdir -p "$fresh_dir"
 cp -r "$repo/tests/fixtures/project" "$fresh_dir/project"
@@ -124,6 +127,45 @@ fresh_run() { # fresh_run NAME [REGISTRY] → the wall seconds of a cold run on 
     stop_engine
     python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$start" "$end"
 }
+# One engine vs a pool of two: the 12-job matrix forced to run (every job; layers warm), on this
+# engine alone (-j 2), then with a second engine (2 slots) in the pool, twice: a first run that
+# sends it the layers and fills its caches' volumes, and one as a pool runs once it is set up.
+if [ -z "${BENCH_ONLY_FRESH:-}" ]; then
+pool_dir=$fresh_dir/pool
+cp -r "$fresh_dir/project" "$pool_dir"
+printf 'targets = ["manylinux_2_17_x86_64", "manylinux_2_28_x86_64"]\ntest = "python -m unittest discover -s {project}/tests"\n[python]\nsource = "image"\nversions = ["3.13", "3.14", "3.15"]\n[images]\nlinux-x86_64 = "%s"\n' "$image" > "$pool_dir/pookie.toml"
+pool_run() { # pool_run NAME → wall seconds of the forced matrix (MACHINE: the machine file)
+    local start end
+    start=$(date +%s.%N)
+    POOKIE_CONFIG=$fresh_dir/$1.toml POOKIE_CACHE_DIR="$fresh_dir/cache-pool" \
+        "$pookie" run -j 2 --force '*' --workspace "$pool_dir" --report "$fresh_dir/$1.json" > "$fresh_dir/$1.out" 2>&1 \
+        || { cat "$fresh_dir/$1.out" >&2; echo "the pool's run ($1) failed" >&2; exit 1; }
+    end=$(date +%s.%N)
+    python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$start" "$end"
+}
+: > "$fresh_dir/one.toml"
+POOKIE_CONFIG=$fresh_dir/one.toml POOKIE_CACHE_DIR="$fresh_dir/cache-pool" "$pookie" run --workspace "$pool_dir" \
+    > "$fresh_dir/pool-warm.out" 2>&1 || { cat "$fresh_dir/pool-warm.out" >&2; exit 1; }
+one=$(pool_run one)
+start_engine "$fresh_dir/engine-pool"
+printf '[[engines]]\nname = "second"\nhost = "unix://%s/docker.sock"\nslots = 2\n' "$fresh_dir/engine-pool" > "$fresh_dir/two.toml"
+cp "$fresh_dir/two.toml" "$fresh_dir/two-first.toml"
+two_first=$(pool_run two-first)
+two=$(pool_run two)
+stop_engine
+python3 - "$one" "$two_first" "$two" "$fresh_dir/two.json" <<'PY'
+import json, sys
+one, first, two, report = float(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), json.load(open(sys.argv[4]))
+jobs = [n for n in report["nodes"] if n["kind"] == "job"]
+on = {e: sum(1 for n in jobs if n.get("engine") == e) for e in ("default", "second")}
+print(f"12-job matrix, every job run: one engine {one:5.1f} s; a pool of two {two:5.1f} s "
+      f"({on['default']} jobs on the default engine, {on['second']} on the second; "
+      f"its first run, sending the layers, {first:5.1f} s); two/one {two / one:.2f}x "
+      "(both engines share this machine's 2 cores: the figure is the pool's overhead, not a speedup)")
+PY
+[ -z "${BENCH_ONLY_POOL:-}" ] || exit 0
+fi
+
 # The first machine: this engine, its own cache, filling the registry.
 cp -r "$fresh_dir/project" "$fresh_dir/first"
 fresh_toml "127.0.0.1:$port/pookie-cache" > "$fresh_dir/first/pookie.toml"

@@ -160,7 +160,11 @@ pub fn execute(
             registry: opts.registry,
         },
         jobs_cache: &jobs_cache,
-        shared: opts.registry.filter(|_| !opts.offline).map(shared_results::SharedResults::new),
+        shared: opts.registry.filter(|_| !opts.offline).and_then(|r| {
+            shared_results::SharedResults::new(r)
+                .map_err(|e| eprintln!("pookie: warning: job results are not shared this run: {e}"))
+                .ok()
+        }),
         force: opts.force.as_ref(),
         tags: &tags,
         ids: Default::default(),

@@ -40,14 +40,55 @@ struct WheelRecord {
     sha256: String,
 }
 
-/// The job results of one registry repository (`host[:port]/path`).
+/// The job results of one registry repository (`host[:port]/path`), for one run: one client
+/// (its connections kept) on one runtime, the credentials read once.
 pub struct SharedResults {
     repository: String,
+    runtime: tokio::runtime::Runtime,
+    client: Client,
+    auth: RegistryAuth,
+    /// Set when the registry could not be reached: the rest of the run does not ask it again
+    /// (a host that drops packets would cost every job a connect timeout).
+    unreachable: std::sync::atomic::AtomicBool,
 }
 
 impl SharedResults {
-    pub fn new(repository: &str) -> Self {
-        SharedResults { repository: repository.to_string() }
+    pub fn new(repository: &str) -> Result<Self, String> {
+        let reference: Reference = format!("{repository}/jobs:x")
+            .parse()
+            .map_err(|e| format!("`{repository}` is not an OCI repository: {e}"))?;
+        // pookie's executor is threads, oci-client is async: its exchanges run here, one worker.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start the registry client: {e}"))?;
+        Ok(SharedResults {
+            repository: repository.to_string(),
+            runtime,
+            client: client(&reference),
+            auth: auth(&reference),
+            unreachable: Default::default(),
+        })
+    }
+
+    /// Runs one registry exchange, unless the registry was unreachable earlier in the run;
+    /// notes when this one finds it so.
+    fn exchange<T>(
+        &self,
+        f: impl std::future::Future<Output = Result<T, OciDistributionError>>,
+    ) -> Result<Result<T, OciDistributionError>, String> {
+        use std::sync::atomic::Ordering;
+        if self.unreachable.load(Ordering::Relaxed) {
+            return Err(format!("{} was unreachable earlier in this run", self.repository));
+        }
+        let out = self.runtime.block_on(f);
+        if let Err(OciDistributionError::RequestError(e)) = &out
+            && (e.is_connect() || e.is_timeout())
+        {
+            self.unreachable.store(true, Ordering::Relaxed);
+        }
+        Ok(out)
     }
 
     /// The artifact of the job with `key`.
@@ -60,13 +101,12 @@ impl SharedResults {
     /// A build's wheels are returned from the job cache; the artifact's log replaces `log`.
     pub fn fetch(&self, key: &str, stage: Stage, cache: &JobCache, log: &Path) -> Result<Option<Vec<PathBuf>>, String> {
         let reference = self.parse(key)?;
-        let image = match run(async {
-            client(&reference).pull(&reference, &auth(&reference), vec![RESULT_TYPE, WHEEL_TYPE, LOG_TYPE]).await
-        })? {
-            Ok(image) => image,
-            Err(e) if absent(&e) => return Ok(None),
-            Err(e) => return Err(format!("{}: {e}", self.reference(key))),
-        };
+        let image =
+            match self.exchange(self.client.pull(&reference, &self.auth, vec![RESULT_TYPE, WHEEL_TYPE, LOG_TYPE]))? {
+                Ok(image) => image,
+                Err(e) if absent(&e) => return Ok(None),
+                Err(e) => return Err(format!("{}: {e}", self.reference(key))),
+            };
         let bad = |why: &str| Err(format!("{} is not used: {why}", self.reference(key)));
         // (oci-client pulls layers concurrently: they come in any order.)
         let records: Vec<_> = image.layers.iter().filter(|l| l.media_type == RESULT_TYPE).collect();
@@ -127,12 +167,15 @@ impl SharedResults {
             record.wheels.push(WheelRecord { name: name.clone(), sha256: crate::digest::sha256_hex(&data) });
             layers.push(ImageLayer::new(data, WHEEL_TYPE.into(), Some(BTreeMap::from([(TITLE.into(), name)]))));
         }
+        // A registry takes no empty blob: a job that logged nothing has no log layer.
         let log = std::fs::read(log).unwrap_or_default();
-        layers.push(ImageLayer::new(log, LOG_TYPE.into(), Some(BTreeMap::from([(TITLE.into(), "log".into())]))));
+        if !log.is_empty() {
+            layers.push(ImageLayer::new(log, LOG_TYPE.into(), Some(BTreeMap::from([(TITLE.into(), "log".into())]))));
+        }
         let json = serde_json::to_vec(&record).expect("a record serializes");
         layers.insert(0, ImageLayer::new(json, RESULT_TYPE.into(), None));
         let config = Config::new(b"{}".to_vec(), EMPTY_TYPE.into(), None);
-        run(async { client(&reference).push(&reference, &layers, config, &auth(&reference), None).await })?
+        self.exchange(self.client.push(&reference, &layers, config, &self.auth, None))?
             .map(|_| ())
             .map_err(|e| format!("{}: {e}", self.reference(key)))
     }
@@ -140,15 +183,6 @@ impl SharedResults {
     fn parse(&self, key: &str) -> Result<Reference, String> {
         self.reference(key).parse().map_err(|e| format!("`{}` is not an OCI reference: {e}", self.reference(key)))
     }
-}
-
-/// Runs one registry exchange to its end (pookie's executor is threads, oci-client is async).
-fn run<T>(f: impl std::future::Future<Output = T>) -> Result<T, String> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the registry client: {e}"))?;
-    Ok(rt.block_on(f))
 }
 
 /// Plain HTTP for a registry on this machine (as the engines treat loopback registries), HTTPS
@@ -219,7 +253,7 @@ mod tests {
 
     #[test]
     fn artifacts_are_tagged_with_the_jobs_key() {
-        let shared = SharedResults::new("ghcr.io/owner/pookie-cache");
+        let shared = SharedResults::new("ghcr.io/owner/pookie-cache").unwrap();
         let key = "ab".repeat(32);
         let reference: Reference = shared.reference(&key).parse().unwrap();
         assert_eq!(reference.registry(), "ghcr.io");
