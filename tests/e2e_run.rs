@@ -1177,13 +1177,17 @@ fn a_pool_of_two_engines_shares_the_jobs_and_every_wheel_comes_back() {
     let engines = job_engines(&report);
     let used: std::collections::BTreeSet<&str> = engines.values().map(String::as_str).collect();
     assert_eq!(used, ["default", "second"].into(), "jobs ran on both engines: {engines:?}");
+    let mut sent = false;
     for (job, on) in &engines {
         let log = p.log(&format!("{}.log", job.replace('/', "-")));
         assert!(log.contains("::pookie::"), "{job}'s log came back:\n{log}");
         if on == "second" {
             assert!(stdout(&out).contains("on second"), "the summary says where jobs ran");
+            // Without a cache registry, layers go from this engine to the other.
+            sent |= log.contains("::pookie:: sending pookie/");
         }
     }
+    assert!(sent, "a job's log says its layer was sent to the second engine");
     // What the pool's engine ran left nothing behind there: no container, no job volume.
     let left = stdout(&engine.docker(&["ps", "-aq"]))
         + &stdout(&engine.docker(&["volume", "ls", "-q", "--filter", "label=org.pookie.run"]));
@@ -1197,7 +1201,9 @@ fn a_pool_of_two_engines_shares_the_jobs_and_every_wheel_comes_back() {
 #[test]
 fn an_engine_of_the_pool_killed_mid_run_fails_only_its_own_job() {
     let mut engine = SecondEngine::start();
-    let p = Project::new(&config(""));
+    // With a cache registry, the pool's engine pulls the layers from it (not sent from here).
+    let registry = Registry::start();
+    let p = Project::new(&config(&format!("[caches]\nregistry = \"{}/pookie-cache\"\n", registry.host)));
     machine_file(&p, &format!("[[engines]]\nname = \"second\"\nhost = \"{}\"\nslots = 1\n", engine.host));
     let report = p.root.path().join("report.json");
     let mut run = p.command().args(["run", "-j", "1", "--report"]).arg(&report).spawn().expect("pookie runs");
@@ -1222,6 +1228,8 @@ fn an_engine_of_the_pool_killed_mid_run_fails_only_its_own_job() {
     let lost: Vec<&serde_json::Value> = nodes.iter().filter(|n| n["engine"] == "second").collect();
     assert_eq!(lost.len(), 1, "one job was on the second engine, and nothing more went there: {engines:?}");
     let lost = lost[0];
+    let log = p.log(&format!("{}.log", lost["name"].as_str().unwrap().replace('/', "-")));
+    assert!(log.contains("Pulling from pookie-cache/") && !log.contains("::pookie:: sending"), "{log}");
     assert_eq!(lost["status"], "failed", "{lost}");
     assert_eq!(lost["reason"], "engine second stopped answering during the job", "{lost}");
     // Everything else ran on the default engine and passed, but the lost build's test.

@@ -129,10 +129,25 @@ impl Builder<'_> {
 
     /// `pull` or `push` of `remote`, with the engine's flags for its registry.
     fn registry_command(&self, verb: &str, remote: &str) -> Vec<String> {
-        let mut args = vec![verb.to_string()];
-        args.extend(self.engine.registry_flags(remote));
-        args.extend(["--".into(), remote.into()]);
-        args
+        registry_command(self.engine, verb, remote)
+    }
+
+    /// Pulls the layer `tag` from the cache registry into `engine` (another engine of the pool),
+    /// when the registry has it as image `id`: whether `engine` now holds it under `tag`.
+    pub fn pull_into(&self, engine: &Engine, tag: &str, id: &str, log: &Path) -> bool {
+        let Some((remote, _)) = self.remote(tag) else { return false };
+        let Ok(log_file) = open_log(log) else { return false };
+        let pull = engine.cmd_logged(registry_command(engine, "pull", &remote), &log_file);
+        let pulled = process::run_logged(pull, &log_file, None, self.cancel, || {}).is_ok_and(|e| e == Exit::Code(0));
+        let same = pulled
+            && engine
+                .output(["image", "inspect", "--format={{.Id}}", "--", &remote])
+                .is_ok_and(|theirs| theirs.trim() == id);
+        let tagged = same && engine.output(["tag", "--", &remote, tag]).is_ok();
+        if pulled {
+            let _ = engine.output(["rmi", "--", &remote]);
+        }
+        tagged
     }
 
     /// Runs `engine ARGS`, its output in the layer's log; whether it succeeded (an interrupted
@@ -259,6 +274,14 @@ impl Builder<'_> {
             .ok()
             .map(|s| s.trim().to_string())
     }
+}
+
+/// `pull` or `push` of `remote` by `engine`, with its flags for the registry.
+fn registry_command(engine: &Engine, verb: &str, remote: &str) -> Vec<String> {
+    let mut args = vec![verb.to_string()];
+    args.extend(engine.registry_flags(remote));
+    args.extend(["--".into(), remote.into()]);
+    args
 }
 
 /// Appends a line of pookie's own to a layer's log.

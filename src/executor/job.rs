@@ -147,7 +147,7 @@ impl JobExit {
 
 /// Runs `job` on `engine` in the image `image`; test jobs install `wheels`, first in
 /// `install_image` when given (see [`JobNode::install_image`]). Returns the job's finished
-/// wheels (build jobs) or nothing.
+/// wheels (build jobs) or nothing. Its log is appended to (the caller starts it afresh).
 pub fn run(
     ctx: &Context,
     engine: &Engine,
@@ -159,7 +159,6 @@ pub fn run(
     let dir = ctx.workspace.join(&job.dir);
     let log_path = ctx.workspace.join(&job.log);
     prepare(ctx, job, &dir, wheels).map_err(|source| JobError::Prepare { dir: dir.clone(), source })?;
-    let _ = std::fs::remove_file(&log_path);
     let name = format!("pookie-{}-{}", ctx.run_id, job.name.replace('/', "-"));
     let remote = if engine.is_default() { None } else { Some(Remote::create(engine, ctx.run_id, &name)?) };
     let on = Placement { engine, remote: remote.as_ref() };

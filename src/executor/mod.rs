@@ -515,8 +515,9 @@ impl Workers<'_> {
     }
 
     /// Makes sure the engine of `seat` holds the layer `tag` as the default engine has it (the
-    /// same image ID, so job keys hold): sent as an image archive (`save | load`) when it does
-    /// not. Once per layer and engine; one at a time per engine.
+    /// same image ID, so job keys hold): pulled from the cache registry when there is one and
+    /// it has the layer, else sent as an image archive (`save | load`) through this machine.
+    /// Once per layer and engine; one at a time per engine.
     fn bring(&self, seat: usize, tag: &str, log: &Path) -> Result<(), String> {
         let engine = self.engines[seat];
         let mut present = self.present[seat].lock().unwrap_or_else(|e| e.into_inner());
@@ -525,7 +526,7 @@ impl Workers<'_> {
         }
         let id = self.image_id(tag);
         let theirs = || engine.output(["image", "inspect", "--format={{.Id}}", "--", tag]).ok();
-        if theirs().is_none_or(|t| t.trim() != id) {
+        if theirs().is_none_or(|t| t.trim() != id) && !self.images.pull_into(engine, tag, &id, log) {
             let name = &self.seats[seat].name;
             let _ = log::append(log, &format!("::pookie:: sending {tag} to engine {name}"));
             let out = self
@@ -567,6 +568,9 @@ impl Workers<'_> {
             }
             Node::Job(j) => {
                 let log = self.workspace.join(&j.log);
+                // This run's log of the job: what comes before its containers (layers brought to
+                // its engine) included.
+                let _ = std::fs::remove_file(&log);
                 // Another machine's result of the same job stands in for running it.
                 let shared = self.shared.as_ref().zip(key).filter(|_| !self.force.is_some_and(|f| f.matches(&j.id)));
                 let mut unusable = None;
