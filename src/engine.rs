@@ -91,13 +91,19 @@ fn caller_args(kind: EngineKind, rootless: bool, uid: u32, gid: u32, limits: Opt
         (EngineKind::Podman, true) => vec!["--userns=keep-id".into(), format!("--user={uid}:{gid}")],
         (_, false) => vec![format!("--user={uid}:{gid}")],
     };
-    if let Some((nofile, nproc)) = limits {
-        args.extend([
+    args.extend(ulimit_args(limits));
+    args
+}
+
+/// Explicit ulimits of a container, within `limits` (hard limits of open files and processes).
+fn ulimit_args(limits: Option<(u64, u64)>) -> Vec<String> {
+    match limits {
+        Some((nofile, nproc)) => vec![
             format!("--ulimit=nofile={}:{}", nofile.min(1024), nofile.min(1 << 20)),
             format!("--ulimit=nproc={n}:{n}", n = nproc.min(4096)),
-        ]);
+        ],
+        None => Vec::new(),
     }
-    args
 }
 
 /// This process's hard limit of `resource` (what a container may be given without privileges).
@@ -288,7 +294,7 @@ impl Engine {
     pub fn cpus(&self) -> Option<usize> {
         let format = match self.kind {
             EngineKind::Docker => "{{.NCPU}}",
-            EngineKind::Podman => "{{.Host.Cpus}}",
+            EngineKind::Podman => "{{.Host.CPUs}}",
         };
         self.output(["info", "--format", format]).ok()?.trim().parse().ok().filter(|&n| n > 0)
     }
@@ -316,6 +322,15 @@ impl Engine {
         let limits =
             self.kind.needs_explicit_ulimits().then(|| (own_limit(libc::RLIMIT_NOFILE), own_limit(libc::RLIMIT_NPROC)));
         caller_args(self.kind, self.facts().rootless, uid, gid, limits)
+    }
+
+    /// The arguments of `run` (or `create`) of a job on an engine of the pool, whose containers
+    /// run as their root: podman's explicit ulimits (see [`EngineKind::needs_explicit_ulimits`]),
+    /// within this machine's, the only ones known here.
+    pub fn run_as_root(&self) -> Vec<String> {
+        let limits =
+            self.kind.needs_explicit_ulimits().then(|| (own_limit(libc::RLIMIT_NOFILE), own_limit(libc::RLIMIT_NPROC)));
+        ulimit_args(limits)
     }
 
     /// Fails with the fix when the daemon does not answer.

@@ -142,7 +142,7 @@ impl Builder<'_> {
         let same = pulled
             && engine
                 .output(["image", "inspect", "--format={{.Id}}", "--", &remote])
-                .is_ok_and(|theirs| theirs.trim() == id);
+                .is_ok_and(|theirs| theirs.trim().trim_start_matches("sha256:") == id);
         let tagged = same && engine.output(["tag", "--", &remote, tag]).is_ok();
         if pulled {
             let _ = engine.output(["rmi", "--", &remote]);

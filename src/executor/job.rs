@@ -260,8 +260,9 @@ fn container(
         format!("--workdir={}", JobEntry::Src.in_container()),
     ]);
     // Outputs belong to the caller, not to root.
-    if on.remote.is_none() {
-        args.extend(engine.run_as_caller(ctx.uid, ctx.gid));
+    match on.remote {
+        None => args.extend(engine.run_as_caller(ctx.uid, ctx.gid)),
+        Some(_) => args.extend(engine.run_as_root()),
     }
     for m in &job.mounts {
         let ro = if m.read_only { ":ro" } else { "" };

@@ -524,9 +524,12 @@ impl Workers<'_> {
         if seat == 0 || present.contains(tag) {
             return Ok(());
         }
+        // (podman says an ID without docker's `sha256:`)
         let id = self.image_id(tag);
+        let id = id.trim_start_matches("sha256:");
         let theirs = || engine.output(["image", "inspect", "--format={{.Id}}", "--", tag]).ok();
-        if theirs().is_none_or(|t| t.trim() != id) && !self.images.pull_into(engine, tag, &id, log) {
+        let same = |t: String| t.trim().trim_start_matches("sha256:") == id;
+        if !theirs().is_some_and(same) && !self.images.pull_into(engine, tag, id, log) {
             let name = &self.seats[seat].name;
             let _ = log::append(log, &format!("::pookie:: sending {tag} to engine {name}"));
             let out = self
@@ -539,7 +542,7 @@ impl Workers<'_> {
                 .unchecked()
                 .run()
                 .map_err(|e| format!("cannot send {tag} to engine {name}: {e}"))?;
-            if theirs().is_none_or(|t| t.trim() != id) {
+            if !theirs().is_some_and(same) {
                 let why = String::from_utf8_lossy(&out.stderr).trim().lines().last().unwrap_or("").to_string();
                 return Err(format!("cannot send {tag} to engine {name}: {why}"));
             }
