@@ -117,3 +117,78 @@ fn rootless_podman_runs_the_example() {
     let log = p.log("cp314-manylinux_2_17_x86_64-test.log");
     assert!(log.contains("OK"), "{log}");
 }
+
+/// `podman system service` on a socket of its own, as a machine serves its podman to others;
+/// stopped when dropped.
+struct PodmanService {
+    url: String,
+    child: std::process::Child,
+    _dir: tempfile::TempDir,
+}
+
+impl PodmanService {
+    fn start() -> PodmanService {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("unix://{}", dir.path().join("podman.sock").display());
+        let child = std::process::Command::new(PODMAN)
+            .args(["system", "service", "--time=0", &url])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("podman system service starts");
+        let service = PodmanService { url, child, _dir: dir };
+        for _ in 0..100 {
+            let info = std::process::Command::new(PODMAN).args(["--url", &service.url, "info"]).output();
+            if info.is_ok_and(|o| o.status.success()) {
+                return service;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("podman system service does not answer on {}", service.url);
+    }
+}
+
+impl Drop for PodmanService {
+    fn drop(&mut self) {
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let _ = self.child.wait();
+    }
+}
+
+/// A podman engine in the pool of a docker default engine: its jobs go through a volume of
+/// podman's, the layers are sent from docker's store, and the wheels and logs come back.
+#[test]
+fn a_podman_engine_in_the_pool_runs_jobs_and_returns_their_wheels() {
+    let _serial = serial();
+    let service = PodmanService::start();
+    let p = Project::new(&sid_config(""));
+    let dir = p.root.path().join("xdg-config/pookie");
+    std::fs::create_dir_all(&dir).unwrap();
+    let machine = format!("[[engines]]\nname = \"podman\"\nkind = \"podman\"\nhost = \"{}\"\nslots = 1\n", service.url);
+    std::fs::write(dir.join("config.toml"), machine).unwrap();
+    let report = p.root.path().join("report.json");
+    let out = p.pookie(&["run", "-j", "1", "--report", report.to_str().unwrap()]);
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    let report = p.report(&report);
+    let engines: std::collections::BTreeSet<&str> = report["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["kind"] == "job")
+        .map(|n| n["engine"].as_str().unwrap_or("?"))
+        .collect();
+    assert_eq!(engines, ["default", "podman"].into(), "jobs ran on both engines");
+    for ((id, stage), status) in job_statuses(&report) {
+        assert_eq!(status, "passed", "{id} {stage}");
+    }
+    assert_eq!(p.wheels().len(), 2, "every wheel came back");
+    let uid = unsafe { libc::getuid() };
+    for w in p.wheels() {
+        assert_eq!(std::fs::metadata(p.dir().join("dist").join(&w)).unwrap().uid(), uid, "{w} is the caller's");
+    }
+    let left = std::process::Command::new(PODMAN)
+        .args(["--url", &service.url, "volume", "ls", "-q", "--filter", "label=org.pookie.run"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&left.stdout).trim().is_empty(), "a job's volume was left on podman");
+}
