@@ -2,7 +2,7 @@
 //! rootless (an unprivileged user with subordinate ids). The basic runs of tests/e2e_run.rs —
 //! a build and its test, a failing test, Ctrl-C — on rootful podman, and the example project on
 //! rootless podman; `pookie doctor` starts a job's container on each and says how jobs map to
-//! the caller.
+//! the caller; and a podman service as an engine of the pool of a docker default engine.
 //!
 //! Needs what `scripts/setup.sh --tests` prepares: podman, the sid image in root's store and in
 //! the store of the rootless user (`POOKIE_TEST_ROOTLESS_USER`, default `pookie-rootless`).
