@@ -180,18 +180,15 @@ pub fn execute(
     schedule(plan, &workers, &jobs_cache, opts, cancel, progress)
 }
 
+/// How a node ended: its status, the reason it did not pass, the wheels it made.
+pub type NodeOutcome = (Status, Option<String>, Vec<PathBuf>);
+
 /// Runs one node where nodes run: [`Workers`], with the container engine, in [`execute`]. The
 /// scheduler around it ([`schedule`]) needs none, so its rules have unit tests with a fake.
 pub trait NodeRunner: Sync {
     /// Runs `node` to its end on the engine of `seat`, with the wheels of the nodes before it
     /// as `input`; a passing job's result is remembered under `key`.
-    fn run(
-        &self,
-        node: &Node,
-        key: Option<&str>,
-        input: &[PathBuf],
-        seat: usize,
-    ) -> (Status, Option<String>, Vec<PathBuf>);
+    fn run(&self, node: &Node, key: Option<&str>, input: &[PathBuf], seat: usize) -> NodeOutcome;
     /// The cache key of `job`, whose build (for a test) had the key `upstream`.
     fn job_key(&self, job: &JobNode, upstream: Option<&str>) -> String;
     /// Whether the engine of `seat` stopped answering: nothing more starts there (on the
@@ -462,13 +459,7 @@ struct Workers<'a> {
 impl NodeRunner for Workers<'_> {
     /// An image layer is found or built; a job runs in its container and, once passed, is
     /// remembered under `key`.
-    fn run(
-        &self,
-        node: &Node,
-        key: Option<&str>,
-        input: &[PathBuf],
-        seat: usize,
-    ) -> (Status, Option<String>, Vec<PathBuf>) {
+    fn run(&self, node: &Node, key: Option<&str>, input: &[PathBuf], seat: usize) -> NodeOutcome {
         let (status, reason, wheels) = self.run_node(node, key, input, seat);
         if status == Status::Failed && self.engines[seat].ping().is_err() {
             self.lost[seat].store(true, std::sync::atomic::Ordering::SeqCst);
@@ -551,13 +542,7 @@ impl Workers<'_> {
         Ok(())
     }
 
-    fn run_node(
-        &self,
-        node: &Node,
-        key: Option<&str>,
-        input: &[PathBuf],
-        seat: usize,
-    ) -> (Status, Option<String>, Vec<PathBuf>) {
+    fn run_node(&self, node: &Node, key: Option<&str>, input: &[PathBuf], seat: usize) -> NodeOutcome {
         let cancel = self.jobs.cancel;
         match node {
             Node::Image(n) => {

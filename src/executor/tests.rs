@@ -98,13 +98,7 @@ struct Fake {
 }
 
 impl NodeRunner for Fake {
-    fn run(
-        &self,
-        node: &Node,
-        _key: Option<&str>,
-        input: &[PathBuf],
-        seat: usize,
-    ) -> (Status, Option<String>, Vec<PathBuf>) {
+    fn run(&self, node: &Node, _key: Option<&str>, input: &[PathBuf], seat: usize) -> NodeOutcome {
         self.seats.lock().unwrap().insert(node.name().to_string(), seat);
         if self.lose_seat == Some(seat) && self.lost.lock().unwrap().insert(seat) {
             return (Status::Failed, Some("the engine stopped answering".into()), vec![]);
