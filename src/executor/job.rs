@@ -267,6 +267,7 @@ fn container(
     for m in &job.mounts {
         let ro = if m.read_only { ":ro" } else { "" };
         let source = match (&m.host, on.remote) {
+            // The job's directory is the one mount of the workspace a job has (plan/planner.rs).
             (HostDir::Workspace(_), Some(remote)) => remote.volume.clone(),
             (HostDir::Cache(p), Some(_)) => cache_volume(p),
             (HostDir::Workspace(p), None) | (HostDir::Cache(p), None) => {
