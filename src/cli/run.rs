@@ -331,12 +331,27 @@ pub fn clean(workspace: Option<&Path>, images: bool, caches: bool) -> Result<(),
     let _lock = lock(&settings.workspace)?;
     clean_workspace(&settings.workspace, &settings.output_dir)?;
     println!("removed pookie's files from {}", settings.workspace.display());
+    // The pool's engines (`[[engines]]`) hold pookie's layers and, as volumes, its caches too.
+    let pool = if images || caches { pool(&settings, &engine(&settings)?).0 } else { Vec::new() };
     if images {
         let engine = engine(&settings)?;
-        let removed = engine
-            .remove_images_labelled(&format!("{MANAGED_LABEL}=true"))
-            .map_err(|e| Failure { report: e.into(), code: EXIT_FAILURE })?;
-        println!("removed {removed} pookie image(s)");
+        for e in std::iter::once(&engine).chain(&pool) {
+            let removed = e
+                .remove_images_labelled(&format!("{MANAGED_LABEL}=true"))
+                .map_err(|e| Failure { report: e.into(), code: EXIT_FAILURE })?;
+            println!(
+                "removed {removed} pookie image(s){}",
+                if e.is_default() { "" } else { " of an engine of the pool" }
+            );
+        }
+    }
+    for e in pool.iter().filter(|_| caches) {
+        let volumes = e.output(["volume", "ls", "-q", "--filter", "name=pookie-cache-"]).unwrap_or_default();
+        let volumes: Vec<&str> = volumes.split_whitespace().filter(|v| v.starts_with("pookie-cache-")).collect();
+        for v in &volumes {
+            let _ = e.output(["volume", "rm", "--force", "--", v]);
+        }
+        println!("removed {} cache volume(s) of an engine of the pool", volumes.len());
     }
     if caches {
         let dir = crate::cache::dir();
