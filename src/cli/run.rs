@@ -332,7 +332,11 @@ pub fn clean(workspace: Option<&Path>, images: bool, caches: bool) -> Result<(),
     clean_workspace(&settings.workspace, &settings.output_dir)?;
     println!("removed pookie's files from {}", settings.workspace.display());
     // The pool's engines (`[[engines]]`) hold pookie's layers and, as volumes, its caches too.
-    let pool = if images || caches { pool(&settings, &engine(&settings)?).0 } else { Vec::new() };
+    let has_pool = settings.machine.iter().any(|m| !m.engines.is_empty());
+    let pool = match has_pool && (images || caches) {
+        true => engine(&settings).map(|default| pool(&settings, &default).0).unwrap_or_default(),
+        false => Vec::new(),
+    };
     if images {
         let engine = engine(&settings)?;
         for e in std::iter::once(&engine).chain(&pool) {
