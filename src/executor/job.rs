@@ -85,6 +85,10 @@ pub enum JobError {
     },
     #[error("no wheel came out of the repair step")]
     NoRepairedWheel,
+    /// The job left a `.whl` that is a symlink (or not a file): it could make pookie read, cache
+    /// or publish a file of this machine.
+    #[error("`out/{0}` is not a regular file: the job's wheels must be files it wrote")]
+    NotAFile(String),
     /// A finished wheel whose name or tags do not fit the job.
     #[error(transparent)]
     Wheel(#[from] crate::wheel::WheelError),
@@ -394,7 +398,11 @@ fn sigbus(dir: &Path, log_path: &Path) -> NotPassed {
     let cores: Vec<PathBuf> = std::fs::read_dir(dir.join("cwd"))
         .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
         .unwrap_or_default();
-    let core = cores.iter().find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("qemu_")));
+    // A regular file only: a symlink the tests left there could name any file of this machine.
+    let core = cores.iter().find(|p| {
+        p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("qemu_"))
+            && std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_file())
+    });
     let verdict = match core {
         Some(core) => super::fault::analyze(core, &wheel_modules(&JobEntry::Wheel.on_host(dir))),
         None => {
@@ -414,11 +422,16 @@ fn sigbus(dir: &Path, log_path: &Path) -> NotPassed {
     outcome
 }
 
+/// Larger extension modules are not read to explain a SIGBUS (a crafted wheel could inflate to any size).
+const MAX_MODULE_BYTES: u64 = 1 << 30;
+
 /// The ELF members of the wheels in `dir`: name inside the wheel, bytes.
 fn wheel_modules(dir: &Path) -> Vec<(String, Vec<u8>)> {
     use std::io::Read;
     let mut out = Vec::new();
-    for wheel in std::fs::read_dir(dir).into_iter().flatten().filter_map(|e| e.ok().map(|e| e.path())) {
+    // The tests could have changed the directory: regular files only, modules of a sane size.
+    let files = std::fs::read_dir(dir).into_iter().flatten().filter_map(|e| e.ok().map(|e| e.path()));
+    for wheel in files.filter(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_file())) {
         let Ok(mut z) =
             std::fs::File::open(&wheel).map_err(|_| ()).and_then(|f| zip::ZipArchive::new(f).map_err(|_| ()))
         else {
@@ -428,7 +441,8 @@ fn wheel_modules(dir: &Path) -> Vec<(String, Vec<u8>)> {
             let Ok(mut f) = z.by_index(i) else { continue };
             let Some(name) = f.name().ok().filter(|n| n.ends_with(".so")).map(|n| n.to_string()) else { continue };
             let mut bytes = Vec::new();
-            if f.read_to_end(&mut bytes).is_ok() && bytes.starts_with(b"\x7fELF") {
+            let read = f.by_ref().take(MAX_MODULE_BYTES + 1).read_to_end(&mut bytes);
+            if read.is_ok() && bytes.len() as u64 <= MAX_MODULE_BYTES && bytes.starts_with(b"\x7fELF") {
                 out.push((name, bytes));
             }
         }
@@ -462,6 +476,15 @@ fn reason(code: i32, log: &Path) -> String {
 
 /// The repaired wheels of a build job, each checked against the job's target and Python.
 fn collect(out: &Path, job: &JobNode) -> Result<Vec<PathBuf>, JobError> {
+    let wheels = wheel_files(out)?;
+    for w in &wheels {
+        crate::wheel::check(w, &job.id, job.abi3).map_err(JobError::Wheel)?;
+    }
+    Ok(wheels)
+}
+
+/// The `.whl` files in `out`, sorted; none, or one that is not a regular file, fails the job.
+fn wheel_files(out: &Path) -> Result<Vec<PathBuf>, JobError> {
     let mut wheels: Vec<PathBuf> = std::fs::read_dir(out)
         .map_err(|source| JobError::Collect { dir: out.to_path_buf(), source })?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -471,10 +494,10 @@ fn collect(out: &Path, job: &JobNode) -> Result<Vec<PathBuf>, JobError> {
     if wheels.is_empty() {
         return Err(JobError::NoRepairedWheel);
     }
-    for w in &wheels {
-        crate::wheel::check(w, &job.id, job.abi3).map_err(JobError::Wheel)?;
+    match wheels.iter().find(|w| !std::fs::symlink_metadata(w).is_ok_and(|m| m.file_type().is_file())) {
+        Some(w) => Err(JobError::NotAFile(w.file_name().unwrap_or_default().to_string_lossy().into_owned())),
+        None => Ok(wheels),
     }
-    Ok(wheels)
 }
 
 #[cfg(test)]
@@ -495,6 +518,26 @@ mod tests {
         assert_eq!(e.reason(), "cannot prepare /w/.pookie/jobs/x-build: No space left on device");
         assert_eq!(NotPassed::from(JobError::TimedOut(60)).reason(), "timed out after 60s");
         assert_eq!(NotPassed::EmulationLimit("unaligned LDRD".into()).reason(), "unaligned LDRD");
+    }
+
+    /// A build whose out/ holds a symlink named like a wheel fails before the file behind it is
+    /// read, cached or published.
+    #[test]
+    fn a_symlinked_wheel_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let host_file = tmp.path().join("secret");
+        std::fs::write(&host_file, "not yours").unwrap();
+        let out = tmp.path().join("out");
+        std::fs::create_dir(&out).unwrap();
+        assert!(matches!(wheel_files(&out), Err(JobError::NoRepairedWheel)));
+        std::fs::write(out.join("pkg-1.0-cp313-cp313-linux_x86_64.whl"), "a wheel").unwrap();
+        assert_eq!(wheel_files(&out).unwrap().len(), 1);
+        std::os::unix::fs::symlink(&host_file, out.join("pkg-1.0-cp314-cp314-linux_x86_64.whl")).unwrap();
+        let e = wheel_files(&out).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "`out/pkg-1.0-cp314-cp314-linux_x86_64.whl` is not a regular file: the job's wheels must be files it wrote"
+        );
     }
 
     /// job.sh's header table and every `fail N` in it name exactly the codes of [`JobExit`].
