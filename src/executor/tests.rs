@@ -91,7 +91,7 @@ struct Fake {
     /// The engine stops answering when a node fails.
     lose_engine_on_failure: bool,
     lost: Mutex<BTreeSet<usize>>,
-    /// The first job on this seat fails and its engine is lost.
+    /// Every job on this seat fails: its engine is lost.
     lose_seat: Option<usize>,
     /// The seat each node ran on.
     seats: Mutex<BTreeMap<String, usize>>,
@@ -100,7 +100,9 @@ struct Fake {
 impl NodeRunner for Fake {
     fn run(&self, node: &Node, _key: Option<&str>, input: &[PathBuf], seat: usize) -> NodeOutcome {
         self.seats.lock().unwrap().insert(node.name().to_string(), seat);
-        if self.lose_seat == Some(seat) && self.lost.lock().unwrap().insert(seat) {
+        // Every job that reaches a lost engine fails, as on a real one.
+        if self.lose_seat == Some(seat) {
+            self.lost.lock().unwrap().insert(seat);
             return (Status::Failed, Some("the engine stopped answering".into()), vec![]);
         }
         let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
@@ -444,7 +446,8 @@ fn a_lost_engine_of_the_pool_fails_its_own_job_and_the_rest_go_on_elsewhere() {
     let cells =
         [(12, Arch::X86_64, Runner::Native), (13, Arch::X86_64, Runner::Native), (14, Arch::X86_64, Runner::Native)];
     let p = plan_of(&cells);
-    let opts = Options { pool: vec![seat("x86", Arch::X86_64, 4)], ..w.options(1) };
+    // One slot: no second job is on that engine when it is lost, so exactly one fails there.
+    let opts = Options { pool: vec![seat("x86", Arch::X86_64, 1)], ..w.options(1) };
     let out = w.run(&p, &fake, &opts, &Cancel::default());
     let seats = fake.seats.lock().unwrap().clone();
     let on_lost: Vec<&String> = seats.iter().filter(|(_, s)| **s == 1).map(|(n, _)| n).collect();
