@@ -503,6 +503,8 @@ pub struct SecondEngine {
     /// `unix:///…/docker.sock`, for DOCKER_HOST.
     pub host: String,
     bridge: String,
+    /// N of its bridge's 10.199.N.0/24.
+    subnet: u32,
     child: std::process::Child,
     dir: tempfile::TempDir,
     killed: bool,
@@ -532,13 +534,20 @@ impl SecondEngine {
     pub fn start() -> SecondEngine {
         assert_eq!(unsafe { libc::getuid() }, 0, "a second dockerd needs root (scripts/test.sh runs as root)");
         let dir = tempfile::Builder::new().prefix("pookie-engine-").tempdir_in("/var/tmp").expect("engine dir");
-        let n = std::process::id() % 250;
-        let bridge = format!("pookie-e{}", std::process::id() % 100_000);
+        // Tests of one binary run side by side: each engine its own bridge and subnet.
+        static STARTED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let i = STARTED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let n = (std::process::id() + i) % 250;
+        let bridge = format!("pookie-e{}-{i}", std::process::id() % 10_000);
         let ip = |args: &[&str]| {
             let ok = std::process::Command::new("ip").args(args).status().is_ok_and(|s| s.success());
             assert!(ok, "ip {} failed", args.join(" "));
         };
-        let _ = std::process::Command::new("ip").args(["link", "del", &bridge]).status();
+        // One left by an earlier run that was killed.
+        let _ = std::process::Command::new("ip")
+            .args(["link", "del", &bridge])
+            .stderr(std::process::Stdio::null())
+            .status();
         ip(&["link", "add", &bridge, "type", "bridge"]);
         ip(&["addr", "add", &format!("10.199.{n}.1/24"), "dev", &bridge]);
         ip(&["link", "set", &bridge, "up"]);
@@ -549,7 +558,8 @@ impl SecondEngine {
         }
         let socket = dir.path().join("docker.sock");
         let child = dockerd(dir.path(), &bridge);
-        let engine = SecondEngine { host: format!("unix://{}", socket.display()), bridge, child, dir, killed: false };
+        let host = format!("unix://{}", socket.display());
+        let engine = SecondEngine { host, bridge, subnet: n, child, dir, killed: false };
         engine.wait_until_it_answers();
         engine
     }
@@ -623,7 +633,7 @@ impl Drop for SecondEngine {
             .arg(self.dir.path().join("data"))
             .stderr(std::process::Stdio::null())
             .status();
-        for rule in nat_rules(&self.bridge, std::process::id() % 250) {
+        for rule in nat_rules(&self.bridge, self.subnet) {
             let _ = std::process::Command::new("iptables").arg("-D").args(&rule).status();
         }
         let _ = std::process::Command::new("ip").args(["link", "del", &self.bridge]).status();
