@@ -333,9 +333,10 @@ pub fn clean(workspace: Option<&Path>, images: bool, caches: bool) -> Result<(),
     println!("removed pookie's files from {}", settings.workspace.display());
     // The pool's engines (`[[engines]]`) hold pookie's layers and, as volumes, its caches too.
     let has_pool = settings.machine.iter().any(|m| !m.engines.is_empty());
-    let pool = match has_pool && (images || caches) {
-        true => engine(&settings).map(|default| pool(&settings, &default).0).unwrap_or_default(),
-        false => Vec::new(),
+    let pool = if has_pool && (images || caches) {
+        engine(&settings).map(|default| pool(&settings, &default).0).unwrap_or_default()
+    } else {
+        Vec::new()
     };
     if images {
         let engine = engine(&settings)?;
