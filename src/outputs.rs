@@ -94,7 +94,7 @@ pub fn remove(workspace: &Path, output_dir: &Path) -> io::Result<Removed> {
     for o in &record.wheels {
         let path = output_dir.join(&o.name);
         let ours = plain_wheel_name(&o.name)
-            && std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_file())
+            && crate::workspace::is_regular_file(&path)
             && crate::digest::sha256_file(&path).is_ok_and(|h| h == o.sha256);
         if ours {
             std::fs::remove_file(&path)?;

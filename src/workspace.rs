@@ -42,6 +42,12 @@ fn in_git_checkout(root: &Path) -> bool {
     root.ancestors().any(|d| d.join(".git").exists())
 }
 
+/// Whether `path` is a regular file itself, not a symlink to one: what a project or a job left
+/// can point anywhere on this machine.
+pub fn is_regular_file(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_file())
+}
+
 /// The commit time of the last commit of the git checkout `root` is in, when git answers. The
 /// repository may be anyone's: git runs without its hooks, fsmonitor or pager.
 pub fn last_commit_time(root: &Path) -> Option<u64> {

@@ -873,7 +873,7 @@ fn ca_bundle(
         };
         let outside = "a project's `ca-bundle` is a file of the project; a CA bundle elsewhere on this machine is the user's to give: `--ca-bundle FILE` or $SSL_CERT_FILE";
         let (_, path) = paths::inside(workspace, c.get_ref()).map_err(|r| refuse(r.to_string(), outside))?;
-        if !std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_file()) {
+        if !crate::workspace::is_regular_file(&path) {
             return Err(refuse("no such file in the project".into(), outside));
         }
         let bytes = std::fs::read(&path).map_err(|e| refuse(format!("cannot read it: {e}"), not_pem))?;

@@ -400,8 +400,7 @@ fn sigbus(dir: &Path, log_path: &Path) -> NotPassed {
         .unwrap_or_default();
     // A regular file only: a symlink the tests left there could name any file of this machine.
     let core = cores.iter().find(|p| {
-        p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("qemu_"))
-            && std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_file())
+        p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("qemu_")) && workspace::is_regular_file(p)
     });
     let verdict = match core {
         Some(core) => super::fault::analyze(core, &wheel_modules(&JobEntry::Wheel.on_host(dir))),
@@ -431,7 +430,7 @@ fn wheel_modules(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
     // The tests could have changed the directory: regular files only, modules of a sane size.
     let files = std::fs::read_dir(dir).into_iter().flatten().filter_map(|e| e.ok().map(|e| e.path()));
-    for wheel in files.filter(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_file())) {
+    for wheel in files.filter(|p| workspace::is_regular_file(p)) {
         let Ok(mut z) =
             std::fs::File::open(&wheel).map_err(|_| ()).and_then(|f| zip::ZipArchive::new(f).map_err(|_| ()))
         else {
@@ -494,7 +493,7 @@ fn wheel_files(out: &Path) -> Result<Vec<PathBuf>, JobError> {
     if wheels.is_empty() {
         return Err(JobError::NoRepairedWheel);
     }
-    match wheels.iter().find(|w| !std::fs::symlink_metadata(w).is_ok_and(|m| m.file_type().is_file())) {
+    match wheels.iter().find(|w| !workspace::is_regular_file(w)) {
         Some(w) => Err(JobError::NotAFile(w.file_name().unwrap_or_default().to_string_lossy().into_owned())),
         None => Ok(wheels),
     }
